@@ -1,0 +1,33 @@
+import { TributaryError } from '../core/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+
+/** Where the CLI and `openStore` look when no location is given. */
+export const DEFAULT_DATABASE = './data/tributary.db';
+
+/**
+ * Opens the store at `location`: a SQLite file path (the embedded default),
+ * or a `postgres://` URL.
+ *
+ * ```ts
+ * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
+ * ```
+ */
+export async function openStore(location: string = DEFAULT_DATABASE): Promise<EventStore> {
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    throw new TributaryError('UNSUPPORTED_DATABASE', 'PostgreSQL is not supported by this build yet (issue #3)', {
+      location: redactUrl(location),
+    });
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new TributaryError('UNSUPPORTED_DATABASE', `no backend opens ${redactUrl(location)}: give a SQLite file path or a postgres:// URL`, {
+      location: redactUrl(location),
+    });
+  }
+  return openSqliteStore({ path: location });
+}
+
+/** The location without a password, for messages. */
+export function redactUrl(location: string): string {
+  return location.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

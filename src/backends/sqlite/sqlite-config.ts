@@ -1,0 +1,11 @@
+/** How to open the embedded SQLite store. */
+export interface SqliteStoreConfig {
+  /** The database file; created with its folder when missing. `:memory:` for a throwaway store. */
+  path: string;
+  /** How long a write waits for another process's write lock before failing with STORE_BUSY. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** The clock stamped on events as `recordedAt` and used for max-age retention. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;

@@ -1,0 +1,19 @@
+import { TributaryError } from '../../core/errors.js';
+
+/**
+ * Translates a better-sqlite3 error into a coded TributaryError at the backend
+ * boundary; errors that are already coded, or are bugs, pass through unchanged.
+ */
+export function translateSqliteError(error: unknown): unknown {
+  if (error instanceof TributaryError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  const message = (error as Error).message;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new TributaryError('STORE_BUSY', `the database is locked by another writer: ${message}`, { sqlite: code }, { cause: error });
+  }
+  if (/^SQLITE_(IOERR|FULL|CANTOPEN|READONLY|CORRUPT|NOTADB|PERM)/.test(code)) {
+    return new TributaryError('STORE_UNAVAILABLE', `the database failed: ${message}`, { sqlite: code }, { cause: error });
+  }
+  return error;
+}

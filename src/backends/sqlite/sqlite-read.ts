@@ -1,0 +1,57 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { RecordedEvent } from '../../core/event.js';
+import type { NormalizedFilter } from '../../store/options.js';
+import { EVENT_COLUMNS, type EventRow } from './sqlite-statements.js';
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return new RecordedEvent(row[1], row[2], row[4], row[3], row[0], row[7], row[6], row[5]);
+}
+
+export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
+  const events = new Array<RecordedEvent>(rows.length);
+  for (let i = 0; i < rows.length; i++) events[i] = toRecordedEvent(rows[i]!);
+  return events;
+}
+
+/** A filtered read of the global log: statements are cached per shape of filter. */
+export class FilteredLogReader {
+  readonly #db: Database;
+  readonly #cache = new Map<string, Statement<unknown[], EventRow>>();
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Events in `(after, until]` that match `filter`, at most `limit`, in position order. */
+  read(filter: NormalizedFilter, after: number, until: number, limit: number): EventRow[] {
+    const { categories, types, streamPrefix } = filter;
+    const shape = `${categories?.length ?? 0}/${types?.length ?? 0}/${streamPrefix === undefined ? 0 : 1}`;
+    let statement = this.#cache.get(shape);
+    if (statement === undefined) {
+      const conditions = ['position > ?', 'position <= ?'];
+      if (categories) {
+        conditions.push(`stream_id IN (SELECT stream_id FROM streams WHERE category IN (${marks(categories.length)}))`);
+      }
+      if (types) conditions.push(`type IN (${marks(types.length)})`);
+      if (streamPrefix !== undefined) conditions.push('stream GLOB ?');
+      const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ?`;
+      statement = this.#db.prepare<unknown[], EventRow>(sql).raw(true);
+      this.#cache.set(shape, statement);
+    }
+    const parameters: unknown[] = [after, until];
+    if (categories) parameters.push(...categories);
+    if (types) parameters.push(...types);
+    if (streamPrefix !== undefined) parameters.push(globPrefix(streamPrefix));
+    parameters.push(limit);
+    return statement.all(...parameters);
+  }
+}
+
+function marks(count: number): string {
+  return new Array<string>(count).fill('?').join(', ');
+}
+
+/** A GLOB pattern matching names that start with `prefix` (GLOB is case-sensitive, unlike LIKE). */
+export function globPrefix(prefix: string): string {
+  return prefix.replace(/[*?[]/g, (special) => `[${special}]`) + '*';
+}

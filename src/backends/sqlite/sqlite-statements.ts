@@ -1,0 +1,95 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+/** A stream row as the statements below read it, in column order. */
+export type StreamRow = [
+  streamId: number,
+  lastRevision: number,
+  lastPosition: number,
+  state: number,
+  deletedBefore: number,
+  truncateBefore: number | null,
+  maxCount: number | null,
+  maxAge: number | null,
+  customMetadata: string | null,
+];
+
+/** An event row in the column order of {@link EVENT_COLUMNS}. */
+export type EventRow = [
+  position: number,
+  id: string,
+  stream: string,
+  revision: number,
+  type: string,
+  recordedAt: number,
+  metadata: string | null,
+  data: string,
+];
+
+export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data';
+
+const STREAM_COLUMNS =
+  'stream_id, last_revision, last_position, state, deleted_before, truncate_before, max_count, max_age, custom_metadata';
+
+type Run<P extends unknown[]> = Statement<P, unknown>;
+type Rows<R> = Statement<unknown[], R>;
+
+/** Every fixed statement of the store, prepared once per connection. */
+export interface Statements {
+  streamByName: Rows<StreamRow>;
+  insertStream: Run<[string, string]>;
+  setStreamHead: Run<[number, number, number]>;
+  insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
+  eventsById: Rows<EventRow>;
+  setStreamState: Run<[number, number, number]>;
+  insertTombstone: Run<[string, string]>;
+  setStreamMetadata: Run<[number | null, number | null, number | null, string | null, number]>;
+  readForward: Rows<EventRow>;
+  readBackward: Rows<EventRow>;
+  readAll: Rows<EventRow>;
+  head: Rows<{ seq: number }>;
+  categories: Rows<{ category: string; streams: number }>;
+  retainedStreams: Rows<StreamRow>;
+  scavengeStream: Run<[number, number, number]>;
+}
+
+export function prepareStatements(db: Database): Statements {
+  const raw = <T extends unknown[]>(sql: string) => db.prepare<unknown[], T>(sql).raw(true);
+  return {
+    streamByName: raw<StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE name = ?`),
+    insertStream: db.prepare<[string, string]>('INSERT INTO streams (name, category) VALUES (?, ?)'),
+    setStreamHead: db.prepare<[number, number, number]>(
+      'UPDATE streams SET last_revision = ?, last_position = ?, state = 0 WHERE stream_id = ?',
+    ),
+    insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string]>(
+      'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    eventsById: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`),
+    setStreamState: db.prepare<[number, number, number]>(
+      'UPDATE streams SET state = ?, deleted_before = ? WHERE stream_id = ?',
+    ),
+    insertTombstone: db.prepare<[string, string]>('INSERT INTO streams (name, category, state) VALUES (?, ?, 2)'),
+    setStreamMetadata: db.prepare<[number | null, number | null, number | null, string | null, number]>(
+      'UPDATE streams SET truncate_before = ?, max_count = ?, max_age = ?, custom_metadata = ? WHERE stream_id = ?',
+    ),
+    readForward: raw<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND recorded_at >= ? ORDER BY revision LIMIT ?`,
+    ),
+    readBackward: raw<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE stream_id = ? AND revision <= ? AND revision >= ? AND recorded_at >= ? ORDER BY revision DESC LIMIT ?`,
+    ),
+    readAll: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    head: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    categories: db.prepare<[], { category: string; streams: number }>(
+      `SELECT category, count(*) AS streams FROM streams WHERE last_revision >= 0 AND state = 0
+       GROUP BY category ORDER BY category`,
+    ),
+    retainedStreams: raw<StreamRow>(
+      `SELECT ${STREAM_COLUMNS} FROM streams
+       WHERE state <> 0 OR deleted_before > 0 OR truncate_before IS NOT NULL OR max_count IS NOT NULL OR max_age IS NOT NULL`,
+    ),
+    scavengeStream: db.prepare<[number, number, number]>(
+      'DELETE FROM events WHERE stream_id = ? AND (revision < ? OR recorded_at < ?)',
+    ),
+  };
+}

@@ -1,0 +1,307 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import type { AppendResult, EventData } from '../../core/event.js';
+import { streamDeleted, streamNotFound } from '../../core/errors.js';
+import { assertExpectedRevision, checkExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
+import { prepareEvents } from '../../core/proposed-event.js';
+import { assertStreamName, categoryOf } from '../../core/stream-name.js';
+import type {
+  AllPage,
+  AppendOptions,
+  CategorySummary,
+  DeleteOptions,
+  EventStore,
+  ListStreamsOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamInfo,
+  StreamList,
+  StreamMetadata,
+  StreamPage,
+  StreamSummary,
+} from '../../store/event-store.js';
+import {
+  FILTER_SCAN_WINDOW,
+  checkStreamMetadata,
+  planAllRead,
+  planStreamList,
+  planStreamRead,
+} from '../../store/options.js';
+import { retentionOf } from '../../store/retention.js';
+import { appendInTransaction, isAbsent } from './sqlite-append.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
+import { translateSqliteError } from './sqlite-errors.js';
+import { FilteredLogReader, globPrefix, toRecordedEvents } from './sqlite-read.js';
+import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, migrate } from './sqlite-schema.js';
+import { prepareStatements, type Statements, type StreamRow } from './sqlite-statements.js';
+import { GroupCommitWriter, storeClosed } from './sqlite-writer.js';
+
+/**
+ * Opens (creating when missing) the embedded store in one SQLite file.
+ *
+ * Durability: WAL journal with `synchronous = FULL`, so every commit is fsynced
+ * before its callers are answered; concurrent appends share one commit.
+ *
+ * ```ts
+ * const store = openSqliteStore({ path: './data/tributary.db' });
+ * ```
+ */
+export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
+  const memory = config.path === ':memory:';
+  const path = memory ? config.path : resolve(config.path);
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  let db: Database;
+  try {
+    db = new BetterSqlite3(path);
+  } catch (error) {
+    throw translateSqliteError(error);
+  }
+  try {
+    db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+    if (!memory) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw translateSqliteError(error);
+  }
+  return new SqliteEventStore(db, path, config.clock ?? Date.now);
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly location: string;
+  readonly #db: Database;
+  readonly #statements: Statements;
+  readonly #writer: GroupCommitWriter;
+  readonly #filtered: FilteredLogReader;
+  readonly #clock: () => number;
+  #closed = false;
+
+  constructor(db: Database, location: string, clock: () => number) {
+    this.#db = db;
+    this.location = location;
+    this.#clock = clock;
+    this.#statements = prepareStatements(db);
+    this.#writer = new GroupCommitWriter(db);
+    this.#filtered = new FilteredLogReader(db);
+  }
+
+  append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      assertStreamName(stream);
+      const expected = options.expectedRevision ?? 'any';
+      assertExpectedRevision(expected);
+      const prepared = prepareEvents(events);
+      return this.#writer.submit(() => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
+    assertStreamName(stream);
+    const plan = planStreamRead(options);
+    return this.#read(() => {
+      const row = this.#statements.streamByName.get(stream);
+      if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+      if (row === undefined || isAbsent(row)) throw streamNotFound(stream);
+      const [streamId, lastRevision] = row;
+      const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), this.#clock());
+      if (plan.backward) {
+        const from = Math.min(plan.from ?? lastRevision, lastRevision);
+        const rows = from < minRevision ? [] : this.#statements.readBackward.all(streamId, from, minRevision, minRecordedAt, plan.limit);
+        const last = rows[rows.length - 1];
+        const next = rows.length === plan.limit && last !== undefined && last[3] > minRevision ? last[3] - 1 : null;
+        return { events: toRecordedEvents(rows), next };
+      }
+      const from = Math.max(plan.from ?? 0, minRevision);
+      const rows = this.#statements.readForward.all(streamId, from, minRecordedAt, plan.limit);
+      const last = rows[rows.length - 1];
+      const next = rows.length === plan.limit && last !== undefined && last[3] < lastRevision ? last[3] + 1 : null;
+      return { events: toRecordedEvents(rows), next };
+    });
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllPage> {
+    const { after, limit, filter } = planAllRead(options);
+    return this.#read(() => {
+      if (filter === undefined) {
+        const rows = this.#statements.readAll.all(after, limit);
+        const last = rows[rows.length - 1];
+        return { events: toRecordedEvents(rows), next: rows.length === limit && last ? last[0] : null };
+      }
+      const head = this.#head();
+      const until = Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
+      const rows = this.#filtered.read(filter, after, until, limit);
+      const last = rows[rows.length - 1];
+      if (rows.length === limit && last) return { events: toRecordedEvents(rows), next: last[0] };
+      return { events: toRecordedEvents(rows), next: until < head ? until : null };
+    });
+  }
+
+  async streamInfo(stream: string): Promise<StreamInfo> {
+    assertStreamName(stream);
+    return this.#read(() => {
+      const row = this.#statements.streamByName.get(stream);
+      return {
+        stream,
+        exists: !isAbsent(row) && row?.[3] === STREAM_LIVE,
+        lastRevision: row?.[1] ?? -1,
+        lastPosition: row?.[2] ?? 0,
+        deleted: deletedState(row?.[3] ?? STREAM_LIVE),
+      };
+    });
+  }
+
+  async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
+    const plan = planStreamList(options);
+    return this.#read(() => {
+      const conditions = ['name > ?', '(last_revision >= 0 OR state <> 0)'];
+      const parameters: unknown[] = [plan.after];
+      if (plan.category !== undefined) {
+        conditions.push('category = ?');
+        parameters.push(plan.category);
+      }
+      if (plan.prefix !== undefined) {
+        conditions.push('name GLOB ?');
+        parameters.push(globPrefix(plan.prefix));
+      }
+      parameters.push(plan.limit);
+      const rows = this.#db
+        .prepare<unknown[], [string, string, number, number, number]>(
+          `SELECT name, category, last_revision, last_position, state FROM streams
+           WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT ?`,
+        )
+        .raw(true)
+        .all(...parameters);
+      const streams: StreamSummary[] = rows.map(([stream, category, lastRevision, lastPosition, state]) => ({
+        stream,
+        category,
+        lastRevision,
+        lastPosition,
+        deleted: deletedState(state),
+      }));
+      const last = streams[streams.length - 1];
+      return { streams, next: streams.length === plan.limit && last ? last.stream : null };
+    });
+  }
+
+  async listCategories(): Promise<CategorySummary[]> {
+    return this.#read(() => this.#statements.categories.all());
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    assertStreamName(stream);
+    return this.#read(() => {
+      const row = this.#statements.streamByName.get(stream);
+      return row === undefined ? {} : metadataOf(row);
+    });
+  }
+
+  setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    try {
+      assertStreamName(stream);
+      const clean = checkStreamMetadata(metadata);
+      return this.#writer.submit(() => {
+        const row = this.#statements.streamByName.get(stream);
+        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        const streamId = row?.[0] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
+        this.#statements.setStreamMetadata.run(
+          clean.truncateBefore ?? null,
+          clean.maxCount ?? null,
+          clean.maxAge ?? null,
+          clean.custom === undefined ? null : JSON.stringify(clean.custom),
+          streamId,
+        );
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#delete(stream, options, (row) => {
+      if (row === undefined || row[1] < 0) throw streamNotFound(stream);
+      if (row[3] !== STREAM_SOFT_DELETED) this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[1] + 1, row[0]);
+    });
+  }
+
+  tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#delete(stream, options, (row) => {
+      if (row === undefined) this.#statements.insertTombstone.run(stream, categoryOf(stream));
+      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[1] + 1, row[0]);
+    });
+  }
+
+  scavenge(): Promise<{ removed: number }> {
+    if (this.#closed) return Promise.reject(storeClosed());
+    return this.#writer.submit(() => {
+      const now = this.#clock();
+      let removed = 0;
+      for (const row of this.#statements.retainedStreams.all()) {
+        const { minRevision, minRecordedAt } =
+          row[3] === STREAM_TOMBSTONED
+            ? { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 }
+            : retentionOf(row[1], row[4], metadataOf(row), now);
+        removed += this.#statements.scavengeStream.run(row[0], minRevision, minRecordedAt).changes;
+      }
+      return { removed };
+    });
+  }
+
+  async headPosition(): Promise<number> {
+    return this.#read(() => this.#head());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writer.close();
+    this.#db.close();
+  }
+
+  #head(): number {
+    return this.#statements.head.get()?.seq ?? 0;
+  }
+
+  #delete(stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {
+    try {
+      assertStreamName(stream);
+      const expected: ExpectedRevision = options.expectedRevision ?? 'any';
+      assertExpectedRevision(expected);
+      return this.#writer.submit(() => {
+        const row = this.#statements.streamByName.get(stream);
+        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        checkExpectedRevision(stream, expected, { lastRevision: row?.[1] ?? -1, absent: isAbsent(row) });
+        apply(row);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #read<T>(query: () => T): T {
+    if (this.#closed) throw storeClosed();
+    try {
+      return query();
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+  }
+}
+
+function metadataOf(row: StreamRow): StreamMetadata {
+  const metadata: StreamMetadata = {};
+  if (row[5] !== null) metadata.truncateBefore = row[5];
+  if (row[6] !== null) metadata.maxCount = row[6];
+  if (row[7] !== null) metadata.maxAge = row[7];
+  if (row[8] !== null) metadata.custom = JSON.parse(row[8]) as Record<string, unknown>;
+  return metadata;
+}
+
+function deletedState(state: number): StreamInfo['deleted'] {
+  if (state === STREAM_SOFT_DELETED) return 'soft';
+  if (state === STREAM_TOMBSTONED) return 'tombstone';
+  return false;
+}

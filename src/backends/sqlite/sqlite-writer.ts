@@ -1,0 +1,101 @@
+import type { Database } from 'better-sqlite3';
+import { TributaryError } from '../../core/errors.js';
+import { translateSqliteError } from './sqlite-errors.js';
+
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit. Writes submitted while the process is busy are queued; at the
+ * next turn of the event loop they all run in one transaction, each inside its
+ * own savepoint, and share one commit — one fsync. A write that throws rolls
+ * back to its savepoint only, so one caller's conflict never fails its
+ * neighbours. Callers are answered after the commit is on disk.
+ */
+export class GroupCommitWriter {
+  readonly #db: Database;
+  #queue: PendingWrite[] = [];
+  #scheduled = false;
+  #closed = false;
+  #drained: Promise<void> = Promise.resolve();
+  #markDrained: (() => void) | undefined;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Runs `work` (synchronous statements) inside the next group transaction. */
+  submit<T>(work: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(storeClosed());
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#drained = new Promise((done) => (this.#markDrained = done));
+        // setImmediate, not a microtask: requests that arrived in the same I/O phase join this group
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Refuses new writes and waits for queued ones to commit. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drained;
+  }
+
+  #flush(): void {
+    const group = this.#queue;
+    this.#queue = [];
+    this.#scheduled = false;
+    try {
+      this.#commit(group);
+    } finally {
+      this.#markDrained?.();
+    }
+  }
+
+  #commit(group: PendingWrite[]): void {
+    const db = this.#db;
+    const outcomes = new Array<{ ok: boolean; value: unknown }>(group.length);
+    const isolate = group.length > 1;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const write of group) write.reject(translateSqliteError(error));
+      return;
+    }
+    try {
+      for (let i = 0; i < group.length; i++) {
+        if (isolate) db.exec('SAVEPOINT write');
+        try {
+          outcomes[i] = { ok: true, value: group[i]!.work() };
+          if (isolate) db.exec('RELEASE write');
+        } catch (error) {
+          if (!isolate) throw error;
+          db.exec('ROLLBACK TO write');
+          db.exec('RELEASE write');
+          outcomes[i] = { ok: false, value: translateSqliteError(error) };
+        }
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      const failure = translateSqliteError(error);
+      for (const write of group) write.reject(failure);
+      return;
+    }
+    for (let i = 0; i < group.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) group[i]!.resolve(outcome.value);
+      else group[i]!.reject(outcome.value);
+    }
+  }
+}
+
+export function storeClosed(): TributaryError {
+  return new TributaryError('STORE_CLOSED', 'the store is closed');
+}

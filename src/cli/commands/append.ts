@@ -1,0 +1,59 @@
+import { text } from 'node:stream/consumers';
+import { invalidArgument } from '../../core/errors.js';
+import type { EventData, EventMetadata } from '../../core/event.js';
+import { parseExpectedRevision } from '../../core/expected-revision.js';
+import { jsonFlag, onePositional, stringFlag } from '../arguments.js';
+import type { Command } from '../context.js';
+import { parseEventLines } from '../ndjson.js';
+import { write } from '../output.js';
+
+export const appendCommand: Command = {
+  name: 'append',
+  summary: 'append events to a stream, atomically',
+  usage: `tributary append <stream> [--expected-revision any|no_stream|stream_exists|N]
+    reads events as NDJSON on stdin, one {"type","data","metadata"?,"id"?} per line, or
+    takes one event: --type T --data JSON [--metadata JSON] [--id UUID]
+    prints the result as JSON: {"stream","nextExpectedRevision","position","events":[{"id","revision","position"}]}`,
+  options: {
+    'expected-revision': { type: 'string' },
+    type: { type: 'string' },
+    data: { type: 'string' },
+    metadata: { type: 'string' },
+    id: { type: 'string' },
+  },
+  async run({ positionals, values, openStore, stdin, stdout }) {
+    const stream = onePositional(positionals, '<stream>');
+    const expected = stringFlag(values['expected-revision']);
+    const expectedRevision = expected === undefined ? 'any' : parseExpectedRevision(expected);
+    const events = await eventsFrom(values, stdin);
+    const store = await openStore();
+    try {
+      const result = await store.append(stream, events, { expectedRevision });
+      await write(stdout, JSON.stringify(result) + '\n');
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+async function eventsFrom(
+  values: Record<string, unknown>,
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean },
+): Promise<EventData[]> {
+  const type = stringFlag(values['type']);
+  const data = stringFlag(values['data']);
+  const metadata = stringFlag(values['metadata']);
+  const id = stringFlag(values['id']);
+  if (type === undefined) {
+    for (const flag of ['data', 'metadata', 'id']) {
+      if (values[flag] !== undefined) throw invalidArgument(`--${flag}`, 'needs --type');
+    }
+    if (stdin.isTTY) throw invalidArgument('events', 'are read as NDJSON from standard input, or given with --type and --data');
+    return parseEventLines(await text(stdin));
+  }
+  if (data === undefined) throw invalidArgument('--data', 'is required with --type');
+  const event: EventData = { type, data: jsonFlag('data', data) };
+  if (metadata !== undefined) event.metadata = jsonFlag('metadata', metadata) as EventMetadata;
+  if (id !== undefined) event.id = id;
+  return [event];
+}

@@ -1,0 +1,36 @@
+import { invalidArgument } from '../../core/errors.js';
+import { integerFlag, stringFlag, stringList } from '../arguments.js';
+import type { Command } from '../context.js';
+import { printEvents } from '../print-events.js';
+
+export const readAllCommand: Command = {
+  name: 'read-all',
+  summary: 'print the global log as NDJSON, optionally filtered',
+  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--prefix S] [--json]
+    prints events after position P (default 0: from the beginning) in position order
+    --json prints one document instead: {"events":[...],"next":<position>|null}`,
+  options: {
+    after: { type: 'string' },
+    limit: { type: 'string' },
+    category: { type: 'string', multiple: true },
+    type: { type: 'string', multiple: true },
+    prefix: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, openStore, stdout }) {
+    if (positionals.length > 0) throw invalidArgument('read-all', `takes no arguments, got ${positionals.join(' ')}`);
+    const after = integerFlag('after', values['after']) ?? 0;
+    const limit = integerFlag('limit', values['limit']);
+    const categories = stringList(values['category']);
+    const types = stringList(values['type']);
+    const prefix = stringFlag(values['prefix']);
+    const store = await openStore();
+    try {
+      await printEvents(stdout, values['json'] === true, limit, after, (cursor, pageSize) =>
+        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, streamPrefix: prefix }),
+      );
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,31 @@
+import { integerFlag, onePositional } from '../arguments.js';
+import type { Command } from '../context.js';
+import { printEvents } from '../print-events.js';
+
+export const readCommand: Command = {
+  name: 'read',
+  summary: "print a stream's events as NDJSON",
+  usage: `tributary read <stream> [--from N] [--limit N] [--backward] [--json]
+    prints one event per line: {"id","stream","type","revision","position","data","metadata","recordedAt"}
+    --json prints one document instead: {"events":[...],"next":<revision>|null}`,
+  options: {
+    from: { type: 'string' },
+    limit: { type: 'string' },
+    backward: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ positionals, values, openStore, stdout }) {
+    const stream = onePositional(positionals, '<stream>');
+    const from = integerFlag('from', values['from']);
+    const limit = integerFlag('limit', values['limit']);
+    const direction = values['backward'] === true ? 'backward' : 'forward';
+    const store = await openStore();
+    try {
+      await printEvents(stdout, values['json'] === true, limit, from, (cursor, pageSize) =>
+        store.readStream(stream, { from: cursor, limit: pageSize, direction }),
+      );
+    } finally {
+      await store.close();
+    }
+  },
+};

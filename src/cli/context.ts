@@ -1,0 +1,20 @@
+import type { Readable, Writable } from 'node:stream';
+import type { EventStore } from '../store/event-store.js';
+
+/** What a command gets to work with: its parsed arguments, the store, and the standard streams. */
+export interface CommandContext {
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  openStore: () => Promise<EventStore>;
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+}
+
+/** A CLI command: its flags (in `util.parseArgs` form), its help, and what it does. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+  run(context: CommandContext): Promise<void>;
+}

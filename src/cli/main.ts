@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATABASE, openStore } from '../backends/open-store.js';
+import { TributaryError, invalidArgument } from '../core/errors.js';
+import { appendCommand } from './commands/append.js';
+import { categoriesCommand } from './commands/categories.js';
+import { readAllCommand } from './commands/read-all.js';
+import { readCommand } from './commands/read.js';
+import { streamsCommand } from './commands/streams.js';
+import type { Command } from './context.js';
+import { errorLine } from './output.js';
+
+const COMMANDS: readonly Command[] = [appendCommand, readCommand, readAllCommand, streamsCommand, categoriesCommand];
+
+const GLOBAL_OPTIONS = {
+  db: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function help(): string {
+  const lines = [
+    'tributary: an event store. Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`),
+    '',
+    `Every command takes --db <sqlite file | postgres:// URL> (or TRIBUTARY_DB; default ${DEFAULT_DATABASE}).`,
+    'tributary <command> --help shows its flags.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  try {
+    if (command === undefined) throw invalidArgument('command', `${JSON.stringify(name)} is unknown; try tributary --help`);
+    const { values, positionals } = parseFlags(command, rest);
+    if (values['help'] === true) {
+      process.stdout.write(command.usage + '\n');
+      return 0;
+    }
+    const location = (values['db']) ?? process.env['TRIBUTARY_DB'] ?? DEFAULT_DATABASE;
+    await command.run({
+      positionals,
+      values,
+      openStore: () => openStore(location),
+      stdin: process.stdin,
+      stdout: process.stdout,
+    });
+    return 0;
+  } catch (error) {
+    process.stderr.write(errorLine(error) + '\n');
+    return error instanceof TributaryError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+}
+
+function parseFlags(command: Command, args: string[]) {
+  try {
+    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw invalidArgument(command.name, `${(error as Error).message}; try tributary ${command.name} --help`);
+  }
+}
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+process.exitCode = await main(process.argv.slice(2));

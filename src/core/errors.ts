@@ -1,0 +1,153 @@
+/**
+ * The one table of Tributary's error codes. Every error Tributary raises is a
+ * {@link TributaryError} whose `code` is a key of {@link ERROR_CODES}; the code
+ * is a stable contract (CLI, HTTP, other languages match on it), the message is
+ * for people. `docs/errors.md` documents every code; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  WRONG_EXPECTED_REVISION: {
+    retriable: false,
+    summary: 'The stream is not at the revision the append or delete expected.',
+  },
+  STREAM_NOT_FOUND: {
+    retriable: false,
+    summary: 'The stream has no events, or was soft-deleted.',
+  },
+  STREAM_DELETED: {
+    retriable: false,
+    summary: 'The stream was tombstoned: it can never be read or written again.',
+  },
+  EVENT_ID_CONFLICT: {
+    retriable: false,
+    summary: 'An event id is already stored with different content, or in another stream.',
+  },
+  INVALID_STREAM_NAME: {
+    retriable: false,
+    summary: 'A stream name breaks the naming rules.',
+  },
+  INVALID_EVENT: {
+    retriable: false,
+    summary: 'A proposed event is malformed (type, id, data or metadata).',
+  },
+  INVALID_EXPECTED_REVISION: {
+    retriable: false,
+    summary: 'An expected revision is not any, no_stream, stream_exists or a revision >= 0.',
+  },
+  INVALID_STREAM_METADATA: {
+    retriable: false,
+    summary: 'Stream metadata (max count, max age, truncate-before, custom) is malformed.',
+  },
+  INVALID_ARGUMENT: {
+    retriable: false,
+    summary: 'An option or argument is out of range or of the wrong kind.',
+  },
+  INVALID_NDJSON: {
+    retriable: false,
+    summary: 'A line of NDJSON input is not a JSON event; the whole batch is refused.',
+  },
+  COMMAND_REJECTED: {
+    retriable: false,
+    summary: 'A decider refused a command because of the state it was decided on.',
+  },
+  UNSUPPORTED_DATABASE: {
+    retriable: false,
+    summary: 'The database location names a backend this build cannot open.',
+  },
+  STORE_CLOSED: {
+    retriable: false,
+    summary: 'The store was closed before or during the call.',
+  },
+  STORE_BUSY: {
+    retriable: true,
+    summary: 'Another writer held the database for longer than the busy timeout.',
+  },
+  STORE_UNAVAILABLE: {
+    retriable: true,
+    summary: 'The database could not be reached or failed an I/O; nothing of the call was written.',
+  },
+  SCHEMA_TOO_NEW: {
+    retriable: false,
+    summary: 'The database was created by a newer Tributary than this one.',
+  },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type ErrorDetails = Record<string, unknown>;
+
+const brand = Symbol.for('tributary.error');
+
+/**
+ * An error with a stable `code` and the facts behind it in `details`.
+ *
+ * ```ts
+ * try { await store.append('account-1', events, { expectedRevision: 3 }) }
+ * catch (e) { if (isTributaryError(e, 'WRONG_EXPECTED_REVISION')) console.log(e.details.actual) }
+ * ```
+ */
+export class TributaryError extends Error {
+  override readonly name = 'TributaryError';
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+    this.retriable = ERROR_CODES[code].retriable;
+  }
+
+  // a brand instead of instanceof alone, so two loaded copies of the package still agree
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
+  get [brand](): true {
+    return true;
+  }
+
+  /** The `{code, message, ...details}` body the HTTP contract and the CLI's `--json` print. */
+  toJSON(): { code: ErrorCode; message: string } & ErrorDetails {
+    return { ...this.details, code: this.code, message: this.message };
+  }
+}
+
+/** True when `error` is a TributaryError, and of `code` when one is given. */
+export function isTributaryError<C extends ErrorCode>(
+  error: unknown,
+  code?: C,
+): error is TributaryError & { code: C } {
+  return error instanceof TributaryError && (code === undefined || error.code === code);
+}
+
+export function wrongExpectedRevision(stream: string, expected: unknown, actual: unknown): TributaryError {
+  return new TributaryError(
+    'WRONG_EXPECTED_REVISION',
+    `stream ${JSON.stringify(stream)} was expected at ${String(expected)} but is at ${String(actual)}`,
+    { stream, expected, actual },
+  );
+}
+
+export function streamNotFound(stream: string): TributaryError {
+  return new TributaryError('STREAM_NOT_FOUND', `stream ${JSON.stringify(stream)} not found`, { stream });
+}
+
+export function streamDeleted(stream: string): TributaryError {
+  return new TributaryError('STREAM_DELETED', `stream ${JSON.stringify(stream)} was tombstoned`, { stream });
+}
+
+export function invalidArgument(name: string, reason: string): TributaryError {
+  return new TributaryError('INVALID_ARGUMENT', `${name} ${reason}`, { argument: name });
+}
+
+/**
+ * The error a decider throws to refuse a command.
+ *
+ * ```ts
+ * if (command.amount > state.balance) throw rejectCommand('insufficient funds', { balance: state.balance });
+ * ```
+ */
+export function rejectCommand(reason: string, details: ErrorDetails = {}): TributaryError {
+  return new TributaryError('COMMAND_REJECTED', reason, { ...details, reason });
+}

@@ -1,0 +1,44 @@
+import { TributaryError } from './errors.js';
+
+/** The longest stream name accepted, in UTF-16 code units. */
+export const MAX_STREAM_NAME_LENGTH = 256;
+
+// C0 and C1 control characters, DEL included
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Throws `INVALID_STREAM_NAME` unless `name` is a usable stream name:
+ * a non-empty string of at most 256 characters, with no control characters,
+ * not starting with `-` (which would leave it without a category).
+ */
+export function assertStreamName(name: unknown): asserts name is string {
+  const reason = streamNameProblem(name);
+  if (reason !== undefined) {
+    throw new TributaryError('INVALID_STREAM_NAME', `invalid stream name ${JSON.stringify(name)}: ${reason}`, {
+      stream: typeof name === 'string' ? name : null,
+      reason,
+    });
+  }
+}
+
+function streamNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'must be a string';
+  if (name.length === 0) return 'must not be empty';
+  if (name.length > MAX_STREAM_NAME_LENGTH) return `must be at most ${MAX_STREAM_NAME_LENGTH} characters`;
+  if (CONTROL_CHARACTER.test(name)) return 'must not contain control characters';
+  if (name.startsWith('-')) return "must not start with '-'";
+  return undefined;
+}
+
+/**
+ * The category of a stream: the part of its name before the first `-`,
+ * or the whole name when it has none.
+ *
+ * ```ts
+ * categoryOf('account-12345') // 'account'
+ * ```
+ */
+export function categoryOf(stream: string): string {
+  const dash = stream.indexOf('-');
+  return dash === -1 ? stream : stream.slice(0, dash);
+}

@@ -1,0 +1,13 @@
+export * from './core/errors.js';
+export * from './core/event.js';
+export { newEventId, isEventId } from './core/event-id.js';
+export { causedBy } from './core/causation.js';
+export { assertStreamName, categoryOf, MAX_STREAM_NAME_LENGTH } from './core/stream-name.js';
+export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
+export type * from './store/event-store.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
+export { openStore, DEFAULT_DATABASE } from './backends/open-store.js';
+export { openSqliteStore, SqliteEventStore } from './backends/sqlite/sqlite-store.js';
+export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
+export * from './command/decider.js';
+export { given } from './testing/decider-spec.js';

@@ -1,0 +1,178 @@
+import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
+import type { ExpectedRevision } from '../core/expected-revision.js';
+
+/**
+ * The store contract: what every backend (SQLite, PostgreSQL, …) provides and
+ * what the contract suite in `test/contract/` proves of each. Nothing above this
+ * file knows which backend it talks to.
+ *
+ * ```ts
+ * const store = await openStore('./data/tributary.db');
+ * const result = await store.append('account-12345', [{ type: 'Deposited', data: { amount: 800 } }],
+ *   { expectedRevision: 1 });
+ * const page = await store.readStream('account-12345');
+ * ```
+ */
+export interface EventStore {
+  /** Where the store lives, for people: a file path or a URL without credentials. */
+  readonly location: string;
+
+  /**
+   * Appends `events` to `stream` atomically: all of them or none, at contiguous
+   * revisions. Events with a given id that are already stored with the same
+   * content make the call an idempotent retry: it returns the original result
+   * and writes nothing.
+   * Errors: WRONG_EXPECTED_REVISION, STREAM_DELETED, EVENT_ID_CONFLICT,
+   * INVALID_STREAM_NAME, INVALID_EVENT, INVALID_EXPECTED_REVISION.
+   */
+  append(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
+
+  /** A page of one stream's events. Errors: STREAM_NOT_FOUND, STREAM_DELETED. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage>;
+
+  /** A page of the global log after a position, in position order, optionally filtered. */
+  readAll(options?: ReadAllOptions): Promise<AllPage>;
+
+  /** Where a stream stands; never throws for a missing stream. */
+  streamInfo(stream: string): Promise<StreamInfo>;
+
+  /** Streams in name order, a page at a time. */
+  listStreams(options?: ListStreamsOptions): Promise<StreamList>;
+
+  /** Every category with how many streams it holds. */
+  listCategories(): Promise<CategorySummary[]>;
+
+  /** A stream's metadata; an empty object when none was set. */
+  getStreamMetadata(stream: string): Promise<StreamMetadata>;
+
+  /**
+   * Replaces a stream's metadata. Retention rules hide events from stream
+   * reads at once; `scavenge` removes them from the log.
+   */
+  setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void>;
+
+  /**
+   * Soft delete: the stream reads as not found, and a later append starts it
+   * again with its revisions continuing. Errors: STREAM_NOT_FOUND, STREAM_DELETED,
+   * WRONG_EXPECTED_REVISION.
+   */
+  deleteStream(stream: string, options?: DeleteOptions): Promise<void>;
+
+  /** Hard delete: every later read or write of the stream fails with STREAM_DELETED. */
+  tombstoneStream(stream: string, options?: DeleteOptions): Promise<void>;
+
+  /**
+   * Physically removes events that stream metadata or deletion hide, so they
+   * leave the global log too. Positions are never reused. Returns how many
+   * events were removed.
+   */
+  scavenge(): Promise<{ removed: number }>;
+
+  /** The position of the last event in the log; 0 when it is empty. */
+  headPosition(): Promise<number>;
+
+  /** Finishes in-flight appends, then releases the database. */
+  close(): Promise<void>;
+}
+
+export interface AppendOptions {
+  /** Defaults to `'any'`. */
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface DeleteOptions {
+  /** Defaults to `'any'`. */
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to read (inclusive). Forward default 0; backward default the last revision. */
+  from?: number;
+  /** Most events to return; default 100, at most 10,000. */
+  limit?: number;
+  direction?: 'forward' | 'backward';
+}
+
+export interface StreamPage {
+  events: RecordedEvent[];
+  /** The `from` of the next page, or null when this page reached the end. */
+  next: number | null;
+}
+
+/** Which events of the global log a read or subscription wants. Empty lists mean no filter. */
+export interface LogFilter {
+  /** Categories (the part of a stream name before the first `-`). */
+  categories?: readonly string[];
+  /** Event types. */
+  types?: readonly string[];
+  /** Streams whose name starts with this text. */
+  streamPrefix?: string;
+}
+
+export interface ReadAllOptions extends LogFilter {
+  /** Read events after this position; 0 (the default) reads from the beginning. */
+  after?: number;
+  /** Most events to return; default 100, at most 10,000. */
+  limit?: number;
+}
+
+export interface AllPage {
+  events: RecordedEvent[];
+  /**
+   * The `after` of the next page, or null when this page reached the head of
+   * the log. A filtered read scans a bounded window per call, so a page can be
+   * empty with a non-null `next`.
+   */
+  next: number | null;
+}
+
+export interface StreamInfo {
+  stream: string;
+  /** True when the stream can be read: it has events and is not deleted. */
+  exists: boolean;
+  /** Revision of the last event ever written, or -1. */
+  lastRevision: number;
+  /** Position of the last event ever written, or 0. */
+  lastPosition: number;
+  deleted: false | 'soft' | 'tombstone';
+}
+
+export interface StreamMetadata {
+  /** Keep only the newest `maxCount` events readable. */
+  maxCount?: number;
+  /** Keep only events younger than `maxAge` seconds readable. */
+  maxAge?: number;
+  /** Hide events with a revision below this one. */
+  truncateBefore?: number;
+  /** Application metadata, stored as given. */
+  custom?: Record<string, unknown>;
+}
+
+export interface ListStreamsOptions {
+  /** Only streams whose name starts with this text. */
+  prefix?: string;
+  category?: string;
+  /** Start after this stream name (the `next` of the previous page). */
+  after?: string;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+}
+
+export interface StreamSummary {
+  stream: string;
+  category: string;
+  lastRevision: number;
+  lastPosition: number;
+  deleted: false | 'soft' | 'tombstone';
+}
+
+export interface StreamList {
+  streams: StreamSummary[];
+  /** The `after` of the next page, or null. */
+  next: string | null;
+}
+
+export interface CategorySummary {
+  category: string;
+  streams: number;
+}

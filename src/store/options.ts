@@ -1,0 +1,141 @@
+import { TributaryError, invalidArgument } from '../core/errors.js';
+import type { ListStreamsOptions, LogFilter, ReadAllOptions, ReadStreamOptions, StreamMetadata } from './event-store.js';
+
+/** Page size when a read gives no limit. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** The largest page a single read returns. */
+export const MAX_PAGE_SIZE = 10_000;
+
+export function pageLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw invalidArgument('limit', `must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${JSON.stringify(limit)}`);
+  }
+  return limit;
+}
+
+export function nonNegativeInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(name, `must be an integer >= 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export interface StreamReadPlan {
+  from: number | undefined;
+  limit: number;
+  backward: boolean;
+}
+
+export function planStreamRead(options: ReadStreamOptions = {}): StreamReadPlan {
+  const { from, limit, direction = 'forward' } = options;
+  if (direction !== 'forward' && direction !== 'backward') {
+    throw invalidArgument('direction', `must be "forward" or "backward", got ${JSON.stringify(direction)}`);
+  }
+  return {
+    from: from === undefined ? undefined : nonNegativeInteger('from', from),
+    limit: pageLimit(limit),
+    backward: direction === 'backward',
+  };
+}
+
+/** A filter with its empty parts removed; `undefined` when nothing is filtered. */
+export interface NormalizedFilter {
+  categories: readonly string[] | undefined;
+  types: readonly string[] | undefined;
+  streamPrefix: string | undefined;
+}
+
+export interface AllReadPlan {
+  after: number;
+  limit: number;
+  filter: NormalizedFilter | undefined;
+}
+
+/** Rows a filtered read of the global log scans per call at most, so a sparse filter answers promptly. */
+export const FILTER_SCAN_WINDOW = 4096;
+
+export function planAllRead(options: ReadAllOptions = {}): AllReadPlan {
+  return {
+    after: options.after === undefined ? 0 : nonNegativeInteger('after', options.after),
+    limit: pageLimit(options.limit),
+    filter: normalizeFilter(options),
+  };
+}
+
+export function normalizeFilter(filter: LogFilter): NormalizedFilter | undefined {
+  const categories = stringList('categories', filter.categories);
+  const types = stringList('types', filter.types);
+  const { streamPrefix } = filter;
+  if (streamPrefix !== undefined && typeof streamPrefix !== 'string') {
+    throw invalidArgument('streamPrefix', 'must be a string');
+  }
+  const prefix = streamPrefix === '' ? undefined : streamPrefix;
+  if (categories === undefined && types === undefined && prefix === undefined) return undefined;
+  return { categories, types, streamPrefix: prefix };
+}
+
+function stringList(name: string, list: readonly string[] | undefined): readonly string[] | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string')) {
+    throw invalidArgument(name, 'must be an array of strings');
+  }
+  return list.length === 0 ? undefined : [...new Set(list)];
+}
+
+export interface StreamListPlan {
+  prefix: string | undefined;
+  category: string | undefined;
+  after: string;
+  limit: number;
+}
+
+export function planStreamList(options: ListStreamsOptions = {}): StreamListPlan {
+  for (const key of ['prefix', 'category', 'after'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') throw invalidArgument(key, 'must be a string');
+  }
+  return {
+    prefix: options.prefix || undefined,
+    category: options.category,
+    after: options.after ?? '',
+    limit: pageLimit(options.limit),
+  };
+}
+
+/** Throws `INVALID_STREAM_METADATA` unless `metadata` is well formed; returns a clean copy. */
+export function checkStreamMetadata(metadata: unknown): StreamMetadata {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw invalidMetadata('must be an object');
+  }
+  const given = metadata as Record<string, unknown>;
+  const known = new Set(['maxCount', 'maxAge', 'truncateBefore', 'custom']);
+  for (const key of Object.keys(given)) {
+    if (!known.has(key) && given[key] !== undefined) throw invalidMetadata(`unknown key ${JSON.stringify(key)}`);
+  }
+  const clean: StreamMetadata = {};
+  for (const key of ['maxCount', 'maxAge'] as const) {
+    const value = given[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw invalidMetadata(`${key} must be an integer >= 1`);
+    }
+    clean[key] = value;
+  }
+  const truncateBefore = given['truncateBefore'];
+  if (truncateBefore !== undefined && truncateBefore !== null) {
+    if (typeof truncateBefore !== 'number' || !Number.isSafeInteger(truncateBefore) || truncateBefore < 0) {
+      throw invalidMetadata('truncateBefore must be an integer >= 0');
+    }
+    clean.truncateBefore = truncateBefore;
+  }
+  const custom = given['custom'];
+  if (custom !== undefined && custom !== null) {
+    if (typeof custom !== 'object' || Array.isArray(custom)) throw invalidMetadata('custom must be an object');
+    clean.custom = JSON.parse(JSON.stringify(custom)) as Record<string, unknown>;
+  }
+  return clean;
+}
+
+function invalidMetadata(reason: string): TributaryError {
+  return new TributaryError('INVALID_STREAM_METADATA', `invalid stream metadata: ${reason}`, { reason });
+}
