@@ -1,4 +1,4 @@
-import { TributaryError } from '../core/errors.js';
+import { TributaryError, invalidArgument } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
@@ -14,6 +14,7 @@ export const DEFAULT_DATABASE = './data/tributary.db';
  * ```
  */
 export async function openStore(location: string = DEFAULT_DATABASE): Promise<EventStore> {
+  if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
   if (/^postgres(ql)?:\/\//i.test(location)) {
     throw new TributaryError('UNSUPPORTED_DATABASE', 'PostgreSQL is not supported by this build yet (issue #3)', {
       location: redactUrl(location),

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE, openStore } from '../backends/open-store.js';
 import { TributaryError, invalidArgument } from '../core/errors.js';
+import { stringFlag } from './arguments.js';
 import { appendCommand } from './commands/append.js';
 import { categoriesCommand } from './commands/categories.js';
 import { readAllCommand } from './commands/read-all.js';
@@ -48,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(command.usage + '\n');
       return 0;
     }
-    const location = (values['db']) ?? process.env['TRIBUTARY_DB'] ?? DEFAULT_DATABASE;
+    // an empty TRIBUTARY_DB counts as unset
+    const location = stringFlag(values['db']) ?? (process.env['TRIBUTARY_DB'] || DEFAULT_DATABASE);
     await command.run({
       positionals,
       values,

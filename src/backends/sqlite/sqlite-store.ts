@@ -90,7 +90,7 @@ export class SqliteEventStore implements EventStore {
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     try {
       assertStreamName(stream);
-      const expected = options.expectedRevision ?? 'any';
+      const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       const prepared = prepareEvents(events);
       return this.#writer.submit(() => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
@@ -268,7 +268,7 @@ export class SqliteEventStore implements EventStore {
   #delete(stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {
     try {
       assertStreamName(stream);
-      const expected: ExpectedRevision = options.expectedRevision ?? 'any';
+      const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       return this.#writer.submit(() => {
         const row = this.#statements.streamByName.get(stream);

@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// the built bin, as users run it: `npm test` builds before it runs the suites
+const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const folder = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+let databases = 0;
+
+function cli(args: string[], options: { input?: string; db?: string; env?: Record<string, string> } = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    input: options.input ?? '',
+    encoding: 'utf8',
+    cwd: folder,
+    env: { ...process.env, TRIBUTARY_DB: options.db ?? '', ...options.env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function freshDb(): string {
+  return join(folder, `cli-${databases++}.db`);
+}
+
+function lines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('tributary CLI', () => {
+  it('appends NDJSON from stdin as one batch and prints the result as JSON', () => {
+    const db = freshDb();
+    const input = [
+      '{"type":"AccountOpened","data":{"owner":"Damon Allison","balance":500}}',
+      '',
+      '{"type":"Withdrawn","data":{"amount":100},"metadata":{"correlationId":"c-1"}}',
+      '{"type":"Deposited","data":{"amount":800},"id":"3f2b8c1e-9d4a-4e6b-a7c5-1b2d3e4f5a6b"}',
+    ].join('\n');
+    const result = cli(['append', 'account-12345', '--db', db, '--expected-revision', 'no_stream'], { input });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const appended = JSON.parse(result.stdout) as { nextExpectedRevision: number; position: number; events: { id: string }[] };
+    expect(appended).toMatchObject({ stream: 'account-12345', nextExpectedRevision: 2, position: 3 });
+    expect(appended.events[2]!.id).toBe('3f2b8c1e-9d4a-4e6b-a7c5-1b2d3e4f5a6b');
+
+    const read = cli(['read', 'account-12345', '--db', db]);
+    expect(read.code).toBe(0);
+    const events = lines(read.stdout);
+    expect(events.map((e) => e['type'])).toEqual(['AccountOpened', 'Withdrawn', 'Deposited']);
+    expect(events[1]).toMatchObject({ stream: 'account-12345', revision: 1, position: 2, data: { amount: 100 }, metadata: { correlationId: 'c-1' } });
+    expect(Object.keys(events[0]!).sort()).toEqual(['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'type']);
+  });
+
+  it('appends one event from flags, and uses TRIBUTARY_DB', () => {
+    const db = freshDb();
+    const result = cli(['append', 'order-1', '--type', 'Placed', '--data', '{"total":42}', '--metadata', '{"causationId":"x"}'], { db });
+    expect(result.code).toBe(0);
+    expect(lines(cli(['read', 'order-1'], { db }).stdout)[0]).toMatchObject({ type: 'Placed', data: { total: 42 }, metadata: { causationId: 'x' } });
+  });
+
+  it('reports WRONG_EXPECTED_REVISION on one stderr line with expected and actual, and exits non-zero', () => {
+    const db = freshDb();
+    cli(['append', 'account-1', '--type', 'Opened', '--data', '{}'], { db });
+    const result = cli(['append', 'account-1', '--type', 'Deposited', '--data', '{}', '--expected-revision', '5'], { db });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^tributary: WRONG_EXPECTED_REVISION: .*"expected":5.*"actual":0/);
+  });
+
+  it('refuses a bad NDJSON line by number and writes nothing of the batch', () => {
+    const db = freshDb();
+    const input = '{"type":"A","data":{}}\n{"type":"B","data":{}}\n{"type":"C","data":\n{"type":"D","data":{}}\n';
+    const result = cli(['append', 'account-1'], { db, input });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^tributary: INVALID_NDJSON: line 3: /);
+    expect(result.stderr).toContain('"line":3');
+    const missingData = cli(['append', 'account-1'], { db, input: '{"type":"A","data":{}}\n{"type":"B"}\n' });
+    expect(missingData.stderr).toMatch(/INVALID_NDJSON: line 2: data is required/);
+    const unknownField = cli(['append', 'account-1'], { db, input: '{"type":"A","data":{},"dta":1}\n' });
+    expect(unknownField.stderr).toMatch(/INVALID_NDJSON: line 1: unknown field "dta"/);
+    const read = cli(['read', 'account-1'], { db });
+    expect(read.stderr).toMatch(/^tributary: STREAM_NOT_FOUND/);
+    expect(lines(cli(['read-all'], { db }).stdout)).toEqual([]);
+  });
+
+  it('answers bad flags and names with coded errors', () => {
+    const db = freshDb();
+    expect(cli(['append', 'account-1', '--type', 'A', '--data', '{nope'], { db }).stderr).toMatch(/^tributary: INVALID_ARGUMENT: --data must be JSON/);
+    expect(cli(['append', 'account-1', '--type', 'A', '--data', '{}', '--expected-revision', 'latest'], { db }).stderr).toMatch(
+      /^tributary: INVALID_EXPECTED_REVISION/,
+    );
+    expect(cli(['append', '-x', '--type', 'A', '--data', '{}'], { db }).stderr).toMatch(/^tributary: INVALID_ARGUMENT/);
+    expect(cli(['append', 'bad\tname', '--type', 'A', '--data', '{}'], { db }).stderr).toMatch(/^tributary: INVALID_STREAM_NAME/);
+    expect(cli(['read', 'account-1', '--limit', 'ten'], { db }).stderr).toMatch(/^tributary: INVALID_ARGUMENT: --limit/);
+    const unknown = cli(['frobnicate'], { db });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^tributary: INVALID_ARGUMENT: command "frobnicate" is unknown/);
+    expect(cli(['read', 'account-1', '--wat'], { db }).code).toBe(2);
+    expect(cli(['read', 'account-1', '--db', 'postgres://u:secret@localhost/x']).stderr).not.toContain('secret');
+    expect(cli(['read', 'account-1', '--db', 'mysql://localhost/x']).stderr).toMatch(/^tributary: UNSUPPORTED_DATABASE/);
+  });
+
+  it('reads a stream from a revision, backward, limited, or as one JSON document', () => {
+    const db = freshDb();
+    const input = Array.from({ length: 5 }, (_, i) => JSON.stringify({ type: 'E', data: { i } })).join('\n');
+    cli(['append', 'account-1'], { db, input });
+    const revisions = (args: string[]) => lines(cli(['read', 'account-1', ...args], { db }).stdout).map((e) => e['revision']);
+    expect(revisions([])).toEqual([0, 1, 2, 3, 4]);
+    expect(revisions(['--from', '2', '--limit', '2'])).toEqual([2, 3]);
+    expect(revisions(['--backward', '--limit', '3'])).toEqual([4, 3, 2]);
+    const document = JSON.parse(cli(['read', 'account-1', '--limit', '2', '--json'], { db }).stdout) as { events: unknown[]; next: number };
+    expect(document.events).toHaveLength(2);
+    expect(document.next).toBe(2);
+    expect(JSON.parse(cli(['read', 'account-1', '--json'], { db }).stdout)).toMatchObject({ next: null });
+  });
+
+  it('reads the global log after a position, by category and type', () => {
+    const db = freshDb();
+    cli(['append', 'account-1', '--type', 'Opened', '--data', '{}'], { db });
+    cli(['append', 'order-1', '--type', 'Placed', '--data', '{}'], { db });
+    cli(['append', 'account-2', '--type', 'Opened', '--data', '{}'], { db });
+    cli(['append', 'account-2', '--type', 'Deposited', '--data', '{}'], { db });
+    const streams = (args: string[]) => lines(cli(['read-all', ...args], { db }).stdout).map((e) => `${String(e['stream'])}@${String(e['position'])}`);
+    expect(streams([])).toEqual(['account-1@1', 'order-1@2', 'account-2@3', 'account-2@4']);
+    expect(streams(['--after', '2'])).toEqual(['account-2@3', 'account-2@4']);
+    expect(streams(['--category', 'account', '--type', 'Opened'])).toEqual(['account-1@1', 'account-2@3']);
+    expect(streams(['--category', 'order', '--category', 'account', '--limit', '2'])).toEqual(['account-1@1', 'order-1@2']);
+    expect(JSON.parse(cli(['read-all', '--limit', '1', '--json'], { db }).stdout)).toMatchObject({ next: 1 });
+  });
+
+  it('lists streams with their last revision, and categories, as text or JSON', () => {
+    const db = freshDb();
+    cli(['append', 'order-1', '--type', 'Placed', '--data', '{}'], { db });
+    cli(['append', 'account-1', '--type', 'Opened', '--data', '{}'], { db });
+    cli(['append', 'account-1', '--type', 'Deposited', '--data', '{}'], { db });
+    expect(cli(['streams'], { db }).stdout).toBe('account-1\t1\norder-1\t0\n');
+    expect(JSON.parse(cli(['streams', '--json', '--category', 'account'], { db }).stdout)).toEqual([
+      { stream: 'account-1', category: 'account', lastRevision: 1, lastPosition: 3, deleted: false },
+    ]);
+    expect(JSON.parse(cli(['categories', '--json'], { db }).stdout)).toEqual([
+      { category: 'account', streams: 1 },
+      { category: 'order', streams: 1 },
+    ]);
+  });
+
+  it('creates the default ./data/tributary.db when no database is named', () => {
+    const cwd = mkdtempSync(join(folder, 'default-'));
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, TRIBUTARY_DB: '' } });
+    expect(run(['append', 'account-1', '--type', 'Opened', '--data', '{}']).status).toBe(0);
+    expect(lines(run(['read', 'account-1']).stdout)).toHaveLength(1);
+    expect(spawnSync('ls', [join(cwd, 'data')], { encoding: 'utf8' }).stdout).toContain('tributary.db');
+  });
+
+  it('prints help', () => {
+    expect(cli(['--help']).stdout).toContain('read-all');
+    expect(cli(['append', '--help']).stdout).toContain('--expected-revision');
+  });
+});

@@ -1,0 +1,23 @@
+import { describe } from 'vitest';
+import { appendContract } from './append.contract.js';
+import { concurrencyContract } from './concurrency.contract.js';
+import type { StoreHarness } from './harness.js';
+import { idempotencyContract } from './idempotency.contract.js';
+import { metadataContract } from './metadata.contract.js';
+import { propertiesContract } from './properties.contract.js';
+import { readsContract } from './reads.contract.js';
+
+/**
+ * The store contract suite. Every backend runs it unchanged, through a
+ * harness that hands out fresh stores; no case may be skipped.
+ */
+export function describeEventStoreContract(harness: StoreHarness): void {
+  describe(`EventStore contract: ${harness.name}`, () => {
+    appendContract(harness);
+    idempotencyContract(harness);
+    readsContract(harness);
+    metadataContract(harness);
+    concurrencyContract(harness);
+    propertiesContract(harness);
+  });
+}
