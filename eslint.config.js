@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/emmett/', 'data/'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/emmett/', 'data/', '.probe/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

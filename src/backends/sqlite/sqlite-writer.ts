@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { TributaryError } from '../../core/errors.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
@@ -17,6 +17,10 @@ interface PendingWrite {
  */
 export class GroupCommitWriter {
   readonly #db: Database;
+  // transaction control prepared once: a group runs them for every write it holds
+  readonly #savepoint: Statement;
+  readonly #release: Statement;
+  readonly #rollbackTo: Statement;
   #queue: PendingWrite[] = [];
   #scheduled = false;
   #closed = false;
@@ -25,6 +29,9 @@ export class GroupCommitWriter {
 
   constructor(db: Database) {
     this.#db = db;
+    this.#savepoint = db.prepare('SAVEPOINT write');
+    this.#release = db.prepare('RELEASE write');
+    this.#rollbackTo = db.prepare('ROLLBACK TO write');
   }
 
   /** Runs `work` (synchronous statements) inside the next group transaction. */
@@ -70,14 +77,14 @@ export class GroupCommitWriter {
     }
     try {
       for (let i = 0; i < group.length; i++) {
-        if (isolate) db.exec('SAVEPOINT write');
+        if (isolate) this.#savepoint.run();
         try {
           outcomes[i] = { ok: true, value: group[i]!.work() };
-          if (isolate) db.exec('RELEASE write');
+          if (isolate) this.#release.run();
         } catch (error) {
           if (!isolate) throw error;
-          db.exec('ROLLBACK TO write');
-          db.exec('RELEASE write');
+          this.#rollbackTo.run();
+          this.#release.run();
           outcomes[i] = { ok: false, value: translateSqliteError(error) };
         }
       }
