@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openSqliteStore } from '../src/backends/sqlite/sqlite-store.js';
 import { newEventId } from '../src/core/event-id.js';
-import { loadEmmett, type EmmettSqlite } from './lib/emmett.js';
+import { loadEmmett, type BenchStore } from './lib/emmett.js';
 import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
 import { depositData } from './lib/payload.js';
 
@@ -44,38 +44,45 @@ async function rawDatabase(path = freshPath()) {
   return { db, path, write };
 }
 
+/** The append scenarios, for any store that appends a batch to a stream. */
+function appendScenarios(open: (path: string) => BenchStore) {
+  return {
+    single: async () => {
+      const store = open(freshPath());
+      const seconds = await timed(async () => {
+        for (let i = 0; i < SINGLE_EVENTS; i++) await store.append(`account-${i % STREAMS}`, [{ type: 'Deposited', data: payload(i) }]);
+      });
+      await store.close();
+      return { events: SINGLE_EVENTS, seconds };
+    },
+    batch: async () => {
+      const store = open(freshPath());
+      const seconds = await timed(async () => {
+        for (let call = 0; call < BATCH_CALLS; call++) {
+          const events = Array.from({ length: 100 }, (_, i) => ({ type: 'Deposited', data: payload(call * 100 + i) }));
+          await store.append(`account-${call % STREAMS}`, events);
+        }
+      });
+      await store.close();
+      return { events: BATCH_CALLS * 100, seconds };
+    },
+    concurrent: async () => {
+      const store = open(freshPath());
+      const seconds = await timed(() =>
+        Promise.all(
+          Array.from({ length: CALLERS }, async (_, caller) => {
+            for (let i = 0; i < PER_CALLER; i++) await store.append(`account-${caller}`, [{ type: 'Deposited', data: payload(i) }]);
+          }),
+        ),
+      );
+      await store.close();
+      return { events: CALLERS * PER_CALLER, seconds };
+    },
+  };
+}
+
 const tributary = {
-  single: async () => {
-    const store = openSqliteStore({ path: freshPath() });
-    const seconds = await timed(async () => {
-      for (let i = 0; i < SINGLE_EVENTS; i++) await store.append(`account-${i % STREAMS}`, [{ type: 'Deposited', data: payload(i) }]);
-    });
-    await store.close();
-    return { events: SINGLE_EVENTS, seconds };
-  },
-  batch: async () => {
-    const store = openSqliteStore({ path: freshPath() });
-    const seconds = await timed(async () => {
-      for (let call = 0; call < BATCH_CALLS; call++) {
-        const events = Array.from({ length: 100 }, (_, i) => ({ type: 'Deposited', data: payload(call * 100 + i) }));
-        await store.append(`account-${call % STREAMS}`, events);
-      }
-    });
-    await store.close();
-    return { events: BATCH_CALLS * 100, seconds };
-  },
-  concurrent: async () => {
-    const store = openSqliteStore({ path: freshPath() });
-    const seconds = await timed(() =>
-      Promise.all(
-        Array.from({ length: CALLERS }, async (_, caller) => {
-          for (let i = 0; i < PER_CALLER; i++) await store.append(`account-${caller}`, [{ type: 'Deposited', data: payload(i) }]);
-        }),
-      ),
-    );
-    await store.close();
-    return { events: CALLERS * PER_CALLER, seconds };
-  },
+  ...appendScenarios((path) => openSqliteStore({ path })),
   replay: async (path: string) => {
     const store = openSqliteStore({ path });
     let events = 0;
@@ -126,41 +133,6 @@ const raw = {
   },
 };
 
-function emmettScenarios(emmett: EmmettSqlite) {
-  return {
-    single: async () => {
-      const store = emmett.open(freshPath());
-      const seconds = await timed(async () => {
-        for (let i = 0; i < SINGLE_EVENTS; i++) await store.append(`account-${i % STREAMS}`, [{ type: 'Deposited', data: payload(i) }]);
-      });
-      await store.close();
-      return { events: SINGLE_EVENTS, seconds };
-    },
-    batch: async () => {
-      const store = emmett.open(freshPath());
-      const seconds = await timed(async () => {
-        for (let call = 0; call < BATCH_CALLS; call++) {
-          await store.append(`account-${call % STREAMS}`, Array.from({ length: 100 }, (_, i) => ({ type: 'Deposited', data: payload(call * 100 + i) })));
-        }
-      });
-      await store.close();
-      return { events: BATCH_CALLS * 100, seconds };
-    },
-    concurrent: async () => {
-      const store = emmett.open(freshPath());
-      const seconds = await timed(() =>
-        Promise.all(
-          Array.from({ length: CALLERS }, async (_, caller) => {
-            for (let i = 0; i < PER_CALLER; i++) await store.append(`account-${caller}`, [{ type: 'Deposited', data: payload(i) }]);
-          }),
-        ),
-      );
-      await store.close();
-      return { events: CALLERS * PER_CALLER, seconds };
-    },
-  };
-}
-
 /** A log of REPLAY_EVENTS written with batched appends, shared by the replay scenarios. */
 async function buildReplayLog(): Promise<string> {
   const path = freshPath();
@@ -175,7 +147,7 @@ async function buildReplayLog(): Promise<string> {
 
 async function main(): Promise<void> {
   const emmett = await loadEmmett();
-  const theirs = emmett === undefined ? undefined : emmettScenarios(emmett);
+  const theirs = emmett === undefined ? undefined : appendScenarios((path) => emmett.open(path));
   console.log(`1 KB events; median of ${REPETITIONS} runs; WAL + synchronous=FULL everywhere; Node ${process.version}`);
   if (emmett === undefined) console.log('Emmett is not installed: run `npm run bench:setup` to include it.');
 

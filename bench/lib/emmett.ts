@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 
 const MODULES = join(import.meta.dirname, '..', 'emmett', 'node_modules', '@event-driven-io');
 
-interface BenchStore {
+/** What the append benchmarks need of a store. */
+export interface BenchStore {
   append(stream: string, events: { type: string; data: Record<string, unknown> }[]): Promise<unknown>;
   close(): Promise<void>;
 }
