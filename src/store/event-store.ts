@@ -71,8 +71,26 @@ export interface EventStore {
   /** The position of the last event in the log; 0 when it is empty. */
   headPosition(): Promise<number>;
 
+  /**
+   * Resolves with the head position as soon as it is beyond `after` —
+   * appended by this handle, another handle or another process — without
+   * polling. After `timeoutMs` it resolves with the head as it is then, which
+   * may still be `after` or less. Aborting `signal` rejects with its reason.
+   *
+   * ```ts
+   * const head = await store.waitForPosition(lastSeen, { timeoutMs: 30_000 });
+   * ```
+   */
+  waitForPosition(after: number, options?: WaitOptions): Promise<number>;
+
   /** Finishes in-flight appends, then releases the database. */
   close(): Promise<void>;
+}
+
+export interface WaitOptions {
+  /** Give up after this long; default 60,000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 export interface AppendOptions {

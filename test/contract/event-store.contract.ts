@@ -6,6 +6,7 @@ import { idempotencyContract } from './idempotency.contract.js';
 import { metadataContract } from './metadata.contract.js';
 import { propertiesContract } from './properties.contract.js';
 import { readsContract } from './reads.contract.js';
+import { waitContract } from './wait.contract.js';
 
 /**
  * The store contract suite. Every backend runs it unchanged, through a
@@ -18,6 +19,7 @@ export function describeEventStoreContract(harness: StoreHarness): void {
     readsContract(harness);
     metadataContract(harness);
     concurrencyContract(harness);
+    waitContract(harness);
     propertiesContract(harness);
   });
 }

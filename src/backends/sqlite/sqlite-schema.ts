@@ -42,11 +42,6 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** `streams.state` values. */
-export const STREAM_LIVE = 0;
-export const STREAM_SOFT_DELETED = 1;
-export const STREAM_TOMBSTONED = 2;
-
 /**
  * Brings the schema up to date. Safe when several processes open the same
  * file at once: the version is read again under the write lock.

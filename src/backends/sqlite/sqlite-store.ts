@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
-import { assertExpectedRevision, checkExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
+import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
 import { prepareEvents } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type {
@@ -20,7 +20,9 @@ import type {
   StreamMetadata,
   StreamPage,
   StreamSummary,
+  WaitOptions,
 } from '../../store/event-store.js';
+import { HeadWaiters } from '../../store/head-waiters.js';
 import {
   FILTER_SCAN_WINDOW,
   checkStreamMetadata,
@@ -29,12 +31,20 @@ import {
   planStreamRead,
 } from '../../store/options.js';
 import { retentionOf } from '../../store/retention.js';
-import { appendInTransaction, isAbsent } from './sqlite-append.js';
+import {
+  STREAM_LIVE,
+  STREAM_SOFT_DELETED,
+  STREAM_TOMBSTONED,
+  checkDelete,
+  isAbsent,
+} from '../../store/write-rules.js';
+import { appendInTransaction, headOf } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
 import { translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix, toRecordedEvents } from './sqlite-read.js';
-import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, migrate } from './sqlite-schema.js';
+import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type Statements, type StreamRow } from './sqlite-statements.js';
+import { changeSignalFor } from './sqlite-signal.js';
 import { GroupCommitWriter, storeClosed } from './sqlite-writer.js';
 
 /**
@@ -76,15 +86,23 @@ export class SqliteEventStore implements EventStore {
   readonly #writer: GroupCommitWriter;
   readonly #filtered: FilteredLogReader;
   readonly #clock: () => number;
+  readonly #waiters = new HeadWaiters();
+  readonly #signal: ReturnType<typeof changeSignalFor>;
+  readonly #unsubscribe: () => void;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(db: Database, location: string, clock: () => number) {
     this.#db = db;
     this.location = location;
     this.#clock = clock;
     this.#statements = prepareStatements(db);
-    this.#writer = new GroupCommitWriter(db);
+    this.#signal = changeSignalFor(location);
+    this.#writer = new GroupCommitWriter(db, () => this.#signal.notify());
     this.#filtered = new FilteredLogReader(db);
+    this.#unsubscribe = this.#signal.subscribe(() => {
+      if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
+    });
   }
 
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -105,7 +123,7 @@ export class SqliteEventStore implements EventStore {
     return this.#read(() => {
       const row = this.#statements.streamByName.get(stream);
       if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-      if (row === undefined || isAbsent(row)) throw streamNotFound(stream);
+      if (row === undefined || isAbsent(headOf(row))) throw streamNotFound(stream);
       const [streamId, lastRevision] = row;
       const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), this.#clock());
       if (plan.backward) {
@@ -146,7 +164,7 @@ export class SqliteEventStore implements EventStore {
       const row = this.#statements.streamByName.get(stream);
       return {
         stream,
-        exists: !isAbsent(row) && row?.[3] === STREAM_LIVE,
+        exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
         lastRevision: row?.[1] ?? -1,
         lastPosition: row?.[2] ?? 0,
         deleted: deletedState(row?.[3] ?? STREAM_LIVE),
@@ -254,10 +272,26 @@ export class SqliteEventStore implements EventStore {
     return this.#read(() => this.#head());
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
+    try {
+      const waiting = this.#waiters.wait(after, options, () => this.headPosition());
+      this.#waiters.advance(this.#read(() => this.#head()));
+      return waiting;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     await this.#writer.close();
+    this.#waiters.release(this.#head());
+    this.#closed = true;
+    this.#unsubscribe();
     this.#db.close();
   }
 
@@ -272,8 +306,7 @@ export class SqliteEventStore implements EventStore {
       assertExpectedRevision(expected);
       return this.#writer.submit(() => {
         const row = this.#statements.streamByName.get(stream);
-        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-        checkExpectedRevision(stream, expected, { lastRevision: row?.[1] ?? -1, absent: isAbsent(row) });
+        checkDelete(stream, expected, headOf(row));
         apply(row);
       });
     } catch (error) {

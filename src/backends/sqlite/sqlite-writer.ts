@@ -27,8 +27,12 @@ export class GroupCommitWriter {
   #drained: Promise<void> = Promise.resolve();
   #markDrained: (() => void) | undefined;
 
-  constructor(db: Database) {
+  readonly #onCommit: () => void;
+
+  /** `onCommit` runs after every group that committed. */
+  constructor(db: Database, onCommit: () => void) {
     this.#db = db;
+    this.#onCommit = onCommit;
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
@@ -89,6 +93,7 @@ export class GroupCommitWriter {
         }
       }
       db.exec('COMMIT');
+      this.#onCommit();
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       const failure = translateSqliteError(error);
