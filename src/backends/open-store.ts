@@ -1,5 +1,7 @@
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
+import { redactUrl } from '../store/redact-url.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /** Where the CLI and `openStore` look when no location is given. */
@@ -7,7 +9,7 @@ export const DEFAULT_DATABASE = './data/tributary.db';
 
 /**
  * Opens the store at `location`: a SQLite file path (the embedded default),
- * or a `postgres://` URL.
+ * or a `postgres://` URL, optionally with `?schema=<name>` (default `tributary`).
  *
  * ```ts
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
@@ -16,9 +18,11 @@ export const DEFAULT_DATABASE = './data/tributary.db';
 export async function openStore(location: string = DEFAULT_DATABASE): Promise<EventStore> {
   if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
   if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new TributaryError('UNSUPPORTED_DATABASE', 'PostgreSQL is not supported by this build yet (issue #3)', {
-      location: redactUrl(location),
-    });
+    // ?schema= picks the schema; pg itself never sees the parameter
+    const url = new URL(location);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    return openPostgresStore({ url: url.toString(), schema });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new TributaryError('UNSUPPORTED_DATABASE', `no backend opens ${redactUrl(location)}: give a SQLite file path or a postgres:// URL`, {
@@ -26,9 +30,4 @@ export async function openStore(location: string = DEFAULT_DATABASE): Promise<Ev
     });
   }
   return openSqliteStore({ path: location });
-}
-
-/** The location without a password, for messages. */
-export function redactUrl(location: string): string {
-  return location.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

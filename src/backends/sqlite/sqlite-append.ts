@@ -2,8 +2,9 @@ import type { AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { planAppend, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
-import type { Statements, StreamRow } from './sqlite-statements.js';
+import { headOf } from '../../store/sql-rows.js';
+import { planAppend, type StoredEvent } from '../../store/write-rules.js';
+import type { Statements } from './sqlite-statements.js';
 
 /** The body of one append, run inside a group transaction: the shared rules decide, then the inserts. */
 export function appendInTransaction(
@@ -32,10 +33,6 @@ export function appendInTransaction(
   }
   statements.setStreamHead.run(revision, position, streamId);
   return { stream, nextExpectedRevision: revision, position, events: appended };
-}
-
-export function headOf(row: StreamRow | undefined): StreamHead | undefined {
-  return row === undefined ? undefined : { lastRevision: row[1], state: row[3] };
 }
 
 function storedEvents(statements: Statements, ids: string[]): Map<string, StoredEvent> {

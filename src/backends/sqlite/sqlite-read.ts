@@ -1,17 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { RecordedEvent } from '../../core/event.js';
 import type { NormalizedFilter } from '../../store/options.js';
-import { EVENT_COLUMNS, type EventRow } from './sqlite-statements.js';
-
-export function toRecordedEvent(row: EventRow): RecordedEvent {
-  return new RecordedEvent(row[1], row[2], row[4], row[3], row[0], row[7], row[6], row[5]);
-}
-
-export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
-  const events = new Array<RecordedEvent>(rows.length);
-  for (let i = 0; i < rows.length; i++) events[i] = toRecordedEvent(rows[i]!);
-  return events;
-}
+import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
 
 /** A filtered read of the global log: statements are cached per shape of filter. */
 export class FilteredLogReader {

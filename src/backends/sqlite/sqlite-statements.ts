@@ -1,34 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-/** A stream row as the statements below read it, in column order. */
-export type StreamRow = [
-  streamId: number,
-  lastRevision: number,
-  lastPosition: number,
-  state: number,
-  deletedBefore: number,
-  truncateBefore: number | null,
-  maxCount: number | null,
-  maxAge: number | null,
-  customMetadata: string | null,
-];
-
-/** An event row in the column order of {@link EVENT_COLUMNS}. */
-export type EventRow = [
-  position: number,
-  id: string,
-  stream: string,
-  revision: number,
-  type: string,
-  recordedAt: number,
-  metadata: string | null,
-  data: string,
-];
-
-export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data';
-
-const STREAM_COLUMNS =
-  'stream_id, last_revision, last_position, state, deleted_before, truncate_before, max_count, max_age, custom_metadata';
+import { EVENT_COLUMNS, STREAM_COLUMNS, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 
 type Run<P extends unknown[]> = Statement<P, unknown>;
 type Rows<R> = Statement<unknown[], R>;

@@ -19,7 +19,6 @@ import type {
   StreamList,
   StreamMetadata,
   StreamPage,
-  StreamSummary,
   WaitOptions,
 } from '../../store/event-store.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
@@ -38,14 +37,16 @@ import {
   checkDelete,
   isAbsent,
 } from '../../store/write-rules.js';
-import { appendInTransaction, headOf } from './sqlite-append.js';
+import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
 import { translateSqliteError } from './sqlite-errors.js';
-import { FilteredLogReader, globPrefix, toRecordedEvents } from './sqlite-read.js';
+import { FilteredLogReader, globPrefix } from './sqlite-read.js';
+import { deletedStateOf, headOf, metadataOf, summaryOf, toRecordedEvents, type StreamRow } from '../../store/sql-rows.js';
 import { migrate } from './sqlite-schema.js';
-import { prepareStatements, type Statements, type StreamRow } from './sqlite-statements.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { changeSignalFor } from './sqlite-signal.js';
-import { GroupCommitWriter, storeClosed } from './sqlite-writer.js';
+import { GroupCommitWriter } from './sqlite-writer.js';
+import { storeClosed } from '../../store/store-closed.js';
 
 /**
  * Opens (creating when missing) the embedded store in one SQLite file.
@@ -167,7 +168,7 @@ export class SqliteEventStore implements EventStore {
         exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
         lastRevision: row?.[1] ?? -1,
         lastPosition: row?.[2] ?? 0,
-        deleted: deletedState(row?.[3] ?? STREAM_LIVE),
+        deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
       };
     });
   }
@@ -193,13 +194,7 @@ export class SqliteEventStore implements EventStore {
         )
         .raw(true)
         .all(...parameters);
-      const streams: StreamSummary[] = rows.map(([stream, category, lastRevision, lastPosition, state]) => ({
-        stream,
-        category,
-        lastRevision,
-        lastPosition,
-        deleted: deletedState(state),
-      }));
+      const streams = rows.map((row) => summaryOf(...row));
       const last = streams[streams.length - 1];
       return { streams, next: streams.length === plan.limit && last ? last.stream : null };
     });
@@ -324,17 +319,3 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function metadataOf(row: StreamRow): StreamMetadata {
-  const metadata: StreamMetadata = {};
-  if (row[5] !== null) metadata.truncateBefore = row[5];
-  if (row[6] !== null) metadata.maxCount = row[6];
-  if (row[7] !== null) metadata.maxAge = row[7];
-  if (row[8] !== null) metadata.custom = JSON.parse(row[8]) as Record<string, unknown>;
-  return metadata;
-}
-
-function deletedState(state: number): StreamInfo['deleted'] {
-  if (state === STREAM_SOFT_DELETED) return 'soft';
-  if (state === STREAM_TOMBSTONED) return 'tombstone';
-  return false;
-}

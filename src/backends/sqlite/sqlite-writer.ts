@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { TributaryError } from '../../core/errors.js';
+import { storeClosed } from '../../store/store-closed.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
 interface PendingWrite {
@@ -106,8 +106,4 @@ export class GroupCommitWriter {
       else group[i]!.reject(outcome.value);
     }
   }
-}
-
-export function storeClosed(): TributaryError {
-  return new TributaryError('STORE_CLOSED', 'the store is closed');
 }

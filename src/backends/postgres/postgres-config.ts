@@ -1,0 +1,20 @@
+/** How to open the PostgreSQL store. */
+export interface PostgresStoreConfig {
+  /** A `postgres://user:password@host:port/database` URL. */
+  url: string;
+  /** The schema holding Tributary's tables; created when missing. Default `tributary`. */
+  schema?: string;
+  /** Connections for reads and writes; default 10. */
+  poolSize?: number;
+  /** How long to wait for a connection before failing with STORE_UNAVAILABLE; default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** The clock stamped on events as `recordedAt` and used for max-age retention. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export const DEFAULT_SCHEMA = 'tributary';
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+// lower case, so it needs no quoting in SQL, and short enough for a notification channel name
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,49}$/;

@@ -1,0 +1,100 @@
+import type { Pool } from 'pg';
+import { TributaryError } from '../../core/errors.js';
+
+/**
+ * Versioned migrations, each run once in its own transaction. Append a
+ * migration to change the schema; never edit a released one. `$schema` is
+ * replaced by the store's schema name.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE $schema.streams (
+    stream_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name            text COLLATE "C" NOT NULL UNIQUE,
+    category        text COLLATE "C" NOT NULL,
+    last_revision   bigint NOT NULL DEFAULT -1,
+    last_position   bigint NOT NULL DEFAULT 0,
+    state           smallint NOT NULL DEFAULT 0,
+    deleted_before  bigint NOT NULL DEFAULT 0,
+    truncate_before bigint,
+    max_count       bigint,
+    max_age         bigint,
+    custom_metadata text
+  );
+  CREATE INDEX streams_by_category ON $schema.streams (category, name);
+
+  -- positions are assigned under the log_head row lock, so they commit in order (docs/postgres-ordering.md)
+  CREATE TABLE $schema.events (
+    position    bigint PRIMARY KEY,
+    stream_id   bigint NOT NULL,
+    revision    bigint NOT NULL,
+    id          uuid NOT NULL,
+    stream      text COLLATE "C" NOT NULL,
+    type        text COLLATE "C" NOT NULL,
+    recorded_at bigint NOT NULL,
+    metadata    text,
+    data        text NOT NULL
+  );
+  CREATE UNIQUE INDEX events_by_stream ON $schema.events (stream_id, revision);
+  CREATE UNIQUE INDEX events_by_id ON $schema.events (id);
+
+  CREATE TABLE $schema.log_head (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    last_position bigint NOT NULL
+  );
+  INSERT INTO $schema.log_head (last_position) VALUES (0);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the schema up to date. The version is read first, without locks, so
+ * an up-to-date database costs one query and no DDL (even `IF NOT EXISTS` DDL
+ * would queue behind in-flight appends). Processes that start at once
+ * serialise on an advisory lock and read the version again under it.
+ */
+export async function migrate(pool: Pool, schema: string): Promise<void> {
+  if ((await currentVersion(pool, schema)) === SCHEMA_VERSION) return;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const found = await versionIn(client, schema);
+    if (found > SCHEMA_VERSION) {
+      throw new TributaryError('SCHEMA_TOO_NEW', `schema ${schema} has version ${found}; this Tributary knows up to ${SCHEMA_VERSION}`, {
+        found,
+        supported: SCHEMA_VERSION,
+      });
+    }
+    for (let version = found; version < SCHEMA_VERSION; version++) {
+      await client.query(MIGRATIONS[version]!.replaceAll('$schema', schema));
+      await client.query(`INSERT INTO ${schema}.migrations (version) VALUES ($1)`, [version + 1]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function currentVersion(pool: Pool, schema: string): Promise<number> {
+  try {
+    return await versionIn(pool, schema);
+  } catch (error) {
+    // undefined_table / invalid_schema_name: nothing was migrated yet
+    if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '3F000') return 0;
+    throw error;
+  }
+}
+
+async function versionIn(queryable: Pick<Pool, 'query'>, schema: string): Promise<number> {
+  const result = await queryable.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${schema}.migrations`);
+  return result.rows[0]?.version ?? 0;
+}

@@ -1,0 +1,332 @@
+import pg from 'pg';
+import type { AppendResult, EventData } from '../../core/event.js';
+import { invalidArgument, streamDeleted, streamNotFound } from '../../core/errors.js';
+import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
+import { prepareEvents } from '../../core/proposed-event.js';
+import { assertStreamName, categoryOf } from '../../core/stream-name.js';
+import type {
+  AllPage,
+  AppendOptions,
+  CategorySummary,
+  DeleteOptions,
+  EventStore,
+  ListStreamsOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamInfo,
+  StreamList,
+  StreamMetadata,
+  StreamPage,
+  WaitOptions,
+} from '../../store/event-store.js';
+import { HeadWaiters } from '../../store/head-waiters.js';
+import { FILTER_SCAN_WINDOW, checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
+import { retentionOf } from '../../store/retention.js';
+import { storeClosed } from '../../store/store-closed.js';
+import { redactUrl } from '../../store/redact-url.js';
+import { deletedStateOf, headOf, metadataOf, summaryOf, toRecordedEvents, type EventRow, type StreamRow } from '../../store/sql-rows.js';
+import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete, isAbsent } from '../../store/write-rules.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_SCHEMA,
+  SCHEMA_NAME,
+  type PostgresStoreConfig,
+} from './postgres-config.js';
+import { translatePgError } from './postgres-errors.js';
+import { PostgresListener } from './postgres-listener.js';
+import { filteredRead, likePrefix } from './postgres-read.js';
+import { migrate } from './postgres-schema.js';
+import { statementsFor, type Statements } from './postgres-statements.js';
+import { PostgresWriter } from './postgres-writer.js';
+
+// bigint columns arrive as numbers: positions and revisions stay far below 2^53
+const parseBigint = (value: string): number => Number(value);
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string): unknown =>
+    oid === 20 ? parseBigint : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the store in a PostgreSQL database, creating or migrating its schema.
+ * Many processes may open the same database and schema: they share one log.
+ *
+ * ```ts
+ * const store = await openPostgresStore({ url: 'postgres://tributary@db.internal/events' });
+ * ```
+ */
+export async function openPostgresStore(config: PostgresStoreConfig): Promise<PostgresEventStore> {
+  const schema = config.schema ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) {
+    throw invalidArgument('schema', `must be lower-case letters, digits and _ (at most 50), got ${JSON.stringify(schema)}`);
+  }
+  const connection: pg.ClientConfig = {
+    connectionString: config.url,
+    connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    types: TYPES,
+  };
+  const pool = new pg.Pool({ ...connection, max: config.poolSize ?? DEFAULT_POOL_SIZE });
+  // an idle connection that breaks is dropped by the pool; without a listener it would crash the process
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw translatePgError(error);
+  }
+  return new PostgresEventStore(pool, connection, schema, redactUrl(config.url), config.clock ?? Date.now);
+}
+
+export class PostgresEventStore implements EventStore {
+  readonly location: string;
+  readonly #pool: pg.Pool;
+  readonly #sql: Statements;
+  readonly #schema: string;
+  readonly #writer: PostgresWriter;
+  readonly #listener: PostgresListener;
+  readonly #waiters = new HeadWaiters();
+  readonly #clock: () => number;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool, connection: pg.ClientConfig, schema: string, location: string, clock: () => number) {
+    this.#pool = pool;
+    this.#schema = schema;
+    this.#sql = statementsFor(schema);
+    this.location = location;
+    this.#clock = clock;
+    const channel = `tributary_${schema}`;
+    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
+    this.#listener = new PostgresListener(
+      connection,
+      channel,
+      (head) => this.#waiters.advance(head),
+      () => void this.headPosition().then((head) => this.#waiters.advance(head), () => undefined),
+    );
+  }
+
+  append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      assertStreamName(stream);
+      const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
+      assertExpectedRevision(expected);
+      return this.#writer.append({ stream, events: prepareEvents(events), expected });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
+    assertStreamName(stream);
+    const plan = planStreamRead(options);
+    const row = await this.#streamRow(stream);
+    if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+    if (row === undefined || isAbsent(headOf(row))) throw streamNotFound(stream);
+    const [streamId, lastRevision] = row;
+    const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), this.#clock());
+    if (plan.backward) {
+      const from = Math.min(plan.from ?? lastRevision, lastRevision);
+      const rows = from < minRevision ? [] : await this.#rows(this.#sql.readBackward, [streamId, from, minRevision, minRecordedAt, plan.limit]);
+      const last = rows[rows.length - 1];
+      const next = rows.length === plan.limit && last !== undefined && last[3] > minRevision ? last[3] - 1 : null;
+      return { events: toRecordedEvents(rows), next };
+    }
+    const from = Math.max(plan.from ?? 0, minRevision);
+    const rows = await this.#rows(this.#sql.readForward, [streamId, from, minRecordedAt, plan.limit]);
+    const last = rows[rows.length - 1];
+    const next = rows.length === plan.limit && last !== undefined && last[3] < lastRevision ? last[3] + 1 : null;
+    return { events: toRecordedEvents(rows), next };
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllPage> {
+    const { after, limit, filter } = planAllRead(options);
+    if (filter === undefined) {
+      const rows = await this.#rows(this.#sql.readAll, [after, limit]);
+      const last = rows[rows.length - 1];
+      return { events: toRecordedEvents(rows), next: rows.length === limit && last ? last[0] : null };
+    }
+    const head = await this.headPosition();
+    const until = Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
+    const query = filteredRead(this.#schema, filter, after, until, limit);
+    const rows = await this.#rows(query.text, query.values);
+    const last = rows[rows.length - 1];
+    if (rows.length === limit && last) return { events: toRecordedEvents(rows), next: last[0] };
+    return { events: toRecordedEvents(rows), next: until < head ? until : null };
+  }
+
+  async streamInfo(stream: string): Promise<StreamInfo> {
+    assertStreamName(stream);
+    const row = await this.#streamRow(stream);
+    return {
+      stream,
+      exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
+      lastRevision: row?.[1] ?? -1,
+      lastPosition: row?.[2] ?? 0,
+      deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
+    };
+  }
+
+  async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
+    const plan = planStreamList(options);
+    const conditions = ['name > $1', '(last_revision >= 0 OR state <> 0)'];
+    const values: unknown[] = [plan.after];
+    if (plan.category !== undefined) {
+      values.push(plan.category);
+      conditions.push(`category = $${values.length}`);
+    }
+    if (plan.prefix !== undefined) {
+      values.push(likePrefix(plan.prefix));
+      conditions.push(`name LIKE $${values.length}`);
+    }
+    values.push(plan.limit);
+    const rows = await this.#rows<[string, string, number, number, number]>(
+      `SELECT name, category, last_revision, last_position, state FROM ${this.#schema}.streams
+       WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT $${values.length}`,
+      values,
+    );
+    const streams = rows.map((row) => summaryOf(...row));
+    const last = streams[streams.length - 1];
+    return { streams, next: streams.length === plan.limit && last ? last.stream : null };
+  }
+
+  async listCategories(): Promise<CategorySummary[]> {
+    return (await this.#query<CategorySummary>(this.#sql.categories, [])).rows;
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    assertStreamName(stream);
+    const row = await this.#streamRow(stream);
+    return row === undefined ? {} : metadataOf(row);
+  }
+
+  setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    try {
+      assertStreamName(stream);
+      const clean = checkStreamMetadata(metadata);
+      return this.#writer.transaction(async (client) => {
+        const row = await this.#streamRow(stream, client);
+        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        const streamId = row?.[0] ?? (await this.#insertStream(client, stream, STREAM_LIVE));
+        await client.query(this.#sql.setStreamMetadata, [
+          clean.truncateBefore ?? null,
+          clean.maxCount ?? null,
+          clean.maxAge ?? null,
+          clean.custom === undefined ? null : JSON.stringify(clean.custom),
+          streamId,
+        ]);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#delete(stream, options, async (client, row) => {
+      if (row === undefined || row[1] < 0) throw streamNotFound(stream);
+      if (row[3] !== STREAM_SOFT_DELETED) await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[1] + 1, row[0]]);
+    });
+  }
+
+  tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#delete(stream, options, async (client, row) => {
+      if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
+      else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[1] + 1, row[0]]);
+    });
+  }
+
+  scavenge(): Promise<{ removed: number }> {
+    return this.#writer.transaction(async (client) => {
+      const now = this.#clock();
+      let removed = 0;
+      const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
+      for (const row of rows.rows) {
+        const { minRevision, minRecordedAt } =
+          row[3] === STREAM_TOMBSTONED
+            ? { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 }
+            : retentionOf(row[1], row[4], metadataOf(row), now);
+        removed += (await client.query(this.#sql.scavengeStream, [row[0], minRevision, minRecordedAt])).rowCount ?? 0;
+      }
+      return { removed };
+    });
+  }
+
+  async headPosition(): Promise<number> {
+    const rows = await this.#rows<[number]>(this.#sql.head, []);
+    return rows[0]?.[0] ?? 0;
+  }
+
+  async waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
+    const failed = new AbortController();
+    const signal = options.signal === undefined ? failed.signal : AbortSignal.any([options.signal, failed.signal]);
+    const waiting = this.#waiters.wait(after, { ...options, signal }, () => this.headPosition());
+    try {
+      // listen before reading the head, so no commit can slip between the two
+      await this.#listener.start();
+      this.#waiters.advance(await this.headPosition());
+    } catch (error) {
+      failed.abort(translatePgError(error));
+    }
+    return waiting;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#writer.close();
+    this.#waiters.release(await this.headPosition().catch(() => 0));
+    this.#closed = true;
+    await this.#listener.stop();
+    await this.#pool.end();
+  }
+
+  #delete(
+    stream: string,
+    options: DeleteOptions,
+    apply: (client: pg.PoolClient, row: StreamRow | undefined) => Promise<void>,
+  ): Promise<void> {
+    try {
+      assertStreamName(stream);
+      const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
+      assertExpectedRevision(expected);
+      return this.#writer.transaction(async (client) => {
+        const row = await this.#streamRow(stream, client);
+        checkDelete(stream, expected, headOf(row));
+        await apply(client, row);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #insertStream(client: pg.PoolClient, stream: string, state: number): Promise<number> {
+    const result = await client.query<[number]>({ text: this.#sql.insertStream, values: [stream, categoryOf(stream), state], rowMode: 'array' });
+    return result.rows[0]![0];
+  }
+
+  async #streamRow(stream: string, client?: pg.PoolClient): Promise<StreamRow | undefined> {
+    return (await this.#rows<StreamRow>(this.#sql.streamByName, [stream], client))[0];
+  }
+
+  async #rows<Row extends unknown[] = EventRow>(text: string, values: unknown[], client?: pg.PoolClient): Promise<Row[]> {
+    if (this.#closed) throw storeClosed();
+    try {
+      return (await (client ?? this.#pool).query<Row>({ text, values, rowMode: 'array' })).rows;
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  }
+
+  async #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) throw storeClosed();
+    try {
+      return await this.#pool.query<Row>(text, values);
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  }
+}
+

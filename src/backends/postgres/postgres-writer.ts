@@ -1,0 +1,144 @@
+import type { Pool, PoolClient } from 'pg';
+import type { AppendResult } from '../../core/event.js';
+import { storeClosed } from '../../store/store-closed.js';
+import { appendGroup, type AppendRequest } from './postgres-append.js';
+import { translatePgError } from './postgres-errors.js';
+import type { Statements } from './postgres-statements.js';
+
+type Pending =
+  | { kind: 'append'; request: AppendRequest; resolve: (result: AppendResult) => void; reject: (error: unknown) => void }
+  | { kind: 'other'; run: (client: PoolClient) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+/**
+ * Group commit for PostgreSQL. Writes queue while one transaction is in
+ * flight; then every queued append goes into the next transaction together
+ * (one lock wait, one WAL flush), and other writes (deletes, metadata) run one
+ * transaction each, in the order they were submitted. At most one transaction
+ * per process is in flight: they would only queue on the log_head lock anyway.
+ */
+export class PostgresWriter {
+  readonly #pool: Pool;
+  readonly #sql: Statements;
+  readonly #clock: () => number;
+  readonly #channel: string;
+  #queue: Pending[] = [];
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string) {
+    this.#pool = pool;
+    this.#sql = sql;
+    this.#clock = clock;
+    this.#channel = channel;
+  }
+
+  append(request: AppendRequest): Promise<AppendResult> {
+    return this.#enqueue((resolve, reject) => ({ kind: 'append', request, resolve, reject }));
+  }
+
+  /** Runs `run` in its own transaction, holding the log_head lock. */
+  transaction<T>(run: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#enqueue((resolve, reject) => ({
+      kind: 'other',
+      resolve: resolve as (value: unknown) => void,
+      reject,
+      run: async (client) => {
+        await client.query('BEGIN');
+        try {
+          await client.query(this.#sql.lockHead);
+          const value = await run(client);
+          await client.query('COMMIT');
+          return value;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      },
+    }));
+  }
+
+  /** Refuses new writes and waits for queued ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drained;
+  }
+
+  #enqueue<T>(make: (resolve: (value: T) => void, reject: (error: unknown) => void) => Pending): Promise<T> {
+    if (this.#closed) return Promise.reject(storeClosed());
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(make(resolve, reject));
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#drained = this.#drain();
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // let the callers of this turn of the event loop join the first group
+    await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      if (this.#queue.length === 0) {
+        // cleared with no await after looking at the queue, so a write queued from now on starts a new drain
+        this.#draining = false;
+        return;
+      }
+      const queue = this.#queue;
+      this.#queue = [];
+      await this.#run(queue).catch((error: unknown) => {
+        for (const pending of queue) pending.reject(error);
+      });
+    }
+  }
+
+  /** Runs one round of queued writes on one connection. */
+  async #run(queue: Pending[]): Promise<void> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      for (const pending of queue) pending.reject(translatePgError(error));
+      return;
+    }
+    let broken: unknown;
+    try {
+      for (let start = 0; start < queue.length; ) {
+        if (broken !== undefined) {
+          // the connection died: what is left goes first into the next round, on a fresh client
+          this.#queue = [...queue.slice(start), ...this.#queue];
+          return;
+        }
+        const first = queue[start]!;
+        if (first.kind === 'other') {
+          start++;
+          await first.run(client).then(first.resolve, (error: unknown) => {
+            broken = isConnectionError(error) ? error : broken;
+            first.reject(translatePgError(error));
+          });
+          continue;
+        }
+        let end = start;
+        while (end < queue.length && queue[end]!.kind === 'append') end++;
+        const appends = queue.slice(start, end) as Extract<Pending, { kind: 'append' }>[];
+        start = end;
+        try {
+          const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel);
+          outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));
+        } catch (error) {
+          broken = isConnectionError(error) ? error : broken;
+          const failure = translatePgError(error);
+          for (const append of appends) append.reject(failure);
+        }
+      }
+    } finally {
+      // a client whose connection failed must not go back to the pool
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  const translated = translatePgError(error);
+  return translated instanceof Error && (translated as { code?: string }).code === 'STORE_UNAVAILABLE';
+}
