@@ -6,13 +6,14 @@ import { TributaryError, invalidArgument } from '../core/errors.js';
 import { stringFlag } from './arguments.js';
 import { appendCommand } from './commands/append.js';
 import { categoriesCommand } from './commands/categories.js';
+import { migrateCommand } from './commands/migrate.js';
 import { readAllCommand } from './commands/read-all.js';
 import { readCommand } from './commands/read.js';
 import { streamsCommand } from './commands/streams.js';
 import type { Command } from './context.js';
 import { errorLine } from './output.js';
 
-const COMMANDS: readonly Command[] = [appendCommand, readCommand, readAllCommand, streamsCommand, categoriesCommand];
+const COMMANDS: readonly Command[] = [appendCommand, readCommand, readAllCommand, streamsCommand, categoriesCommand, migrateCommand];
 
 const GLOBAL_OPTIONS = {
   db: { type: 'string' },

@@ -57,6 +57,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export async function migrate(pool: Pool, schema: string): Promise<void> {
   if ((await currentVersion(pool, schema)) === SCHEMA_VERSION) return;
   const client = await pool.connect();
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:migrate:${schema}`]);
@@ -80,6 +82,7 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

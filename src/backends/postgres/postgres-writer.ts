@@ -102,6 +102,9 @@ export class PostgresWriter {
       return;
     }
     let broken: unknown;
+    // a connection that drops between two statements is reported by the next query; the event alone must not crash the process
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       for (let start = 0; start < queue.length; ) {
         if (broken !== undefined) {
@@ -132,6 +135,7 @@ export class PostgresWriter {
         }
       }
     } finally {
+      client.off('error', ignore);
       // a client whose connection failed must not go back to the pool
       client.release(broken instanceof Error ? broken : undefined);
     }
