@@ -18,7 +18,8 @@ function report(line: object): void {
 async function ghost(raw: pg.Client): Promise<void> {
   // a transaction that holds the lock and inserts at the next positions, then gives up
   await raw.query('BEGIN');
-  const head = Number((await raw.query(`SELECT last_position FROM ${schema}.log_head FOR UPDATE`)).rows[0].last_position);
+  const locked = await raw.query<{ last_position: string }>(`SELECT last_position FROM ${schema}.log_head FOR UPDATE`);
+  const head = Number(locked.rows[0]!.last_position);
   const ids = Array.from({ length: 1 + randomInt(3) }, () => randomUUID());
   for (const [i, id] of ids.entries()) {
     await raw.query(
