@@ -8,13 +8,9 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openSqliteStore } from '../src/backends/sqlite/sqlite-store.js';
 import { newEventId } from '../src/core/event-id.js';
-import { loadEmmett, type BenchStore } from './lib/emmett.js';
+import { loadEmmett } from './lib/emmett.js';
 import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
-import { depositData } from './lib/payload.js';
-
-// payloads are built before timing: the benchmark measures the store, not the caller's object building
-const PAYLOADS = Array.from({ length: 1000 }, (_, i) => depositData(i));
-const payload = (i: number) => PAYLOADS[i % PAYLOADS.length]!;
+import { appendScenarios, payload, type Sizes } from './lib/scenarios.js';
 
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
 const SINGLE_EVENTS = Number(process.env['BENCH_SINGLE'] ?? 1000);
@@ -23,6 +19,7 @@ const CALLERS = 64;
 const PER_CALLER = Number(process.env['BENCH_PER_CALLER'] ?? 40);
 const REPLAY_EVENTS = Number(process.env['BENCH_REPLAY'] ?? 200_000);
 const STREAMS = 100;
+const SIZES: Sizes = { single: SINGLE_EVENTS, batchCalls: BATCH_CALLS, callers: CALLERS, perCaller: PER_CALLER, streams: STREAMS };
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
 let files = 0;
@@ -44,45 +41,8 @@ async function rawDatabase(path = freshPath()) {
   return { db, path, write };
 }
 
-/** The append scenarios, for any store that appends a batch to a stream. */
-function appendScenarios(open: (path: string) => BenchStore) {
-  return {
-    single: async () => {
-      const store = open(freshPath());
-      const seconds = await timed(async () => {
-        for (let i = 0; i < SINGLE_EVENTS; i++) await store.append(`account-${i % STREAMS}`, [{ type: 'Deposited', data: payload(i) }]);
-      });
-      await store.close();
-      return { events: SINGLE_EVENTS, seconds };
-    },
-    batch: async () => {
-      const store = open(freshPath());
-      const seconds = await timed(async () => {
-        for (let call = 0; call < BATCH_CALLS; call++) {
-          const events = Array.from({ length: 100 }, (_, i) => ({ type: 'Deposited', data: payload(call * 100 + i) }));
-          await store.append(`account-${call % STREAMS}`, events);
-        }
-      });
-      await store.close();
-      return { events: BATCH_CALLS * 100, seconds };
-    },
-    concurrent: async () => {
-      const store = open(freshPath());
-      const seconds = await timed(() =>
-        Promise.all(
-          Array.from({ length: CALLERS }, async (_, caller) => {
-            for (let i = 0; i < PER_CALLER; i++) await store.append(`account-${caller}`, [{ type: 'Deposited', data: payload(i) }]);
-          }),
-        ),
-      );
-      await store.close();
-      return { events: CALLERS * PER_CALLER, seconds };
-    },
-  };
-}
-
 const tributary = {
-  ...appendScenarios((path) => openSqliteStore({ path })),
+  ...appendScenarios(SIZES, async () => openSqliteStore({ path: freshPath() })),
   replay: async (path: string) => {
     const store = openSqliteStore({ path });
     let events = 0;
@@ -147,7 +107,7 @@ async function buildReplayLog(): Promise<string> {
 
 async function main(): Promise<void> {
   const emmett = await loadEmmett();
-  const theirs = emmett === undefined ? undefined : appendScenarios((path) => emmett.open(path));
+  const theirs = emmett === undefined ? undefined : appendScenarios(SIZES, async () => emmett.open(freshPath()));
   console.log(`1 KB events; median of ${REPETITIONS} runs; WAL + synchronous=FULL everywhere; Node ${process.version}`);
   if (emmett === undefined) console.log('Emmett is not installed: run `npm run bench:setup` to include it.');
 

@@ -6,11 +6,7 @@ import { pathToFileURL } from 'node:url';
 
 const MODULES = join(import.meta.dirname, '..', 'emmett', 'node_modules', '@event-driven-io');
 
-/** What the append benchmarks need of a store. */
-export interface BenchStore {
-  append(stream: string, events: { type: string; data: Record<string, unknown> }[]): Promise<unknown>;
-  close(): Promise<void>;
-}
+import type { BenchStore } from './scenarios.js';
 
 export interface EmmettSqlite {
   open(path: string): BenchStore;
@@ -36,6 +32,30 @@ export async function loadEmmett(): Promise<EmmettSqlite | undefined> {
         append: (stream, events) => store.appendToStream(stream, events),
         close: async () => connection.close(),
       };
+    },
+  };
+}
+
+interface EmmettPostgresModule {
+  getPostgreSQLEventStore(url: string): {
+    appendToStream(stream: string, events: unknown[]): Promise<unknown>;
+    close(): Promise<void>;
+  };
+}
+
+export interface EmmettPostgres {
+  open(url: string): BenchStore;
+}
+
+/** Emmett's PostgreSQL store with its default pooled connections, or undefined when not installed. */
+export async function loadEmmettPostgres(): Promise<EmmettPostgres | undefined> {
+  const entry = join(MODULES, 'emmett-postgresql', 'dist', 'index.js');
+  if (!existsSync(entry)) return undefined;
+  const emmett = (await import(pathToFileURL(entry).href)) as EmmettPostgresModule;
+  return {
+    open(url) {
+      const store = emmett.getPostgreSQLEventStore(url);
+      return { append: (stream, events) => store.appendToStream(stream, events), close: () => store.close() };
     },
   };
 }

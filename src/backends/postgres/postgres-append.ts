@@ -1,11 +1,11 @@
-import type { PoolClient } from 'pg';
+import { escapeLiteral, type PoolClient } from 'pg';
 import type { AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
+import type { EventRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, planAppend, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
-import type { EventRow, StreamRow } from '../../store/sql-rows.js';
-import { INSERT_CHUNK, type Statements } from './postgres-statements.js';
+import type { Statements } from './postgres-statements.js';
 
 export interface AppendRequest {
   stream: string;
@@ -16,17 +16,18 @@ export interface AppendRequest {
 export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: unknown };
 
 interface Head extends StreamHead {
-  streamId: number | undefined;
   lastPosition: number;
+  /** False for a stream this group creates. */
+  exists: boolean;
 }
 
 /**
  * Appends a group of requests in one transaction, holding the log_head row
- * lock from the first statement to the commit. The rules are applied to every
- * request in order against state loaded in bulk, so a refused request writes
- * nothing and never fails its neighbours; then all accepted events go in with
- * a few multi-row statements. Returns one outcome per request; throws (after
- * rolling back) only when the database itself fails.
+ * lock from its first statement to the commit, in three round trips:
+ * lock and read what the rules need; write everything; commit. The rules are
+ * applied to every request in order against that state, so a refused request
+ * writes nothing and never fails its neighbours. Returns one outcome per
+ * request; throws (after rolling back) only when the database itself fails.
  */
 export async function appendGroup(
   client: PoolClient,
@@ -35,46 +36,71 @@ export async function appendGroup(
   recordedAt: number,
   channel: string,
 ): Promise<Outcome[]> {
-  await client.query('BEGIN');
+  const names = [...new Set(requests.map((request) => request.stream))];
+  const ids = requests.flatMap((request) => request.events.filter((event) => event.idGiven).map((event) => event.id));
+  // one simple-protocol round trip; the reads run after the lock is held, so they see every earlier commit
+  const [, locked, read] = (await client.query(
+    `BEGIN; ${sql.lockHead}; ${sql.groupState(literalArray(names, 'text'), literalArray(ids, 'uuid'))}`,
+  )) as unknown as [unknown, { rows: { last_position: number }[] }, { rows: { streams: unknown[][]; events: EventRow[] }[] }];
   try {
-    const headRows = await client.query<[number]>({ text: sql.lockHead, rowMode: 'array' });
-    let position = headRows.rows[0]![0];
-    const heads = await loadHeads(client, sql, requests);
-    const stored = await loadStored(client, sql, requests);
+    const firstPosition = locked.rows[0]!.last_position;
+    const { streams, events } = read.rows[0]!;
+    const heads = new Map<string, Head>();
+    for (const [name, lastRevision, lastPosition, state] of streams as [string, number, number, number][]) {
+      heads.set(name, { lastRevision, lastPosition, state, exists: true });
+    }
+    const stored = new Map<string, StoredEvent>();
+    for (const [position, id, stream, revision, type, , metadataJson, dataJson] of events) {
+      stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
+    }
 
-    const rows: unknown[] = [];
-    const outcomes = requests.map(({ stream, events, expected }): Outcome => {
+    let position = firstPosition;
+    const columns: unknown[][] = [[], [], [], [], [], [], []];
+    const outcomes = requests.map(({ stream, events: proposed, expected }): Outcome => {
       try {
         const head = heads.get(stream);
-        const plan = planAppend(stream, events, expected, head, (ids) => pick(stored, ids));
+        const plan = planAppend(stream, proposed, expected, head, (wanted) => pick(stored, wanted));
         if ('retry' in plan) return { ok: true, value: plan.retry };
         let revision = plan.firstRevision - 1;
-        const appended = events.map((event) => {
+        const appended = proposed.map((event) => {
           revision++;
           position++;
-          rows.push(position, stream, revision, event.id, stream, event.type, recordedAt, event.metadataJson, event.dataJson);
+          const row = [position, revision, event.id, stream, event.type, event.metadataJson, event.dataJson];
+          for (let column = 0; column < 7; column++) columns[column]!.push(row[column]);
           stored.set(event.id, { id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson });
           return { id: event.id, revision, position };
         });
-        heads.set(stream, { streamId: head?.streamId, lastRevision: revision, lastPosition: position, state: STREAM_LIVE });
+        heads.set(stream, { lastRevision: revision, lastPosition: position, state: STREAM_LIVE, exists: head?.exists ?? false });
         return { ok: true, value: { stream, nextExpectedRevision: revision, position, events: appended } };
       } catch (error) {
         return { ok: false, error };
       }
     });
 
-    if (rows.length > 0) {
-      await createStreams(client, sql, heads);
-      // the stream column of each row held its name: put the stream id in its place
-      for (let i = 1; i < rows.length; i += 9) rows[i] = heads.get(rows[i] as string)!.streamId;
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK * 9) {
-        const chunk = rows.slice(start, start + INSERT_CHUNK * 9);
-        await client.query(sql.insertEvents(chunk.length / 9), chunk);
-      }
-      const touched = [...heads.values()].filter((head) => head.lastPosition > headRows.rows[0]![0]);
-      await client.query(sql.setStreamHeads, [touched.map((h) => h.streamId), touched.map((h) => h.lastRevision), touched.map((h) => h.lastPosition)]);
-      await client.query(sql.setHead, [position]);
-      await client.query('SELECT pg_notify($1, $2)', [channel, String(position)]);
+    const rows = columns[0]!.length;
+    if (rows > 0) {
+      const touched = [...heads.entries()].filter(([, head]) => head.lastPosition > firstPosition);
+      const created = touched.filter(([, head]) => !head.exists);
+      const updated = touched.filter(([, head]) => head.exists);
+      const values = [
+        created.map(([name]) => name),
+        created.map(([name]) => categoryOf(name)),
+        created.map(([, head]) => head.lastRevision),
+        created.map(([, head]) => head.lastPosition),
+        updated.map(([name]) => name),
+        updated.map(([, head]) => head.lastRevision),
+        updated.map(([, head]) => head.lastPosition),
+        position,
+        channel,
+        recordedAt,
+      ];
+      const written = await client.query<{ inserted: number }>({
+        name: `tributary-write-group-${channel}`,
+        text: sql.writeGroup,
+        values: [...values, ...columns],
+      });
+      const inserted = written.rows[0]!.inserted;
+      if (inserted !== rows) throw new Error(`append group wrote ${inserted} of ${rows} events`);
     }
     await client.query('COMMIT');
     return outcomes;
@@ -82,27 +108,6 @@ export async function appendGroup(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-async function loadHeads(client: PoolClient, sql: Statements, requests: readonly AppendRequest[]): Promise<Map<string, Head>> {
-  const names = [...new Set(requests.map((request) => request.stream))];
-  const result = await client.query<[string, ...StreamRow]>({ text: sql.streamsByName, values: [names], rowMode: 'array' });
-  const heads = new Map<string, Head>();
-  for (const [name, streamId, lastRevision, lastPosition, state] of result.rows) {
-    heads.set(name, { streamId, lastRevision, lastPosition, state });
-  }
-  return heads;
-}
-
-async function loadStored(client: PoolClient, sql: Statements, requests: readonly AppendRequest[]): Promise<Map<string, StoredEvent>> {
-  const ids = requests.flatMap((request) => request.events.filter((event) => event.idGiven).map((event) => event.id));
-  const stored = new Map<string, StoredEvent>();
-  if (ids.length === 0) return stored;
-  const result = await client.query<EventRow>({ text: sql.eventsById, values: [ids], rowMode: 'array' });
-  for (const [position, id, stream, revision, type, , metadataJson, dataJson] of result.rows) {
-    stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
-  }
-  return stored;
 }
 
 function pick(stored: ReadonlyMap<string, StoredEvent>, ids: string[]): Map<string, StoredEvent> {
@@ -114,14 +119,7 @@ function pick(stored: ReadonlyMap<string, StoredEvent>, ids: string[]): Map<stri
   return found;
 }
 
-/** Inserts the streams this group writes first, and records their ids in `heads`. */
-async function createStreams(client: PoolClient, sql: Statements, heads: Map<string, Head>): Promise<void> {
-  const created = [...heads.entries()].filter(([, head]) => head.streamId === undefined).map(([name]) => name);
-  if (created.length === 0) return;
-  const result = await client.query<[string, number]>({
-    text: sql.insertStreams,
-    values: [created, created.map(categoryOf)],
-    rowMode: 'array',
-  });
-  for (const [name, streamId] of result.rows) heads.get(name)!.streamId = streamId;
+/** An array literal for the simple protocol, every element escaped. */
+function literalArray(items: readonly string[], type: 'text' | 'uuid'): string {
+  return `ARRAY[${items.map(escapeLiteral).join(', ')}]::${type}[]`;
 }

@@ -5,20 +5,43 @@ export function statementsFor(schema: string) {
   return {
     /** Serialises every writer and yields the last position handed out (docs/postgres-ordering.md). */
     lockHead: `SELECT last_position FROM ${schema}.log_head FOR UPDATE`,
-    setHead: `UPDATE ${schema}.log_head SET last_position = $1`,
     head: `SELECT last_position FROM ${schema}.log_head`,
     streamByName: `SELECT ${STREAM_COLUMNS} FROM ${schema}.streams WHERE name = $1`,
-    streamsByName: `SELECT name, ${STREAM_COLUMNS} FROM ${schema}.streams WHERE name = ANY($1::text[])`,
-    insertStreams: `INSERT INTO ${schema}.streams (name, category) SELECT * FROM unnest($1::text[], $2::text[]) RETURNING name, stream_id`,
-    setStreamHeads: `UPDATE ${schema}.streams AS s SET last_revision = u.revision, last_position = u.position, state = 0
-      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(stream_id, revision, position) WHERE s.stream_id = u.stream_id`,
-    eventsById: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE id = ANY($1::uuid[])`,
-    insertEvents: (rows: number) =>
-      `INSERT INTO ${schema}.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES ` +
-      Array.from({ length: rows }, (_, row) => {
-        const base = row * 9;
-        return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8}, $${base + 9})`;
-      }).join(', '),
+    /** What the rules need to decide a group: the heads of its streams and the stored events with its ids. */
+    groupState: (names: string, ids: string) =>
+      `SELECT
+         (SELECT coalesce(json_agg(json_build_array(name, last_revision, last_position, state)), '[]'::json)
+            FROM ${schema}.streams WHERE name = ANY(${names})) AS streams,
+         (SELECT coalesce(json_agg(json_build_array(${EVENT_COLUMNS})), '[]'::json)
+            FROM ${schema}.events WHERE id = ANY(${ids})) AS events`,
+    /**
+     * A group's whole write in one statement: create and move its streams, insert its events
+     * (one array per column, $11 to $17), move the log head to $8 and notify channel $9.
+     * Its text never changes, so each connection prepares it once.
+     */
+    writeGroup: `WITH created AS (
+         INSERT INTO ${schema}.streams (name, category, last_revision, last_position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+         RETURNING name, stream_id
+       ), updated AS (
+         UPDATE ${schema}.streams AS s SET last_revision = u.revision, last_position = u.position, state = 0
+         FROM unnest($5::text[], $6::bigint[], $7::bigint[]) AS u(name, revision, position)
+         WHERE s.name = u.name
+         RETURNING s.name, s.stream_id
+       ), ids AS (
+         SELECT name, stream_id FROM created UNION ALL SELECT name, stream_id FROM updated
+       ), inserted AS (
+         INSERT INTO ${schema}.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data)
+         SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, $10, e.metadata, e.data
+         FROM unnest($11::bigint[], $12::bigint[], $13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[])
+           AS e(position, revision, id, stream, type, metadata, data)
+         JOIN ids ON ids.name = e.stream
+         RETURNING 1
+       ), moved AS (
+         UPDATE ${schema}.log_head SET last_position = $8 RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM inserted)::integer AS inserted, (SELECT count(*) FROM moved)::integer AS moved,
+              pg_notify($9, $8::text)`,
     insertStream: `INSERT INTO ${schema}.streams (name, category, state) VALUES ($1, $2, $3) RETURNING stream_id`,
     setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2 WHERE stream_id = $3`,
     setStreamMetadata: `UPDATE ${schema}.streams SET truncate_before = $1, max_count = $2, max_age = $3, custom_metadata = $4
@@ -37,6 +60,3 @@ export function statementsFor(schema: string) {
 }
 
 export type Statements = ReturnType<typeof statementsFor>;
-
-/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters at 9 per row. */
-export const INSERT_CHUNK = 1000;
