@@ -38,7 +38,7 @@ const INSERT = (schema: string, rows: number) =>
   Array.from({ length: rows }, (_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
 
 /** Raw pg on the same tables: positions and revisions from counters, no checks, no stream rows. */
-function rawWriter(schema: string) {
+function rawWriter() {
   let position = 0;
   const revisions = new Array<number>(SIZES.streams).fill(-1);
   return (stream: number, i: number) => [
@@ -51,7 +51,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
     const schema = await freshSchema();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const row = rawWriter(schema);
+    const row = rawWriter();
     const sql = INSERT(schema, 1);
     const seconds = await timed(async () => {
       for (let i = 0; i < SIZES.single; i++) await client.query(sql, row(i % SIZES.streams, i));
@@ -63,7 +63,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
     const schema = await freshSchema();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const row = rawWriter(schema);
+    const row = rawWriter();
     const sql = INSERT(schema, 100);
     const seconds = await timed(async () => {
       for (let call = 0; call < SIZES.batchCalls; call++) {
@@ -82,7 +82,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
         return client;
       }),
     );
-    const row = rawWriter(schema);
+    const row = rawWriter();
     const sql = INSERT(schema, 1);
     const seconds = await timed(() =>
       Promise.all(
@@ -153,11 +153,10 @@ async function wakeups(): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
   for (let i = 0; i < WAKEUPS; i++) {
     const head = await reader.headPosition();
-    let acked = 0n;
     const woke = reader.waitForPosition(head, { timeoutMs: 5000 }).then(() => process.hrtime.bigint());
     await new Promise((resolve) => setTimeout(resolve, 1));
     await writer.append('latency-1', [{ type: 'Ping', data: { i } }]);
-    acked = process.hrtime.bigint();
+    const acked = process.hrtime.bigint();
     samples.push(Math.max(0, Number((await woke) - acked)) / 1e6);
   }
   await writer.close();
