@@ -256,18 +256,26 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.[0] ?? 0;
   }
 
-  async waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
+  waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     const failed = new AbortController();
     const signal = options.signal === undefined ? failed.signal : AbortSignal.any([options.signal, failed.signal]);
-    const waiting = this.#waiters.wait(after, { ...options, signal }, () => this.headPosition());
     try {
-      // listen before reading the head, so no commit can slip between the two
+      const waiting = this.#waiters.wait(after, { ...options, signal }, () => this.headPosition());
+      void this.#catchUp(failed);
+      return waiting;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Listens, then reads the head, so no commit can slip between the two; a failure fails the waiter. */
+  async #catchUp(failed: AbortController): Promise<void> {
+    try {
       await this.#listener.start();
       this.#waiters.advance(await this.headPosition());
     } catch (error) {
       failed.abort(translatePgError(error));
     }
-    return waiting;
   }
 
   close(): Promise<void> {
