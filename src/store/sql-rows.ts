@@ -1,6 +1,7 @@
 import { RecordedEvent } from '../core/event.js';
-import type { StreamInfo, StreamMetadata, StreamSummary } from './event-store.js';
-import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, type StreamHead } from './write-rules.js';
+import type { StreamInfo, StreamList, StreamMetadata, StreamSummary } from './event-store.js';
+import { retentionOf, type Retention } from './retention.js';
+import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, isAbsent, type StreamHead } from './write-rules.js';
 
 /** The stream columns both SQL backends select, in this order. */
 export const STREAM_COLUMNS =
@@ -64,4 +65,28 @@ export function deletedStateOf(state: number): StreamInfo['deleted'] {
 
 export function summaryOf(stream: string, category: string, lastRevision: number, lastPosition: number, state: number): StreamSummary {
   return { stream, category, lastRevision, lastPosition, deleted: deletedStateOf(state) };
+}
+
+/** What `streamInfo` answers for a stream's row (or its absence). */
+export function streamInfoOf(stream: string, row: StreamRow | undefined): StreamInfo {
+  return {
+    stream,
+    exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
+    lastRevision: row?.[1] ?? -1,
+    lastPosition: row?.[2] ?? 0,
+    deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
+  };
+}
+
+/** A page of `listStreams` from rows of (name, category, last revision, last position, state). */
+export function streamListOf(rows: [string, string, number, number, number][], limit: number): StreamList {
+  const streams = rows.map((row) => summaryOf(...row));
+  const last = streams[streams.length - 1];
+  return { streams, next: streams.length === limit && last ? last.stream : null };
+}
+
+/** The events `scavenge` removes from a stream: everything of a tombstoned stream, else what retention hides. */
+export function scavengeFloor(row: StreamRow, now: number): Retention {
+  if (row[3] === STREAM_TOMBSTONED) return { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 };
+  return retentionOf(row[1], row[4], metadataOf(row), now);
 }

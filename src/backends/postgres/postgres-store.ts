@@ -20,12 +20,12 @@ import type {
   WaitOptions,
 } from '../../store/event-store.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
-import { FILTER_SCAN_WINDOW, checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
-import { retentionOf } from '../../store/retention.js';
+import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
+import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { redactUrl } from '../../store/redact-url.js';
-import { deletedStateOf, headOf, metadataOf, summaryOf, toRecordedEvents, type EventRow, type StreamRow } from '../../store/sql-rows.js';
-import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete, isAbsent } from '../../store/write-rules.js';
+import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
+import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_POOL_SIZE,
@@ -120,51 +120,27 @@ export class PostgresEventStore implements EventStore {
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
     const plan = planStreamRead(options);
-    const row = await this.#streamRow(stream);
-    if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-    if (row === undefined || isAbsent(headOf(row))) throw streamNotFound(stream);
-    const [streamId, lastRevision] = row;
-    const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), this.#clock());
-    if (plan.backward) {
-      const from = Math.min(plan.from ?? lastRevision, lastRevision);
-      const rows = from < minRevision ? [] : await this.#rows(this.#sql.readBackward, [streamId, from, minRevision, minRecordedAt, plan.limit]);
-      const last = rows[rows.length - 1];
-      const next = rows.length === plan.limit && last !== undefined && last[3] > minRevision ? last[3] - 1 : null;
-      return { events: toRecordedEvents(rows), next };
-    }
-    const from = Math.max(plan.from ?? 0, minRevision);
-    const rows = await this.#rows(this.#sql.readForward, [streamId, from, minRecordedAt, plan.limit]);
-    const last = rows[rows.length - 1];
-    const next = rows.length === plan.limit && last !== undefined && last[3] < lastRevision ? last[3] + 1 : null;
-    return { events: toRecordedEvents(rows), next };
+    const query = streamPageQuery(stream, await this.#streamRow(stream), plan, this.#clock());
+    const { streamId, from, minRevision, minRecordedAt, limit } = query;
+    if (query.empty) return query.page([]);
+    const rows = query.backward
+      ? await this.#rows(this.#sql.readBackward, [streamId, from, minRevision, minRecordedAt, limit])
+      : await this.#rows(this.#sql.readForward, [streamId, from, minRecordedAt, limit]);
+    return query.page(rows);
   }
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
-    const { after, limit, filter } = planAllRead(options);
-    if (filter === undefined) {
-      const rows = await this.#rows(this.#sql.readAll, [after, limit]);
-      const last = rows[rows.length - 1];
-      return { events: toRecordedEvents(rows), next: rows.length === limit && last ? last[0] : null };
-    }
-    const head = await this.headPosition();
-    const until = Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
-    const query = filteredRead(this.#schema, filter, after, until, limit);
-    const rows = await this.#rows(query.text, query.values);
-    const last = rows[rows.length - 1];
-    if (rows.length === limit && last) return { events: toRecordedEvents(rows), next: last[0] };
-    return { events: toRecordedEvents(rows), next: until < head ? until : null };
+    const plan = planAllRead(options);
+    const query = logPageQuery(plan, plan.filter === undefined ? 0 : await this.headPosition());
+    const { after, until, limit, filter } = query;
+    if (filter === undefined) return query.page(await this.#rows(this.#sql.readAll, [after, limit]));
+    const filtered = filteredRead(this.#schema, filter, after, until, limit);
+    return query.page(await this.#rows(filtered.text, filtered.values));
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
     assertStreamName(stream);
-    const row = await this.#streamRow(stream);
-    return {
-      stream,
-      exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
-      lastRevision: row?.[1] ?? -1,
-      lastPosition: row?.[2] ?? 0,
-      deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
-    };
+    return streamInfoOf(stream, await this.#streamRow(stream));
   }
 
   async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
@@ -185,9 +161,7 @@ export class PostgresEventStore implements EventStore {
        WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT $${values.length}`,
       values,
     );
-    const streams = rows.map((row) => summaryOf(...row));
-    const last = streams[streams.length - 1];
-    return { streams, next: streams.length === plan.limit && last ? last.stream : null };
+    return streamListOf(rows, plan.limit);
   }
 
   async listCategories(): Promise<CategorySummary[]> {
@@ -241,10 +215,7 @@ export class PostgresEventStore implements EventStore {
       let removed = 0;
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
       for (const row of rows.rows) {
-        const { minRevision, minRecordedAt } =
-          row[3] === STREAM_TOMBSTONED
-            ? { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 }
-            : retentionOf(row[1], row[4], metadataOf(row), now);
+        const { minRevision, minRecordedAt } = scavengeFloor(row, now);
         removed += (await client.query(this.#sql.scavengeStream, [row[0], minRevision, minRecordedAt])).rowCount ?? 0;
       }
       return { removed };

@@ -22,31 +22,19 @@ import type {
   WaitOptions,
 } from '../../store/event-store.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
-import {
-  FILTER_SCAN_WINDOW,
-  checkStreamMetadata,
-  planAllRead,
-  planStreamList,
-  planStreamRead,
-} from '../../store/options.js';
-import { retentionOf } from '../../store/retention.js';
-import {
-  STREAM_LIVE,
-  STREAM_SOFT_DELETED,
-  STREAM_TOMBSTONED,
-  checkDelete,
-  isAbsent,
-} from '../../store/write-rules.js';
+import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
+import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
+import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
+import { storeClosed } from '../../store/store-closed.js';
+import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
 import { translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
-import { deletedStateOf, headOf, metadataOf, summaryOf, toRecordedEvents, type StreamRow } from '../../store/sql-rows.js';
 import { migrate } from './sqlite-schema.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { changeSignalFor } from './sqlite-signal.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
-import { storeClosed } from '../../store/store-closed.js';
 
 /**
  * Opens (creating when missing) the embedded store in one SQLite file.
@@ -122,55 +110,28 @@ export class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const plan = planStreamRead(options);
     return this.#read(() => {
-      const row = this.#statements.streamByName.get(stream);
-      if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-      if (row === undefined || isAbsent(headOf(row))) throw streamNotFound(stream);
-      const [streamId, lastRevision] = row;
-      const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), this.#clock());
-      if (plan.backward) {
-        const from = Math.min(plan.from ?? lastRevision, lastRevision);
-        const rows = from < minRevision ? [] : this.#statements.readBackward.all(streamId, from, minRevision, minRecordedAt, plan.limit);
-        const last = rows[rows.length - 1];
-        const next = rows.length === plan.limit && last !== undefined && last[3] > minRevision ? last[3] - 1 : null;
-        return { events: toRecordedEvents(rows), next };
-      }
-      const from = Math.max(plan.from ?? 0, minRevision);
-      const rows = this.#statements.readForward.all(streamId, from, minRecordedAt, plan.limit);
-      const last = rows[rows.length - 1];
-      const next = rows.length === plan.limit && last !== undefined && last[3] < lastRevision ? last[3] + 1 : null;
-      return { events: toRecordedEvents(rows), next };
+      const query = streamPageQuery(stream, this.#statements.streamByName.get(stream), plan, this.#clock());
+      const { streamId, from, minRevision, minRecordedAt, limit } = query;
+      if (query.empty) return query.page([]);
+      const rows = query.backward
+        ? this.#statements.readBackward.all(streamId, from, minRevision, minRecordedAt, limit)
+        : this.#statements.readForward.all(streamId, from, minRecordedAt, limit);
+      return query.page(rows);
     });
   }
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
-    const { after, limit, filter } = planAllRead(options);
+    const plan = planAllRead(options);
     return this.#read(() => {
-      if (filter === undefined) {
-        const rows = this.#statements.readAll.all(after, limit);
-        const last = rows[rows.length - 1];
-        return { events: toRecordedEvents(rows), next: rows.length === limit && last ? last[0] : null };
-      }
-      const head = this.#head();
-      const until = Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
-      const rows = this.#filtered.read(filter, after, until, limit);
-      const last = rows[rows.length - 1];
-      if (rows.length === limit && last) return { events: toRecordedEvents(rows), next: last[0] };
-      return { events: toRecordedEvents(rows), next: until < head ? until : null };
+      const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
+      const { after, until, limit, filter } = query;
+      return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
     });
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
     assertStreamName(stream);
-    return this.#read(() => {
-      const row = this.#statements.streamByName.get(stream);
-      return {
-        stream,
-        exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
-        lastRevision: row?.[1] ?? -1,
-        lastPosition: row?.[2] ?? 0,
-        deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
-      };
-    });
+    return this.#read(() => streamInfoOf(stream, this.#statements.streamByName.get(stream)));
   }
 
   async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
@@ -194,9 +155,7 @@ export class SqliteEventStore implements EventStore {
         )
         .raw(true)
         .all(...parameters);
-      const streams = rows.map((row) => summaryOf(...row));
-      const last = streams[streams.length - 1];
-      return { streams, next: streams.length === plan.limit && last ? last.stream : null };
+      return streamListOf(rows, plan.limit);
     });
   }
 
@@ -253,10 +212,7 @@ export class SqliteEventStore implements EventStore {
       const now = this.#clock();
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
-        const { minRevision, minRecordedAt } =
-          row[3] === STREAM_TOMBSTONED
-            ? { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 }
-            : retentionOf(row[1], row[4], metadataOf(row), now);
+        const { minRevision, minRecordedAt } = scavengeFloor(row, now);
         removed += this.#statements.scavengeStream.run(row[0], minRevision, minRecordedAt).changes;
       }
       return { removed };
