@@ -8,7 +8,7 @@ import { newEventId } from '../src/core/event-id.js';
 import { throwawayDatabase } from '../test/support/postgres.js';
 import { loadEmmettPostgres } from './lib/emmett.js';
 import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
-import { appendScenarios, payload, type Run, type Sizes } from './lib/scenarios.js';
+import { appendScenarios, payload, replayScenario, type Run, type Sizes } from './lib/scenarios.js';
 
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
 const SIZES: Sizes = {
@@ -109,20 +109,7 @@ async function replayLog(): Promise<string> {
 }
 
 const replay = (schema: string) => ({
-  tributary: async () => {
-    const store = await openPostgresStore({ url, schema, poolSize: 1 });
-    let events = 0;
-    const seconds = await timed(async () => {
-      let after: number | null = 0;
-      while (after !== null) {
-        const page = await store.readAll({ after, limit: 1000 });
-        events += page.events.length;
-        after = page.next;
-      }
-    });
-    await store.close();
-    return { events, seconds };
-  },
+  tributary: replayScenario(() => openPostgresStore({ url, schema, poolSize: 1 })),
   raw: async () => {
     const client = new pg.Client({ connectionString: url, types: { getTypeParser: ((oid: number) => (oid === 20 ? Number : (v: string) => v)) as never } });
     await client.connect();

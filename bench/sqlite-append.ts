@@ -10,7 +10,7 @@ import { openSqliteStore } from '../src/backends/sqlite/sqlite-store.js';
 import { newEventId } from '../src/core/event-id.js';
 import { loadEmmett } from './lib/emmett.js';
 import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
-import { appendScenarios, payload, type Sizes } from './lib/scenarios.js';
+import { appendScenarios, payload, replayScenario, type Sizes } from './lib/scenarios.js';
 
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
 const SINGLE_EVENTS = Number(process.env['BENCH_SINGLE'] ?? 1000);
@@ -43,20 +43,7 @@ async function rawDatabase(path = freshPath()) {
 
 const tributary = {
   ...appendScenarios(SIZES, async () => openSqliteStore({ path: freshPath() })),
-  replay: async (path: string) => {
-    const store = openSqliteStore({ path });
-    let events = 0;
-    const seconds = await timed(async () => {
-      let after: number | null = 0;
-      while (after !== null) {
-        const page = await store.readAll({ after, limit: 1000 });
-        events += page.events.length;
-        after = page.next;
-      }
-    });
-    await store.close();
-    return { events, seconds };
-  },
+  replay: (path: string) => replayScenario(async () => openSqliteStore({ path }))(),
 };
 
 const raw = {

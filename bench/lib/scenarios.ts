@@ -3,6 +3,7 @@ export interface BenchStore {
   append(stream: string, events: { type: string; data: Record<string, unknown> }[]): Promise<unknown>;
   close(): Promise<void>;
 }
+import type { EventStore } from '../../src/store/event-store.js';
 import { timed } from './measure.js';
 import { depositData } from './payload.js';
 
@@ -54,5 +55,23 @@ export function appendScenarios(sizes: Sizes, open: () => Promise<BenchStore>): 
       await store.close();
       return { events: sizes.callers * sizes.perCaller, seconds };
     },
+  };
+}
+
+/** Reads the whole global log of the store `open` gives, in pages of 1,000. */
+export function replayScenario(open: () => Promise<EventStore>): Run {
+  return async () => {
+    const store = await open();
+    let events = 0;
+    const seconds = await timed(async () => {
+      let after: number | null = 0;
+      while (after !== null) {
+        const page = await store.readAll({ after, limit: 1000 });
+        events += page.events.length;
+        after = page.next;
+      }
+    });
+    await store.close();
+    return { events, seconds };
   };
 }
