@@ -9,5 +9,7 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
 export { openStore, DEFAULT_DATABASE } from './backends/open-store.js';
 export { openSqliteStore, SqliteEventStore } from './backends/sqlite/sqlite-store.js';
 export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
+export { openPostgresStore, PostgresEventStore } from './backends/postgres/postgres-store.js';
+export type { PostgresStoreConfig } from './backends/postgres/postgres-config.js';
 export * from './command/decider.js';
 export { given } from './testing/decider-spec.js';

@@ -1,7 +1,7 @@
 import { RecordedEvent } from '../core/event.js';
 import type { StreamInfo, StreamList, StreamMetadata, StreamSummary } from './event-store.js';
 import { retentionOf, type Retention } from './retention.js';
-import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, isAbsent, type StreamHead } from './write-rules.js';
+import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, isAbsent, type StoredEvent, type StreamHead } from './write-rules.js';
 
 /** The stream columns both SQL backends select, in this order. */
 export const STREAM_COLUMNS =
@@ -42,6 +42,15 @@ export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
     events[i] = new RecordedEvent(row[1], row[2], row[4], row[3], row[0], row[7], row[6], row[5]);
   }
   return events;
+}
+
+/** Stored events by id, as the idempotency rules look them up. */
+export function storedEventsOf(rows: Iterable<EventRow>): Map<string, StoredEvent> {
+  const stored = new Map<string, StoredEvent>();
+  for (const [position, id, stream, revision, type, , metadataJson, dataJson] of rows) {
+    stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
+  }
+  return stored;
 }
 
 export function headOf(row: StreamRow | undefined): StreamHead | undefined {

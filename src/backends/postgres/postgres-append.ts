@@ -3,7 +3,7 @@ import type { AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
-import type { EventRow } from '../../store/sql-rows.js';
+import { storedEventsOf, type EventRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, planAppend, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
 import type { Statements } from './postgres-statements.js';
 
@@ -49,10 +49,7 @@ export async function appendGroup(
     for (const [name, lastRevision, lastPosition, state] of streams as [string, number, number, number][]) {
       heads.set(name, { lastRevision, lastPosition, state, exists: true });
     }
-    const stored = new Map<string, StoredEvent>();
-    for (const [position, id, stream, revision, type, , metadataJson, dataJson] of events) {
-      stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
-    }
+    const stored = storedEventsOf(events);
 
     let position = firstPosition;
     const columns: unknown[][] = [[], [], [], [], [], [], []];

@@ -2,8 +2,8 @@ import type { AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { headOf } from '../../store/sql-rows.js';
-import { planAppend, type StoredEvent } from '../../store/write-rules.js';
+import { headOf, storedEventsOf } from '../../store/sql-rows.js';
+import { planAppend } from '../../store/write-rules.js';
 import type { Statements } from './sqlite-statements.js';
 
 /** The body of one append, run inside a group transaction: the shared rules decide, then the inserts. */
@@ -15,7 +15,7 @@ export function appendInTransaction(
   recordedAt: number,
 ): AppendResult {
   const row = statements.streamByName.get(stream);
-  const plan = planAppend(stream, events, expected, headOf(row), (ids) => storedEvents(statements, ids));
+  const plan = planAppend(stream, events, expected, headOf(row), (ids) => storedEventsOf(statements.eventsById.all(JSON.stringify(ids))));
   if ('retry' in plan) return plan.retry;
 
   const streamId = row?.[0] ?? Number(statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
@@ -33,12 +33,4 @@ export function appendInTransaction(
   }
   statements.setStreamHead.run(revision, position, streamId);
   return { stream, nextExpectedRevision: revision, position, events: appended };
-}
-
-function storedEvents(statements: Statements, ids: string[]): Map<string, StoredEvent> {
-  const stored = new Map<string, StoredEvent>();
-  for (const [position, id, stream, revision, type, , metadataJson, dataJson] of statements.eventsById.all(JSON.stringify(ids))) {
-    stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
-  }
-  return stored;
 }

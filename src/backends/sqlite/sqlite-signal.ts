@@ -11,10 +11,13 @@ type Listener = () => void;
 class ChangeSignal {
   readonly #listeners = new Set<Listener>();
   readonly #walPath: string | undefined;
+  readonly #onIdle: () => void;
   #watcher: FSWatcher | undefined;
 
-  constructor(walPath: string | undefined) {
+  /** `onIdle` runs when the last listener leaves. */
+  constructor(walPath: string | undefined, onIdle: () => void) {
     this.#walPath = walPath;
+    this.#onIdle = onIdle;
   }
 
   subscribe(listener: Listener): () => void {
@@ -29,7 +32,9 @@ class ChangeSignal {
     }
     return () => {
       this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) this.#stopWatching();
+      if (this.#listeners.size > 0) return;
+      this.#stopWatching();
+      this.#onIdle();
     };
   }
 
@@ -47,10 +52,11 @@ const signals = new Map<string, ChangeSignal>();
 
 /** The change signal of the database at `path` (`:memory:` databases get a private one). */
 export function changeSignalFor(path: string): ChangeSignal {
-  if (path === ':memory:') return new ChangeSignal(undefined);
+  if (path === ':memory:') return new ChangeSignal(undefined, () => undefined);
   let signal = signals.get(path);
   if (signal === undefined) {
-    signal = new ChangeSignal(`${path}-wal`);
+    // forgotten once no handle listens, so a process opening many files does not keep them all
+    signal = new ChangeSignal(`${path}-wal`, () => signals.delete(path));
     signals.set(path, signal);
   }
   return signal;

@@ -13,7 +13,8 @@ export interface Statements {
   insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
-  insertTombstone: Run<[string, string]>;
+  insertStreamInState: Run<[string, string, number]>;
+  listStreams: Rows<[string, string, number, number, number]>;
   setStreamMetadata: Run<[number | null, number | null, number | null, string | null, number]>;
   readForward: Rows<EventRow>;
   readBackward: Rows<EventRow>;
@@ -39,7 +40,14 @@ export function prepareStatements(db: Database): Statements {
     setStreamState: db.prepare<[number, number, number]>(
       'UPDATE streams SET state = ?, deleted_before = ? WHERE stream_id = ?',
     ),
-    insertTombstone: db.prepare<[string, string]>('INSERT INTO streams (name, category, state) VALUES (?, ?, 2)'),
+    insertStreamInState: db.prepare<[string, string, number]>('INSERT INTO streams (name, category, state) VALUES (?, ?, ?)'),
+    // one statement for every listing: a null category or prefix matches all
+    listStreams: raw<[string, string, number, number, number]>(
+      `SELECT name, category, last_revision, last_position, state FROM streams
+       WHERE name > @after AND (last_revision >= 0 OR state <> 0)
+         AND (@category IS NULL OR category = @category) AND (@pattern IS NULL OR name GLOB @pattern)
+       ORDER BY name LIMIT @limit`,
+    ),
     setStreamMetadata: db.prepare<[number | null, number | null, number | null, string | null, number]>(
       'UPDATE streams SET truncate_before = ?, max_count = ?, max_age = ?, custom_metadata = ? WHERE stream_id = ?',
     ),

@@ -137,24 +137,12 @@ export class SqliteEventStore implements EventStore {
   async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
     const plan = planStreamList(options);
     return this.#read(() => {
-      const conditions = ['name > ?', '(last_revision >= 0 OR state <> 0)'];
-      const parameters: unknown[] = [plan.after];
-      if (plan.category !== undefined) {
-        conditions.push('category = ?');
-        parameters.push(plan.category);
-      }
-      if (plan.prefix !== undefined) {
-        conditions.push('name GLOB ?');
-        parameters.push(globPrefix(plan.prefix));
-      }
-      parameters.push(plan.limit);
-      const rows = this.#db
-        .prepare<unknown[], [string, string, number, number, number]>(
-          `SELECT name, category, last_revision, last_position, state FROM streams
-           WHERE ${conditions.join(' AND ')} ORDER BY name LIMIT ?`,
-        )
-        .raw(true)
-        .all(...parameters);
+      const rows = this.#statements.listStreams.all({
+        after: plan.after,
+        category: plan.category ?? null,
+        pattern: plan.prefix === undefined ? null : globPrefix(plan.prefix),
+        limit: plan.limit,
+      });
       return streamListOf(rows, plan.limit);
     });
   }
@@ -201,7 +189,7 @@ export class SqliteEventStore implements EventStore {
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, (row) => {
-      if (row === undefined) this.#statements.insertTombstone.run(stream, categoryOf(stream));
+      if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
       else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[1] + 1, row[0]);
     });
   }
