@@ -11,5 +11,13 @@ export { openSqliteStore, SqliteEventStore } from './backends/sqlite/sqlite-stor
 export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
 export { openPostgresStore, PostgresEventStore } from './backends/postgres/postgres-store.js';
 export type { PostgresStoreConfig } from './backends/postgres/postgres-config.js';
+export type * from './store/consumer-store.js';
+export * from './subscriptions/log-subscription.js';
+export * from './subscriptions/consumer.js';
+export type * from './subscriptions/consumer-options.js';
+export type { RetryPolicy } from './subscriptions/retry.js';
+export * from './subscriptions/parked.js';
+export * from './subscriptions/status.js';
+export { partitionOfStream } from './subscriptions/partitions.js';
 export * from './command/decider.js';
 export { given } from './testing/decider-spec.js';

@@ -9,9 +9,10 @@ const ALLOWED: Record<string, string[]> = {
   core: ['core'],
   store: ['store', 'core'],
   backends: ['backends', 'store', 'core'],
+  subscriptions: ['subscriptions', 'store', 'core'],
   command: ['command', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  cli: ['cli', 'backends', 'store', 'core'],
+  cli: ['cli', 'subscriptions', 'backends', 'store', 'core'],
 };
 
 function sourceFiles(folder: string): string[] {

@@ -65,6 +65,22 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'The database could not be reached or failed an I/O; nothing of the call was written.',
   },
+  CONSUMER_NOT_FOUND: {
+    retriable: false,
+    summary: 'No consumer with that name has ever run against this store.',
+  },
+  CONSUMER_CONFLICT: {
+    retriable: false,
+    summary: 'A consumer of that name exists with another partition count.',
+  },
+  CHECKPOINT_LOST: {
+    retriable: true,
+    summary: 'A group member tried to move a checkpoint of a partition another member now holds; nothing was written.',
+  },
+  HANDLER_FAILED: {
+    retriable: false,
+    summary: 'A consumer handler failed on every attempt; the consumer stopped (it was told not to park).',
+  },
   SCHEMA_TOO_NEW: {
     retriable: false,
     summary: 'The database was created by a newer Tributary than this one.',

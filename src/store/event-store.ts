@@ -1,5 +1,6 @@
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
+import type { ConsumerStore } from './consumer-store.js';
 
 /**
  * The store contract: what every backend (SQLite, PostgreSQL, …) provides and
@@ -16,6 +17,9 @@ import type { ExpectedRevision } from '../core/expected-revision.js';
 export interface EventStore {
   /** Where the store lives, for people: a file path or a URL without credentials. */
   readonly location: string;
+
+  /** Checkpoints, group members and parked events of the consumers reading this store. */
+  readonly consumers: ConsumerStore;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous

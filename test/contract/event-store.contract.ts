@@ -1,11 +1,13 @@
 import { describe } from 'vitest';
 import { appendContract } from './append.contract.js';
 import { concurrencyContract } from './concurrency.contract.js';
+import { consumersContract } from './consumers.contract.js';
 import type { StoreHarness } from './harness.js';
 import { idempotencyContract } from './idempotency.contract.js';
 import { metadataContract } from './metadata.contract.js';
 import { propertiesContract } from './properties.contract.js';
 import { readsContract } from './reads.contract.js';
+import { subscriptionsContract } from './subscriptions.contract.js';
 import { waitContract } from './wait.contract.js';
 
 /**
@@ -21,5 +23,7 @@ export function describeEventStoreContract(harness: StoreHarness): void {
     concurrencyContract(harness);
     waitContract(harness);
     propertiesContract(harness);
+    subscriptionsContract(harness);
+    consumersContract(harness);
   });
 }

@@ -44,6 +44,45 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO $schema.log_head (last_position) VALUES (0);
   `,
+  `
+  CREATE TABLE $schema.consumers (
+    name       text COLLATE "C" PRIMARY KEY,
+    filter     text NOT NULL,
+    fault      text,
+    created_at bigint NOT NULL
+  );
+
+  CREATE TABLE $schema.consumer_partitions (
+    consumer   text COLLATE "C" NOT NULL,
+    partition  integer NOT NULL,
+    checkpoint bigint NOT NULL,
+    owner      text,
+    PRIMARY KEY (consumer, partition)
+  );
+
+  CREATE TABLE $schema.consumer_members (
+    consumer    text COLLATE "C" NOT NULL,
+    member      text COLLATE "C" NOT NULL,
+    state       text NOT NULL,
+    position    bigint NOT NULL,
+    lease_until bigint NOT NULL,
+    joined_at   bigint NOT NULL,
+    PRIMARY KEY (consumer, member)
+  );
+
+  CREATE TABLE $schema.parked_events (
+    consumer  text COLLATE "C" NOT NULL,
+    position  bigint NOT NULL,
+    event_id  uuid NOT NULL,
+    stream    text NOT NULL,
+    type      text NOT NULL,
+    error     text NOT NULL,
+    attempts  integer NOT NULL,
+    parked_at bigint NOT NULL,
+    replay    boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (consumer, position)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,6 +33,7 @@ import {
   SCHEMA_NAME,
   type PostgresStoreConfig,
 } from './postgres-config.js';
+import { PostgresConsumerStore } from './postgres-consumers.js';
 import { translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
@@ -80,6 +81,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 
 export class PostgresEventStore implements EventStore {
   readonly location: string;
+  readonly consumers: PostgresConsumerStore;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -96,6 +98,7 @@ export class PostgresEventStore implements EventStore {
     this.#sql = statementsFor(schema);
     this.location = location;
     this.#clock = clock;
+    this.consumers = new PostgresConsumerStore(pool, schema, () => this.#closed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
     this.#listener = new PostgresListener(

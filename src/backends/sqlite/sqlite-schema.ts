@@ -38,6 +38,45 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX events_by_stream ON events (stream_id, revision);
   CREATE UNIQUE INDEX events_by_id ON events (id);
   `,
+  `
+  CREATE TABLE consumers (
+    name       TEXT PRIMARY KEY,
+    filter     TEXT NOT NULL,
+    fault      TEXT,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE consumer_partitions (
+    consumer   TEXT NOT NULL,
+    partition  INTEGER NOT NULL,
+    checkpoint INTEGER NOT NULL,
+    owner      TEXT,
+    PRIMARY KEY (consumer, partition)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE consumer_members (
+    consumer    TEXT NOT NULL,
+    member      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL,
+    joined_at   INTEGER NOT NULL,
+    PRIMARY KEY (consumer, member)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE parked_events (
+    consumer  TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    event_id  TEXT NOT NULL,
+    stream    TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    error     TEXT NOT NULL,
+    attempts  INTEGER NOT NULL,
+    parked_at INTEGER NOT NULL,
+    replay    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (consumer, position)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

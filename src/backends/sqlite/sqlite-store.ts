@@ -31,6 +31,7 @@ import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
 import { translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
+import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -70,6 +71,7 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
 
 export class SqliteEventStore implements EventStore {
   readonly location: string;
+  readonly consumers: SqliteConsumerStore;
   readonly #db: Database;
   readonly #statements: Statements;
   readonly #writer: GroupCommitWriter;
@@ -89,6 +91,7 @@ export class SqliteEventStore implements EventStore {
     this.#signal = changeSignalFor(location);
     this.#writer = new GroupCommitWriter(db, () => this.#signal.notify());
     this.#filtered = new FilteredLogReader(db);
+    this.consumers = new SqliteConsumerStore(db, this.#writer, clock, (query) => this.#read(query));
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
     });

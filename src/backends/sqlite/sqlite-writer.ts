@@ -26,6 +26,8 @@ export class GroupCommitWriter {
   #closed = false;
   #drained: Promise<void> = Promise.resolve();
   #markDrained: (() => void) | undefined;
+  /** Set while `exclusive` work holds the transaction; group commits wait for it. */
+  #exclusive: Promise<void> | undefined;
 
   readonly #onCommit: () => void;
 
@@ -52,13 +54,45 @@ export class GroupCommitWriter {
     });
   }
 
+  /**
+   * Runs asynchronous `work` alone in its own transaction and commits it;
+   * group commits wait until it ends. A throw rolls everything back. The work
+   * holds the file's write lock, so it must only await its own statements.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.#exclusive !== undefined) await this.#exclusive;
+    if (this.#closed) throw storeClosed();
+    let finished!: () => void;
+    this.#exclusive = new Promise((done) => (finished = done));
+    const db = this.#db;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      const value = await work();
+      db.exec('COMMIT');
+      this.#onCommit();
+      return value;
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw translateSqliteError(error);
+    } finally {
+      this.#exclusive = undefined;
+      finished();
+    }
+  }
+
   /** Refuses new writes and waits for queued ones to commit. */
   async close(): Promise<void> {
     this.#closed = true;
+    while (this.#exclusive !== undefined) await this.#exclusive;
     await this.#drained;
   }
 
   #flush(): void {
+    if (this.#exclusive !== undefined) {
+      // still scheduled: writes that arrive meanwhile join this group
+      void this.#exclusive.then(() => setImmediate(() => this.#flush()));
+      return;
+    }
     const group = this.#queue;
     this.#queue = [];
     this.#scheduled = false;

@@ -1,0 +1,320 @@
+import type pg from 'pg';
+import type {
+  ConsumerRecord,
+  ConsumerRegistration,
+  ConsumerStore,
+  MemberBeat,
+  MemberRecord,
+  ParkedEntry,
+  ParkRequest,
+  PartitionCheckpoint,
+  SqlTransaction,
+} from '../../store/consumer-store.js';
+import {
+  MAX_PARKED_ERROR_LENGTH,
+  checkPartitionCount,
+  checkpointLost,
+  consumerRecordOf,
+  memberOf,
+  parkedEntryOf,
+  type ConsumerRow,
+  type MemberRow,
+  type ParkedRow,
+  type PartitionRow,
+} from '../../store/consumer-rows.js';
+import { storeClosed } from '../../store/store-closed.js';
+import { translatePgError } from './postgres-errors.js';
+
+// leases are judged by the database's clock, so members on several machines agree
+const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * The consumer tables in the store's schema. They take no log lock: moving a
+ * checkpoint never waits behind appends.
+ */
+export class PostgresConsumerStore implements ConsumerStore {
+  readonly #pool: pg.Pool;
+  readonly #s: string;
+  readonly #isClosed: () => boolean;
+
+  constructor(pool: pg.Pool, schema: string, isClosed: () => boolean) {
+    this.#pool = pool;
+    this.#s = schema;
+    this.#isClosed = isClosed;
+  }
+
+  register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
+    const { name, partitions, startAt, filter } = registration;
+    return this.#transaction(async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO ${this.#s}.consumers (name, filter, created_at) VALUES ($1, $2, ${NOW_MS}) ON CONFLICT (name) DO NOTHING`,
+        [name, JSON.stringify(filter)],
+      );
+      if (inserted.rowCount === 1) {
+        await client.query(
+          `INSERT INTO ${this.#s}.consumer_partitions (consumer, partition, checkpoint)
+           SELECT $1, p, $2 FROM generate_series(0, $3 - 1) AS p`,
+          [name, startAt, partitions],
+        );
+      } else {
+        const count = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${this.#s}.consumer_partitions WHERE consumer = $1`,
+          [name],
+        );
+        checkPartitionCount(name, count.rows[0]!.n, partitions);
+        await client.query(`UPDATE ${this.#s}.consumers SET filter = $2 WHERE name = $1`, [name, JSON.stringify(filter)]);
+      }
+      return (await this.#records(client, name))[0]!;
+    });
+  }
+
+  async get(consumer: string): Promise<ConsumerRecord | undefined> {
+    return this.#run(async (client) => (await this.#records(client, consumer))[0]);
+  }
+
+  async list(): Promise<ConsumerRecord[]> {
+    return this.#run((client) => this.#records(client));
+  }
+
+  remove(consumer: string): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      for (const table of ['consumer_partitions', 'consumer_members', 'parked_events']) {
+        await client.query(`DELETE FROM ${this.#s}.${table} WHERE consumer = $1`, [consumer]);
+      }
+      const removed = await client.query(`DELETE FROM ${this.#s}.consumers WHERE name = $1`, [consumer]);
+      return removed.rowCount === 1;
+    });
+  }
+
+  saveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner?: string): Promise<number[]> {
+    return this.#run((client) => this.#moveCheckpoints(client, consumer, checkpoints, owner));
+  }
+
+  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+    return this.#transaction(async (client) => {
+      await client.query(
+        `INSERT INTO ${this.#s}.consumer_members (consumer, member, state, position, lease_until, joined_at)
+         VALUES ($1, $2, $3, $4, ${NOW_MS} + $5, ${NOW_MS})
+         ON CONFLICT (consumer, member) DO UPDATE SET state = excluded.state, position = excluded.position,
+           lease_until = excluded.lease_until`,
+        [consumer, beat.member, beat.state, beat.position, beat.leaseMs],
+      );
+      await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND lease_until < ${NOW_MS}`, [consumer]);
+      await client.query(
+        `UPDATE ${this.#s}.consumer_partitions SET owner = NULL
+         WHERE consumer = $1 AND owner IS NOT NULL AND owner NOT IN (${this.#liveMembers('$1')})`,
+        [consumer],
+      );
+      return (await this.#members(client, consumer)).map(memberOf);
+    });
+  }
+
+  claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
+    return this.#run(async (client) => {
+      // one statement: the lease check and the take happen under the same row locks
+      await client.query(
+        `UPDATE ${this.#s}.consumer_partitions SET owner = $2
+         WHERE consumer = $1 AND partition = ANY($3::int[])
+           AND (owner IS NULL OR owner = $2 OR owner NOT IN (${this.#liveMembers('$1')}))`,
+        [consumer, member, partitions],
+      );
+      const owned = await client.query<{ partition: number }>(
+        `SELECT partition FROM ${this.#s}.consumer_partitions WHERE consumer = $1 AND owner = $2 ORDER BY partition`,
+        [consumer, member],
+      );
+      return owned.rows.map((row) => row.partition);
+    });
+  }
+
+  release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
+    return this.#run(async (client) => {
+      await client.query(
+        `UPDATE ${this.#s}.consumer_partitions SET owner = NULL
+         WHERE consumer = $1 AND owner = $2 AND ($3::int[] IS NULL OR partition = ANY($3::int[]))`,
+        [consumer, member, partitions ?? null],
+      );
+    });
+  }
+
+  leave(consumer: string, member: string): Promise<void> {
+    return this.#transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND member = $2`, [consumer, member]);
+      await client.query(`UPDATE ${this.#s}.consumer_partitions SET owner = NULL WHERE consumer = $1 AND owner = $2`, [consumer, member]);
+    });
+  }
+
+  setFault(consumer: string, fault: string | null): Promise<void> {
+    return this.#run(async (client) => {
+      await client.query(`UPDATE ${this.#s}.consumers SET fault = $2 WHERE name = $1`, [consumer, fault]);
+    });
+  }
+
+  park(consumer: string, entry: ParkRequest): Promise<void> {
+    return this.#run(async (client) => {
+      await client.query(
+        `INSERT INTO ${this.#s}.parked_events (consumer, position, event_id, stream, type, error, attempts, parked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, ${NOW_MS})
+         ON CONFLICT (consumer, position) DO UPDATE SET error = excluded.error, attempts = excluded.attempts,
+           parked_at = excluded.parked_at, replay = false`,
+        [consumer, entry.position, entry.eventId, entry.stream, entry.type, entry.error.slice(0, MAX_PARKED_ERROR_LENGTH), entry.attempts],
+      );
+    });
+  }
+
+  async listParked(consumer: string, options: { after?: number; limit?: number } = {}): Promise<ParkedEntry[]> {
+    return this.#run(async (client) => {
+      const rows = await client.query<ParkedRow>(
+        `${this.#parkedColumns()} WHERE consumer = $1 AND position > $2 ORDER BY position LIMIT $3`,
+        [consumer, options.after ?? 0, options.limit ?? 100],
+      );
+      return rows.rows.map(parkedEntryOf);
+    });
+  }
+
+  requestReplay(consumer: string, positions?: readonly number[]): Promise<number> {
+    return this.#run(async (client) => {
+      const marked = await client.query(
+        `UPDATE ${this.#s}.parked_events SET replay = true
+         WHERE consumer = $1 AND NOT replay AND ($2::bigint[] IS NULL OR position = ANY($2::bigint[]))`,
+        [consumer, positions ?? null],
+      );
+      return marked.rowCount ?? 0;
+    });
+  }
+
+  async replayRequests(consumer: string, limit: number): Promise<ParkedEntry[]> {
+    return this.#run(async (client) => {
+      const rows = await client.query<ParkedRow>(`${this.#parkedColumns()} WHERE consumer = $1 AND replay ORDER BY position LIMIT $2`, [
+        consumer,
+        limit,
+      ]);
+      return rows.rows.map(parkedEntryOf);
+    });
+  }
+
+  removeParked(consumer: string, positions?: readonly number[]): Promise<number> {
+    return this.#run(async (client) => {
+      const removed = await client.query(
+        `DELETE FROM ${this.#s}.parked_events WHERE consumer = $1 AND ($2::bigint[] IS NULL OR position = ANY($2::bigint[]))`,
+        [consumer, positions ?? null],
+      );
+      return removed.rowCount ?? 0;
+    });
+  }
+
+  readonly transact = <T>(
+    work: (tx: SqlTransaction) => Promise<T>,
+    checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
+  ): Promise<T> =>
+    this.#transaction(async (client) => {
+      const value = await work(new PostgresTransaction(client));
+      const lost = await this.#moveCheckpoints(client, checkpoint.consumer, checkpoint.checkpoints, checkpoint.owner);
+      if (lost.length > 0) throw checkpointLost(checkpoint.consumer, checkpoint.owner ?? '', lost);
+      return value;
+    });
+
+  async #moveCheckpoints(
+    client: Queryable,
+    consumer: string,
+    checkpoints: readonly PartitionCheckpoint[],
+    owner: string | undefined,
+  ): Promise<number[]> {
+    if (checkpoints.length === 0) return [];
+    const moved = await client.query<{ partition: number }>(
+      `UPDATE ${this.#s}.consumer_partitions AS p SET checkpoint = greatest(p.checkpoint, c.position)
+       FROM unnest($2::int[], $3::bigint[]) AS c(partition, position)
+       WHERE p.consumer = $1 AND p.partition = c.partition AND ($4::text IS NULL OR p.owner = $4)
+       RETURNING p.partition`,
+      [consumer, checkpoints.map((c) => c.partition), checkpoints.map((c) => c.position), owner ?? null],
+    );
+    if (owner === undefined) return [];
+    const kept = new Set(moved.rows.map((row) => row.partition));
+    return checkpoints.map((c) => c.partition).filter((partition) => !kept.has(partition));
+  }
+
+  #liveMembers(consumerParameter: string): string {
+    return `SELECT member FROM ${this.#s}.consumer_members WHERE consumer = ${consumerParameter} AND lease_until >= ${NOW_MS}`;
+  }
+
+  #parkedColumns(): string {
+    return `SELECT position, event_id::text AS event_id, stream, type, error, attempts, parked_at, replay FROM ${this.#s}.parked_events`;
+  }
+
+  async #members(client: Queryable, consumer: string): Promise<MemberRow[]> {
+    const rows = await client.query<MemberRow>(
+      `SELECT member, state, position, lease_until, joined_at FROM ${this.#s}.consumer_members WHERE consumer = $1 ORDER BY member`,
+      [consumer],
+    );
+    return rows.rows;
+  }
+
+  async #records(client: Queryable, name?: string): Promise<ConsumerRecord[]> {
+    const consumers = await client.query<ConsumerRow>(
+      `SELECT name, filter, fault, created_at FROM ${this.#s}.consumers WHERE $1::text IS NULL OR name = $1 ORDER BY name`,
+      [name ?? null],
+    );
+    const records: ConsumerRecord[] = [];
+    for (const row of consumers.rows) {
+      const partitions = await client.query<PartitionRow>(
+        `SELECT partition, checkpoint, owner FROM ${this.#s}.consumer_partitions WHERE consumer = $1 ORDER BY partition`,
+        [row.name],
+      );
+      const parked = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.#s}.parked_events WHERE consumer = $1`, [row.name]);
+      records.push(consumerRecordOf(row, partitions.rows, await this.#members(client, row.name), parked.rows[0]!.n));
+    }
+    return records;
+  }
+
+  async #run<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    if (this.#isClosed()) throw storeClosed();
+    try {
+      return await work(this.#pool);
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  }
+
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#isClosed()) throw storeClosed();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw translatePgError(error);
+    }
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    try {
+      await client.query('BEGIN');
+      const value = await work(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translatePgError(error);
+    } finally {
+      client.off('error', ignore);
+      client.release();
+    }
+  }
+}
+
+/** A handler's SQL on the transaction's own connection. */
+class PostgresTransaction implements SqlTransaction {
+  readonly dialect = 'postgres' as const;
+  readonly #client: pg.PoolClient;
+
+  constructor(client: pg.PoolClient) {
+    this.#client = client;
+  }
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return (await this.#client.query(sql, params as unknown[])).rows as Row[];
+  }
+
+  async execute(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.#client.query(sql, params as unknown[])).rowCount ?? 0 };
+  }
+}

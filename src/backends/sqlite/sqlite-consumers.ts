@@ -1,0 +1,289 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type {
+  ConsumerRecord,
+  ConsumerRegistration,
+  ConsumerStore,
+  MemberBeat,
+  MemberRecord,
+  ParkedEntry,
+  ParkRequest,
+  PartitionCheckpoint,
+  SqlTransaction,
+} from '../../store/consumer-store.js';
+import {
+  MAX_PARKED_ERROR_LENGTH,
+  checkPartitionCount,
+  checkpointLost,
+  consumerRecordOf,
+  memberOf,
+  parkedEntryOf,
+  type ConsumerRow,
+  type MemberRow,
+  type ParkedRow,
+  type PartitionRow,
+} from '../../store/consumer-rows.js';
+import { translateSqliteError } from './sqlite-errors.js';
+import type { GroupCommitWriter } from './sqlite-writer.js';
+
+const LIVE_MEMBERS = 'SELECT member FROM consumer_members WHERE consumer = :consumer AND lease_until >= :now';
+
+/**
+ * The consumer tables in the store's own SQLite file. Writes join the store's
+ * group commit, so a checkpoint shares its fsync with the appends around it.
+ */
+export class SqliteConsumerStore implements ConsumerStore {
+  readonly #db: Database;
+  readonly #writer: GroupCommitWriter;
+  readonly #clock: () => number;
+  readonly #read: <T>(query: () => T) => T;
+  readonly #sql: ReturnType<typeof prepare>;
+
+  /** `read` runs a query with the store's closed check and error translation. */
+  constructor(db: Database, writer: GroupCommitWriter, clock: () => number, read: <T>(query: () => T) => T) {
+    this.#db = db;
+    this.#writer = writer;
+    this.#clock = clock;
+    this.#read = read;
+    this.#sql = prepare(db);
+  }
+
+  register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
+    const { name, partitions, startAt, filter } = registration;
+    return this.#writer.submit(() => {
+      const existing = this.#sql.consumer.get(name) as ConsumerRow | undefined;
+      if (existing === undefined) {
+        this.#sql.insertConsumer.run(name, JSON.stringify(filter), this.#clock());
+        for (let partition = 0; partition < partitions; partition++) this.#sql.insertPartition.run(name, partition, startAt);
+      } else {
+        checkPartitionCount(name, this.#sql.partitions.all(name).length, partitions);
+        this.#sql.setFilter.run(JSON.stringify(filter), name);
+      }
+      return this.#record(this.#sql.consumer.get(name) as ConsumerRow);
+    });
+  }
+
+  async get(consumer: string): Promise<ConsumerRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#sql.consumer.get(consumer) as ConsumerRow | undefined;
+      return row === undefined ? undefined : this.#record(row);
+    });
+  }
+
+  async list(): Promise<ConsumerRecord[]> {
+    return this.#read(() => (this.#sql.consumers.all() as ConsumerRow[]).map((row) => this.#record(row)));
+  }
+
+  remove(consumer: string): Promise<boolean> {
+    return this.#writer.submit(() => {
+      const existed = this.#sql.consumer.get(consumer) !== undefined;
+      for (const statement of this.#sql.removeConsumer) statement.run(consumer);
+      return existed;
+    });
+  }
+
+  saveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner?: string): Promise<number[]> {
+    return this.#writer.submit(() => this.#moveCheckpoints(consumer, checkpoints, owner));
+  }
+
+  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+    return this.#writer.submit(() => {
+      const now = this.#clock();
+      this.#sql.upsertMember.run({ consumer, member: beat.member, state: beat.state, position: beat.position, until: now + beat.leaseMs, now });
+      this.#sql.dropExpiredMembers.run({ consumer, now });
+      this.#sql.releaseOrphans.run({ consumer, now });
+      return (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
+    });
+  }
+
+  claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
+    return this.#writer.submit(() => {
+      const now = this.#clock();
+      for (const partition of partitions) this.#sql.claim.run({ consumer, member, partition, now });
+      return (this.#sql.owned.all(consumer, member) as { partition: number }[]).map((row) => row.partition);
+    });
+  }
+
+  release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
+    return this.#writer.submit(() => {
+      if (partitions === undefined) this.#sql.releaseAll.run(consumer, member);
+      else for (const partition of partitions) this.#sql.releaseOne.run(consumer, member, partition);
+    });
+  }
+
+  leave(consumer: string, member: string): Promise<void> {
+    return this.#writer.submit(() => {
+      this.#sql.deleteMember.run(consumer, member);
+      this.#sql.releaseAll.run(consumer, member);
+    });
+  }
+
+  setFault(consumer: string, fault: string | null): Promise<void> {
+    return this.#writer.submit(() => void this.#sql.setFault.run(fault, consumer));
+  }
+
+  park(consumer: string, entry: ParkRequest): Promise<void> {
+    return this.#writer.submit(() => {
+      this.#sql.park.run({
+        consumer,
+        position: entry.position,
+        eventId: entry.eventId,
+        stream: entry.stream,
+        type: entry.type,
+        error: entry.error.slice(0, MAX_PARKED_ERROR_LENGTH),
+        attempts: entry.attempts,
+        parkedAt: this.#clock(),
+      });
+    });
+  }
+
+  async listParked(consumer: string, options: { after?: number; limit?: number } = {}): Promise<ParkedEntry[]> {
+    return this.#read(() => (this.#sql.parked.all(consumer, options.after ?? 0, options.limit ?? 100) as ParkedRow[]).map(parkedEntryOf));
+  }
+
+  requestReplay(consumer: string, positions?: readonly number[]): Promise<number> {
+    return this.#writer.submit(() => {
+      if (positions === undefined) return this.#sql.replayAll.run(consumer).changes;
+      let marked = 0;
+      for (const position of positions) marked += this.#sql.replayOne.run(consumer, position).changes;
+      return marked;
+    });
+  }
+
+  async replayRequests(consumer: string, limit: number): Promise<ParkedEntry[]> {
+    return this.#read(() => (this.#sql.replayRequests.all(consumer, limit) as ParkedRow[]).map(parkedEntryOf));
+  }
+
+  removeParked(consumer: string, positions?: readonly number[]): Promise<number> {
+    return this.#writer.submit(() => {
+      if (positions === undefined) return this.#sql.purge.run(consumer).changes;
+      let removed = 0;
+      for (const position of positions) removed += this.#sql.unpark.run(consumer, position).changes;
+      return removed;
+    });
+  }
+
+  readonly transact = <T>(
+    work: (tx: SqlTransaction) => Promise<T>,
+    checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
+  ): Promise<T> =>
+    this.#writer.exclusive(async () => {
+      const value = await work(new SqliteTransaction(this.#db, this.#statementCache));
+      const lost = this.#moveCheckpoints(checkpoint.consumer, checkpoint.checkpoints, checkpoint.owner);
+      if (lost.length > 0) throw checkpointLost(checkpoint.consumer, checkpoint.owner ?? '', lost);
+      return value;
+    });
+
+  readonly #statementCache = new Map<string, Statement>();
+
+  #moveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner: string | undefined): number[] {
+    const lost: number[] = [];
+    for (const { partition, position } of checkpoints) {
+      const changed = this.#sql.moveCheckpoint.run({ consumer, partition, position, owner: owner ?? null }).changes;
+      if (changed === 0 && owner !== undefined) lost.push(partition);
+    }
+    return lost;
+  }
+
+  #record(row: ConsumerRow): ConsumerRecord {
+    const parked = (this.#sql.parkedCount.get(row.name) as { n: number }).n;
+    return consumerRecordOf(row, this.#sql.partitions.all(row.name) as PartitionRow[], this.#sql.members.all(row.name) as MemberRow[], parked);
+  }
+}
+
+/** A handler's SQL on the store's connection, inside the transaction `transact` opened. */
+class SqliteTransaction implements SqlTransaction {
+  readonly dialect = 'sqlite' as const;
+  readonly #db: Database;
+  readonly #cache: Map<string, Statement>;
+
+  constructor(db: Database, cache: Map<string, Statement>) {
+    this.#db = db;
+    this.#cache = cache;
+  }
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return this.#statement(sql).all(...params) as Row[];
+  }
+
+  async execute(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return { changes: this.#statement(sql).run(...params).changes };
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#cache.get(sql);
+    if (statement === undefined) {
+      // a handler that builds SQL text per event must not grow the cache without bound
+      if (this.#cache.size >= 256) this.#cache.clear();
+      try {
+        statement = this.#db.prepare(sql);
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function prepare(db: Database) {
+  return {
+    consumer: db.prepare('SELECT name, filter, fault, created_at FROM consumers WHERE name = ?'),
+    consumers: db.prepare('SELECT name, filter, fault, created_at FROM consumers ORDER BY name'),
+    insertConsumer: db.prepare('INSERT INTO consumers (name, filter, created_at) VALUES (?, ?, ?)'),
+    setFilter: db.prepare('UPDATE consumers SET filter = ? WHERE name = ?'),
+    setFault: db.prepare('UPDATE consumers SET fault = ? WHERE name = ?'),
+    removeConsumer: [
+      db.prepare('DELETE FROM consumer_partitions WHERE consumer = ?'),
+      db.prepare('DELETE FROM consumer_members WHERE consumer = ?'),
+      db.prepare('DELETE FROM parked_events WHERE consumer = ?'),
+      db.prepare('DELETE FROM consumers WHERE name = ?'),
+    ],
+    partitions: db.prepare('SELECT partition, checkpoint, owner FROM consumer_partitions WHERE consumer = ? ORDER BY partition'),
+    insertPartition: db.prepare('INSERT INTO consumer_partitions (consumer, partition, checkpoint) VALUES (?, ?, ?)'),
+    moveCheckpoint: db.prepare(
+      `UPDATE consumer_partitions SET checkpoint = max(checkpoint, :position)
+       WHERE consumer = :consumer AND partition = :partition AND (:owner IS NULL OR owner = :owner)`,
+    ),
+    members: db.prepare(
+      'SELECT member, state, position, lease_until, joined_at FROM consumer_members WHERE consumer = ? ORDER BY member',
+    ),
+    upsertMember: db.prepare(
+      `INSERT INTO consumer_members (consumer, member, state, position, lease_until, joined_at)
+       VALUES (:consumer, :member, :state, :position, :until, :now)
+       ON CONFLICT (consumer, member) DO UPDATE SET state = excluded.state, position = excluded.position, lease_until = excluded.lease_until`,
+    ),
+    dropExpiredMembers: db.prepare('DELETE FROM consumer_members WHERE consumer = :consumer AND lease_until < :now'),
+    releaseOrphans: db.prepare(
+      `UPDATE consumer_partitions SET owner = NULL
+       WHERE consumer = :consumer AND owner IS NOT NULL AND owner NOT IN (${LIVE_MEMBERS})`,
+    ),
+    claim: db.prepare(
+      `UPDATE consumer_partitions SET owner = :member
+       WHERE consumer = :consumer AND partition = :partition
+         AND (owner IS NULL OR owner = :member OR owner NOT IN (${LIVE_MEMBERS}))`,
+    ),
+    owned: db.prepare('SELECT partition FROM consumer_partitions WHERE consumer = ? AND owner = ? ORDER BY partition'),
+    releaseAll: db.prepare('UPDATE consumer_partitions SET owner = NULL WHERE consumer = ? AND owner = ?'),
+    releaseOne: db.prepare('UPDATE consumer_partitions SET owner = NULL WHERE consumer = ? AND owner = ? AND partition = ?'),
+    deleteMember: db.prepare('DELETE FROM consumer_members WHERE consumer = ? AND member = ?'),
+    park: db.prepare(
+      `INSERT INTO parked_events (consumer, position, event_id, stream, type, error, attempts, parked_at)
+       VALUES (:consumer, :position, :eventId, :stream, :type, :error, :attempts, :parkedAt)
+       ON CONFLICT (consumer, position) DO UPDATE SET error = excluded.error, attempts = excluded.attempts,
+         parked_at = excluded.parked_at, replay = 0`,
+    ),
+    parkedCount: db.prepare('SELECT count(*) AS n FROM parked_events WHERE consumer = ?'),
+    parked: db.prepare(
+      `SELECT position, event_id, stream, type, error, attempts, parked_at, replay FROM parked_events
+       WHERE consumer = ? AND position > ? ORDER BY position LIMIT ?`,
+    ),
+    replayAll: db.prepare('UPDATE parked_events SET replay = 1 WHERE consumer = ? AND replay = 0'),
+    replayOne: db.prepare('UPDATE parked_events SET replay = 1 WHERE consumer = ? AND position = ? AND replay = 0'),
+    replayRequests: db.prepare(
+      `SELECT position, event_id, stream, type, error, attempts, parked_at, replay FROM parked_events
+       WHERE consumer = ? AND replay = 1 ORDER BY position LIMIT ?`,
+    ),
+    purge: db.prepare('DELETE FROM parked_events WHERE consumer = ?'),
+    unpark: db.prepare('DELETE FROM parked_events WHERE consumer = ? AND position = ?'),
+  };
+}

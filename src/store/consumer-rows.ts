@@ -1,0 +1,102 @@
+import { TributaryError } from '../core/errors.js';
+import type { ConsumerRecord, ConsumerState, MemberRecord, ParkedEntry, PartitionState } from './consumer-store.js';
+import type { LogFilter } from './event-store.js';
+
+/** Rows of the consumer tables as both SQL backends select them. */
+export interface ConsumerRow {
+  name: string;
+  filter: string;
+  fault: string | null;
+  created_at: number;
+}
+
+export interface PartitionRow {
+  partition: number;
+  checkpoint: number;
+  owner: string | null;
+}
+
+export interface MemberRow {
+  member: string;
+  state: string;
+  position: number;
+  lease_until: number;
+  joined_at: number;
+}
+
+export interface ParkedRow {
+  position: number;
+  event_id: string;
+  stream: string;
+  type: string;
+  error: string;
+  attempts: number;
+  parked_at: number;
+  replay: number | boolean;
+}
+
+/** Longest parking error kept: a stack trace is useful, a megabyte of one is not. */
+export const MAX_PARKED_ERROR_LENGTH = 4_000;
+
+export function consumerRecordOf(
+  row: ConsumerRow,
+  partitions: readonly PartitionRow[],
+  members: readonly MemberRow[],
+  parked: number,
+): ConsumerRecord {
+  return {
+    name: row.name,
+    filter: JSON.parse(row.filter) as LogFilter,
+    partitions: partitions.map(partitionOf),
+    members: members.map(memberOf),
+    parked,
+    fault: row.fault,
+    createdAt: row.created_at,
+  };
+}
+
+export function partitionOf(row: PartitionRow): PartitionState {
+  return { partition: row.partition, checkpoint: row.checkpoint, owner: row.owner };
+}
+
+export function memberOf(row: MemberRow): MemberRecord {
+  return {
+    member: row.member,
+    state: row.state as ConsumerState,
+    position: row.position,
+    leaseUntil: row.lease_until,
+    joinedAt: row.joined_at,
+  };
+}
+
+export function parkedEntryOf(row: ParkedRow): ParkedEntry {
+  return {
+    position: row.position,
+    eventId: row.event_id,
+    stream: row.stream,
+    type: row.type,
+    error: row.error,
+    attempts: row.attempts,
+    parkedAt: row.parked_at,
+    replay: row.replay === true || row.replay === 1,
+  };
+}
+
+/** Refuses to reopen a consumer with another partition count: checkpoints would no longer match streams. */
+export function checkPartitionCount(consumer: string, stored: number, requested: number): void {
+  if (stored !== requested) {
+    throw new TributaryError(
+      'CONSUMER_CONFLICT',
+      `consumer ${consumer} has ${stored} partitions; it cannot be opened with ${requested}`,
+      { consumer, partitions: stored, requested },
+    );
+  }
+}
+
+export function checkpointLost(consumer: string, member: string, partitions: readonly number[]): TributaryError {
+  return new TributaryError(
+    'CHECKPOINT_LOST',
+    `member ${member} of ${consumer} no longer holds partition(s) ${partitions.join(', ')}`,
+    { consumer, member, partitions },
+  );
+}

@@ -1,0 +1,125 @@
+import { invalidArgument } from '../core/errors.js';
+import type { RecordedEvent } from '../core/event.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
+import type { LogFilter } from '../store/event-store.js';
+import { nonNegativeInteger, pageLimit } from '../store/options.js';
+import { settleRetryPolicy, type RetryPolicy, type SettledRetryPolicy } from './retry.js';
+
+export interface HandlerContext {
+  /** 1 on the first call for an event, then 2, 3, … on retries. */
+  attempt: number;
+  /** The group partition the event's stream belongs to (0 for a lone consumer). */
+  partition: number;
+  member: string;
+  /** Aborted when the consumer stops: long handlers should give up. */
+  signal: AbortSignal;
+}
+
+/** Handles one event; a throw is retried, then the event is parked (or the consumer stops). */
+export type EventHandler = (event: RecordedEvent, context: HandlerContext) => unknown;
+
+/**
+ * Handles a batch of events inside the store's own transaction, which also
+ * moves the checkpoint: the batch's effects and the checkpoint commit
+ * together, so each event's effect happens exactly once.
+ */
+export type TransactionHandler = (events: readonly RecordedEvent[], tx: SqlTransaction, context: HandlerContext) => Promise<void>;
+
+export interface GroupOptions {
+  /** How many partitions the streams are spread over; fixed when the group is first created. Default 16. */
+  partitions?: number;
+}
+
+export interface ConsumerOptions {
+  /** Names the checkpoint; a consumer started again with the same name resumes from it. */
+  name: string;
+  filter?: LogFilter;
+  /** Where a consumer without a stored checkpoint starts: default `'beginning'`. */
+  start?: 'beginning' | 'end' | number;
+  /** Exactly one of `handler` and `transaction`. */
+  handler?: EventHandler;
+  transaction?: TransactionHandler;
+  /** Share the work with every other process that starts a consumer of this name with `group`. */
+  group?: GroupOptions | true;
+  /** This process's member name; default host, pid and a random part. */
+  member?: string;
+  /** Save the checkpoint at most this many handled events behind (default 100)… */
+  checkpointEvents?: number;
+  /** …or this many milliseconds behind (default 1,000). */
+  checkpointMs?: number;
+  retry?: RetryPolicy;
+  /** When every attempt failed: park the event and go on (default), or stop as faulted. */
+  onFailure?: 'park' | 'stop';
+  /** A member not heard from for this long is gone and its partitions move; default 10,000 ms. */
+  leaseMs?: number;
+  /** How often a member renews its lease and reports its state; default a quarter of `leaseMs`. */
+  heartbeatMs?: number;
+  /** Events read per page; default 500. */
+  pageSize?: number;
+  /** Errors the consumer recovers from by itself (the store unreachable, a lost partition), for logging. */
+  onError?: (error: unknown) => void;
+}
+
+export interface SettledConsumerOptions {
+  name: string;
+  filter: LogFilter;
+  start: 'beginning' | 'end' | number;
+  handler: EventHandler | undefined;
+  transaction: TransactionHandler | undefined;
+  partitions: number;
+  grouped: boolean;
+  member: string;
+  checkpointEvents: number;
+  checkpointMs: number;
+  retry: SettledRetryPolicy;
+  onFailure: 'park' | 'stop';
+  leaseMs: number;
+  heartbeatMs: number;
+  pageSize: number;
+  onError: (error: unknown) => void;
+}
+
+const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const MAX_PARTITIONS = 1024;
+
+export function settleConsumerOptions(options: ConsumerOptions, defaultMember: string): SettledConsumerOptions {
+  if (typeof options.name !== 'string' || !CONSUMER_NAME.test(options.name)) {
+    throw invalidArgument('name', `must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(options.name)}`);
+  }
+  if ((options.handler === undefined) === (options.transaction === undefined)) {
+    throw invalidArgument('handler', 'give exactly one of handler and transaction');
+  }
+  const start = options.start ?? 'beginning';
+  if (start !== 'beginning' && start !== 'end') nonNegativeInteger('start', start);
+  const grouped = options.group !== undefined;
+  const partitions = grouped && options.group !== true ? (options.group?.partitions ?? 16) : grouped ? 16 : 1;
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw invalidArgument('group.partitions', `must be an integer from 1 to ${MAX_PARTITIONS}, got ${JSON.stringify(partitions)}`);
+  }
+  const leaseMs = positive('leaseMs', options.leaseMs ?? 10_000);
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 4)));
+  if (heartbeatMs >= leaseMs) throw invalidArgument('heartbeatMs', `must be shorter than leaseMs (${leaseMs}), got ${heartbeatMs}`);
+  return {
+    name: options.name,
+    filter: options.filter ?? {},
+    start,
+    handler: options.handler,
+    transaction: options.transaction,
+    partitions,
+    grouped,
+    member: options.member ?? defaultMember,
+    checkpointEvents: positive('checkpointEvents', options.checkpointEvents ?? 100),
+    checkpointMs: positive('checkpointMs', options.checkpointMs ?? 1_000),
+    retry: settleRetryPolicy(options.retry),
+    onFailure: options.onFailure ?? 'park',
+    leaseMs,
+    heartbeatMs,
+    pageSize: pageLimit(options.pageSize ?? 500),
+    onError: options.onError ?? (() => undefined),
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (nonNegativeInteger(name, value) === 0) throw invalidArgument(name, 'must be at least 1');
+  return value;
+}

@@ -1,0 +1,416 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { TributaryError, isTributaryError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/event.js';
+import type { ConsumerState, ConsumerStore } from '../store/consumer-store.js';
+import type { EventStore } from '../store/event-store.js';
+import { settleConsumerOptions, type ConsumerOptions, type HandlerContext, type SettledConsumerOptions } from './consumer-options.js';
+import { PartitionProgress } from './partition-progress.js';
+import { partitionOfStream, partitionsFor } from './partitions.js';
+import { pause, retryDelay } from './retry.js';
+
+/** How a consumer ended: stopped on request, or faulted (`onFailure: 'stop'`, or an error it cannot recover from). */
+export interface ConsumerOutcome {
+  state: 'stopped' | 'faulted';
+  error?: unknown;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  readonly name: string;
+  readonly member: string;
+  /** Its state as this process sees it. */
+  readonly state: ConsumerState;
+  /** The last position read. */
+  readonly position: number;
+  /** The partitions this member holds (always `[0]` for a lone consumer). */
+  readonly partitions: readonly number[];
+  /** Finishes the event in hand, saves the checkpoint, leaves the group. */
+  stop(): Promise<ConsumerOutcome>;
+  /** Settles when the consumer ends; never rejects. */
+  readonly done: Promise<ConsumerOutcome>;
+}
+
+/**
+ * Starts a named consumer: it catches up from its stored checkpoint (or
+ * `start`), then follows the log live; it delivers every event at least once
+ * in position order, retries a failing handler with backoff and then parks
+ * the event, and saves its checkpoint in the store. With `group`, processes
+ * starting the same name share the streams: each partition of streams is held
+ * by one member at a time, so each stream is handled in order.
+ *
+ * ```ts
+ * const consumer = await startConsumer(store, {
+ *   name: 'search-indexer',
+ *   filter: { categories: ['order'] },
+ *   handler: async (event) => index.put(event.stream, event.data),
+ * });
+ * ```
+ */
+export async function startConsumer(store: EventStore, options: ConsumerOptions): Promise<Consumer> {
+  const settled = settleConsumerOptions(options, `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  if (settled.transaction !== undefined && store.consumers.transact === undefined) {
+    throw new TributaryError('INVALID_ARGUMENT', 'this store cannot run a handler in its own transaction; use handler', {
+      argument: 'transaction',
+    });
+  }
+  const runner = new ConsumerRunner(store, settled);
+  await runner.start();
+  return runner;
+}
+
+class ConsumerRunner implements Consumer {
+  readonly name: string;
+  readonly member: string;
+  readonly done: Promise<ConsumerOutcome>;
+  readonly #store: EventStore;
+  readonly #consumers: ConsumerStore;
+  readonly #options: SettledConsumerOptions;
+  readonly #progress = new PartitionProgress();
+  readonly #stopping = new AbortController();
+  #wake = new AbortController();
+  #state: ConsumerState = 'catching-up';
+  #finish!: (outcome: ConsumerOutcome) => void;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #leaseUntil = 0;
+  #wanted: number[] | undefined;
+  #replayDue = true;
+  #handledSinceSave = 0;
+  #savedAt = performance.now();
+
+  constructor(store: EventStore, options: SettledConsumerOptions) {
+    this.#store = store;
+    this.#consumers = store.consumers;
+    this.#options = options;
+    this.name = options.name;
+    this.member = options.member;
+    this.done = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  get state(): ConsumerState {
+    return this.#state;
+  }
+
+  get position(): number {
+    return this.#progress.cursor;
+  }
+
+  get partitions(): readonly number[] {
+    return [...this.#progress.owned].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    const { name, partitions, filter, start, grouped } = this.#options;
+    const startAt = start === 'beginning' ? 0 : start === 'end' ? await this.#store.headPosition() : start;
+    const record = await this.#consumers.register({ name, partitions, startAt, filter });
+    await this.#consumers.setFault(name, null);
+    if (!grouped) this.#progress.take(0, record.partitions[0]!.checkpoint);
+    await this.#beat();
+    this.#scheduleHeartbeat();
+    void this.#run().then(this.#finish);
+  }
+
+  async stop(): Promise<ConsumerOutcome> {
+    this.#stopping.abort();
+    this.#wake.abort();
+    return this.done;
+  }
+
+  async #run(): Promise<ConsumerOutcome> {
+    let outcome: ConsumerOutcome = { state: 'stopped' };
+    while (!this.#stopping.signal.aborted) {
+      try {
+        await this.#applyAssignment();
+        if (this.#replayDue) await this.#replayParked();
+        if (!this.#mayHandle()) {
+          await this.#sleepUntilWoken(this.#options.heartbeatMs);
+          continue;
+        }
+        await this.#readToHead();
+      } catch (error) {
+        if (this.#stopping.signal.aborted) break;
+        if (isTributaryError(error, 'HANDLER_FAILED')) {
+          outcome = { state: 'faulted', error };
+          break;
+        }
+        if (isTributaryError(error, 'CHECKPOINT_LOST')) {
+          for (const partition of (error.details.partitions as number[] | undefined) ?? []) this.#progress.drop(partition);
+          this.#options.onError(error);
+          continue;
+        }
+        if (isTributaryError(error) && error.retriable) {
+          // the store is unreachable or busy: keep trying, never stop silently
+          this.#options.onError(error);
+          await pause(this.#options.retry.maxDelayMs, this.#stopping.signal);
+          continue;
+        }
+        outcome = { state: 'faulted', error };
+        break;
+      }
+    }
+    return this.#shutdown(outcome);
+  }
+
+  /** Reads and handles pages until the head read before the first page, then waits for more. */
+  async #readToHead(): Promise<void> {
+    const { filter, pageSize } = this.#options;
+    const head = await this.#store.headPosition();
+    let pages = 0;
+    for (;;) {
+      const after = this.#progress.cursor;
+      const page = await this.#store.readAll({ ...filter, after, limit: pageSize });
+      if (++pages > 1) this.#setState('catching-up');
+      const finished = await this.#handlePage(page.events);
+      if (!finished) return;
+      if (page.next === null) {
+        this.#progress.advance(Math.max(head, page.events.at(-1)?.position ?? 0));
+        break;
+      }
+      this.#progress.advance(page.next);
+      if (this.#interrupted()) return;
+    }
+    this.#setState('live');
+    if (this.#saveDue()) await this.#save();
+    // wake in time to save what was handled, so the checkpoint is never more than checkpointMs behind
+    const untilSave = Math.ceil(this.#savedAt + this.#options.checkpointMs - performance.now());
+    await this.#waitForEvents(this.#handledSinceSave > 0 ? Math.max(1, untilSave) : this.#options.checkpointMs);
+  }
+
+  /** Handles a page; false when it stopped early (stop, rebalance, lease) and the rest must be read again. */
+  async #handlePage(events: readonly RecordedEvent[]): Promise<boolean> {
+    if (this.#options.transaction !== undefined) return this.#handlePageInTransaction(events);
+    for (const event of events) {
+      if (this.#interrupted()) return false;
+      const partition = partitionOfStream(event.stream, this.#options.partitions);
+      if (this.#progress.handles(partition, event.position)) {
+        await this.#deliver(event, partition);
+        this.#handledSinceSave++;
+      }
+      this.#progress.advance(event.position);
+      if (this.#saveDue()) await this.#save();
+    }
+    return true;
+  }
+
+  async #handlePageInTransaction(events: readonly RecordedEvent[]): Promise<boolean> {
+    if (this.#interrupted()) return false;
+    const mine = events.filter((event) => this.#progress.handles(partitionOfStream(event.stream, this.#options.partitions), event.position));
+    const last = events.at(-1);
+    if (last === undefined) return true;
+    if (mine.length > 0) {
+      try {
+        await this.#transact(mine, last.position, 1);
+      } catch (error) {
+        if (isTributaryError(error, 'CHECKPOINT_LOST')) throw error;
+        // one event of the batch fails: find it by handling the batch one event at a time
+        for (const event of mine) {
+          if (this.#interrupted()) return false;
+          await this.#deliver(event, partitionOfStream(event.stream, this.#options.partitions));
+          this.#progress.advance(event.position);
+        }
+      }
+      this.#savedAt = performance.now();
+      this.#handledSinceSave = 0;
+    }
+    this.#progress.advance(last.position);
+    return true;
+  }
+
+  /** Runs the transaction handler on `events`, committing checkpoints as if the cursor were at `through`. */
+  async #transact(events: readonly RecordedEvent[], through: number, attempt: number): Promise<void> {
+    const progress = this.#progress;
+    const checkpoints = progress.checkpoints().map(({ partition }) => ({ partition, position: Math.max(progress.progressOf(partition), through) }));
+    const context = this.#context(attempt, events[0] === undefined ? 0 : partitionOfStream(events[0].stream, this.#options.partitions));
+    await this.#consumers.transact!((tx) => this.#options.transaction!(events, tx, context), {
+      consumer: this.name,
+      checkpoints,
+      owner: this.#owner(),
+    });
+  }
+
+  /** Hands one event to the handler with retries; parks it (or faults) when every attempt fails. */
+  async #deliver(event: RecordedEvent, partition: number, previousAttempts = 0): Promise<boolean> {
+    const { retry } = this.#options;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+      try {
+        if (this.#options.transaction !== undefined) await this.#transact([event], event.position, attempt);
+        else await this.#options.handler!(event, this.#context(attempt, partition));
+        return true;
+      } catch (error) {
+        if (isTributaryError(error, 'CHECKPOINT_LOST')) throw error;
+        lastError = error;
+        if (attempt < retry.attempts && !(await pause(retryDelay(retry, attempt), this.#stopping.signal))) throw error;
+      }
+      if (this.#stopping.signal.aborted) throw lastError;
+    }
+    const attempts = previousAttempts + retry.attempts;
+    const message = describe(lastError);
+    if (this.#options.onFailure === 'stop') {
+      throw new TributaryError(
+        'HANDLER_FAILED',
+        `consumer ${this.name} failed on event ${event.position} (${event.type} in ${event.stream}) ${attempts} times: ${message}`,
+        { consumer: this.name, position: event.position, stream: event.stream, attempts, error: message },
+        { cause: lastError },
+      );
+    }
+    await this.#consumers.park(this.name, { position: event.position, eventId: event.id, stream: event.stream, type: event.type, error: message, attempts });
+    return false;
+  }
+
+  /** Handles parked events marked for replay that belong to partitions this member holds. */
+  async #replayParked(): Promise<void> {
+    this.#replayDue = false;
+    const requests = await this.#consumers.replayRequests(this.name, 100);
+    for (const request of requests) {
+      if (this.#stopping.signal.aborted) return;
+      const partition = partitionOfStream(request.stream, this.#options.partitions);
+      if (!this.#progress.owned.has(partition)) continue;
+      const [event] = (await this.#store.readAll({ after: request.position - 1, limit: 1 })).events;
+      // scavenged since it was parked: nothing is left to handle
+      if (event?.position !== request.position) {
+        await this.#consumers.removeParked(this.name, [request.position]);
+        continue;
+      }
+      const handled = await this.#deliver(event, partition, request.attempts).catch((error: unknown) => {
+        if (isTributaryError(error, 'HANDLER_FAILED')) return false;
+        throw error;
+      });
+      if (handled) await this.#consumers.removeParked(this.name, [request.position]);
+      else if (this.#options.onFailure === 'stop') await this.#consumers.park(this.name, { ...request, attempts: request.attempts + this.#options.retry.attempts });
+    }
+    if (requests.length === 100) this.#replayDue = true;
+  }
+
+  async #save(): Promise<void> {
+    const progress = this.#progress;
+    if (progress.owned.size === 0) return;
+    const lost = await this.#consumers.saveCheckpoints(this.name, progress.checkpoints(), this.#owner());
+    for (const partition of lost) progress.drop(partition);
+    this.#handledSinceSave = 0;
+    this.#savedAt = performance.now();
+  }
+
+  #saveDue(): boolean {
+    return this.#handledSinceSave >= this.#options.checkpointEvents || this.#savedAt + this.#options.checkpointMs <= performance.now();
+  }
+
+  /** Releases partitions the group gave to others, takes the ones it gave to this member. */
+  async #applyAssignment(): Promise<void> {
+    const wanted = this.#wanted;
+    if (wanted === undefined || !this.#options.grouped) return;
+    this.#wanted = undefined;
+    const progress = this.#progress;
+    const leaving = [...progress.owned].filter((partition) => !wanted.includes(partition));
+    if (leaving.length > 0) {
+      await this.#consumers.saveCheckpoints(this.name, progress.checkpoints(leaving), this.member);
+      for (const partition of leaving) progress.drop(partition);
+      await this.#consumers.release(this.name, this.member, leaving);
+    }
+    if (wanted.every((partition) => progress.owned.has(partition))) return;
+    const held = await this.#consumers.claim(this.name, this.member, wanted);
+    const taken = held.filter((partition) => !progress.owned.has(partition));
+    if (taken.length === 0) return;
+    const record = await this.#consumers.get(this.name);
+    for (const partition of taken) progress.take(partition, record?.partitions[partition]?.checkpoint ?? 0);
+    this.#setState('catching-up');
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeatTimer = setTimeout(() => {
+      this.#beating ??= this.#beat().finally(() => (this.#beating = undefined));
+      void this.#beating.finally(() => {
+        if (!this.#stopping.signal.aborted) this.#scheduleHeartbeat();
+      });
+    }, this.#options.heartbeatMs);
+  }
+
+  /** Renews the lease and reports state; in a group, works out which partitions this member should hold. */
+  async #beat(): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      const members = await this.#consumers.heartbeat(this.name, {
+        member: this.member,
+        state: this.#state,
+        position: this.#progress.cursor,
+        leaseMs: this.#options.leaseMs,
+      });
+      this.#leaseUntil = startedAt + this.#options.leaseMs;
+      this.#replayDue ||= (await this.#consumers.replayRequests(this.name, 1)).length > 0;
+      if (this.#options.grouped) {
+        const wanted = partitionsFor(this.member, members.map((member) => member.member), this.#options.partitions);
+        const owned = this.#progress.owned;
+        if (wanted.length !== owned.size || wanted.some((partition) => !owned.has(partition))) this.#wanted = wanted;
+      }
+      if (this.#wanted !== undefined || this.#replayDue || !this.#mayHandle()) this.#wake.abort();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+
+  /** A member handles events only while its lease lasts: after that its partitions may be someone else's. */
+  #mayHandle(): boolean {
+    if (this.#progress.owned.size === 0) return false;
+    return !this.#options.grouped || performance.now() < this.#leaseUntil;
+  }
+
+  #interrupted(): boolean {
+    return this.#stopping.signal.aborted || this.#wanted !== undefined || !this.#mayHandle();
+  }
+
+  async #waitForEvents(timeoutMs: number): Promise<void> {
+    const signal = this.#wake.signal;
+    if (signal.aborted) {
+      this.#wake = new AbortController();
+      return;
+    }
+    try {
+      await this.#store.waitForPosition(this.#progress.cursor, { timeoutMs, signal });
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+    if (signal.aborted) this.#wake = new AbortController();
+  }
+
+  async #sleepUntilWoken(ms: number): Promise<void> {
+    await pause(ms, this.#wake.signal);
+    if (this.#wake.signal.aborted) this.#wake = new AbortController();
+  }
+
+  #setState(state: ConsumerState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    // report the change now rather than at the next heartbeat, so status is current
+    this.#beating ??= this.#beat().finally(() => (this.#beating = undefined));
+  }
+
+  #owner(): string | undefined {
+    return this.#options.grouped ? this.member : undefined;
+  }
+
+  #context(attempt: number, partition: number): HandlerContext {
+    return { attempt, partition, member: this.member, signal: this.#stopping.signal };
+  }
+
+  async #shutdown(outcome: ConsumerOutcome): Promise<ConsumerOutcome> {
+    this.#stopping.abort();
+    clearTimeout(this.#heartbeatTimer);
+    await this.#beating;
+    this.#state = outcome.state;
+    try {
+      await this.#save();
+      if (outcome.state === 'faulted') await this.#consumers.setFault(this.name, describe(outcome.error));
+      await this.#consumers.leave(this.name, this.member);
+    } catch (error) {
+      // the checkpoint stays where it was last saved; a restart handles the rest again
+      this.#options.onError(error);
+    }
+    return outcome;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}

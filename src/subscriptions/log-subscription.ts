@@ -1,0 +1,131 @@
+import { isTributaryError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/event.js';
+import type { EventStore, LogFilter } from '../store/event-store.js';
+
+/** What a subscription yields: events in position order, and once the marker of the switch to live. */
+export type SubscriptionMessage = { kind: 'event'; event: RecordedEvent } | { kind: 'caught-up'; position: number };
+
+export interface SubscribeOptions {
+  /** Deliver events after this position; default 0, the beginning. */
+  after?: number;
+  /** Events read per page; default 500. */
+  pageSize?: number;
+  /** Ends the subscription (the iterator returns). */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+// a wait re-arms this often even when nothing is appended, so an aborted signal is seen without a notification
+const LIVE_WAIT_MS = 30_000;
+
+/**
+ * The global log (optionally filtered) from a position: history in pages,
+ * then a `caught-up` marker, then live events as they commit — with no gap
+ * and no duplicate at the seam, because every read continues from the last
+ * position considered and positions become visible in order.
+ *
+ * ```ts
+ * for await (const message of subscribeToAll(store, { categories: ['order'], after: 0 })) {
+ *   if (message.kind === 'event') console.log(message.event.type);
+ * }
+ * ```
+ */
+export async function* subscribeToAll(
+  store: EventStore,
+  options: SubscribeOptions & LogFilter = {},
+): AsyncGenerator<SubscriptionMessage, void, undefined> {
+  const { signal, categories, types, streamPrefix } = options;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  let after = options.after ?? 0;
+  let caughtUp = false;
+  // the head read before a round of pages: once the round reaches the end, everything up to it was considered
+  let head = await store.headPosition();
+  while (!isAborted(signal)) {
+    for (;;) {
+      const page = await store.readAll({ after, limit, categories, types, streamPrefix });
+      for (const event of page.events) yield { kind: 'event', event };
+      if (page.next === null) {
+        after = Math.max(after, page.events.at(-1)?.position ?? 0, head);
+        break;
+      }
+      after = page.next;
+      if (isAborted(signal)) return;
+    }
+    if (!caughtUp) {
+      caughtUp = true;
+      yield { kind: 'caught-up', position: after };
+    }
+    const next = await waitBeyond(store, after, signal);
+    if (next === undefined) return;
+    head = next;
+  }
+}
+
+/**
+ * One stream from a position in the global log: history, `caught-up`, then
+ * live. A stream that does not exist yet is waited for; a tombstoned one ends
+ * the subscription with STREAM_DELETED.
+ */
+export async function* subscribeToStream(
+  store: EventStore,
+  stream: string,
+  options: SubscribeOptions = {},
+): AsyncGenerator<SubscriptionMessage, void, undefined> {
+  const { signal } = options;
+  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  let after = options.after ?? 0;
+  let revision = 0;
+  let caughtUp = false;
+  let head = await store.headPosition();
+  while (!isAborted(signal)) {
+    for (;;) {
+      const page = await readStreamPage(store, stream, revision, limit);
+      for (const event of page.events) {
+        revision = event.revision + 1;
+        if (event.position <= after) continue;
+        after = event.position;
+        yield { kind: 'event', event };
+      }
+      if (page.next === null) break;
+      revision = page.next;
+      if (isAborted(signal)) return;
+    }
+    after = Math.max(after, head);
+    if (!caughtUp) {
+      caughtUp = true;
+      yield { kind: 'caught-up', position: after };
+    }
+    const next = await waitBeyond(store, after, signal);
+    if (next === undefined) return;
+    head = next;
+  }
+}
+
+async function readStreamPage(store: EventStore, stream: string, from: number, limit: number) {
+  try {
+    return await store.readStream(stream, { from, limit });
+  } catch (error) {
+    // not yet written, or soft-deleted: its next events continue the revisions, so keep waiting
+    if (isTributaryError(error, 'STREAM_NOT_FOUND')) return { events: [], next: null };
+    throw error;
+  }
+}
+
+/** The head once it passes `after`; undefined when `signal` aborts. */
+async function waitBeyond(store: EventStore, after: number, signal: AbortSignal | undefined): Promise<number | undefined> {
+  for (;;) {
+    if (isAborted(signal)) return undefined;
+    try {
+      const head = await store.waitForPosition(after, { timeoutMs: LIVE_WAIT_MS, signal });
+      if (head > after) return head;
+    } catch (error) {
+      if (isAborted(signal)) return undefined;
+      throw error;
+    }
+  }
+}
+
+// a function, not an inline test: the compiler would otherwise assume the flag cannot change between checks
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

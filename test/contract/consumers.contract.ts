@@ -1,0 +1,335 @@
+import { describe, expect, it } from 'vitest';
+import { isTributaryError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/event.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { startConsumer } from '../../src/subscriptions/consumer.js';
+import type { ConsumerOptions } from '../../src/subscriptions/consumer-options.js';
+import { parkedEvents, purgeParked, replayParked } from '../../src/subscriptions/parked.js';
+import { consumerStatus } from '../../src/subscriptions/status.js';
+import { event, expectCode, withStore, type StoreHarness } from './harness.js';
+
+/** Resolves once `check` holds, polling briefly; fails with `what` after `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function appendSpread(store: EventStore, streams: number, perStream: number, category = 'item'): Promise<void> {
+  for (let round = 0; round < perStream; round++) {
+    for (let s = 0; s < streams; s++) await store.append(`${category}-${s}`, [event('Counted', { round })]);
+  }
+}
+
+const QUICK: Partial<ConsumerOptions> = { checkpointMs: 50, heartbeatMs: 50, leaseMs: 1_000, retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+
+export function consumersContract(harness: StoreHarness): void {
+  describe('consumers', () => {
+    it('handles every matching event in order, goes live, and resumes after a stop from its stored checkpoint', async () => {
+      await withStore(harness, async (store) => {
+        await store.append('order-1', [event('Placed'), event('Shipped')]);
+        await store.append('stock-1', [event('Reserved')]);
+        const seen: RecordedEvent[] = [];
+        const options: ConsumerOptions = { ...QUICK, name: 'shipping', filter: { categories: ['order'] }, handler: (e) => void seen.push(e) };
+        let consumer = await startConsumer(store, options);
+        await eventually(() => seen.length === 2 && consumer.state === 'live', 'history is handled');
+        await store.append('order-2', [event('Placed')]);
+        await eventually(() => seen.length === 3, 'the live event is handled');
+        expect(await consumer.stop()).toEqual({ state: 'stopped' });
+
+        await store.append('order-3', [event('Placed')]);
+        consumer = await startConsumer(store, options);
+        await eventually(() => seen.length === 4, 'the event appended while stopped is handled');
+        await consumer.stop();
+        expect(seen.map((e) => e.position)).toEqual([1, 2, 4, 5]);
+        const [status] = await consumerStatus(store, ['shipping']);
+        expect(status).toMatchObject({ name: 'shipping', checkpoint: 5, head: 5, lagEvents: 0, state: 'stopped', parked: 0 });
+      });
+    });
+
+    it('starts a new consumer at the end or at a position, and a stored checkpoint wins over start', async () => {
+      await withStore(harness, async (store) => {
+        await store.append('order-1', [event('A'), event('B'), event('C')]);
+        const fromEnd: number[] = [];
+        const atEnd = await startConsumer(store, { ...QUICK, name: 'late', start: 'end', handler: (e) => void fromEnd.push(e.position) });
+        await eventually(() => atEnd.state === 'live', 'the consumer is live');
+        await store.append('order-1', [event('D')]);
+        await eventually(() => fromEnd.length === 1, 'the new event arrives');
+        await atEnd.stop();
+        expect(fromEnd).toEqual([4]);
+
+        const fromTwo: number[] = [];
+        const atTwo = await startConsumer(store, { ...QUICK, name: 'middle', start: 2, handler: (e) => void fromTwo.push(e.position) });
+        await eventually(() => fromTwo.length === 2, 'events after 2 arrive');
+        await atTwo.stop();
+        expect(fromTwo).toEqual([3, 4]);
+        const again: number[] = [];
+        const restarted = await startConsumer(store, { ...QUICK, name: 'middle', start: 0, handler: (e) => void again.push(e.position) });
+        await eventually(() => restarted.state === 'live', 'the consumer is live again');
+        await restarted.stop();
+        expect(again).toEqual([]);
+      });
+    });
+
+    it('saves its checkpoint at most checkpointEvents behind while it works', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 1, 60);
+        let handled = 0;
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const consumer = await startConsumer(store, {
+          ...QUICK,
+          name: 'slow',
+          checkpointEvents: 10,
+          checkpointMs: 60_000,
+          handler: async () => {
+            if (++handled === 35) await held;
+          },
+        });
+        await eventually(() => handled === 35, 'the consumer reaches the 35th event');
+        const record = await store.consumers.get('slow');
+        expect(record?.partitions[0]?.checkpoint).toBe(30);
+        release();
+        await consumer.stop();
+      });
+    });
+
+    it('retries a failing handler, parks the event with its error, goes on, and replays or purges parked events', async () => {
+      await withStore(harness, async (store) => {
+        await store.append('payment-1', [event('Taken'), event('Poison'), event('Taken')]);
+        await store.append('payment-2', [event('Poison'), event('Taken')]);
+        const attempts = new Map<number, number>();
+        let healed = false;
+        const handled: number[] = [];
+        const consumer = await startConsumer(store, {
+          ...QUICK,
+          name: 'ledger',
+          handler: (e) => {
+            attempts.set(e.position, (attempts.get(e.position) ?? 0) + 1);
+            if (e.type === 'Poison' && !healed) throw new Error(`cannot book ${e.position}`);
+            handled.push(e.position);
+          },
+        });
+        await eventually(() => handled.length === 3 && consumer.state === 'live', 'the good events are handled');
+        expect(handled).toEqual([1, 3, 5]);
+        expect(attempts.get(2)).toBe(3);
+        const parked = await parkedEvents(store, 'ledger');
+        expect(parked.map((p) => [p.position, p.stream, p.type, p.attempts, p.replay])).toEqual([
+          [2, 'payment-1', 'Poison', 3, false],
+          [4, 'payment-2', 'Poison', 3, false],
+        ]);
+        expect(parked[0]!.error).toContain('cannot book 2');
+        expect((await consumerStatus(store, ['ledger']))[0]?.parked).toBe(2);
+        expect(await parkedEvents(store, 'ledger', { after: 2 })).toHaveLength(1);
+
+        // replayed while still failing: parked again, attempts counted on
+        expect(await replayParked(store, 'ledger', [2])).toBe(1);
+        await eventually(async () => (await parkedEvents(store, 'ledger'))[0]?.attempts === 6, 'the replay fails again');
+        expect((await parkedEvents(store, 'ledger')).map((p) => p.replay)).toEqual([false, false]);
+
+        healed = true;
+        expect(await replayParked(store, 'ledger', [4])).toBe(1);
+        await eventually(() => handled.includes(4), 'the chosen event is replayed');
+        await eventually(async () => (await parkedEvents(store, 'ledger')).length === 1, 'the replayed event leaves the parked list');
+        expect((await consumerStatus(store, ['ledger']))[0]?.parked).toBe(1);
+        expect(await purgeParked(store, 'ledger')).toBe(1);
+        expect(await parkedEvents(store, 'ledger')).toEqual([]);
+        expect((await consumerStatus(store, ['ledger']))[0]?.parked).toBe(0);
+        await consumer.stop();
+        await expectCode(parkedEvents(store, 'nobody'), 'CONSUMER_NOT_FOUND');
+      });
+    });
+
+    it("stops as faulted with HANDLER_FAILED under onFailure: 'stop', its checkpoint before the failing event", async () => {
+      await withStore(harness, async (store) => {
+        await store.append('mail-1', [event('Send'), event('Bounce'), event('Send')]);
+        const consumer = await startConsumer(store, {
+          ...QUICK,
+          name: 'mailer',
+          onFailure: 'stop',
+          handler: (e) => {
+            if (e.type === 'Bounce') throw new Error('smtp refused');
+          },
+        });
+        const outcome = await consumer.done;
+        expect(outcome.state).toBe('faulted');
+        expect(isTributaryError(outcome.error, 'HANDLER_FAILED')).toBe(true);
+        const [status] = await consumerStatus(store, ['mailer']);
+        expect(status).toMatchObject({ state: 'faulted', checkpoint: 1, parked: 0 });
+        expect(status!.fault).toContain('smtp refused');
+        expect(status!.lagSeconds).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    it('reports lag, state and members while it runs', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 3, 10);
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const consumer = await startConsumer(store, { ...QUICK, name: 'lagging', checkpointEvents: 5, handler: (e) => (e.position === 12 ? held : undefined) });
+        await eventually(async () => (await store.consumers.get('lagging'))?.partitions[0]?.checkpoint === 10, 'the checkpoint reaches 10');
+        const [status] = await consumerStatus(store, ['lagging']);
+        expect(status).toMatchObject({ checkpoint: 10, head: 30, lagEvents: 20, state: 'catching-up', partitions: 1 });
+        expect(status!.members).toEqual([{ member: consumer.member, state: 'catching-up', position: expect.any(Number), partitions: [0] }]);
+        release();
+        await eventually(async () => (await consumerStatus(store, ['lagging']))[0]?.state === 'live', 'the consumer reports live');
+        await eventually(async () => (await consumerStatus(store, ['lagging']))[0]?.lagEvents === 0, 'the lag drops to 0');
+        expect((await consumerStatus(store, ['lagging']))[0]?.lagSeconds).toBe(0);
+        await consumer.stop();
+        expect((await consumerStatus(store, ['lagging']))[0]?.members).toEqual([]);
+      });
+    });
+
+    it('shares streams among group members: every event once, each stream in order, through joins and leaves', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 24, 10);
+        const handled: { member: string; stream: string; revision: number }[] = [];
+        const options = (member: string): ConsumerOptions => ({
+          ...QUICK,
+          name: 'group',
+          group: { partitions: 8 },
+          member,
+          handler: async (e, context) => {
+            handled.push({ member: context.member, stream: e.stream, revision: e.revision });
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        });
+        const a = await startConsumer(store, options('a'));
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => handled.length >= 80, 'the group makes progress');
+        const c = await startConsumer(store, options('c'));
+        await eventually(() => c.partitions.length > 0, 'the third member gets partitions');
+        await a.stop();
+        await appendSpread(store, 24, 5);
+        await eventually(() => handled.length >= 24 * 15, 'every event is handled');
+        await eventually(() => b.partitions.length + c.partitions.length === 8, 'the leaver’s partitions are taken');
+        const status = (await consumerStatus(store, ['group']))[0]!;
+        expect(status.partitions).toBe(8);
+        expect(status.members.map((m) => m.member)).toEqual(['b', 'c']);
+        await b.stop();
+        await c.stop();
+        expect(handled).toHaveLength(24 * 15);
+        for (let s = 0; s < 24; s++) {
+          const revisions = handled.filter((h) => h.stream === `item-${s}`).map((h) => h.revision);
+          expect(revisions).toEqual(Array.from({ length: 15 }, (_, i) => i));
+        }
+        expect(new Set(handled.map((h) => h.member))).toEqual(new Set(['a', 'b', 'c']));
+      });
+    });
+
+    it('refuses to reopen a group with another partition count', async () => {
+      await withStore(harness, async (store) => {
+        const consumer = await startConsumer(store, { ...QUICK, name: 'fixed', group: { partitions: 4 }, handler: () => undefined });
+        await consumer.stop();
+        await expectCode(startConsumer(store, { ...QUICK, name: 'fixed', group: { partitions: 5 }, handler: () => undefined }), 'CONSUMER_CONFLICT');
+        await expectCode(startConsumer(store, { ...QUICK, name: 'fixed', handler: () => undefined }), 'CONSUMER_CONFLICT');
+        expect(await store.consumers.remove('fixed')).toBe(true);
+        const lone = await startConsumer(store, { ...QUICK, name: 'fixed', handler: () => undefined });
+        await lone.stop();
+        await expectCode(startConsumer(store, { name: 'bad name', handler: () => undefined }), 'INVALID_ARGUMENT');
+      });
+    });
+
+    transactionContract(harness);
+  });
+}
+
+function transactionContract(harness: StoreHarness): void {
+  it('commits a transaction handler’s writes with the checkpoint: each effect exactly once, even when a batch fails', async () => {
+    await withStore(harness, async (store) => {
+      const transact = store.consumers.transact;
+      if (transact === undefined) {
+        // a backend without transactions must refuse the handler clearly
+        await expectCode(startConsumer(store, { name: 'tx', transaction: async () => undefined }), 'INVALID_ARGUMENT');
+        return;
+      }
+      const dialect = await transact(async (tx) => tx.dialect, { consumer: 'none', checkpoints: [] });
+      const placeholder = (n: number) => (dialect === 'sqlite' ? '?' : `$${n}`);
+      await transact(
+        async (tx) => void (await tx.execute('CREATE TABLE totals (stream text PRIMARY KEY, amount integer NOT NULL, events integer NOT NULL)')),
+        { consumer: 'none', checkpoints: [] },
+      );
+      for (let i = 0; i < 40; i++) await store.append(`till-${i % 4}`, [event('Sold', { amount: i })]);
+      let failures = 0;
+      const options: ConsumerOptions = {
+        ...QUICK,
+        name: 'totals',
+        pageSize: 16,
+        transaction: async (events, tx) => {
+          for (const e of events) {
+            await tx.execute(
+              `INSERT INTO totals (stream, amount, events) VALUES (${placeholder(1)}, ${placeholder(2)}, 1)
+               ON CONFLICT (stream) DO UPDATE SET amount = totals.amount + excluded.amount, events = totals.events + 1`,
+              [e.stream, (e.data as { amount: number }).amount],
+            );
+            // fails after writing, the first time it meets position 20: the rollback must undo the batch's writes
+            if (e.position === 20 && failures === 0) {
+              failures++;
+              throw new Error('disk full');
+            }
+          }
+        },
+      };
+      let consumer = await startConsumer(store, options);
+      await eventually(async () => (await store.consumers.get('totals'))?.partitions[0]?.checkpoint === 40, 'the consumer reaches 40');
+      await consumer.stop();
+      for (let i = 40; i < 60; i++) await store.append(`till-${i % 4}`, [event('Sold', { amount: i })]);
+      consumer = await startConsumer(store, options);
+      await eventually(async () => (await store.consumers.get('totals'))?.partitions[0]?.checkpoint === 60, 'the consumer reaches 60');
+      await consumer.stop();
+      const rows = await transact(async (tx) => tx.query<{ stream: string; amount: number; events: number }>('SELECT stream, amount, events FROM totals ORDER BY stream'), {
+        consumer: 'none',
+        checkpoints: [],
+      });
+      expect(rows.map((row) => ({ ...row, amount: Number(row.amount), events: Number(row.events) }))).toEqual(
+        [0, 1, 2, 3].map((s) => ({
+          stream: `till-${s}`,
+          amount: Array.from({ length: 15 }, (_, k) => s + 4 * k).reduce((x, y) => x + y, 0),
+          events: 15,
+        })),
+      );
+      expect(failures).toBe(1);
+      expect(await parkedEvents(store, 'totals')).toEqual([]);
+    });
+  });
+
+  it('rolls back a transaction handler’s writes when its group member lost the partition', async () => {
+    await withStore(harness, async (store) => {
+      const transact = store.consumers.transact;
+      if (transact === undefined) return expect(transact).toBeUndefined();
+      await store.consumers.register({ name: 'fenced', partitions: 2, startAt: 0, filter: {} });
+      await store.consumers.heartbeat('fenced', { member: 'm1', state: 'live', position: 0, leaseMs: 60_000 });
+      expect(await store.consumers.claim('fenced', 'm1', [0, 1])).toEqual([0, 1]);
+      await store.consumers.heartbeat('fenced', { member: 'm2', state: 'live', position: 0, leaseMs: 60_000 });
+      expect(await store.consumers.claim('fenced', 'm2', [1])).toEqual([]);
+      await store.consumers.release('fenced', 'm1', [1]);
+      expect(await store.consumers.claim('fenced', 'm2', [1])).toEqual([1]);
+      await transact(async (tx) => void (await tx.execute('CREATE TABLE marks (n integer)')), { consumer: 'fenced', checkpoints: [] });
+      const lost = await expectCode(
+        transact(async (tx) => void (await tx.execute('INSERT INTO marks (n) VALUES (1)')), {
+          consumer: 'fenced',
+          checkpoints: [
+            { partition: 0, position: 9 },
+            { partition: 1, position: 9 },
+          ],
+          owner: 'm1',
+        }),
+        'CHECKPOINT_LOST',
+      );
+      expect(lost.details).toMatchObject({ partitions: [1] });
+      const marks = await transact(async (tx) => tx.query('SELECT n FROM marks'), { consumer: 'fenced', checkpoints: [] });
+      expect(marks).toEqual([]);
+      const record = await store.consumers.get('fenced');
+      expect(record?.partitions.map((p) => [p.partition, p.checkpoint, p.owner])).toEqual([
+        [0, 0, 'm1'],
+        [1, 0, 'm2'],
+      ]);
+      expect(await store.consumers.saveCheckpoints('fenced', [{ partition: 1, position: 5 }], 'm1')).toEqual([1]);
+      expect(await store.consumers.saveCheckpoints('fenced', [{ partition: 1, position: 5 }], 'm2')).toEqual([]);
+      expect(await store.consumers.saveCheckpoints('fenced', [{ partition: 1, position: 3 }], 'm2')).toEqual([]);
+      expect((await store.consumers.get('fenced'))?.partitions[1]?.checkpoint).toBe(5);
+    });
+  });
+}
