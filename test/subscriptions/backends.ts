@@ -8,7 +8,7 @@ import { throwawayDatabase } from '../support/postgres.js';
 export interface BackendLocation {
   name: string;
   /** A fresh location on this backend for `label`. */
-  location(label: string): string;
+  location: (label: string) => string;
 }
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-subscriptions-'));

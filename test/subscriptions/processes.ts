@@ -18,7 +18,7 @@ export async function startConsumerChild(options: Record<string, unknown>): Prom
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'consumer-child.ts'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`consumer child exited early: ${code ?? signal}`)));
     lines.once('line', () => resolve());
