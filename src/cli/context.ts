@@ -8,6 +8,8 @@ export interface CommandContext {
   openStore: () => Promise<EventStore>;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
+  /** Aborted on SIGINT or SIGTERM, or when stdout is closed: long-running commands end cleanly. */
+  signal: AbortSignal;
 }
 
 /** A CLI command: its flags (in `util.parseArgs` form), its help, and what it does. */

@@ -6,14 +6,27 @@ import { TributaryError, invalidArgument } from '../core/errors.js';
 import { stringFlag } from './arguments.js';
 import { appendCommand } from './commands/append.js';
 import { categoriesCommand } from './commands/categories.js';
+import { consumersCommand } from './commands/consumers.js';
 import { migrateCommand } from './commands/migrate.js';
+import { parkedCommand } from './commands/parked.js';
 import { readAllCommand } from './commands/read-all.js';
 import { readCommand } from './commands/read.js';
 import { streamsCommand } from './commands/streams.js';
+import { tailCommand } from './commands/tail.js';
 import type { Command } from './context.js';
 import { errorLine } from './output.js';
 
-const COMMANDS: readonly Command[] = [appendCommand, readCommand, readAllCommand, streamsCommand, categoriesCommand, migrateCommand];
+const COMMANDS: readonly Command[] = [
+  appendCommand,
+  readCommand,
+  readAllCommand,
+  tailCommand,
+  streamsCommand,
+  categoriesCommand,
+  consumersCommand,
+  parkedCommand,
+  migrateCommand,
+];
 
 const GLOBAL_OPTIONS = {
   db: { type: 'string' },
@@ -52,13 +65,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     // an empty TRIBUTARY_DB counts as unset
     const location = stringFlag(values['db']) ?? (process.env['TRIBUTARY_DB'] || DEFAULT_DATABASE);
-    await command.run({
-      positionals,
-      values,
-      openStore: () => openStore(location),
-      stdin: process.stdin,
-      stdout: process.stdout,
-    });
+    const interrupted = new AbortController();
+    const stop = () => interrupted.abort();
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    // a closed pipe (`tributary tail | head`) ends the command instead of crashing it
+    process.stdout.once('error', stop);
+    try {
+      await command.run({
+        positionals,
+        values,
+        openStore: () => openStore(location),
+        stdin: process.stdin,
+        stdout: process.stdout,
+        signal: interrupted.signal,
+      });
+    } finally {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      process.stdout.off('error', stop);
+    }
     return 0;
   } catch (error) {
     process.stderr.write(errorLine(error) + '\n');

@@ -26,6 +26,17 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     }
   });
 
+  it('a schema named like an SQL keyword works: every statement quotes it', async () => {
+    const store = await openPostgresStore({ url: database!.url, schema: 'user', poolSize: 2 });
+    try {
+      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+      expect((await store.readAll({ categories: ['order'] })).events).toHaveLength(1);
+      expect((await store.consumers.register({ name: 'c', partitions: 1, startAt: 0, filter: {} })).partitions).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('opening an up-to-date schema runs no DDL, so it never queues behind in-flight appends', async () => {
     const first = await openPostgresStore({ url: database!.url, schema: 'settled', poolSize: 1 });
     const admin = new pg.Client({ connectionString: database!.url });

@@ -16,5 +16,10 @@ export const DEFAULT_SCHEMA = 'tributary';
 export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-// lower case, so it needs no quoting in SQL, and short enough for a notification channel name
+// lower case and plain, so quoting it is enough, and short enough for a notification channel name
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
+
+/** The schema as SQL names it: quoted, so a name such as `group` or `user` is no keyword. */
+export function schemaIdentifier(schema: string): string {
+  return `"${schema}"`;
+}

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { TributaryError } from '../../core/errors.js';
+import { schemaIdentifier } from './postgres-config.js';
 
 /**
  * Versioned migrations, each run once in its own transaction. Append a
@@ -94,18 +95,19 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * serialise on an advisory lock and read the version again under it.
  */
 export async function migrate(pool: Pool, schema: string): Promise<void> {
-  if ((await currentVersion(pool, schema)) === SCHEMA_VERSION) return;
+  const sqlSchema = schemaIdentifier(schema);
+  if ((await currentVersion(pool, sqlSchema)) === SCHEMA_VERSION) return;
   const client = await pool.connect();
   const ignore = () => undefined;
   client.on('error', ignore);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${sqlSchema}`);
     await client.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${sqlSchema}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const found = await versionIn(client, schema);
+    const found = await versionIn(client, sqlSchema);
     if (found > SCHEMA_VERSION) {
       throw new TributaryError('SCHEMA_TOO_NEW', `schema ${schema} has version ${found}; this Tributary knows up to ${SCHEMA_VERSION}`, {
         found,
@@ -113,8 +115,8 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
       });
     }
     for (let version = found; version < SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version]!.replaceAll('$schema', schema));
-      await client.query(`INSERT INTO ${schema}.migrations (version) VALUES ($1)`, [version + 1]);
+      await client.query(MIGRATIONS[version]!.replaceAll('$schema', sqlSchema));
+      await client.query(`INSERT INTO ${sqlSchema}.migrations (version) VALUES ($1)`, [version + 1]);
     }
     await client.query('COMMIT');
   } catch (error) {

@@ -31,6 +31,7 @@ import {
   DEFAULT_POOL_SIZE,
   DEFAULT_SCHEMA,
   SCHEMA_NAME,
+  schemaIdentifier,
   type PostgresStoreConfig,
 } from './postgres-config.js';
 import { PostgresConsumerStore } from './postgres-consumers.js';
@@ -94,11 +95,11 @@ export class PostgresEventStore implements EventStore {
 
   constructor(pool: pg.Pool, connection: pg.ClientConfig, schema: string, location: string, clock: () => number) {
     this.#pool = pool;
-    this.#schema = schema;
-    this.#sql = statementsFor(schema);
+    this.#schema = schemaIdentifier(schema);
+    this.#sql = statementsFor(this.#schema);
     this.location = location;
     this.#clock = clock;
-    this.consumers = new PostgresConsumerStore(pool, schema, () => this.#closed);
+    this.consumers = new PostgresConsumerStore(pool, this.#schema, () => this.#closed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
     this.#listener = new PostgresListener(

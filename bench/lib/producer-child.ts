@@ -1,0 +1,12 @@
+// Appends `count` events, one per call, `intervalMs` apart, each carrying the time its append began,
+// for the latency benchmark's cross-process case.
+import { openStore } from '../../src/backends/open-store.js';
+
+const { location, count, intervalMs } = JSON.parse(process.argv[2]!) as { location: string; count: number; intervalMs: number };
+const store = await openStore(location);
+const now = () => performance.timeOrigin + performance.now();
+for (let i = 0; i < count; i++) {
+  await store.append(`latency-${i % 10}`, [{ type: 'Pinged', data: { sentAt: now() } }]);
+  await new Promise((resolve) => setTimeout(resolve, intervalMs));
+}
+await store.close();

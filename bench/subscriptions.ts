@@ -1,0 +1,225 @@
+// Subscriptions on both backends, in one run:
+//  - append→handler latency of a live consumer, the producer in the same process and in another one;
+//  - catch-up: a consumer reading 100k 1 KB events from the start, against the raw driver paging the
+//    same table (better-sqlite3 / pg) and against the store's own readAll;
+//  - a consumer group of 1, 2 and 4 member processes, with a no-op handler and with 1 ms of I/O per event.
+//   npm run bench:subscriptions   (PostgreSQL at TRIBUTARY_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { openStore } from '../src/backends/open-store.js';
+import type { EventStore } from '../src/store/event-store.js';
+import { startConsumer } from '../src/subscriptions/consumer.js';
+import { consumerStatus } from '../src/subscriptions/status.js';
+import { throwawayDatabase } from '../test/support/postgres.js';
+import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
+import { depositData } from './lib/payload.js';
+
+const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 3);
+const LATENCY_EVENTS = Number(process.env['BENCH_LATENCY_EVENTS'] ?? 1000);
+const CATCH_UP_EVENTS = Number(process.env['BENCH_CATCH_UP'] ?? 100_000);
+const GROUP_EVENTS = Number(process.env['BENCH_GROUP_EVENTS'] ?? 4000);
+const PAGE = 500;
+
+const folder = mkdtempSync(join(tmpdir(), 'tributary-bench-subscriptions-'));
+const database = await throwawayDatabase();
+let locations = 0;
+
+interface Backend {
+  name: string;
+  fresh(): string;
+  rawRead(location: string): Promise<{ events: number; seconds: number }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    fresh: () => join(folder, `bench-${locations++}.db`),
+    async rawRead(location) {
+      const db = new BetterSqlite3(location, { readonly: true });
+      const page = db.prepare('SELECT position, stream, revision, id, type, recorded_at, metadata, data FROM events WHERE position > ? ORDER BY position LIMIT ?').raw();
+      let events = 0;
+      const seconds = await timed(() => {
+        let after = 0;
+        for (;;) {
+          const rows = page.all(after, PAGE) as unknown[][];
+          if (rows.length === 0) break;
+          events += rows.length;
+          after = rows[rows.length - 1]![0] as number;
+        }
+      });
+      db.close();
+      return { events, seconds };
+    },
+  },
+  ...(database === undefined
+    ? []
+    : [
+        {
+          name: 'postgres',
+          fresh: () => `${database.url}?schema=bench_${locations++}`,
+          async rawRead(location: string) {
+            const url = new URL(location);
+            const schema = url.searchParams.get('schema')!;
+            url.searchParams.delete('schema');
+            const client = new pg.Client({ connectionString: url.toString() });
+            await client.connect();
+            const text = `SELECT position, stream, revision, id, type, recorded_at, metadata, data FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT $2`;
+            let events = 0;
+            const seconds = await timed(async () => {
+              let after = 0;
+              for (;;) {
+                const rows = (await client.query<unknown[]>({ text, values: [after, PAGE], rowMode: 'array' })).rows;
+                if (rows.length === 0) break;
+                events += rows.length;
+                after = Number(rows[rows.length - 1]![0]);
+              }
+            });
+            await client.end();
+            return { events, seconds };
+          },
+        } satisfies Backend,
+      ]),
+];
+
+const now = () => performance.timeOrigin + performance.now();
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Latencies (ms) from the start of each append to its handler, the producer in this process or another. */
+async function latency(backend: Backend, crossProcess: boolean): Promise<number[]> {
+  const location = backend.fresh();
+  const store = await openStore(location);
+  const latencies: number[] = [];
+  const consumer = await startConsumer(store, {
+    name: 'latency',
+    start: 'end',
+    handler: (event) => void latencies.push(now() - (event.data as { sentAt: number }).sentAt),
+  });
+  await until(async () => consumer.state === 'live');
+  if (crossProcess) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/producer-child.ts'), JSON.stringify({ location, count: LATENCY_EVENTS, intervalMs: 2 })], {
+      stdio: 'inherit',
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+  } else {
+    for (let i = 0; i < LATENCY_EVENTS; i++) {
+      await store.append(`latency-${i % 10}`, [{ type: 'Pinged', data: { sentAt: now() } }]);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+  await until(async () => latencies.length === LATENCY_EVENTS);
+  await consumer.stop();
+  await store.close();
+  return latencies.sort((a, b) => a - b);
+}
+
+async function fill(location: string, events: number): Promise<void> {
+  const store = await openStore(location);
+  for (let i = 0; i < events; i += 1000) {
+    await store.append(`account-${(i / 1000) % 100}`, Array.from({ length: 1000 }, (_, k) => ({ type: 'Deposited', data: depositData(i + k) })));
+  }
+  await store.close();
+}
+
+async function catchUp(store: EventStore, name: string): Promise<{ events: number; seconds: number }> {
+  const head = await store.headPosition();
+  let handled = 0;
+  let consumer: Awaited<ReturnType<typeof startConsumer>> | undefined;
+  const seconds = await timed(async () => {
+    consumer = await startConsumer(store, { name, pageSize: PAGE, handler: () => void handled++ });
+    await until(async () => consumer!.position >= head);
+  });
+  await consumer!.stop();
+  return { events: handled, seconds };
+}
+
+async function readAllRate(store: EventStore): Promise<{ events: number; seconds: number }> {
+  let events = 0;
+  const seconds = await timed(async () => {
+    let after: number | null = 0;
+    while (after !== null) {
+      const page = await store.readAll({ after, limit: PAGE });
+      events += page.events.length;
+      after = page.next;
+    }
+  });
+  return { events, seconds };
+}
+
+function startMember(location: string, name: string, handlerMs: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/member-child.ts'), JSON.stringify({ location, name, partitions: 16, handlerMs })], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', () => resolve(child)));
+}
+
+/** Events per second a group of `members` processes handles, from the first append until the checkpoint reaches the head. */
+async function groupRate(backend: Backend, members: number, handlerMs: number): Promise<number> {
+  const location = backend.fresh();
+  const store = await openStore(location);
+  const name = `group-${members}-${handlerMs}`;
+  const children = await Promise.all(Array.from({ length: members }, () => startMember(location, name, handlerMs)));
+  await until(async () => {
+    const status = (await consumerStatus(store, [name]))[0];
+    return status !== undefined && status.members.length === members && status.members.reduce((sum, m) => sum + m.partitions.length, 0) === 16;
+  });
+  const seconds = await timed(async () => {
+    for (let i = 0; i < GROUP_EVENTS; i += 100) {
+      await store.append(`order-${(i / 100) % 200}`, Array.from({ length: 100 }, (_, k) => ({ type: 'Placed', data: { n: i + k } })));
+    }
+    const head = await store.headPosition();
+    await until(async () => (await consumerStatus(store, [name]))[0]!.checkpoint >= head);
+  });
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
+  await store.close();
+  return GROUP_EVENTS / seconds;
+}
+
+const latencyRows: string[][] = [];
+const catchUpRows: string[][] = [];
+const groupRows: string[][] = [];
+for (const backend of backends) {
+  for (const crossProcess of [false, true]) {
+    const sorted = await latency(backend, crossProcess);
+    latencyRows.push([
+      `${backend.name}, producer in ${crossProcess ? 'another process' : 'the same process'}`,
+      percentile(sorted, 0.5).toFixed(2),
+      percentile(sorted, 0.99).toFixed(2),
+      sorted.at(-1)!.toFixed(2),
+    ]);
+  }
+
+  const location = backend.fresh();
+  await fill(location, CATCH_UP_EVENTS);
+  const store = await openStore(location);
+  let runs = 0;
+  const raw = await medianRate(REPETITIONS, () => backend.rawRead(location));
+  const reads = await medianRate(REPETITIONS, () => readAllRate(store));
+  const consumer = await medianRate(REPETITIONS, () => catchUp(store, `catch-up-${runs++}`));
+  await store.close();
+  catchUpRows.push([backend.name, rate(consumer), rate(reads), rate(raw), ratio(consumer, raw), ratio(consumer, reads)]);
+
+  for (const handlerMs of [0, 1]) {
+    const rates = [];
+    for (const members of [1, 2, 4]) rates.push(await groupRate(backend, members, handlerMs));
+    groupRows.push([`${backend.name}, ${handlerMs === 0 ? 'no-op handler' : '1 ms I/O per event'}`, ...rates.map(rate), ratio(rates[1], rates[0]), ratio(rates[2], rates[0])]);
+  }
+}
+
+console.log(`\nappend → handler latency, ms (${LATENCY_EVENTS} single-event appends 2 ms apart, live consumer)\n`);
+console.log(table(['case', 'p50', 'p99', 'max'], latencyRows));
+console.log(`\ncatch-up from the start, events/s (${CATCH_UP_EVENTS.toLocaleString('en-US')} 1 KB events, pages of ${PAGE}, median of ${REPETITIONS})\n`);
+console.log(table(['backend', 'consumer', 'store readAll', 'raw driver', 'vs raw', 'vs readAll'], catchUpRows));
+console.log(`\nconsumer group, events/s from first append to checkpoint at head (${GROUP_EVENTS} events, 200 streams, 16 partitions, one process per member)\n`);
+console.log(table(['case', '1 member', '2 members', '4 members', '2 vs 1', '4 vs 1'], groupRows));
+
+rmSync(folder, { recursive: true, force: true });
+await database?.drop();

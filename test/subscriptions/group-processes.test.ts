@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/backends/open-store.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { consumerStatus } from '../../src/subscriptions/status.js';
+import { backends, scratch } from './backends.js';
+import { readHandled, startConsumerChild, stopChild, until, type HandledLine } from './processes.js';
+
+// the issue's size on PostgreSQL; a smaller one on SQLite, where every member's writes share one file lock
+const SIZES: Record<string, { streams: number; perStream: number }> = {
+  postgres: { streams: 500, perStream: 100 },
+  sqlite: { streams: 200, perStream: 50 },
+};
+
+async function appendRounds(store: EventStore, streams: number, from: number, rounds: number): Promise<void> {
+  for (let s = 0; s < streams; s++) {
+    await store.append(`shard-${s}`, Array.from({ length: rounds }, (_, k) => ({ type: 'Counted', data: { n: from + k } })));
+  }
+}
+
+/**
+ * Checks one stream's handling history, sorted by start time: it splits into
+ * runs by member; a run handles contiguous revisions; a run never starts
+ * before the previous one ended (one member at a time); a run starts right
+ * after the previous one's last revision, except after `killed`, whose last
+ * events after its checkpoint may be handled again.
+ */
+function checkStream(stream: string, lines: HandledLine[], perStream: number, killed: string): { takenFromKilled: boolean } {
+  let takenFromKilled = false;
+  const sorted = [...lines].sort((a, b) => a.t0 - b.t0);
+  let previous: HandledLine | undefined;
+  let highest = -1;
+  for (const line of sorted) {
+    if (previous === undefined || previous.m === line.m) {
+      const expected = previous === undefined ? 0 : previous.r + 1;
+      if (line.r !== expected) throw new Error(`${stream}: ${line.m} handled revision ${line.r} after ${previous?.r ?? 'nothing'}`);
+    } else {
+      if (line.t0 < previous.t1) throw new Error(`${stream}: ${line.m} started before ${previous.m} finished`);
+      takenFromKilled ||= previous.m === killed;
+      const resumable = previous.m === killed ? line.r <= highest + 1 : line.r === highest + 1;
+      if (!resumable) throw new Error(`${stream}: ${line.m} took over at revision ${line.r} after ${previous.m} reached ${highest}`);
+    }
+    highest = Math.max(highest, line.r);
+    previous = line;
+  }
+  if (highest !== perStream - 1) throw new Error(`${stream}: handled up to revision ${highest} of ${perStream - 1}`);
+  return { takenFromKilled };
+}
+
+describe.each(backends)('a consumer group of processes on $name', ({ name, location: locationFor }) => {
+  it('three members, one killed with SIGKILL midway: every event handled, each stream by one member at a time and in order', async () => {
+    const { streams, perStream } = SIZES[name]!;
+    const total = streams * perStream;
+    const location = locationFor('group');
+    const store = await openStore(location);
+    const outputs = ['a', 'b', 'c'].map((member) => ({ member, out: join(scratch, `${name}-group-${member}.ndjson`) }));
+    const handled = () => outputs.reduce((sum, { out }) => sum + readHandled(out).length, 0);
+    try {
+      await appendRounds(store, streams, 0, perStream / 2);
+      const members = await Promise.all(
+        outputs.map(({ member, out }) =>
+          startConsumerChild({ location, name: 'shards', member, out, partitions: 32, leaseMs: 2_000, heartbeatMs: 200, workMicros: 40 }),
+        ),
+      );
+      await appendRounds(store, streams, perStream / 2, perStream / 2);
+      await until(() => handled() >= total / 2, 'half the events are handled', 60_000);
+      await stopChild(members[1]!, 'SIGKILL');
+      await until(
+        async () => {
+          const status = (await consumerStatus(store, ['shards']))[0];
+          return status !== undefined && status.checkpoint === total && status.members.length === 2;
+        },
+        'the surviving members have handled everything',
+        90_000,
+      );
+      await Promise.all([stopChild(members[0]!, 'SIGTERM'), stopChild(members[2]!, 'SIGTERM')]);
+      expect([members[0]!.exitCode, members[2]!.exitCode]).toEqual([0, 0]);
+
+      const lines = outputs.flatMap(({ out }) => readHandled(out));
+      const byStream = new Map<string, HandledLine[]>();
+      for (const line of lines) byStream.set(line.s, [...(byStream.get(line.s) ?? []), line]);
+      expect(byStream.size).toBe(streams);
+      let takeovers = 0;
+      for (const [stream, streamLines] of byStream) if (checkStream(stream, streamLines, perStream, 'b').takenFromKilled) takeovers++;
+      // the kill came mid-work: some streams the killed member had begun were finished by the others
+      expect(takeovers).toBeGreaterThan(0);
+      expect(new Set(lines.map((line) => line.p)).size).toBe(total);
+      expect(new Set(lines.map((line) => line.m))).toEqual(new Set(['a', 'b', 'c']));
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+});
