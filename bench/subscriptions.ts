@@ -22,8 +22,11 @@ import { depositData } from './lib/payload.js';
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 3);
 const LATENCY_EVENTS = Number(process.env['BENCH_LATENCY_EVENTS'] ?? 1000);
 const CATCH_UP_EVENTS = Number(process.env['BENCH_CATCH_UP'] ?? 100_000);
-const GROUP_EVENTS = Number(process.env['BENCH_GROUP_EVENTS'] ?? 4000);
+// events per group run: a no-op handler needs many to outlast the 50 ms checkpoint interval
+const GROUP_EVENTS = { noop: Number(process.env['BENCH_GROUP_EVENTS'] ?? 20_000), io: Number(process.env['BENCH_GROUP_IO_EVENTS'] ?? 4_000) };
 const PAGE = 500;
+// BENCH_ONLY=latency,catch-up,group runs a part of the benchmark
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'latency,catch-up,group').split(','));
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-bench-subscriptions-'));
 const database = await throwawayDatabase();
@@ -171,8 +174,9 @@ async function groupRate(backend: Backend, members: number, handlerMs: number): 
     const status = (await consumerStatus(store, [name]))[0];
     return status !== undefined && status.members.length === members && status.members.reduce((sum, m) => sum + m.partitions.length, 0) === 16;
   });
+  const events = handlerMs === 0 ? GROUP_EVENTS.noop : GROUP_EVENTS.io;
   const seconds = await timed(async () => {
-    for (let i = 0; i < GROUP_EVENTS; i += 100) {
+    for (let i = 0; i < events; i += 100) {
       await store.append(`order-${(i / 100) % 200}`, Array.from({ length: 100 }, (_, k) => ({ type: 'Placed', data: { n: i + k } })));
     }
     const head = await store.headPosition();
@@ -180,14 +184,14 @@ async function groupRate(backend: Backend, members: number, handlerMs: number): 
   });
   await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
   await store.close();
-  return GROUP_EVENTS / seconds;
+  return events / seconds;
 }
 
 const latencyRows: string[][] = [];
 const catchUpRows: string[][] = [];
 const groupRows: string[][] = [];
 for (const backend of backends) {
-  for (const crossProcess of [false, true]) {
+  for (const crossProcess of ONLY.has('latency') ? [false, true] : []) {
     const sorted = await latency(backend, crossProcess);
     latencyRows.push([
       `${backend.name}, producer in ${crossProcess ? 'another process' : 'the same process'}`,
@@ -197,29 +201,39 @@ for (const backend of backends) {
     ]);
   }
 
-  const location = backend.fresh();
-  await fill(location, CATCH_UP_EVENTS);
-  const store = await openStore(location);
-  let runs = 0;
-  const raw = await medianRate(REPETITIONS, () => backend.rawRead(location));
-  const reads = await medianRate(REPETITIONS, () => readAllRate(store));
-  const consumer = await medianRate(REPETITIONS, () => catchUp(store, `catch-up-${runs++}`));
-  await store.close();
-  catchUpRows.push([backend.name, rate(consumer), rate(reads), rate(raw), ratio(consumer, raw), ratio(consumer, reads)]);
+  if (ONLY.has('catch-up')) {
+    const location = backend.fresh();
+    await fill(location, CATCH_UP_EVENTS);
+    const store = await openStore(location);
+    let runs = 0;
+    const raw = await medianRate(REPETITIONS, () => backend.rawRead(location));
+    const reads = await medianRate(REPETITIONS, () => readAllRate(store));
+    const consumer = await medianRate(REPETITIONS, () => catchUp(store, `catch-up-${runs++}`));
+    await store.close();
+    catchUpRows.push([backend.name, rate(consumer), rate(reads), rate(raw), ratio(consumer, raw), ratio(consumer, reads)]);
+  }
 
-  for (const handlerMs of [0, 1]) {
+  for (const handlerMs of ONLY.has('group') ? [0, 1] : []) {
     const rates = [];
     for (const members of [1, 2, 4]) rates.push(await groupRate(backend, members, handlerMs));
     groupRows.push([`${backend.name}, ${handlerMs === 0 ? 'no-op handler' : '1 ms I/O per event'}`, ...rates.map(rate), ratio(rates[1], rates[0]), ratio(rates[2], rates[0])]);
   }
 }
 
-console.log(`\nappend → handler latency, ms (${LATENCY_EVENTS} single-event appends 2 ms apart, live consumer)\n`);
-console.log(table(['case', 'p50', 'p99', 'max'], latencyRows));
-console.log(`\ncatch-up from the start, events/s (${CATCH_UP_EVENTS.toLocaleString('en-US')} 1 KB events, pages of ${PAGE}, median of ${REPETITIONS})\n`);
-console.log(table(['backend', 'consumer', 'store readAll', 'raw driver', 'vs raw', 'vs readAll'], catchUpRows));
-console.log(`\nconsumer group, events/s from first append to checkpoint at head (${GROUP_EVENTS} events, 200 streams, 16 partitions, one process per member)\n`);
-console.log(table(['case', '1 member', '2 members', '4 members', '2 vs 1', '4 vs 1'], groupRows));
+if (latencyRows.length > 0) {
+  console.log(`\nappend → handler latency, ms (${LATENCY_EVENTS} single-event appends 2 ms apart, live consumer)\n`);
+  console.log(table(['case', 'p50', 'p99', 'max'], latencyRows));
+}
+if (catchUpRows.length > 0) {
+  console.log(`\ncatch-up from the start, events/s (${CATCH_UP_EVENTS.toLocaleString('en-US')} 1 KB events, pages of ${PAGE}, median of ${REPETITIONS})\n`);
+  console.log(table(['backend', 'consumer', 'store readAll', 'raw driver', 'vs raw', 'vs readAll'], catchUpRows));
+}
+if (groupRows.length > 0) {
+  console.log(
+    `\nconsumer group, events/s from first append to checkpoint at head (${GROUP_EVENTS.noop} events no-op, ${GROUP_EVENTS.io} with I/O; 200 streams, 16 partitions, one process per member)\n`,
+  );
+  console.log(table(['case', '1 member', '2 members', '4 members', '2 vs 1', '4 vs 1'], groupRows));
+}
 
 rmSync(folder, { recursive: true, force: true });
 await database?.drop();

@@ -16,6 +16,8 @@ const consumer = await startConsumer(store, {
   start: 'end',
   leaseMs: 2_000,
   heartbeatMs: 200,
+  // the measurement ends when the stored checkpoint reaches the head: keep the checkpoint close behind
+  checkpointMs: 50,
   handler: handlerMs === 0 ? () => undefined : () => new Promise((resolve) => setTimeout(resolve, handlerMs)),
 });
 process.stdout.write('ready\n');

@@ -43,7 +43,10 @@ export interface ConsumerOptions {
   group?: GroupOptions | true;
   /** This process's member name; default host, pid and a random part. */
   member?: string;
-  /** Save the checkpoint at most this many handled events behind (default 100)… */
+  /**
+   * Save the checkpoint every this many handled events (default 1,000)… Saves run while
+   * handling goes on; the stored checkpoint trails by at most this plus the save in flight.
+   */
   checkpointEvents?: number;
   /** …or this many milliseconds behind (default 1,000). */
   checkpointMs?: number;
@@ -108,7 +111,7 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
     partitions,
     grouped,
     member: options.member ?? defaultMember,
-    checkpointEvents: positive('checkpointEvents', options.checkpointEvents ?? 100),
+    checkpointEvents: positive('checkpointEvents', options.checkpointEvents ?? 1_000),
     checkpointMs: positive('checkpointMs', options.checkpointMs ?? 1_000),
     retry: settleRetryPolicy(options.retry),
     onFailure: options.onFailure ?? 'park',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TributaryError, isTributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
-import type { ConsumerState, ConsumerStore } from '../store/consumer-store.js';
+import type { ConsumerState, ConsumerStore, PartitionCheckpoint } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { settleConsumerOptions, type ConsumerOptions, type HandlerContext, type SettledConsumerOptions } from './consumer-options.js';
 import { PartitionProgress } from './partition-progress.js';
@@ -76,6 +76,9 @@ class ConsumerRunner implements Consumer {
   #leaseUntil = 0;
   #wanted: number[] | undefined;
   #replayDue = true;
+  /** The head as the last wait reported it: the next round reads up to at least here without asking again. */
+  #knownHead: number | undefined;
+  #saving: Promise<void> | undefined;
   #handledSinceSave = 0;
   #savedAt = performance.now();
 
@@ -155,7 +158,8 @@ class ConsumerRunner implements Consumer {
   /** Reads and handles pages until the head read before the first page, then waits for more. */
   async #readToHead(): Promise<void> {
     const { filter, pageSize } = this.#options;
-    const head = await this.#store.headPosition();
+    const head = this.#knownHead ?? (await this.#store.headPosition());
+    this.#knownHead = undefined;
     let pages = 0;
     for (;;) {
       const after = this.#progress.cursor;
@@ -171,7 +175,7 @@ class ConsumerRunner implements Consumer {
       if (this.#interrupted()) return;
     }
     this.#setState('live');
-    if (this.#saveDue()) await this.#save();
+    if (this.#saveDue()) this.#saveInBackground();
     // wake in time to save what was handled, so the checkpoint is never more than checkpointMs behind
     const untilSave = Math.ceil(this.#savedAt + this.#options.checkpointMs - performance.now());
     await this.#waitForEvents(this.#handledSinceSave > 0 ? Math.max(1, untilSave) : this.#options.checkpointMs);
@@ -182,20 +186,26 @@ class ConsumerRunner implements Consumer {
     if (this.#options.transaction !== undefined) return this.#handlePageInTransaction(events);
     for (const event of events) {
       if (this.#interrupted()) return false;
-      const partition = partitionOfStream(event.stream, this.#options.partitions);
+      const partition = this.#partitionOf(event.stream);
       if (this.#progress.handles(partition, event.position)) {
-        await this.#deliver(event, partition);
+        const first = this.#firstAttempt(event, partition);
+        const failure = first === HANDLED ? HANDLED : await first;
+        if (failure !== HANDLED) await this.#deliver(event, partition, 0, failure);
         this.#handledSinceSave++;
       }
       this.#progress.advance(event.position);
-      if (this.#saveDue()) await this.#save();
+      if (this.#saveDue()) {
+        // never more than one save behind: wait for the one in flight before starting the next
+        await this.#saving;
+        this.#saveInBackground();
+      }
     }
     return true;
   }
 
   async #handlePageInTransaction(events: readonly RecordedEvent[]): Promise<boolean> {
     if (this.#interrupted()) return false;
-    const mine = events.filter((event) => this.#progress.handles(partitionOfStream(event.stream, this.#options.partitions), event.position));
+    const mine = events.filter((event) => this.#progress.handles(this.#partitionOf(event.stream), event.position));
     const last = events.at(-1);
     if (last === undefined) return true;
     if (mine.length > 0) {
@@ -206,7 +216,7 @@ class ConsumerRunner implements Consumer {
         // one event of the batch fails: find it by handling the batch one event at a time
         for (const event of mine) {
           if (this.#interrupted()) return false;
-          await this.#deliver(event, partitionOfStream(event.stream, this.#options.partitions));
+          await this.#deliver(event, this.#partitionOf(event.stream));
           this.#progress.advance(event.position);
         }
       }
@@ -221,7 +231,7 @@ class ConsumerRunner implements Consumer {
   async #transact(events: readonly RecordedEvent[], through: number, attempt: number): Promise<void> {
     const progress = this.#progress;
     const checkpoints = progress.checkpoints().map(({ partition }) => ({ partition, position: Math.max(progress.progressOf(partition), through) }));
-    const context = this.#context(attempt, events[0] === undefined ? 0 : partitionOfStream(events[0].stream, this.#options.partitions));
+    const context = this.#context(attempt, events[0] === undefined ? 0 : this.#partitionOf(events[0].stream));
     await this.#consumers.transact!((tx) => this.#options.transaction!(events, tx, context), {
       consumer: this.name,
       checkpoints,
@@ -229,11 +239,35 @@ class ConsumerRunner implements Consumer {
     });
   }
 
+  /**
+   * The first call of the handler, the common case kept cheap: a handler that
+   * returns no promise costs no await. Otherwise resolves to HANDLED or to
+   * `{ error }`, which `#deliver` takes on from.
+   */
+  #firstAttempt(event: RecordedEvent, partition: number): typeof HANDLED | Promise<typeof HANDLED | { error: unknown }> {
+    try {
+      const result = this.#options.handler!(event, this.#context(1, partition));
+      if (!isPromiseLike(result)) return HANDLED;
+      return Promise.resolve(result).then(
+        (): typeof HANDLED => HANDLED,
+        (error: unknown) => ({ error }) as const,
+      );
+    } catch (error) {
+      return Promise.resolve({ error });
+    }
+  }
+
   /** Hands one event to the handler with retries; parks it (or faults) when every attempt fails. */
-  async #deliver(event: RecordedEvent, partition: number, previousAttempts = 0): Promise<boolean> {
+  async #deliver(event: RecordedEvent, partition: number, previousAttempts = 0, firstFailure?: { error: unknown }): Promise<boolean> {
     const { retry } = this.#options;
     let lastError: unknown;
-    for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+    let attempt = 1;
+    if (firstFailure !== undefined) {
+      lastError = firstFailure.error;
+      if (retry.attempts > 1 && !(await pause(retryDelay(retry, 1), this.#stopping.signal))) throw lastError;
+      attempt = 2;
+    }
+    for (; attempt <= retry.attempts; attempt++) {
       try {
         if (this.#options.transaction !== undefined) await this.#transact([event], event.position, attempt);
         else await this.#options.handler!(event, this.#context(attempt, partition));
@@ -265,7 +299,7 @@ class ConsumerRunner implements Consumer {
     const requests = await this.#consumers.replayRequests(this.name, 100);
     for (const request of requests) {
       if (this.#stopping.signal.aborted) return;
-      const partition = partitionOfStream(request.stream, this.#options.partitions);
+      const partition = this.#partitionOf(request.stream);
       if (!this.#progress.owned.has(partition)) continue;
       const [event] = (await this.#store.readAll({ after: request.position - 1, limit: 1 })).events;
       // scavenged since it was parked: nothing is left to handle
@@ -283,13 +317,34 @@ class ConsumerRunner implements Consumer {
     if (requests.length === 100) this.#replayDue = true;
   }
 
+  /** Saves the checkpoints now, after any save in flight. */
   async #save(): Promise<void> {
-    const progress = this.#progress;
-    if (progress.owned.size === 0) return;
-    const lost = await this.#consumers.saveCheckpoints(this.name, progress.checkpoints(), this.#owner());
-    for (const partition of lost) progress.drop(partition);
+    await this.#saving;
+    await this.#write(this.#snapshot());
+  }
+
+  /** Starts a save of the checkpoints as they are now, without waiting for it; one save at a time. */
+  #saveInBackground(): void {
+    if (this.#saving !== undefined) return;
+    this.#saving = this.#write(this.#snapshot())
+      .catch((error: unknown) => {
+        // try again soon: the checkpoint must not fall further behind than configured
+        this.#handledSinceSave = this.#options.checkpointEvents;
+        this.#options.onError(error);
+      })
+      .finally(() => (this.#saving = undefined));
+  }
+
+  #snapshot(): PartitionCheckpoint[] {
     this.#handledSinceSave = 0;
     this.#savedAt = performance.now();
+    return this.#progress.checkpoints();
+  }
+
+  async #write(checkpoints: PartitionCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    const lost = await this.#consumers.saveCheckpoints(this.name, checkpoints, this.#owner());
+    for (const partition of lost) this.#progress.drop(partition);
   }
 
   #saveDue(): boolean {
@@ -304,6 +359,7 @@ class ConsumerRunner implements Consumer {
     const progress = this.#progress;
     const leaving = [...progress.owned].filter((partition) => !wanted.includes(partition));
     if (leaving.length > 0) {
+      await this.#saving;
       await this.#consumers.saveCheckpoints(this.name, progress.checkpoints(leaving), this.member);
       for (const partition of leaving) progress.drop(partition);
       await this.#consumers.release(this.name, this.member, leaving);
@@ -366,7 +422,8 @@ class ConsumerRunner implements Consumer {
       return;
     }
     try {
-      await this.#store.waitForPosition(this.#progress.cursor, { timeoutMs, signal });
+      const head = await this.#store.waitForPosition(this.#progress.cursor, { timeoutMs, signal });
+      if (head > this.#progress.cursor) this.#knownHead = head;
     } catch (error) {
       if (!signal.aborted) throw error;
     }
@@ -383,6 +440,11 @@ class ConsumerRunner implements Consumer {
     this.#state = state;
     // report the change now rather than at the next heartbeat, so status is current
     this.#beating ??= this.#beat().finally(() => (this.#beating = undefined));
+  }
+
+  #partitionOf(stream: string): number {
+    const { partitions } = this.#options;
+    return partitions === 1 ? 0 : partitionOfStream(stream, partitions);
   }
 
   #owner(): string | undefined {
@@ -408,6 +470,13 @@ class ConsumerRunner implements Consumer {
     }
     return outcome;
   }
+}
+
+/** The first attempt's answer when the handler succeeded. */
+const HANDLED = Symbol('handled');
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function describe(error: unknown): string {

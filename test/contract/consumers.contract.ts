@@ -89,8 +89,9 @@ export function consumersContract(harness: StoreHarness): void {
           },
         });
         await eventually(() => handled === 35, 'the consumer reaches the 35th event');
-        const record = await store.consumers.get('slow');
-        expect(record?.partitions[0]?.checkpoint).toBe(30);
+        await eventually(async () => (await store.consumers.get('slow'))?.partitions[0]?.checkpoint === 30, 'the checkpoint reaches 30');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect((await store.consumers.get('slow'))?.partitions[0]?.checkpoint).toBe(30);
         release();
         await consumer.stop();
       });
