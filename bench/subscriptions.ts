@@ -136,9 +136,18 @@ async function catchUp(store: EventStore, name: string): Promise<{ events: numbe
   const head = await store.headPosition();
   let handled = 0;
   let consumer: Awaited<ReturnType<typeof startConsumer>> | undefined;
+  let reachedHead!: () => void;
+  const finished = new Promise<void>((resolve) => (reachedHead = resolve));
   const seconds = await timed(async () => {
-    consumer = await startConsumer(store, { name, pageSize: PAGE, handler: () => void handled++ });
-    await until(async () => consumer!.position >= head);
+    consumer = await startConsumer(store, {
+      name,
+      pageSize: PAGE,
+      handler: (event) => {
+        handled++;
+        if (event.position === head) reachedHead();
+      },
+    });
+    await finished;
   });
   await consumer!.stop();
   return { events: handled, seconds };

@@ -11,7 +11,8 @@ import type { LogFilter } from './event-store.js';
 export interface ConsumerStore {
   /**
    * Creates the consumer with `partitions` checkpoints at `startAt`, or finds
-   * it. Errors: CONSUMER_CONFLICT when it exists with another partition count.
+   * it and clears its recorded fault (it is running again). Errors:
+   * CONSUMER_CONFLICT when it exists with another partition count.
    */
   register(registration: ConsumerRegistration): Promise<ConsumerRecord>;
 

@@ -107,7 +107,6 @@ class ConsumerRunner implements Consumer {
     const { name, partitions, filter, start, grouped } = this.#options;
     const startAt = start === 'beginning' ? 0 : start === 'end' ? await this.#store.headPosition() : start;
     const record = await this.#consumers.register({ name, partitions, startAt, filter });
-    await this.#consumers.setFault(name, null);
     if (!grouped) this.#progress.take(0, record.partitions[0]!.checkpoint);
     await this.#beat();
     this.#scheduleHeartbeat();

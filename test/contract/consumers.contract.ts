@@ -161,6 +161,13 @@ export function consumersContract(harness: StoreHarness): void {
         expect(status).toMatchObject({ state: 'faulted', checkpoint: 1, parked: 0 });
         expect(status!.fault).toContain('smtp refused');
         expect(status!.lagSeconds).toBeGreaterThanOrEqual(0);
+
+        const handled: number[] = [];
+        const healed = await startConsumer(store, { ...QUICK, name: 'mailer', handler: (e) => void handled.push(e.position) });
+        await eventually(() => healed.state === 'live', 'the restarted consumer is live');
+        await healed.stop();
+        expect(handled).toEqual([2, 3]);
+        expect((await consumerStatus(store, ['mailer']))[0]).toMatchObject({ state: 'stopped', fault: null, checkpoint: 3 });
       });
     });
 

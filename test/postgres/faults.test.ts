@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
+import { startConsumer } from '../../src/subscriptions/consumer.js';
 import { throwawayDatabase } from '../support/postgres.js';
 
 const database = await throwawayDatabase();
@@ -86,6 +87,42 @@ describe.skipIf(database === undefined)('postgres: faults', () => {
     } finally {
       await admin.end();
       await store.close();
+    }
+  });
+
+  it('a consumer rides out an outage: it reports retriable errors, keeps its place, and handles every event once back', async () => {
+    const direct = await openPostgresStore({ url: database!.url, schema: 'faults_consumer', poolSize: 2 });
+    const proxy = new Proxy(database!.url);
+    await proxy.up();
+    const store = await openPostgresStore({ url: proxy.url(), schema: 'faults_consumer', poolSize: 4, connectTimeoutMs: 500 });
+    const handled: number[] = [];
+    const errors: unknown[] = [];
+    const consumer = await startConsumer(store, {
+      name: 'survivor',
+      handler: (event) => void handled.push(event.position),
+      retry: { maxDelayMs: 100 },
+      heartbeatMs: 100,
+      leaseMs: 5_000,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      for (let i = 0; i < 20; i++) await direct.append(`account-${i % 3}`, [{ type: 'Deposited', data: { i } }]);
+      while (handled.length < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+      await proxy.down();
+      for (let i = 20; i < 40; i++) await direct.append(`account-${i % 3}`, [{ type: 'Deposited', data: { i } }]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.filter((error) => !(isTributaryError(error) && error.retriable))).toEqual([]);
+      await proxy.up();
+      const deadline = Date.now() + 20_000;
+      while (handled.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(consumer.state).toBe('live');
+    } finally {
+      await consumer.stop();
+      await store.close();
+      await direct.close();
+      await proxy.down().catch(() => undefined);
     }
   });
 

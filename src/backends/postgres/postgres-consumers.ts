@@ -64,7 +64,7 @@ export class PostgresConsumerStore implements ConsumerStore {
           [name],
         );
         checkPartitionCount(name, count.rows[0]!.n, partitions);
-        await client.query(`UPDATE ${this.#s}.consumers SET filter = $2 WHERE name = $1`, [name, JSON.stringify(filter)]);
+        await client.query(`UPDATE ${this.#s}.consumers SET filter = $2, fault = NULL WHERE name = $1`, [name, JSON.stringify(filter)]);
       }
       return (await this.#records(client, name))[0]!;
     });

@@ -230,7 +230,7 @@ function prepare(db: Database) {
     consumer: db.prepare('SELECT name, filter, fault, created_at FROM consumers WHERE name = ?'),
     consumers: db.prepare('SELECT name, filter, fault, created_at FROM consumers ORDER BY name'),
     insertConsumer: db.prepare('INSERT INTO consumers (name, filter, created_at) VALUES (?, ?, ?)'),
-    setFilter: db.prepare('UPDATE consumers SET filter = ? WHERE name = ?'),
+    setFilter: db.prepare('UPDATE consumers SET filter = ?, fault = NULL WHERE name = ?'),
     setFault: db.prepare('UPDATE consumers SET fault = ? WHERE name = ?'),
     removeConsumer: [
       db.prepare('DELETE FROM consumer_partitions WHERE consumer = ?'),
