@@ -25,6 +25,9 @@ import {
 import { translateSqliteError } from './sqlite-errors.js';
 import type { GroupCommitWriter } from './sqlite-writer.js';
 
+// checkpoints, leases and members: losing the newest to a power loss means handling events again, which at-least-once allows
+const BOOKKEEPING = { durable: false };
+
 const LIVE_MEMBERS = 'SELECT member FROM consumer_members WHERE consumer = :consumer AND lease_until >= :now';
 
 /**
@@ -82,7 +85,7 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   saveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner?: string): Promise<number[]> {
-    return this.#writer.submit(() => this.#moveCheckpoints(consumer, checkpoints, owner));
+    return this.#writer.submit(() => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
   }
 
   heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
@@ -92,7 +95,7 @@ export class SqliteConsumerStore implements ConsumerStore {
       this.#sql.dropExpiredMembers.run({ consumer, now });
       this.#sql.releaseOrphans.run({ consumer, now });
       return (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
-    });
+    }, BOOKKEEPING);
   }
 
   claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
@@ -100,21 +103,21 @@ export class SqliteConsumerStore implements ConsumerStore {
       const now = this.#clock();
       for (const partition of partitions) this.#sql.claim.run({ consumer, member, partition, now });
       return (this.#sql.owned.all(consumer, member) as { partition: number }[]).map((row) => row.partition);
-    });
+    }, BOOKKEEPING);
   }
 
   release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
     return this.#writer.submit(() => {
       if (partitions === undefined) this.#sql.releaseAll.run(consumer, member);
       else for (const partition of partitions) this.#sql.releaseOne.run(consumer, member, partition);
-    });
+    }, BOOKKEEPING);
   }
 
   leave(consumer: string, member: string): Promise<void> {
     return this.#writer.submit(() => {
       this.#sql.deleteMember.run(consumer, member);
       this.#sql.releaseAll.run(consumer, member);
-    });
+    }, BOOKKEEPING);
   }
 
   setFault(consumer: string, fault: string | null): Promise<void> {

@@ -4,6 +4,7 @@ import { translateSqliteError } from './sqlite-errors.js';
 
 interface PendingWrite {
   work: () => unknown;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -40,11 +41,17 @@ export class GroupCommitWriter {
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
   }
 
-  /** Runs `work` (synchronous statements) inside the next group transaction. */
-  submit<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` (synchronous statements) inside the next group transaction.
+   * `durable: false` (consumer bookkeeping) lets a group made only of such
+   * writes commit without its own fsync: the next durable commit syncs it, and
+   * the WAL keeps commits in order, so a power loss can only take back a
+   * suffix of bookkeeping, never an acknowledged append.
+   */
+  submit<T>(work: () => T, options: { durable?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(storeClosed());
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         this.#drained = new Promise((done) => (this.#markDrained = done));
@@ -107,9 +114,13 @@ export class GroupCommitWriter {
     const db = this.#db;
     const outcomes = new Array<{ ok: boolean; value: unknown }>(group.length);
     const isolate = group.length > 1;
+    const relaxed = !group.some((write) => write.durable);
+    // a pragma acts when it is prepared, so it cannot be a prepared statement run again
+    if (relaxed) db.exec('PRAGMA synchronous = NORMAL');
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (error) {
+      if (relaxed) db.exec('PRAGMA synchronous = FULL');
       for (const write of group) write.reject(translateSqliteError(error));
       return;
     }
@@ -133,6 +144,8 @@ export class GroupCommitWriter {
       const failure = translateSqliteError(error);
       for (const write of group) write.reject(failure);
       return;
+    } finally {
+      if (relaxed) db.exec('PRAGMA synchronous = FULL');
     }
     for (let i = 0; i < group.length; i++) {
       const outcome = outcomes[i]!;
