@@ -19,7 +19,7 @@ import { throwawayDatabase } from '../test/support/postgres.js';
 import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
 import { depositData } from './lib/payload.js';
 
-const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 3);
+const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
 const LATENCY_EVENTS = Number(process.env['BENCH_LATENCY_EVENTS'] ?? 1000);
 const CATCH_UP_EVENTS = Number(process.env['BENCH_CATCH_UP'] ?? 100_000);
 // events per group run: a no-op handler needs many to outlast the 50 ms checkpoint interval
@@ -90,6 +90,7 @@ const backends: Backend[] = [
 ];
 
 const now = () => performance.timeOrigin + performance.now();
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -214,10 +215,17 @@ for (const backend of backends) {
     const location = backend.fresh();
     await fill(location, CATCH_UP_EVENTS);
     const store = await openStore(location);
-    let runs = 0;
-    const raw = await medianRate(REPETITIONS, () => backend.rawRead(location));
-    const reads = await medianRate(REPETITIONS, () => readAllRate(store));
-    const consumer = await medianRate(REPETITIONS, () => catchUp(store, `catch-up-${runs++}`));
+    // one warm-up pass each, then the three in turn, so caches and the JIT favour none of them
+    await backend.rawRead(location);
+    await readAllRate(store);
+    await catchUp(store, 'catch-up-warm-up');
+    const samples = { raw: [] as number[], reads: [] as number[], consumer: [] as number[] };
+    for (let run = 0; run < REPETITIONS; run++) {
+      samples.raw.push(await medianRate(1, () => backend.rawRead(location)));
+      samples.reads.push(await medianRate(1, () => readAllRate(store)));
+      samples.consumer.push(await medianRate(1, () => catchUp(store, `catch-up-${run}`)));
+    }
+    const [raw, reads, consumer] = [median(samples.raw), median(samples.reads), median(samples.consumer)];
     await store.close();
     catchUpRows.push([backend.name, rate(consumer), rate(reads), rate(raw), ratio(consumer, raw), ratio(consumer, reads)]);
   }

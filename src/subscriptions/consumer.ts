@@ -296,10 +296,12 @@ class ConsumerRunner implements Consumer {
   async #replayParked(): Promise<void> {
     this.#replayDue = false;
     const requests = await this.#consumers.replayRequests(this.name, 100);
+    let mine = 0;
     for (const request of requests) {
       if (this.#stopping.signal.aborted) return;
       const partition = this.#partitionOf(request.stream);
       if (!this.#progress.owned.has(partition)) continue;
+      mine++;
       const [event] = (await this.#store.readAll({ after: request.position - 1, limit: 1 })).events;
       // scavenged since it was parked: nothing is left to handle
       if (event?.position !== request.position) {
@@ -313,7 +315,8 @@ class ConsumerRunner implements Consumer {
       if (handled) await this.#consumers.removeParked(this.name, [request.position]);
       else if (this.#options.onFailure === 'stop') await this.#consumers.park(this.name, { ...request, attempts: request.attempts + this.#options.retry.attempts });
     }
-    if (requests.length === 100) this.#replayDue = true;
+    // more may wait behind this batch; requests for other members' partitions are theirs to take
+    if (requests.length === 100 && mine > 0) this.#replayDue = true;
   }
 
   /** Saves the checkpoints now, after any save in flight. */
@@ -365,6 +368,8 @@ class ConsumerRunner implements Consumer {
     }
     if (wanted.every((partition) => progress.owned.has(partition))) return;
     const held = await this.#consumers.claim(this.name, this.member, wanted);
+    // partitions taken over while this member's lease had lapsed are no longer its own
+    for (const partition of [...progress.owned]) if (!held.includes(partition)) progress.drop(partition);
     const taken = held.filter((partition) => !progress.owned.has(partition));
     if (taken.length === 0) return;
     const record = await this.#consumers.get(this.name);
