@@ -30,35 +30,21 @@ const LIVE_WAIT_MS = 30_000;
  * }
  * ```
  */
-export async function* subscribeToAll(
+export function subscribeToAll(
   store: EventStore,
   options: SubscribeOptions & LogFilter = {},
 ): AsyncGenerator<SubscriptionMessage, void, undefined> {
   const { signal, categories, types, streamPrefix } = options;
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  let after = options.after ?? 0;
-  let caughtUp = false;
-  // the head read before a round of pages: once the round reaches the end, everything up to it was considered
-  let head = await store.headPosition();
-  while (!isAborted(signal)) {
+  return follow(store, options.after ?? 0, signal, async function* (after, head) {
     for (;;) {
       const page = await store.readAll({ after, limit, categories, types, streamPrefix });
-      for (const event of page.events) yield { kind: 'event', event };
-      if (page.next === null) {
-        after = Math.max(after, page.events.at(-1)?.position ?? 0, head);
-        break;
-      }
+      for (const event of page.events) yield event;
+      if (page.next === null) return Math.max(after, page.events.at(-1)?.position ?? 0, head);
       after = page.next;
-      if (isAborted(signal)) return;
+      if (isAborted(signal)) return after;
     }
-    if (!caughtUp) {
-      caughtUp = true;
-      yield { kind: 'caught-up', position: after };
-    }
-    const next = await waitBeyond(store, after, signal);
-    if (next === undefined) return;
-    head = next;
-  }
+  });
 }
 
 /**
@@ -66,38 +52,63 @@ export async function* subscribeToAll(
  * live. A stream that does not exist yet is waited for; a tombstoned one ends
  * the subscription with STREAM_DELETED.
  */
-export async function* subscribeToStream(
+export function subscribeToStream(
   store: EventStore,
   stream: string,
   options: SubscribeOptions = {},
 ): AsyncGenerator<SubscriptionMessage, void, undefined> {
   const { signal } = options;
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  let after = options.after ?? 0;
   let revision = 0;
-  let caughtUp = false;
-  let head = await store.headPosition();
-  while (!isAborted(signal)) {
+  return follow(store, options.after ?? 0, signal, async function* (after, head) {
     for (;;) {
       const page = await readStreamPage(store, stream, revision, limit);
       for (const event of page.events) {
         revision = event.revision + 1;
         if (event.position <= after) continue;
         after = event.position;
-        yield { kind: 'event', event };
+        yield event;
       }
-      if (page.next === null) break;
+      if (page.next === null) return Math.max(after, head);
       revision = page.next;
-      if (isAborted(signal)) return;
+      if (isAborted(signal)) return after;
     }
-    after = Math.max(after, head);
+  });
+}
+
+/**
+ * Reads until the end, marks the switch to live once, then waits for the head
+ * to move and reads again. A round yields the events after `after` and returns
+ * the last position it considered; `head`, read before the round, is a
+ * position the round is known to have passed once it reaches the end.
+ */
+async function* follow(
+  store: EventStore,
+  start: number,
+  signal: AbortSignal | undefined,
+  round: (after: number, head: number) => AsyncGenerator<RecordedEvent, number, undefined>,
+): AsyncGenerator<SubscriptionMessage, void, undefined> {
+  let after = start;
+  let caughtUp = false;
+  let head = await store.headPosition();
+  while (!isAborted(signal)) {
+    const events = round(after, head);
+    for (;;) {
+      const next = await events.next();
+      if (next.done === true) {
+        after = next.value;
+        break;
+      }
+      yield { kind: 'event', event: next.value };
+    }
+    if (isAborted(signal)) return;
     if (!caughtUp) {
       caughtUp = true;
       yield { kind: 'caught-up', position: after };
     }
-    const next = await waitBeyond(store, after, signal);
-    if (next === undefined) return;
-    head = next;
+    const moved = await waitBeyond(store, after, signal);
+    if (moved === undefined) return;
+    head = moved;
   }
 }
 
