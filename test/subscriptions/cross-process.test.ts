@@ -6,7 +6,7 @@ import type { EventStore } from '../../src/store/event-store.js';
 import { subscribeToAll } from '../../src/subscriptions/log-subscription.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { backends, scratch } from './backends.js';
-import { readHandled, startConsumerChild, stopChild, until } from './processes.js';
+import { killChildren, readHandled, startConsumerChild, stopChild, until } from './processes.js';
 
 async function appendSpread(store: EventStore, from: number, count: number, streams: number): Promise<void> {
   for (let i = from; i < from + count; i += 10) {
@@ -42,6 +42,7 @@ describe.each(backends)('consumer processes on $name', ({ name, location: locati
       expect(secondRun).toEqual(Array.from({ length: 3500 - checkpoint }, (_, i) => checkpoint + 1 + i));
       expect(new Set([...firstRun, ...secondRun]).size).toBe(3500);
     } finally {
+      await killChildren();
       await store.close();
     }
   }, 90_000);
@@ -64,6 +65,7 @@ describe.each(backends)('consumer processes on $name', ({ name, location: locati
       }
       expect(await exited).toBe(0);
     } finally {
+      await killChildren();
       await store.close();
     }
   }, 60_000);
@@ -89,6 +91,7 @@ describe.each(backends)('consumer processes on $name', ({ name, location: locati
       expect(caughtUp).toBe(1);
       expect(positions).toEqual(Array.from({ length: 2600 }, (_, i) => i + 1));
     } finally {
+      await killChildren();
       await store.close();
     }
   }, 90_000);

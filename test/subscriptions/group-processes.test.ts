@@ -4,7 +4,7 @@ import { openStore } from '../../src/backends/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { backends, scratch } from './backends.js';
-import { readHandled, startConsumerChild, stopChild, until, type HandledLine } from './processes.js';
+import { killChildren, readHandled, startConsumerChild, stopChild, until, type HandledLine } from './processes.js';
 
 // the size on PostgreSQL; a smaller one on SQLite, where every member's writes share one file lock
 const SIZES: Record<string, { streams: number; perStream: number }> = {
@@ -59,7 +59,7 @@ describe.each(backends)('a consumer group of processes on $name', ({ name, locat
       await appendRounds(store, streams, 0, perStream / 2);
       const members = await Promise.all(
         outputs.map(({ member, out }) =>
-          startConsumerChild({ location, name: 'shards', member, out, partitions: 32, leaseMs: 2_000, heartbeatMs: 200, workMicros: 40 }),
+          startConsumerChild({ location, name: 'shards', member, out, partitions: 32, leaseMs: 4_000, heartbeatMs: 250, workMicros: 40 }),
         ),
       );
       await appendRounds(store, streams, perStream / 2, perStream / 2);
@@ -87,6 +87,7 @@ describe.each(backends)('a consumer group of processes on $name', ({ name, locat
       expect(new Set(lines.map((line) => line.p)).size).toBe(total);
       expect(new Set(lines.map((line) => line.m))).toEqual(new Set(['a', 'b', 'c']));
     } finally {
+      await killChildren();
       await store.close();
     }
   }, 180_000);

@@ -13,17 +13,28 @@ export interface HandledLine {
   t1: number;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every child still running: a failed test must not leave consumers behind. */
+export async function killChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => stopChild(child, 'SIGKILL')));
+}
+
 /** Starts `consumer-child.ts` and resolves once its consumer runs. */
 export async function startConsumerChild(options: Record<string, unknown>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'consumer-child.ts'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const lines = createInterface({ input: child.stdout });
+  let early: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code, signal) => reject(new Error(`consumer child exited early: ${code ?? signal}`)));
+    early = (code, signal) => reject(new Error(`consumer child exited early: ${code ?? signal}`));
+    child.once('exit', early);
     lines.once('line', () => resolve());
   });
-  child.removeAllListeners('exit');
+  child.off('exit', early!);
   return child;
 }
 
@@ -38,10 +49,10 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<
 
 export function readHandled(file: string): HandledLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as HandledLine);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  // the last piece is empty, or a line a running child is still writing
+  lines.pop();
+  return lines.map((line) => JSON.parse(line) as HandledLine);
 }
 
 /** Polls until `check` holds; fails naming `what` after `ms`. */
