@@ -12,7 +12,8 @@ const ALLOWED: Record<string, string[]> = {
   subscriptions: ['subscriptions', 'store', 'core'],
   command: ['command', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  cli: ['cli', 'subscriptions', 'backends', 'store', 'core'],
+  server: ['server', 'subscriptions', 'store', 'core'],
+  cli: ['cli', 'server', 'subscriptions', 'backends', 'store', 'core'],
 };
 
 function sourceFiles(folder: string): string[] {

@@ -11,12 +11,15 @@ import { migrateCommand } from './commands/migrate.js';
 import { parkedCommand } from './commands/parked.js';
 import { readAllCommand } from './commands/read-all.js';
 import { readCommand } from './commands/read.js';
+import { serveCommand } from './commands/serve.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
+import { tokensCommand } from './commands/tokens.js';
 import type { Command } from './context.js';
 import { errorLine } from './output.js';
 
 const COMMANDS: readonly Command[] = [
+  serveCommand,
   appendCommand,
   readCommand,
   readAllCommand,
@@ -25,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   categoriesCommand,
   consumersCommand,
   parkedCommand,
+  tokensCommand,
   migrateCommand,
 ];
 

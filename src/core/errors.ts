@@ -85,6 +85,46 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'The database was created by a newer Tributary than this one.',
   },
+  INVALID_REQUEST: {
+    retriable: false,
+    summary: 'An HTTP request does not match its route: a malformed body, query, header or path.',
+  },
+  ROUTE_NOT_FOUND: {
+    retriable: false,
+    summary: 'No HTTP route answers this method and path.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    retriable: false,
+    summary: 'An HTTP request body is larger than the server accepts.',
+  },
+  TOO_MANY_EVENTS: {
+    retriable: false,
+    summary: 'An append carries more events than the server accepts in one call.',
+  },
+  EVENT_TOO_LARGE: {
+    retriable: false,
+    summary: "An event's data and metadata are larger than the server accepts.",
+  },
+  UNAUTHORIZED: {
+    retriable: false,
+    summary: 'The request carries no valid bearer token, and the server requires one.',
+  },
+  FORBIDDEN: {
+    retriable: false,
+    summary: "The request's token is valid but its scopes do not allow this.",
+  },
+  SUBSCRIBER_TOO_SLOW: {
+    retriable: true,
+    summary: 'A live subscriber read too slowly and was cut off; reconnect from the last event id.',
+  },
+  INTERNAL_ERROR: {
+    retriable: false,
+    summary: 'The server failed in a way it did not expect; its log has the details.',
+  },
+  SERVER_NOT_SECURED: {
+    retriable: false,
+    summary: 'The server was asked to listen beyond this machine without tokens: it refuses to start open.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

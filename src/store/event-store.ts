@@ -1,6 +1,7 @@
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { ConsumerStore } from './consumer-store.js';
+import type { TokenStore } from './token-store.js';
 
 /**
  * The store contract: what every backend (SQLite, PostgreSQL, …) provides and
@@ -20,6 +21,9 @@ export interface EventStore {
 
   /** Checkpoints, group members and parked events of the consumers reading this store. */
   readonly consumers: ConsumerStore;
+
+  /** The HTTP server's API tokens (hashed); absent on a store that cannot keep them, such as a remote one. */
+  readonly tokens?: TokenStore;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous

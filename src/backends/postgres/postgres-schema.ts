@@ -84,6 +84,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (consumer, position)
   );
   `,
+  `
+  CREATE TABLE $schema.tokens (
+    id          text PRIMARY KEY,
+    name        text NOT NULL,
+    secret_hash text NOT NULL,
+    scopes      text NOT NULL,
+    created_at  bigint NOT NULL,
+    revoked_at  bigint
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

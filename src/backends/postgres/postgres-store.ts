@@ -39,6 +39,7 @@ import { translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
+import { PostgresTokenStore } from './postgres-tokens.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
 import { PostgresWriter } from './postgres-writer.js';
 
@@ -83,6 +84,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 export class PostgresEventStore implements EventStore {
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
+  readonly tokens: PostgresTokenStore;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -100,6 +102,7 @@ export class PostgresEventStore implements EventStore {
     this.location = location;
     this.#clock = clock;
     this.consumers = new PostgresConsumerStore(pool, this.#schema, () => this.#closed);
+    this.tokens = new PostgresTokenStore(pool, this.#schema, () => this.#closed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
     this.#listener = new PostgresListener(

@@ -77,6 +77,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (consumer, position)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE tokens (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    scopes      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,6 +33,7 @@ import { translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { migrate } from './sqlite-schema.js';
+import { SqliteTokenStore } from './sqlite-tokens.js';
 import { changeSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
@@ -72,6 +73,7 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
 export class SqliteEventStore implements EventStore {
   readonly location: string;
   readonly consumers: SqliteConsumerStore;
+  readonly tokens: SqliteTokenStore;
   readonly #db: Database;
   readonly #statements: Statements;
   readonly #writer: GroupCommitWriter;
@@ -92,6 +94,7 @@ export class SqliteEventStore implements EventStore {
     this.#writer = new GroupCommitWriter(db, () => this.#signal.notify());
     this.#filtered = new FilteredLogReader(db);
     this.consumers = new SqliteConsumerStore(db, this.#writer, clock, (query) => this.#read(query));
+    this.tokens = new SqliteTokenStore(db, this.#writer, clock, (query) => this.#read(query));
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
     });

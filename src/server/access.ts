@@ -1,0 +1,115 @@
+import type { FastifyRequest } from 'fastify';
+import { TributaryError } from '../core/errors.js';
+import { categoryOf } from '../core/stream-name.js';
+import type { LogFilter } from '../store/event-store.js';
+import type { TokenStore } from '../store/token-store.js';
+import { parseToken, secretMatches } from './tokens.js';
+
+/** What a request may do, worked out from its bearer token (or granted in full in open mode). */
+export interface Grant {
+  admin: boolean;
+  /** Categories it may read; `'*'` for all. */
+  read: ReadonlySet<string>;
+  write: ReadonlySet<string>;
+}
+
+const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new Set(['*']) };
+
+// a revocation reaches every server on the database within this long
+const CACHE_MS = 1_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    grant?: Grant;
+  }
+}
+
+/**
+ * Authentication and authorization for the routes. In open mode (loopback,
+ * no tokens) every request may do everything; otherwise a request needs
+ * `Authorization: Bearer trb_…` and its token's scopes decide (401 without a
+ * valid token, 403 when the scopes fall short).
+ */
+export class Access {
+  readonly open: boolean;
+  readonly #tokens: TokenStore | undefined;
+  readonly #cache = new Map<string, { grant: Grant | undefined; secretHash: string; at: number }>();
+
+  constructor(tokens: TokenStore | undefined, open: boolean) {
+    this.#tokens = tokens;
+    this.open = open;
+  }
+
+  /** Resolves the request's grant; a preHandler for every route but health and the OpenAPI document. */
+  async authenticate(request: FastifyRequest): Promise<void> {
+    if (this.open) {
+      request.grant = EVERYTHING;
+      return;
+    }
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') === true ? parseToken(header.slice(7).trim()) : undefined;
+    if (presented === undefined) throw unauthorized('send Authorization: Bearer <token>');
+    const entry = await this.#lookup(presented.id);
+    if (entry?.grant === undefined || !secretMatches(presented.secret, entry.secretHash)) throw unauthorized('the token is unknown or revoked');
+    request.grant = entry.grant;
+  }
+
+  /** Throws FORBIDDEN unless the request may `action` the stream's category. */
+  check(request: FastifyRequest, action: 'read' | 'write', stream: string): void {
+    const grant = request.grant ?? EVERYTHING;
+    if (!allows(grant, action, categoryOf(stream))) {
+      throw new TributaryError('FORBIDDEN', `this token may not ${action} stream ${JSON.stringify(stream)}`, { action, stream, category: categoryOf(stream) });
+    }
+  }
+
+  /** Throws FORBIDDEN unless the request's token is an admin one. */
+  checkAdmin(request: FastifyRequest): void {
+    if (!(request.grant ?? EVERYTHING).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
+  }
+
+  /** The filter narrowed to what the token may read: asking for a category it may not read is FORBIDDEN. */
+  readableFilter(request: FastifyRequest, filter: LogFilter): LogFilter {
+    const grant = request.grant ?? EVERYTHING;
+    if (grant.admin || grant.read.has('*') || grant.write.has('*')) return filter;
+    const readable = [...new Set([...grant.read, ...grant.write])];
+    if (filter.categories === undefined || filter.categories.length === 0) return { ...filter, categories: readable };
+    const refused = filter.categories.filter((category) => !readable.includes(category));
+    if (refused.length > 0) {
+      throw new TributaryError('FORBIDDEN', `this token may not read ${refused.join(', ')}`, { action: 'read', categories: refused });
+    }
+    return filter;
+  }
+
+  async #lookup(id: string) {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined && cached.at + CACHE_MS > Date.now()) return cached;
+    const record = await this.#tokens?.find(id);
+    const entry = {
+      grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes),
+      secretHash: record?.secretHash ?? '',
+      at: Date.now(),
+    };
+    this.#cache.set(id, entry);
+    return entry;
+  }
+}
+
+function grantOf(scopes: readonly string[]): Grant {
+  const read = new Set<string>();
+  const write = new Set<string>();
+  for (const scope of scopes) {
+    const [action, category] = scope.split(':') as [string, string | undefined];
+    if (action === 'read' && category !== undefined) read.add(category);
+    if (action === 'write' && category !== undefined) write.add(category);
+  }
+  return { admin: scopes.includes('admin'), read, write };
+}
+
+function allows(grant: Grant, action: 'read' | 'write', category: string): boolean {
+  if (grant.admin || grant.write.has('*') || grant.write.has(category)) return true;
+  return action === 'read' && (grant.read.has('*') || grant.read.has(category));
+}
+
+function unauthorized(reason: string): TributaryError {
+  return new TributaryError('UNAUTHORIZED', `a valid bearer token is required: ${reason}`);
+}

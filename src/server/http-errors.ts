@@ -1,0 +1,65 @@
+import type { FastifyError } from 'fastify';
+import { TributaryError, type ErrorCode } from '../core/errors.js';
+
+/**
+ * The one table from error codes to HTTP statuses. Every code has a status,
+ * so the compiler refuses a new code until it is given one here.
+ */
+export const HTTP_STATUS = {
+  WRONG_EXPECTED_REVISION: 409,
+  STREAM_NOT_FOUND: 404,
+  STREAM_DELETED: 410,
+  EVENT_ID_CONFLICT: 409,
+  INVALID_STREAM_NAME: 400,
+  INVALID_EVENT: 400,
+  INVALID_EXPECTED_REVISION: 400,
+  INVALID_STREAM_METADATA: 400,
+  INVALID_ARGUMENT: 400,
+  INVALID_NDJSON: 400,
+  COMMAND_REJECTED: 422,
+  UNSUPPORTED_DATABASE: 500,
+  STORE_CLOSED: 503,
+  STORE_BUSY: 503,
+  STORE_UNAVAILABLE: 503,
+  CONSUMER_NOT_FOUND: 404,
+  CONSUMER_CONFLICT: 409,
+  CHECKPOINT_LOST: 409,
+  HANDLER_FAILED: 500,
+  SCHEMA_TOO_NEW: 500,
+  INVALID_REQUEST: 400,
+  ROUTE_NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_EVENTS: 413,
+  EVENT_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  SUBSCRIBER_TOO_SLOW: 503,
+  INTERNAL_ERROR: 500,
+  SERVER_NOT_SECURED: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export interface ErrorBody {
+  error: { code: string; message: string } & Record<string, unknown>;
+}
+
+/** The status and `{"error": {...}}` body for anything a route threw. */
+export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
+  const coded = asTributaryError(error);
+  return { status: HTTP_STATUS[coded.code], body: { error: coded.toJSON() } };
+}
+
+/** Fastify's own errors (validation, body size, parsing) as coded ones; anything else is a 500 without its internals. */
+function asTributaryError(error: unknown): TributaryError {
+  if (error instanceof TributaryError) return error;
+  const fastify = error as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
+  if (fastify.validation !== undefined) {
+    return new TributaryError('INVALID_REQUEST', fastify.message ?? 'the request is malformed', { in: fastify.validationContext });
+  }
+  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new TributaryError('PAYLOAD_TOO_LARGE', 'the request body is larger than the server accepts');
+  }
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    return new TributaryError('INVALID_REQUEST', fastify.message ?? 'the request is malformed', { reason: fastify.code });
+  }
+  return new TributaryError('INTERNAL_ERROR', 'the server failed unexpectedly; its log has the details');
+}

@@ -1,0 +1,66 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventStore } from '../store/event-store.js';
+import { consumerStatus } from '../subscriptions/status.js';
+import type { SseRegistry } from './sse.js';
+
+/** The server's Prometheus metrics, one registry per server so that tests and several servers in one process never mix. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly appendedEvents = new Counter({ name: 'tributary_appended_events_total', help: 'Events appended over HTTP', registers: [this.registry] });
+  readonly appends = new Counter({
+    name: 'tributary_appends_total',
+    help: 'Append requests, by outcome (the error code, or ok)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly readEvents = new Counter({ name: 'tributary_read_events_total', help: 'Events returned by stream and log reads', registers: [this.registry] });
+  readonly requestSeconds = new Histogram({
+    name: 'tributary_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status (live subscriptions excluded)',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(store: EventStore, sse: SseRegistry) {
+    new Gauge({
+      name: 'tributary_live_subscribers',
+      help: 'Open server-sent event subscriptions',
+      registers: [this.registry],
+      collect() {
+        this.set(sse.size);
+      },
+    });
+    new Gauge({
+      name: 'tributary_head_position',
+      help: 'The position of the last event in the log',
+      registers: [this.registry],
+      async collect() {
+        this.set(await store.headPosition());
+      },
+    });
+    new Gauge({
+      name: 'tributary_consumers',
+      help: 'Consumers known to the store, by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const statuses = await consumerStatus(store);
+        this.reset();
+        lagEvents.reset();
+        lagSeconds.reset();
+        parked.reset();
+        for (const status of statuses) {
+          this.inc({ state: status.state });
+          lagEvents.set({ consumer: status.name }, status.lagEvents);
+          lagSeconds.set({ consumer: status.name }, status.lagSeconds);
+          parked.set({ consumer: status.name }, status.parked);
+        }
+      },
+    });
+    // after the gauge above, whose collect fills them, so a scrape shows this moment's lag
+    const lagEvents = new Gauge({ name: 'tributary_consumer_lag_events', help: 'Positions between a consumer checkpoint and the head', labelNames: ['consumer'], registers: [this.registry] });
+    const lagSeconds = new Gauge({ name: 'tributary_consumer_lag_seconds', help: 'Age of the oldest event a consumer has still to handle', labelNames: ['consumer'], registers: [this.registry] });
+    const parked = new Gauge({ name: 'tributary_consumer_parked_events', help: 'Parked events per consumer', labelNames: ['consumer'], registers: [this.registry] });
+  }
+}

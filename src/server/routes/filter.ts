@@ -1,0 +1,13 @@
+import type { LogFilter } from '../../store/event-store.js';
+
+export interface FilterQuery {
+  category?: string[];
+  type?: string[];
+  prefix?: string;
+}
+
+/** The store filter for `?category=&type=&prefix=`; a value may also list several, comma-separated. */
+export function filterOf(query: FilterQuery): LogFilter {
+  const split = (values: string[] | undefined) => values?.flatMap((value) => value.split(',')).filter((value) => value !== '');
+  return { categories: split(query.category), types: split(query.type), streamPrefix: query.prefix };
+}

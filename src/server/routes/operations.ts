@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { EventStore } from '../../store/event-store.js';
+import type { ServerMetrics } from '../metrics.js';
+
+/** `GET /health`, `GET /metrics` and `GET /openapi.json`: open to every caller, like a load balancer or Prometheus. */
+export function operationRoutes(app: FastifyInstance, store: EventStore, metrics: ServerMetrics): void {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Ready while the store answers',
+        tags: ['operations'],
+        response: {
+          200: { type: 'object', required: ['status', 'head'], properties: { status: { type: 'string', enum: ['ready'] }, head: { type: 'integer' } } },
+          503: {
+            type: 'object',
+            required: ['status', 'error'],
+            properties: { status: { type: 'string', enum: ['unavailable'] }, error: { type: 'object', additionalProperties: true } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        return { status: 'ready', head: await store.headPosition() };
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        return reply.code(503).send({ status: 'unavailable', error: { code: code ?? 'INTERNAL_ERROR', message: message ?? String(error) } });
+      }
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Prometheus metrics: appends, reads, HTTP latency, live subscribers, consumer lag',
+        tags: ['operations'],
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.get(
+    '/openapi.json',
+    { config: { public: true }, schema: { hide: true } },
+    async () => app.swagger(),
+  );
+}

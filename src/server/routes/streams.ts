@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { TributaryError } from '../../core/errors.js';
+import type { EventData } from '../../core/event.js';
+import type { ExpectedRevision } from '../../core/expected-revision.js';
+import type { EventStore } from '../../store/event-store.js';
+import type { Access } from '../access.js';
+import type { ServerLimits } from '../limits.js';
+import type { ServerMetrics } from '../metrics.js';
+import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, streamParams } from '../schemas.js';
+import { pageText } from './page-text.js';
+
+interface AppendBody {
+  expectedRevision?: ExpectedRevision;
+  events: EventData[];
+}
+
+/** `POST /streams/{stream}` and `GET /streams/{stream}`. */
+export function streamRoutes(app: FastifyInstance, store: EventStore, limits: ServerLimits, access: Access, metrics: ServerMetrics): void {
+  app.post<{ Params: { stream: string }; Body: AppendBody }>(
+    '/streams/:stream',
+    {
+      schema: {
+        summary: 'Append events to a stream, atomically, under an expected revision',
+        tags: ['streams'],
+        params: streamParams,
+        body: appendBodySchema,
+        response: { 201: appendResultSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { stream } = request.params;
+      access.check(request, 'write', stream);
+      const { events, expectedRevision } = request.body;
+      try {
+        checkSizes(events, limits);
+        const result = await store.append(stream, events, { expectedRevision });
+        metrics.appends.inc({ outcome: 'ok' });
+        metrics.appendedEvents.inc(events.length);
+        return await reply.code(201).send(result);
+      } catch (error) {
+        metrics.appends.inc({ outcome: (error as { code?: string }).code ?? 'INTERNAL_ERROR' });
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { stream: string }; Querystring: { from?: number; limit?: number; direction?: 'forward' | 'backward' } }>(
+    '/streams/:stream',
+    {
+      schema: {
+        summary: "Read a page of a stream's events",
+        tags: ['streams'],
+        params: streamParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'integer', minimum: 0, description: 'first revision (forward default 0, backward default the last)' },
+            limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
+            direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: pageSchema('the `from` of the next page, or null at the end'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { stream } = request.params;
+      access.check(request, 'read', stream);
+      const page = await store.readStream(stream, request.query);
+      metrics.readEvents.inc(page.events.length);
+      return reply.type('application/json').send(pageText(page));
+    },
+  );
+}
+
+function checkSizes(events: readonly EventData[], limits: ServerLimits): void {
+  if (events.length > limits.eventsPerAppend) {
+    throw new TributaryError('TOO_MANY_EVENTS', `an append may carry at most ${limits.eventsPerAppend} events, got ${events.length}`, {
+      limit: limits.eventsPerAppend,
+      events: events.length,
+    });
+  }
+  events.forEach((event, index) => {
+    const bytes = Buffer.byteLength(JSON.stringify(event.data) ?? '') + Buffer.byteLength(JSON.stringify(event.metadata ?? {}));
+    if (bytes > limits.eventBytes) {
+      throw new TributaryError('EVENT_TOO_LARGE', `event ${index} is ${bytes} bytes; at most ${limits.eventBytes} are accepted`, {
+        index,
+        bytes,
+        limit: limits.eventBytes,
+      });
+    }
+  });
+}

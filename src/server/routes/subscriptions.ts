@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalidArgument } from '../../core/errors.js';
+import type { EventStore } from '../../store/event-store.js';
+import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
+import type { Access } from '../access.js';
+import type { SseOptions } from '../limits.js';
+import { errorResponses, filterQuery, streamParams } from '../schemas.js';
+import { streamToClient, type SseRegistry } from '../sse.js';
+import { filterOf, type FilterQuery } from './filter.js';
+
+const sseResponse = {
+  200: {
+    description:
+      'text/event-stream: one message per event (`id: <position>`, the event JSON as `data`), `event: caught-up` at the switch to live, comment heartbeats, and `event: error` before the server ends the stream',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  },
+  ...errorResponses,
+} as const;
+
+const afterQuery = {
+  after: { type: 'integer', minimum: 0, description: 'start after this position; default the head (live only); a Last-Event-ID header wins' },
+} as const;
+
+/** `GET /streams/{stream}/subscribe` and `GET /all/subscribe`: history then live, as server-sent events. */
+export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse: SseOptions, registry: SseRegistry, access: Access): void {
+  app.get<{ Params: { stream: string }; Querystring: { after?: number } }>(
+    '/streams/:stream/subscribe',
+    {
+      schema: {
+        summary: "Follow a stream: its history after a position, then live (server-sent events)",
+        tags: ['live'],
+        params: streamParams,
+        querystring: { type: 'object', properties: afterQuery, additionalProperties: false },
+        response: sseResponse,
+      },
+    },
+    async (request, reply) => {
+      const { stream } = request.params;
+      access.check(request, 'read', stream);
+      const after = await startAfter(request, request.query.after, store);
+      await streamToClient(request, reply, (signal) => subscribeToStream(store, stream, { after, signal }), sse, registry);
+    },
+  );
+
+  app.get<{ Querystring: FilterQuery & { after?: number } }>(
+    '/all/subscribe',
+    {
+      schema: {
+        summary: 'Follow the global log, optionally filtered: history after a position, then live (server-sent events)',
+        tags: ['live'],
+        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery }, additionalProperties: false },
+        response: sseResponse,
+      },
+    },
+    async (request, reply) => {
+      const filter = access.readableFilter(request, filterOf(request.query));
+      const after = await startAfter(request, request.query.after, store);
+      await streamToClient(request, reply, (signal) => subscribeToAll(store, { ...filter, after, signal }), sse, registry);
+    },
+  );
+}
+
+/** Last-Event-ID (a reconnecting EventSource), else `?after=`, else the head. */
+async function startAfter(request: FastifyRequest, after: number | undefined, store: EventStore): Promise<number> {
+  const lastEventId = request.headers['last-event-id'];
+  if (typeof lastEventId === 'string' && lastEventId !== '') {
+    if (!/^\d+$/.test(lastEventId)) throw invalidArgument('Last-Event-ID', `must be a position, got ${JSON.stringify(lastEventId)}`);
+    return Number(lastEventId);
+  }
+  return after ?? (await store.headPosition());
+}

@@ -1,0 +1,110 @@
+/**
+ * JSON schemas of the HTTP contract (DESIGN.md). Routes validate requests with
+ * them and `/openapi.json` is generated from them, so the document cannot drift
+ * from what the server accepts.
+ */
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      additionalProperties: true,
+    },
+  },
+} as const;
+
+export const eventSchema = {
+  $id: 'Event',
+  type: 'object',
+  required: ['id', 'stream', 'type', 'revision', 'position', 'data', 'metadata', 'recordedAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    stream: { type: 'string' },
+    type: { type: 'string' },
+    revision: { type: 'integer', minimum: 0 },
+    position: { type: 'integer', minimum: 1 },
+    data: {},
+    metadata: { type: 'object', additionalProperties: true },
+    recordedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const expectedRevision = {
+  description: "'any' (default), 'no_stream', 'stream_exists' or the exact revision of the stream's last event",
+  anyOf: [{ type: 'string', enum: ['any', 'no_stream', 'stream_exists'] }, { type: 'integer', minimum: 0 }],
+} as const;
+
+export const appendBodySchema = {
+  type: 'object',
+  required: ['events'],
+  properties: {
+    expectedRevision,
+    events: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['type', 'data'],
+        properties: {
+          id: { type: 'string', description: 'a UUID; a retry with the same ids and content returns the original result' },
+          type: { type: 'string', minLength: 1, maxLength: 256 },
+          data: {},
+          metadata: { type: 'object', additionalProperties: true },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export const appendResultSchema = {
+  type: 'object',
+  required: ['stream', 'nextExpectedRevision', 'position', 'events'],
+  properties: {
+    stream: { type: 'string' },
+    nextExpectedRevision: { type: 'integer' },
+    position: { type: 'integer' },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'revision', 'position'],
+        properties: { id: { type: 'string' }, revision: { type: 'integer' }, position: { type: 'integer' } },
+      },
+    },
+  },
+} as const;
+
+export const pageSchema = (nextDescription: string) =>
+  ({
+    type: 'object',
+    required: ['events', 'next'],
+    properties: {
+      events: { type: 'array', items: { $ref: 'Event#' } },
+      next: { type: ['integer', 'null'], description: nextDescription },
+    },
+  }) as const;
+
+export const streamParams = {
+  type: 'object',
+  required: ['stream'],
+  properties: { stream: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+/** Repeatable filters: `?category=a&category=b` or `?category=a,b`. */
+export const filterQuery = {
+  category: { type: 'array', items: { type: 'string' }, description: 'only events of these categories' },
+  type: { type: 'array', items: { type: 'string' }, description: 'only events of these types' },
+  prefix: { type: 'string', description: 'only streams whose name starts with this' },
+} as const;
+
+export const errorResponses = {
+  '4xx': { $ref: 'Error#' },
+  '5xx': { $ref: 'Error#' },
+} as const;

@@ -1,0 +1,100 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { TributaryError } from '../core/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { Access } from './access.js';
+import { errorResponse } from './http-errors.js';
+import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type SseOptions } from './limits.js';
+import { ServerMetrics } from './metrics.js';
+import { allRoutes } from './routes/all.js';
+import { consumerRoutes } from './routes/consumers.js';
+import { operationRoutes } from './routes/operations.js';
+import { streamRoutes } from './routes/streams.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+import { errorSchema, eventSchema } from './schemas.js';
+import { SseRegistry } from './sse.js';
+
+export interface ServerOptions {
+  store: EventStore;
+  /** Open mode: every request may do everything (loopback development). Otherwise bearer tokens decide. */
+  open: boolean;
+  limits?: Partial<ServerLimits>;
+  sse?: Partial<SseOptions>;
+  /** Fastify's logger (pino) options; false for none. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without a token even when tokens are required. */
+    public?: boolean;
+  }
+}
+
+/**
+ * The HTTP server of DESIGN.md's contract on one store, not yet listening:
+ * `await app.listen({ host, port })`, or `app.inject(...)` in tests. Closing
+ * it ends live subscriptions; the store stays open for its owner to close.
+ *
+ * ```ts
+ * const app = await buildServer({ store, open: true });
+ * await app.listen({ host: '127.0.0.1', port: 2113 });
+ * ```
+ */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const sse = { ...DEFAULT_SSE, ...options.sse };
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    // idle keep-alive sockets must not hold a closing server open
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  const registry = new SseRegistry();
+  const metrics = new ServerMetrics(options.store, registry);
+  const access = new Access(options.store.tokens, options.open);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Tributary', version: '1', description: 'Append, read and follow events over HTTP. Errors are {"error": {"code", "message", ...details}}.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'trb_… tokens from `tributary tokens create`' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  app.addSchema(eventSchema);
+  app.addSchema(errorSchema);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public !== true) await access.authenticate(request);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestSeconds.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.setErrorHandler(async (error, request, reply) => {
+    const { status, body } = errorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const { status, body } = errorResponse(
+      new TributaryError('ROUTE_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`, { method: request.method }),
+    );
+    return reply.code(status).send(body);
+  });
+  app.addHook('onClose', async () => registry.closeAll());
+
+  streamRoutes(app, options.store, limits, access, metrics);
+  allRoutes(app, options.store, limits, access, metrics);
+  subscriptionRoutes(app, options.store, sse, registry, access);
+  consumerRoutes(app, options.store, access);
+  operationRoutes(app, options.store, metrics);
+  return app;
+}
