@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from '../store/event-store.js';
-import { consumerStatus } from '../subscriptions/status.js';
+import { consumerStatus, type ConsumerStatus } from '../subscriptions/status.js';
+
+const SCRAPE_REUSE_MS = 500;
 import type { SseRegistry } from './sse.js';
 
 /** The server's Prometheus metrics, one registry per server so that tests and several servers in one process never mix. */
@@ -39,28 +41,35 @@ export class ServerMetrics {
         this.set(await store.headPosition());
       },
     });
+    // one status read serves every consumer gauge of a scrape: prom-client collects them all at once
+    let scrape: { at: number; statuses: Promise<ConsumerStatus[]> } | undefined;
+    const statuses = () => {
+      if (scrape === undefined || scrape.at + SCRAPE_REUSE_MS < Date.now()) scrape = { at: Date.now(), statuses: consumerStatus(store) };
+      return scrape.statuses;
+    };
+    const perConsumer = (name: string, help: string, value: (status: ConsumerStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['consumer'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const status of await statuses()) this.set({ consumer: status.name }, value(status));
+        },
+      });
+    perConsumer('tributary_consumer_lag_events', 'Positions between a consumer checkpoint and the head', (status) => status.lagEvents);
+    perConsumer('tributary_consumer_lag_seconds', 'Age of the oldest event a consumer has still to handle', (status) => status.lagSeconds);
+    perConsumer('tributary_consumer_parked_events', 'Parked events per consumer', (status) => status.parked);
     new Gauge({
       name: 'tributary_consumers',
       help: 'Consumers known to the store, by state',
       labelNames: ['state'],
       registers: [this.registry],
       async collect() {
-        const statuses = await consumerStatus(store);
         this.reset();
-        lagEvents.reset();
-        lagSeconds.reset();
-        parked.reset();
-        for (const status of statuses) {
-          this.inc({ state: status.state });
-          lagEvents.set({ consumer: status.name }, status.lagEvents);
-          lagSeconds.set({ consumer: status.name }, status.lagSeconds);
-          parked.set({ consumer: status.name }, status.parked);
-        }
+        for (const status of await statuses()) this.inc({ state: status.state });
       },
     });
-    // after the gauge above, whose collect fills them, so a scrape shows this moment's lag
-    const lagEvents = new Gauge({ name: 'tributary_consumer_lag_events', help: 'Positions between a consumer checkpoint and the head', labelNames: ['consumer'], registers: [this.registry] });
-    const lagSeconds = new Gauge({ name: 'tributary_consumer_lag_seconds', help: 'Age of the oldest event a consumer has still to handle', labelNames: ['consumer'], registers: [this.registry] });
-    const parked = new Gauge({ name: 'tributary_consumer_parked_events', help: 'Parked events per consumer', labelNames: ['consumer'], registers: [this.registry] });
   }
 }

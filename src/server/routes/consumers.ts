@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import { parkedEvents, purgeParked, replayParked } from '../../subscriptions/parked.js';
@@ -49,6 +49,11 @@ const parkedSchema = {
     replay: { type: 'boolean', description: 'true while a replay is pending' },
   },
 } as const;
+
+// a POST without a body means "all of them"
+const emptyBodyIsAll = async (request: FastifyRequest) => {
+  request.body ??= {};
+};
 
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 const positionsBody = {
@@ -105,6 +110,7 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
   app.post<{ Params: { name: string }; Body: { positions?: number[] } | undefined }>(
     '/consumers/:name/parked/replay',
     {
+      preValidation: emptyBodyIsAll,
       schema: {
         summary: 'Hand parked events back to the running consumer',
         tags: ['consumers'],
@@ -122,6 +128,7 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
   app.post<{ Params: { name: string }; Body: { positions?: number[] } | undefined }>(
     '/consumers/:name/parked/purge',
     {
+      preValidation: emptyBodyIsAll,
       schema: {
         summary: 'Delete parked events',
         tags: ['consumers'],
