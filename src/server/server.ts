@@ -89,7 +89,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     );
     return reply.code(status).send(body);
   });
-  app.addHook('onClose', async () => registry.closeAll());
+  // before the server waits for open connections to finish: live streams never would
+  app.addHook('preClose', async () => registry.closeAll());
 
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);

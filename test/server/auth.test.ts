@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { withServer } from './support.js';
+
+const codeOf = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
+const event = { events: [{ type: 'Placed', data: {} }] };
+
+describe('bearer tokens and scopes', () => {
+  it('without a token a secured server answers 401; health, metrics and the OpenAPI document stay open', async () => {
+    await withServer({ open: false }, async ({ app }) => {
+      for (const [method, url] of [['POST', '/streams/order-1'], ['GET', '/streams/order-1'], ['GET', '/all'], ['GET', '/all/subscribe'], ['GET', '/consumers']] as const) {
+        const response = await app.inject({ method, url, payload: method === 'POST' ? event : undefined });
+        expect([url, response.statusCode, codeOf(response.body)]).toEqual([url, 401, 'UNAUTHORIZED']);
+      }
+      const forged = await app.inject({ method: 'GET', url: '/all', headers: { authorization: 'Bearer trb_000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+      expect(forged.statusCode).toBe(401);
+      const malformed = await app.inject({ method: 'GET', url: '/all', headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+      expect(malformed.statusCode).toBe(401);
+      for (const url of ['/health', '/metrics', '/openapi.json']) expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200);
+    });
+  });
+
+  it('a team token writes and reads only its categories; a read-only token cannot write; admin does everything', async () => {
+    await withServer({ open: false }, async ({ app, token, store }) => {
+      const orders = await token('write:order');
+      const reader = await token('read:*');
+      const stockReader = await token('read:stock');
+      const admin = await token('admin');
+
+      expect((await app.inject({ method: 'POST', url: '/streams/order-1', payload: event, headers: orders })).statusCode).toBe(201);
+      const outside = await app.inject({ method: 'POST', url: '/streams/stock-1', payload: event, headers: orders });
+      expect([outside.statusCode, codeOf(outside.body)]).toEqual([403, 'FORBIDDEN']);
+      expect((await app.inject({ method: 'GET', url: '/streams/order-1', headers: orders })).statusCode).toBe(200);
+
+      const readOnly = await app.inject({ method: 'POST', url: '/streams/order-2', payload: event, headers: reader });
+      expect([readOnly.statusCode, codeOf(readOnly.body)]).toEqual([403, 'FORBIDDEN']);
+      expect((await app.inject({ method: 'GET', url: '/streams/order-1', headers: reader })).statusCode).toBe(200);
+
+      await store.append('stock-1', [{ type: 'Reserved', data: {} }]);
+      const narrowed = await app.inject({ method: 'GET', url: '/all', headers: stockReader });
+      expect((JSON.parse(narrowed.body) as { events: { stream: string }[] }).events.map((e) => e.stream)).toEqual(['stock-1']);
+      const asked = await app.inject({ method: 'GET', url: '/all?category=order', headers: stockReader });
+      expect([asked.statusCode, codeOf(asked.body)]).toEqual([403, 'FORBIDDEN']);
+      expect((await app.inject({ method: 'GET', url: '/streams/order-1', headers: stockReader })).statusCode).toBe(403);
+      expect((await app.inject({ method: 'GET', url: '/consumers', headers: reader })).statusCode).toBe(403);
+
+      expect((await app.inject({ method: 'GET', url: '/consumers', headers: admin })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'POST', url: '/streams/anything-1', payload: event, headers: admin })).statusCode).toBe(201);
+      expect(await store.headPosition()).toBe(3);
+    });
+  });
+
+  it('a revoked token stops working within a second, and only a hash of the secret is stored', async () => {
+    await withServer({ open: false }, async ({ app, token, store }) => {
+      const headers = await token('read:*');
+      expect((await app.inject({ method: 'GET', url: '/all', headers })).statusCode).toBe(200);
+      const [record] = await store.tokens!.list();
+      const stored = await store.tokens!.find(record!.id);
+      expect(headers.authorization).not.toContain(stored!.secretHash);
+      expect(stored!.secretHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(await store.tokens!.revoke(record!.id)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await app.inject({ method: 'GET', url: '/all', headers })).statusCode).toBe(401);
+    });
+  });
+});
