@@ -1,8 +1,9 @@
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { SseClient } from './sse-client.js';
 import { withServer } from './support.js';
 
-async function listening(app: import('fastify').FastifyInstance): Promise<string> {
+async function listening(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return `http://127.0.0.1:${address.port}`;

@@ -16,7 +16,7 @@ export interface TestServer {
   app: FastifyInstance;
   store: EventStore;
   /** Mints a token with these scopes in the server's store and returns its Authorization header. */
-  token(...scopes: string[]): Promise<{ authorization: string }>;
+  token: (...scopes: string[]) => Promise<{ authorization: string }>;
 }
 
 /** A server on a fresh SQLite store for one test; both are closed afterwards. */
