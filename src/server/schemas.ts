@@ -94,7 +94,8 @@ export const pageSchema = (nextDescription: string) =>
 export const streamParams = {
   type: 'object',
   required: ['stream'],
-  properties: { stream: { type: 'string', minLength: 1, maxLength: 256 } },
+  // the store's own rules (INVALID_STREAM_NAME) decide the rest, so HTTP and the library agree
+  properties: { stream: { type: 'string', minLength: 1, description: 'category-id, at most 256 characters, no control characters, not starting with -' } },
 } as const;
 
 /** Repeatable filters: `?category=a&category=b` or `?category=a,b`. */

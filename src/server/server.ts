@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
@@ -49,6 +49,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: limits.bodyBytes,
     // idle keep-alive sockets must not hold a closing server open
     forceCloseConnections: 'idle',
+    // a stream name may be 256 characters, several times that once percent-encoded; longer ones get INVALID_STREAM_NAME, not a router error
+    routerOptions: { maxParamLength: 4096 },
+    // errors the router raises before any route runs (a malformed URL) answer in the contract's shape too
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = errorResponse(error);
+      void (reply as FastifyReply).code(status).send(body);
+    },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   const registry = new SseRegistry();

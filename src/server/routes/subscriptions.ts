@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../../core/errors.js';
+import { assertStreamName } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
@@ -36,6 +37,7 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
     },
     async (request, reply) => {
       const { stream } = request.params;
+      assertStreamName(stream);
       access.check(request, 'read', stream);
       const after = await startAfter(request, request.query.after, store);
       await streamToClient(request, reply, (signal) => subscribeToStream(store, stream, { after, signal }), sse, registry);
