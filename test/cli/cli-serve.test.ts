@@ -1,0 +1,121 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+
+const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const folder = mkdtempSync(join(tmpdir(), 'tributary-serve-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+let databases = 0;
+const freshDb = () => join(folder, `serve-${databases++}.db`);
+
+function cli(args: string[], db: string) {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** Starts `tributary serve` and resolves once it listens (pino logs "Server listening"). */
+async function serve(db: string, port: number): Promise<{ child: ChildProcess; logs: string[] }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  await new Promise<void>((done, fail) => {
+    child.once('exit', (code) => fail(new Error(`serve exited early with ${code}: ${logs.join('\n')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs.push(line);
+      if (line.includes('Server listening')) done();
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, logs };
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => {
+    if (child.exitCode !== null) return done(child.exitCode);
+    child.once('exit', (code) => done(code));
+    child.kill('SIGTERM');
+  });
+}
+
+const append = (port: number, stream: string, headers: Record<string, string> = {}) =>
+  fetch(`http://127.0.0.1:${port}/streams/${stream}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ events: [{ type: 'Placed', data: { stream } }] }),
+  });
+
+describe('tributary serve and tokens', () => {
+  it('refuses to listen beyond loopback without a token, and says why', () => {
+    const result = cli(['serve', '--host', '0.0.0.0', '--port', '1'], freshDb());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('SERVER_NOT_SECURED');
+    expect(result.stderr).toContain('tributary tokens create');
+  });
+
+  it('runs open on loopback with a warning; once a token exists it requires one; a revoked token is refused', async () => {
+    const db = freshDb();
+    const port = await freePort();
+    const open = await serve(db, port);
+    expect(open.logs.join('\n')).toContain('open development mode');
+    expect((await append(port, 'order-1')).status).toBe(201);
+    expect(await stop(open.child)).toBe(0);
+
+    const created = JSON.parse(cli(['tokens', 'create', '--name', 'orders team', '--scope', 'write:order', '--json'], db).stdout) as { id: string; token: string };
+    expect(created.token).toMatch(/^trb_[0-9a-f]{12}\./);
+    expect(cli(['tokens', 'list'], db).stdout).toBe(`${created.id}\torders team\twrite:order\tactive\n`);
+    expect(cli(['tokens', 'create', '--name', 'x', '--scope', 'delete:everything'], db).code).toBe(2);
+
+    const secured = await serve(db, port);
+    try {
+      expect(secured.logs.join('\n')).not.toContain('open development mode');
+      expect((await append(port, 'order-2')).status).toBe(401);
+      const authorization = { authorization: `Bearer ${created.token}` };
+      expect((await append(port, 'order-2', authorization)).status).toBe(201);
+      expect((await append(port, 'stock-1', authorization)).status).toBe(403);
+      expect(cli(['tokens', 'revoke', created.id], db).stdout).toBe(`revoked ${created.id}\n`);
+      await new Promise((done) => setTimeout(done, 1_100));
+      expect((await append(port, 'order-3', authorization)).status).toBe(401);
+    } finally {
+      await stop(secured.child);
+    }
+  });
+
+  it('stops gracefully on SIGTERM: every append it acknowledged is stored', async () => {
+    const db = freshDb();
+    const port = await freePort();
+    const { child } = await serve(db, port);
+    const acknowledged: string[] = [];
+    const attempts = Array.from({ length: 300 }, async (_, i) => {
+      const stream = `order-${i}`;
+      try {
+        if ((await append(port, stream)).status === 201) acknowledged.push(stream);
+      } catch {
+        // refused once the server stopped listening: not acknowledged, so nothing is promised
+      }
+    });
+    // stop while appends are still arriving and in flight
+    while (acknowledged.length < 20) await new Promise((done) => setTimeout(done, 2));
+    expect(await stop(child)).toBe(0);
+    await Promise.all(attempts);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const store = openSqliteStore({ path: db });
+    try {
+      const stored = new Set((await store.readAll({ limit: 1000 })).events.map((event) => event.stream));
+      expect(acknowledged.filter((stream) => !stored.has(stream))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
