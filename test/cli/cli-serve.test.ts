@@ -32,7 +32,7 @@ async function serve(db: string, port: number): Promise<{ child: ChildProcess; l
   const logs: string[] = [];
   await new Promise<void>((done, fail) => {
     child.once('exit', (code) => fail(new Error(`serve exited early with ${code}: ${logs.join('\n')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);
       if (line.includes('Server listening')) done();
     });
