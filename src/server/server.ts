@@ -96,8 +96,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     );
     return reply.code(status).send(body);
   });
+  let closing = false;
   // before the server waits for open connections to finish: live streams never would
-  app.addHook('preClose', async () => registry.closeAll());
+  app.addHook('preClose', async () => {
+    closing = true;
+    registry.closeAll();
+  });
+  // a keep-alive socket whose request was in flight at close closes after its answer, so closing never waits on idle clients
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);

@@ -97,18 +97,24 @@ describe('tributary serve and tokens', () => {
     const port = await freePort();
     const { child } = await serve(db, port);
     const acknowledged: string[] = [];
-    const attempts = Array.from({ length: 300 }, async (_, i) => {
-      const stream = `order-${i}`;
-      try {
-        if ((await append(port, stream)).status === 201) acknowledged.push(stream);
-      } catch {
-        // refused once the server stopped listening: not acknowledged, so nothing is promised
+    let refused = false;
+    // eight callers append one after another until the server goes away, so appends are in flight at the SIGTERM
+    const callers = Array.from({ length: 8 }, async (_, caller) => {
+      for (let i = 0; !refused; i++) {
+        const stream = `order-${caller}x${i}`;
+        try {
+          const response = await append(port, stream);
+          if (response.status === 201) acknowledged.push(stream);
+          else refused = true;
+        } catch {
+          // refused once the server stopped listening: not acknowledged, so nothing is promised
+          refused = true;
+        }
       }
     });
-    // stop while appends are still arriving and in flight
     while (acknowledged.length < 20) await new Promise((done) => setTimeout(done, 2));
     expect(await stop(child)).toBe(0);
-    await Promise.all(attempts);
+    await Promise.all(callers);
     expect(acknowledged.length).toBeGreaterThan(0);
     const store = openSqliteStore({ path: db });
     try {
