@@ -2,6 +2,7 @@ import { TributaryError, invalidArgument } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { redactUrl } from '../store/redact-url.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
+import { openRemoteStore } from './remote/remote-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /** Where the CLI and `openStore` look when no location is given. */
@@ -9,14 +10,17 @@ export const DEFAULT_DATABASE = './data/tributary.db';
 
 /**
  * Opens the store at `location`: a SQLite file path (the embedded default),
- * or a `postgres://` URL, optionally with `?schema=<name>` (default `tributary`).
+ * a `postgres://` URL, optionally with `?schema=<name>` (default `tributary`),
+ * or the `http://` URL of a Tributary server (with `token` when it requires one).
+ * The same code runs on all three; only the location changes.
  *
  * ```ts
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
  * ```
  */
-export async function openStore(location: string = DEFAULT_DATABASE): Promise<EventStore> {
+export async function openStore(location: string = DEFAULT_DATABASE, options: { token?: string } = {}): Promise<EventStore> {
   if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
+  if (/^https?:\/\//i.test(location)) return openRemoteStore({ url: location, token: options.token });
   if (/^postgres(ql)?:\/\//i.test(location)) {
     // ?schema= picks the schema; pg itself never sees the parameter
     const url = new URL(location);
@@ -25,7 +29,7 @@ export async function openStore(location: string = DEFAULT_DATABASE): Promise<Ev
     return openPostgresStore({ url: url.toString(), schema });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new TributaryError('UNSUPPORTED_DATABASE', `no backend opens ${redactUrl(location)}: give a SQLite file path or a postgres:// URL`, {
+    throw new TributaryError('UNSUPPORTED_DATABASE', `no backend opens ${redactUrl(location)}: give a SQLite file path, a postgres:// URL or a server's http:// URL`, {
       location: redactUrl(location),
     });
   }

@@ -34,6 +34,8 @@ const COMMANDS: readonly Command[] = [
 
 const GLOBAL_OPTIONS = {
   db: { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,7 +44,8 @@ function help(): string {
     'tributary: an event store. Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`),
     '',
-    `Every command takes --db <sqlite file | postgres:// URL> (or TRIBUTARY_DB; default ${DEFAULT_DATABASE}).`,
+    `Every command takes --db <sqlite file | postgres:// URL> (or TRIBUTARY_DB; default ${DEFAULT_DATABASE}),`,
+    'or --url http://host:2113 [--token trb_…] (or TRIBUTARY_URL, TRIBUTARY_TOKEN) to work through a server.',
     'tributary <command> --help shows its flags.',
   ];
   return lines.join('\n') + '\n';
@@ -67,8 +70,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(command.usage + '\n');
       return 0;
     }
-    // an empty TRIBUTARY_DB counts as unset
-    const location = stringFlag(values['db']) ?? (process.env['TRIBUTARY_DB'] || DEFAULT_DATABASE);
+    // empty TRIBUTARY_* variables count as unset; --url (a server) wins over --db
+    const location =
+      stringFlag(values['url']) ?? stringFlag(values['db']) ?? (process.env['TRIBUTARY_URL'] || process.env['TRIBUTARY_DB'] || DEFAULT_DATABASE);
+    const token = stringFlag(values['token']) ?? (process.env['TRIBUTARY_TOKEN'] || undefined);
     const interrupted = new AbortController();
     const stop = () => interrupted.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
@@ -78,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       await command.run({
         positionals,
         values,
-        openStore: () => openStore(location),
+        openStore: () => openStore(location, { token }),
         stdin: process.stdin,
         stdout: process.stdout,
         signal: interrupted.signal,

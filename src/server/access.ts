@@ -62,6 +62,14 @@ export class Access {
     }
   }
 
+  /** Throws FORBIDDEN unless the request may read every category (listings that span them all). */
+  checkReadAll(request: FastifyRequest): void {
+    const grant = request.grant ?? EVERYTHING;
+    if (!(grant.admin || grant.read.has('*') || grant.write.has('*'))) {
+      throw new TributaryError('FORBIDDEN', 'this needs a token that may read every category (read:*)', { action: 'read', category: '*' });
+    }
+  }
+
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
     if (!(request.grant ?? EVERYTHING).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });

@@ -3,12 +3,15 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
+import { closeGracefully } from './graceful-close.js';
 import { errorResponse } from './http-errors.js';
 import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type SseOptions } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
+import { consumerStateRoutes } from './routes/consumer-state.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { operationRoutes } from './routes/operations.js';
+import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { errorSchema, eventSchema } from './schemas.js';
@@ -76,9 +79,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addSchema(eventSchema);
   app.addSchema(errorSchema);
 
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public !== true) await access.authenticate(request);
-  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestSeconds.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
@@ -96,21 +96,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     );
     return reply.code(status).send(body);
   });
-  let closing = false;
-  // before the server waits for open connections to finish: live streams never would
-  app.addHook('preClose', async () => {
-    closing = true;
-    registry.closeAll();
-  });
-  // a keep-alive socket whose request was in flight at close closes after its answer, so closing never waits on idle clients
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) void reply.header('connection', 'close');
+  closeGracefully(app, registry);
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public !== true) await access.authenticate(request);
   });
 
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);
   subscriptionRoutes(app, options.store, sse, registry, access);
+  storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
+  consumerStateRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics);
   return app;
 }

@@ -51,7 +51,8 @@ export async function streamToClient(
   });
   res.write('retry: 1000\n\n');
   const close = () => controller.abort();
-  request.raw.once('close', close);
+  // the response's close: it fires when the client goes away (the request's fires once its body is read)
+  res.once('close', close);
   const heartbeat = setInterval(() => {
     if (res.writableLength < options.maxBufferedBytes) res.write(': heartbeat\n\n');
   }, options.heartbeatMs);
@@ -67,7 +68,7 @@ export async function streamToClient(
     if (!controller.signal.aborted) res.write(`event: error\ndata: ${JSON.stringify(errorResponse(error).body)}\n\n`);
   } finally {
     clearInterval(heartbeat);
-    request.raw.off('close', close);
+    res.off('close', close);
     unregister();
     res.end();
   }

@@ -86,7 +86,7 @@ describe('HTTP contract (in-process)', () => {
         expect(response.statusCode).toBe(HTTP_STATUS[test.code]);
         contract.check(test.method, test.path, response.statusCode, json(response.body));
       }
-      const nowhere = await app.inject({ method: 'DELETE', url: '/streams/order-1' });
+      const nowhere = await app.inject({ method: 'PATCH', url: '/streams/order-1' });
       expect([nowhere.statusCode, codeOf(nowhere.body)]).toEqual([404, 'ROUTE_NOT_FOUND']);
       expect(await store.headPosition()).toBe(2);
       expect((await store.readAll({ categories: ['order'] })).events).toHaveLength(1);
@@ -115,7 +115,34 @@ describe('HTTP contract (in-process)', () => {
     await withServer({}, async ({ app, store }) => {
       const contract = await OpenApiContract.load(app);
       expect(contract.paths.sort()).toEqual(
-        ['/all', '/all/subscribe', '/consumers', '/consumers/{name}', '/consumers/{name}/parked', '/consumers/{name}/parked/purge', '/consumers/{name}/parked/replay', '/health', '/metrics', '/streams/{stream}', '/streams/{stream}/subscribe'].sort(),
+        [
+          '/admin/scavenge',
+          '/all',
+          '/all/subscribe',
+          '/categories',
+          '/consumer-records',
+          '/consumers',
+          '/consumers/{name}',
+          '/consumers/{name}/checkpoints',
+          '/consumers/{name}/fault',
+          '/consumers/{name}/members/{member}',
+          '/consumers/{name}/members/{member}/claim',
+          '/consumers/{name}/members/{member}/heartbeat',
+          '/consumers/{name}/members/{member}/release',
+          '/consumers/{name}/parked',
+          '/consumers/{name}/parked/purge',
+          '/consumers/{name}/parked/replay',
+          '/consumers/{name}/record',
+          '/consumers/{name}/replay-requests',
+          '/head',
+          '/health',
+          '/metrics',
+          '/streams',
+          '/streams/{stream}',
+          '/streams/{stream}/info',
+          '/streams/{stream}/metadata',
+          '/streams/{stream}/subscribe',
+        ].sort(),
       );
       const health = await app.inject({ method: 'GET', url: '/health' });
       contract.check('GET', '/health', 200, json(health.body));

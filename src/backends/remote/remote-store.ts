@@ -1,0 +1,202 @@
+import { RecordedEvent, type AppendResult, type EventData, type RecordedEventJson } from '../../core/event.js';
+import { assertExpectedRevision } from '../../core/expected-revision.js';
+import { prepareEvents } from '../../core/proposed-event.js';
+import { assertStreamName } from '../../core/stream-name.js';
+import type {
+  AllPage,
+  AppendOptions,
+  CategorySummary,
+  DeleteOptions,
+  EventStore,
+  ListStreamsOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamInfo,
+  StreamList,
+  StreamMetadata,
+  StreamPage,
+  WaitOptions,
+} from '../../store/event-store.js';
+import { checkStreamMetadata, nonNegativeInteger, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
+import { redactUrl } from '../../store/redact-url.js';
+import { storeClosed } from '../../store/store-closed.js';
+import type { RemoteStoreConfig } from './remote-config.js';
+import { RemoteConsumerStore } from './remote-consumers.js';
+import { RemoteHttp } from './remote-http.js';
+
+const DEFAULT_WAIT_MS = 60_000;
+// the server holds a long poll for at most a minute; longer waits ask again
+const LONG_POLL_MS = 30_000;
+
+/**
+ * The store contract over HTTP, against a Tributary server: switch a service
+ * from the embedded store to a central server by changing one URL. Arguments
+ * are checked here with the same rules as the embedded store, so errors are
+ * the same; everything else is the server's answer. It has no transactions:
+ * `consumers.transact` is absent, and consumers use plain handlers.
+ *
+ * ```ts
+ * const store = openRemoteStore({ url: 'http://events.internal:2113', token: process.env.TRIBUTARY_TOKEN });
+ * ```
+ */
+export function openRemoteStore(config: RemoteStoreConfig): RemoteEventStore {
+  return new RemoteEventStore(config);
+}
+
+export class RemoteEventStore implements EventStore {
+  readonly location: string;
+  readonly consumers: RemoteConsumerStore;
+  readonly #http: RemoteHttp;
+  readonly #waits = new Set<AbortController>();
+  #lastHead = 0;
+  #closed = false;
+
+  constructor(config: RemoteStoreConfig) {
+    this.location = redactUrl(config.url);
+    this.#http = new RemoteHttp(config.url, config.token);
+    this.consumers = new RemoteConsumerStore(this.#http);
+  }
+
+  async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    assertStreamName(stream);
+    const expectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
+    assertExpectedRevision(expectedRevision);
+    const prepared = prepareEvents(events);
+    const body = {
+      expectedRevision,
+      events: prepared.map((event) => ({
+        ...(event.idGiven ? { id: event.id } : {}),
+        type: event.type,
+        data: JSON.parse(event.dataJson) as unknown,
+        ...(event.metadataJson === null ? {} : { metadata: JSON.parse(event.metadataJson) as unknown }),
+      })),
+    };
+    const result = await this.#http.request<AppendResult>('POST', `/streams/${encodeURIComponent(stream)}`, { body });
+    this.#lastHead = Math.max(this.#lastHead, result.position);
+    return result;
+  }
+
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
+    assertStreamName(stream);
+    const plan = planStreamRead(options);
+    const page = await this.#http.request<{ events: RecordedEventJson[]; next: number | null }>('GET', `/streams/${encodeURIComponent(stream)}`, {
+      query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward' },
+    });
+    return { events: page.events.map(recordedEventOf), next: page.next };
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllPage> {
+    const plan = planAllRead(options);
+    const page = await this.#http.request<{ events: RecordedEventJson[]; next: number | null }>('GET', '/all', {
+      query: {
+        after: plan.after,
+        limit: plan.limit,
+        category: plan.filter?.categories,
+        type: plan.filter?.types,
+        prefix: plan.filter?.streamPrefix,
+      },
+    });
+    return { events: page.events.map(recordedEventOf), next: page.next };
+  }
+
+  async streamInfo(stream: string): Promise<StreamInfo> {
+    assertStreamName(stream);
+    return this.#http.request('GET', `/streams/${encodeURIComponent(stream)}/info`);
+  }
+
+  async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
+    const plan = planStreamList(options);
+    return this.#http.request('GET', '/streams', {
+      query: { prefix: plan.prefix, category: plan.category, after: plan.after === '' ? undefined : plan.after, limit: plan.limit },
+    });
+  }
+
+  async listCategories(): Promise<CategorySummary[]> {
+    return this.#http.request('GET', '/categories');
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    assertStreamName(stream);
+    return this.#http.request('GET', `/streams/${encodeURIComponent(stream)}/metadata`);
+  }
+
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    assertStreamName(stream);
+    await this.#http.request('PUT', `/streams/${encodeURIComponent(stream)}/metadata`, { body: checkStreamMetadata(metadata) });
+  }
+
+  async deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    await this.#delete(stream, options, false);
+  }
+
+  async tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
+    await this.#delete(stream, options, true);
+  }
+
+  async scavenge(): Promise<{ removed: number }> {
+    return this.#http.request('POST', '/admin/scavenge');
+  }
+
+  async headPosition(): Promise<number> {
+    const { head } = await this.#http.request<{ head: number }>('GET', '/head');
+    this.#lastHead = Math.max(this.#lastHead, head);
+    return head;
+  }
+
+  /** Long polls the server; closing the store answers pending waits with the last head seen. */
+  async waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
+    nonNegativeInteger('after', after);
+    const timeoutMs = options.timeoutMs === undefined ? DEFAULT_WAIT_MS : nonNegativeInteger('timeoutMs', options.timeoutMs);
+    if (this.#closed) throw storeClosed();
+    if (options.signal?.aborted === true) throw options.signal.reason;
+    const closing = new AbortController();
+    this.#waits.add(closing);
+    const signal = options.signal === undefined ? closing.signal : AbortSignal.any([options.signal, closing.signal]);
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        const wait = Math.max(0, Math.min(LONG_POLL_MS, deadline - Date.now()));
+        const { head } = await this.#http.request<{ head: number }>('GET', '/head', { query: { after, timeoutMs: wait }, signal });
+        this.#lastHead = Math.max(this.#lastHead, head);
+        if (head > after || Date.now() >= deadline) return head;
+      }
+    } catch (error) {
+      if (closing.signal.aborted && !isAborted(options.signal)) return this.#lastHead;
+      throw error;
+    } finally {
+      this.#waits.delete(closing);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const wait of this.#waits) wait.abort();
+    this.#http.close();
+  }
+
+  async #delete(stream: string, options: DeleteOptions, hard: boolean): Promise<void> {
+    assertStreamName(stream);
+    const expectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
+    assertExpectedRevision(expectedRevision);
+    await this.#http.request('DELETE', `/streams/${encodeURIComponent(stream)}`, { query: { expectedRevision: String(expectedRevision), hard } });
+  }
+}
+
+function recordedEventOf(json: RecordedEventJson): RecordedEvent {
+  return new RecordedEvent(
+    json.id,
+    json.stream,
+    json.type,
+    json.revision,
+    json.position,
+    JSON.stringify(json.data),
+    Object.keys(json.metadata).length === 0 ? null : JSON.stringify(json.metadata),
+    Date.parse(json.recordedAt),
+  );
+}
+
+// a function, not an inline test: the compiler would otherwise assume the flag cannot have changed
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

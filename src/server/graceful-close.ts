@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { SseRegistry } from './sse.js';
+
+/** How long a closing server waits for in-flight requests before dropping their connections. */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * What `app.close()` does, in order: live streams end (they never would by
+ * themselves); requests in flight, appends above all, finish and are answered
+ * with `Connection: close`; then every connection is dropped, idle keep-alive
+ * ones included, so the close never waits on a client that keeps its socket.
+ * A request still running after the grace period loses its connection.
+ */
+export function closeGracefully(app: FastifyInstance, registry: SseRegistry): void {
+  let closing = false;
+  let inFlight = 0;
+  let deadline: NodeJS.Timeout | undefined;
+  const dropConnectionsWhenDone = () => {
+    if (closing && inFlight === 0) app.server.closeAllConnections();
+  };
+  app.addHook('onRequest', async (_request, reply) => {
+    inFlight++;
+    // the response's close fires whether it finished or its client went away
+    reply.raw.once('close', () => {
+      inFlight--;
+      dropConnectionsWhenDone();
+    });
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    registry.closeAll();
+    dropConnectionsWhenDone();
+    deadline = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+  });
+  app.addHook('onClose', async () => clearTimeout(deadline));
+}
