@@ -49,6 +49,29 @@ describe('bearer tokens and scopes', () => {
     });
   });
 
+  it('guards the rest of the contract: deletion and metadata need write, listings read:*, scavenge admin', async () => {
+    await withServer({ open: false }, async ({ app, token, store }) => {
+      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+      const reader = await token('read:order');
+      const writer = await token('write:order');
+      const everything = await token('read:*');
+      const status = async (method: 'GET' | 'PUT' | 'DELETE' | 'POST', url: string, headers: object, payload?: object) =>
+        (await app.inject({ method, url, headers: headers as Record<string, string>, payload })).statusCode;
+      expect(await status('GET', '/streams/order-1/info', reader)).toBe(200);
+      expect(await status('PUT', '/streams/order-1/metadata', reader, { maxCount: 5 })).toBe(403);
+      expect(await status('PUT', '/streams/order-1/metadata', writer, { maxCount: 5 })).toBe(204);
+      expect(await status('DELETE', '/streams/order-1', reader)).toBe(403);
+      expect(await status('GET', '/streams', reader)).toBe(403);
+      expect(await status('GET', '/streams?category=order', reader)).toBe(200);
+      expect(await status('GET', '/categories', everything)).toBe(200);
+      expect(await status('POST', '/admin/scavenge', everything)).toBe(403);
+      expect(await status('GET', '/head', reader)).toBe(200);
+      expect(await status('GET', '/head', {})).toBe(401);
+      expect(await status('DELETE', '/streams/order-1?hard=true', writer)).toBe(204);
+      expect((await store.streamInfo('order-1')).deleted).toBe('tombstone');
+    });
+  });
+
   it('a revoked token stops working within a second, and only a hash of the secret is stored', async () => {
     await withServer({ open: false }, async ({ app, token, store }) => {
       const headers = await token('read:*');
