@@ -14,6 +14,8 @@ export interface Grant {
 }
 
 const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new Set(['*']) };
+// what a request that was never authenticated may do: a route that forgot to authenticate refuses rather than opens
+const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() };
 
 // a revocation reaches every server on the database within this long
 const CACHE_MS = 1_000;
@@ -40,7 +42,12 @@ export class Access {
     this.open = open;
   }
 
-  /** Resolves the request's grant; a preHandler for every route but health and the OpenAPI document. */
+  /** Open mode, or a public route: everything is allowed without looking at the request. */
+  grantOpen(request: FastifyRequest): void {
+    request.grant = EVERYTHING;
+  }
+
+  /** Resolves the request's grant from its bearer token; every route but the public ones. */
   async authenticate(request: FastifyRequest): Promise<void> {
     if (this.open) {
       request.grant = EVERYTHING;
@@ -56,7 +63,7 @@ export class Access {
 
   /** Throws FORBIDDEN unless the request may `action` the stream's category. */
   check(request: FastifyRequest, action: 'read' | 'write', stream: string): void {
-    const grant = request.grant ?? EVERYTHING;
+    const grant = request.grant ?? NOTHING;
     if (!allows(grant, action, categoryOf(stream))) {
       throw new TributaryError('FORBIDDEN', `this token may not ${action} stream ${JSON.stringify(stream)}`, { action, stream, category: categoryOf(stream) });
     }
@@ -64,7 +71,7 @@ export class Access {
 
   /** Throws FORBIDDEN unless the request may read every category (listings that span them all). */
   checkReadAll(request: FastifyRequest): void {
-    const grant = request.grant ?? EVERYTHING;
+    const grant = request.grant ?? NOTHING;
     if (!(grant.admin || grant.read.has('*') || grant.write.has('*'))) {
       throw new TributaryError('FORBIDDEN', 'this needs a token that may read every category (read:*)', { action: 'read', category: '*' });
     }
@@ -72,12 +79,12 @@ export class Access {
 
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
-    if (!(request.grant ?? EVERYTHING).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
+    if (!(request.grant ?? NOTHING).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
   }
 
   /** The filter narrowed to what the token may read: asking for a category it may not read is FORBIDDEN. */
   readableFilter(request: FastifyRequest, filter: LogFilter): LogFilter {
-    const grant = request.grant ?? EVERYTHING;
+    const grant = request.grant ?? NOTHING;
     if (grant.admin || grant.read.has('*') || grant.write.has('*')) return filter;
     const readable = [...new Set([...grant.read, ...grant.write])];
     if (filter.categories === undefined || filter.categories.length === 0) return { ...filter, categories: readable };

@@ -18,16 +18,19 @@ export function closeGracefully(app: FastifyInstance, registry: SseRegistry): vo
   const dropConnectionsWhenDone = () => {
     if (closing && inFlight === 0) app.server.closeAllConnections();
   };
-  app.addHook('onRequest', async (_request, reply) => {
+  // callback hooks, not async ones: they run on every request, and a promise per hook is measurable
+  app.addHook('onRequest', (_request, reply, done) => {
     inFlight++;
     // the response's close fires whether it finished or its client went away
     reply.raw.once('close', () => {
       inFlight--;
       dropConnectionsWhenDone();
     });
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('preClose', async () => {
     closing = true;

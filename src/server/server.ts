@@ -79,11 +79,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addSchema(eventSchema);
   app.addSchema(errorSchema);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.requestSeconds.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   app.setErrorHandler(async (error, request, reply) => {
     const { status, body } = errorResponse(error);
@@ -97,8 +98,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return reply.code(status).send(body);
   });
   closeGracefully(app, registry);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public !== true) await access.authenticate(request);
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (access.open || request.routeOptions.config.public === true) {
+      access.grantOpen(request);
+      done();
+      return;
+    }
+    access.authenticate(request).then(() => done(), done);
   });
 
   streamRoutes(app, options.store, limits, access, metrics);
