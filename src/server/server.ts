@@ -4,12 +4,14 @@ import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
 import { closeGracefully } from './graceful-close.js';
+import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
 import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type SseOptions } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { consumerRoutes } from './routes/consumers.js';
+import { memberRoutes } from './routes/members.js';
 import { operationRoutes } from './routes/operations.js';
 import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
@@ -113,6 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
   consumerStateRoutes(app, options.store, access);
+  memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
   operationRoutes(app, options.store, metrics);
   return app;
 }
