@@ -24,9 +24,8 @@ import {
 } from '../../store/consumer-rows.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { translatePgError } from './postgres-errors.js';
+import { NOW_MS } from './postgres-statements.js';
 
-// leases are judged by the database's clock, so members on several machines agree
-const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 

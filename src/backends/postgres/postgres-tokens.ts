@@ -2,8 +2,8 @@ import type pg from 'pg';
 import { storeClosed } from '../../store/store-closed.js';
 import { tokenOf, type NewToken, type TokenRecord, type TokenRow, type TokenStore } from '../../store/token-store.js';
 import { translatePgError } from './postgres-errors.js';
+import { NOW_MS } from './postgres-statements.js';
 
-const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const COLUMNS = 'id, name, secret_hash, scopes, created_at, revoked_at';
 
 /** API tokens in the store's schema, shared by every server on the database. */
