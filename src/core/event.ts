@@ -33,6 +33,7 @@ export interface EventData<Type extends string = string, Data = unknown> {
 export class RecordedEvent<Type extends string = string, Data = unknown> {
   #data: Data | undefined;
   #metadata: EventMetadata | undefined;
+  #jsonText: string | undefined;
 
   constructor(
     readonly id: string,
@@ -86,7 +87,8 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
    * data and metadata without parsing them: the fast path for NDJSON and HTTP.
    */
   toJsonText(): string {
-    return (
+    // kept: an event fanned out to many subscribers is serialised once
+    this.#jsonText ??= (
       '{"id":"' + this.id +
       '","stream":' + JSON.stringify(this.stream) +
       ',"type":' + JSON.stringify(this.type) +
@@ -96,6 +98,7 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
       ',"metadata":' + (this.metadataJson ?? '{}') +
       ',"recordedAt":"' + this.recordedAt + '"}'
     );
+    return this.#jsonText;
   }
 }
 

@@ -17,6 +17,7 @@ import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { errorSchema, eventSchema } from './schemas.js';
+import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
 
 export interface ServerOptions {
@@ -111,7 +112,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);
-  subscriptionRoutes(app, options.store, sse, registry, access);
+  subscriptionRoutes(app, sharedReads(options.store), sse, registry, access);
   storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
   consumerStateRoutes(app, options.store, access);
