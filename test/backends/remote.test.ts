@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, vi } from 'vitest';
 import { openRemoteStore, type RemoteEventStore } from '../../src/backends/remote/remote-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { describeEventStoreContract } from '../contract/event-store.contract.js';
+
+// every call is an HTTP round trip: the property-based cases need more time than the embedded backends' on a busy machine
+vi.setConfig({ testTimeout: 120_000 });
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-remote-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
