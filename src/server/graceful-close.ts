@@ -21,11 +21,15 @@ export function closeGracefully(app: FastifyInstance, registry: SseRegistry): vo
   // callback hooks, not async ones: they run on every request, and a promise per hook is measurable
   app.addHook('onRequest', (_request, reply, done) => {
     inFlight++;
-    // the response's close fires whether it finished or its client went away
-    reply.raw.once('close', () => {
+    let counted = true;
+    // finished, or its client went away: whichever the response reports first ends it
+    const ended = () => {
+      if (!counted) return;
+      counted = false;
       inFlight--;
       dropConnectionsWhenDone();
-    });
+    };
+    reply.raw.once('finish', ended).once('close', ended);
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
