@@ -1,18 +1,36 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, vi } from 'vitest';
+import { afterAll, expect, vi } from 'vitest';
 import { openRemoteStore, type RemoteEventStore } from '../../src/backends/remote/remote-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { describeEventStoreContract } from '../contract/event-store.contract.js';
+import { OpenApiContract } from '../server/openapi.js';
 
 // every call is an HTTP round trip: the property-based cases need more time than the embedded backends' on a busy machine
 vi.setConfig({ testTimeout: 120_000 });
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-remote-'));
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+// every JSON answer the contract suite provokes is checked against /openapi.json
+const mismatches: string[] = [];
+let checked = 0;
+const openApi = (async () => {
+  const store = openSqliteStore({ path: ':memory:' });
+  const app = await buildServer({ store, open: true });
+  try {
+    return await OpenApiContract.load(app);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+})();
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+  expect(checked).toBeGreaterThan(0);
+  expect(mismatches).toEqual([]);
+});
 let files = 0;
 const urls = new WeakMap<EventStore, string>();
 
@@ -20,6 +38,18 @@ const urls = new WeakMap<EventStore, string>();
 async function openServed(clock?: () => number): Promise<RemoteEventStore> {
   const backing = openSqliteStore({ path: join(folder, `remote-${files++}.db`), clock });
   const app = await buildServer({ store: backing, open: true, limits: { eventsPerAppend: 10_000, bodyBytes: 64 * 1024 * 1024 } });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof payload !== 'string' || typeof type !== 'string' || !type.startsWith('application/json')) return payload;
+    const path = (request.routeOptions.url ?? '').replace(/:(\w+)/g, '{$1}');
+    try {
+      checked++;
+      (await openApi).check(request.method, path, reply.statusCode, JSON.parse(payload));
+    } catch (error) {
+      mismatches.push((error as Error).message.slice(0, 500));
+    }
+    return payload;
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const remote = openRemoteStore({ url });
