@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SseRegistry } from './sse.js';
 
 /** How long a closing server waits for in-flight requests before dropping their connections. */
-const CLOSE_GRACE_MS = 10_000;
+const CLOSE_GRACE_MS = 5_000;
 
 /**
  * What `app.close()` does, in order: live streams end (they never would by

@@ -66,6 +66,8 @@ async function openServed(clock?: () => number): Promise<RemoteEventStore> {
 describeEventStoreContract({
   name: 'remote (HTTP to a server on SQLite)',
   open: (options) => openServed(options?.clock),
+  // each run starts a server: fewer runs keep the property cases inside CI's time on a busy machine
+  propertyRuns: Math.min(10, Number(process.env['PROPERTY_RUNS'] ?? 10)),
   async openAnother(store) {
     return openRemoteStore({ url: urls.get(store)! });
   },

@@ -10,6 +10,8 @@ export interface StoreHarness {
   open(options?: { clock?: () => number }): Promise<EventStore>;
   /** A second, independent handle (own connection) on the same database as `store`. */
   openAnother(store: EventStore): Promise<EventStore>;
+  /** Runs per property-based case, when a backend's calls are too slow for the default. */
+  propertyRuns?: number;
 }
 
 /** Opens a fresh store for one test and closes every handle afterwards. */

@@ -7,7 +7,7 @@ import type { EventStore, LogFilter } from '../../src/store/event-store.js';
 import { readWholeLog, readWholeStream, withStore, type StoreHarness } from './harness.js';
 
 const STREAMS = ['acct-1', 'acct-2', 'order-1'];
-const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 25);
+const DEFAULT_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 25);
 
 const expectedArb: fc.Arbitrary<ExpectedRevision> = fc.oneof(
   fc.constantFrom<ExpectedRevision>('any', 'no_stream', 'stream_exists'),
@@ -70,6 +70,7 @@ async function assertContiguousAndAtomic(store: EventStore, sizes: Map<number, n
 }
 
 export function propertiesContract(harness: StoreHarness): void {
+  const RUNS = harness.propertyRuns ?? DEFAULT_RUNS;
   describe('invariants (property-based)', () => {
     it('invariant 1: appends follow the expected-revision rules; revisions stay contiguous; batches are atomic', async () => {
       await fc.assert(

@@ -5,7 +5,11 @@ export interface RemoteRequest {
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   body?: unknown;
   signal?: AbortSignal;
+  /** How long the server may take by design (a long poll); a margin is added. */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * JSON over HTTP to a Tributary server, with the server's coded errors turned
@@ -29,19 +33,24 @@ export class RemoteHttp {
   async request<T>(method: string, path: string, request: RemoteRequest = {}): Promise<T> {
     if (this.#closed) throw storeClosed();
     const url = this.#base + path + queryString(request.query);
+    // a server that stops answering fails the call instead of hanging it; long polls bring their own, longer, bound
+    const deadline = AbortSignal.timeout((request.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 5_000);
+    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, {
         method,
         headers: request.body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' },
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: request.signal,
+        signal,
       });
+      text = await response.text();
     } catch (error) {
       if (request.signal?.aborted === true) throw request.signal.reason;
-      throw new TributaryError('STORE_UNAVAILABLE', `the server at ${this.#base} could not be reached: ${(error as Error).message}`, { url: this.#base }, { cause: error });
+      const reason = deadline.aborted ? 'did not answer in time' : `could not be reached: ${(error as Error).message}`;
+      throw new TributaryError('STORE_UNAVAILABLE', `the server at ${this.#base} ${reason}`, { url: this.#base }, { cause: error });
     }
-    const text = await response.text();
     if (response.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
     throw errorFrom(response.status, text);
   }

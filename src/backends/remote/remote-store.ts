@@ -156,7 +156,7 @@ export class RemoteEventStore implements EventStore {
     try {
       for (;;) {
         const wait = Math.max(0, Math.min(LONG_POLL_MS, deadline - Date.now()));
-        const { head } = await this.#http.request<{ head: number }>('GET', '/head', { query: { after, timeoutMs: wait }, signal });
+        const { head } = await this.#http.request<{ head: number }>('GET', '/head', { query: { after, timeoutMs: wait }, signal, timeoutMs: wait });
         this.#lastHead = Math.max(this.#lastHead, head);
         if (head > after || Date.now() >= deadline) return head;
       }
