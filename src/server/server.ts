@@ -63,6 +63,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       void (reply as FastifyReply).code(status).send(body);
     },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // event data is opaque JSON, stored as text and never merged into objects: a "__proto__" key is data like any other
+    onProtoPoisoning: 'ignore',
   });
   const registry = new SseRegistry();
   const metrics = new ServerMetrics(options.store, registry);

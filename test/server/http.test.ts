@@ -100,6 +100,17 @@ describe('HTTP contract (in-process)', () => {
     }
   });
 
+  it('keeps a "__proto__" key in event data as data: stored and read back as given, nothing polluted', async () => {
+    await withServer({}, async ({ app }) => {
+      const payload = '{"events":[{"type":"Odd","data":{"__proto__":{"polluted":true},"n":1}}]}';
+      const appended = await app.inject({ method: 'POST', url: '/streams/odd-1', payload, headers: { 'content-type': 'application/json' } });
+      expect(appended.statusCode).toBe(201);
+      const read = await app.inject({ method: 'GET', url: '/streams/odd-1' });
+      expect(read.body).toContain('"data":{"__proto__":{"polluted":true},"n":1}');
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+  });
+
   it('is an idempotent retry over HTTP: the same ids and content return the original result', async () => {
     await withServer({}, async ({ app, store }) => {
       const body = { expectedRevision: 'no_stream', events: [{ id: '0190f7a4-4444-7000-8000-000000000001', type: 'Placed', data: { n: 1 } }] };
