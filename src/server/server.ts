@@ -117,7 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   subscriptionRoutes(app, sharedReads(options.store), sse, registry, access);
   storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
-  consumerStateRoutes(app, options.store, access);
+  consumerStateRoutes(app, options.store);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
   operationRoutes(app, options.store, metrics);
   return app;

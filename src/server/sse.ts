@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { TributaryError } from '../core/errors.js';
 import type { SubscriptionMessage } from '../subscriptions/log-subscription.js';
 import { errorResponse } from './http-errors.js';
@@ -32,7 +32,6 @@ export class SseRegistry {
  * with a SUBSCRIBER_TOO_SLOW event rather than holding anything up.
  */
 export async function streamToClient(
-  request: FastifyRequest,
   reply: FastifyReply,
   open: (signal: AbortSignal) => AsyncGenerator<SubscriptionMessage>,
   options: SseOptions,

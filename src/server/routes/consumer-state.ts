@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
 import type { ConsumerState, ParkRequest, PartitionCheckpoint } from '../../store/consumer-store.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
-import type { Access } from '../access.js';
 import { errorResponses } from '../schemas.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -22,7 +21,7 @@ const noContent = { 204: { type: 'null' }, ...errorResponses } as const;
  * member written in any language calls (docs/http.md describes the protocol).
  * It reveals no events, so any valid token may use it.
  */
-export function consumerStateRoutes(app: FastifyInstance, store: EventStore, _access: Access): void {
+export function consumerStateRoutes(app: FastifyInstance, store: EventStore): void {
   const consumers = store.consumers;
   const tags = ['consumer state'];
 

@@ -59,7 +59,7 @@ export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOp
       });
       const close = sessions.open(session);
       try {
-        await streamToClient(request, reply, (signal) => session.messages(signal), sse, registry);
+        await streamToClient(reply, (signal) => session.messages(signal), sse, registry);
       } finally {
         close();
       }

@@ -40,7 +40,7 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
       assertStreamName(stream);
       access.check(request, 'read', stream);
       const after = await startAfter(request, request.query.after, store);
-      await streamToClient(request, reply, (signal) => subscribeToStream(store, stream, { after, signal }), sse, registry);
+      await streamToClient(reply, (signal) => subscribeToStream(store, stream, { after, signal }), sse, registry);
     },
   );
 
@@ -57,7 +57,7 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
       const after = await startAfter(request, request.query.after, store);
-      await streamToClient(request, reply, (signal) => subscribeToAll(store, { ...filter, after, signal }), sse, registry);
+      await streamToClient(reply, (signal) => subscribeToAll(store, { ...filter, after, signal }), sse, registry);
     },
   );
 }
