@@ -28,6 +28,7 @@ interface InFlight {
  */
 export class MemberSession {
   readonly key: string;
+  readonly member: string;
   readonly #options: MemberSessionOptions;
   readonly #store: EventStore;
   readonly #outbox: RecordedEvent[] = [];
@@ -39,6 +40,7 @@ export class MemberSession {
     this.#store = store;
     this.#options = options;
     this.key = sessionKey(options.name, options.member);
+    this.member = options.member;
   }
 
   /** Joins the group and yields the events to send, until `signal` aborts (the client went away). */
@@ -107,7 +109,7 @@ export class MemberSessions {
   open(session: MemberSession): () => void {
     if (this.#open.has(session.key)) {
       throw new TributaryError('CONSUMER_CONFLICT', 'this member already has an open stream on this server; pick another member name', {
-        member: session.key.split('\u0000')[1],
+        member: session.member,
       });
     }
     this.#open.set(session.key, session);

@@ -1,3 +1,4 @@
+import { isAborted } from '../core/abort.js';
 import { isTributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import type { EventStore, LogFilter } from '../store/event-store.js';
@@ -134,9 +135,4 @@ async function waitBeyond(store: EventStore, after: number, signal: AbortSignal 
       throw error;
     }
   }
-}
-
-// a function, not an inline test: the compiler would otherwise assume the flag cannot change between checks
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }

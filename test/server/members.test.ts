@@ -1,13 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { SseClient } from './sse-client.js';
-import { withServer } from './support.js';
+import { listening, withServer } from './support.js';
 
-async function listening(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}
 
 interface Received {
   member: string;

@@ -1,13 +1,7 @@
-import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { SseClient } from './sse-client.js';
-import { withServer } from './support.js';
+import { listening, withServer } from './support.js';
 
-async function listening(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address() as { port: number };
-  return `http://127.0.0.1:${address.port}`;
-}
 
 describe('live subscriptions over server-sent events (real sockets)', () => {
   it('sends a stream’s history, a caught-up marker, then live events; resumes from Last-Event-ID', async () => {

@@ -19,6 +19,12 @@ export interface TestServer {
   token: (...scopes: string[]) => Promise<{ authorization: string }>;
 }
 
+/** Listens on a free loopback port; answers the base URL. */
+export async function listening(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
 /** A server on a fresh SQLite store for one test; both are closed afterwards. */
 export async function withServer<T>(options: Partial<ServerOptions>, body: (server: TestServer) => Promise<T>): Promise<T> {
   const store = options.store ?? openSqliteStore({ path: join(folder, `server-${files++}.db`) });

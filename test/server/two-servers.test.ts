@@ -1,17 +1,13 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { throwawayDatabase } from '../support/postgres.js';
 import { SseClient } from './sse-client.js';
+import { listening } from './support.js';
 
 const database = await throwawayDatabase();
 afterAll(async () => database?.drop());
 
-async function listening(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}
 
 describe.skipIf(database === undefined)('two servers on one PostgreSQL database', () => {
   it('a subscriber on server B receives at once what is appended through server A', async () => {

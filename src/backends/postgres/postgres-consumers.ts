@@ -23,7 +23,7 @@ import {
   type PartitionRow,
 } from '../../store/consumer-rows.js';
 import { storeClosed } from '../../store/store-closed.js';
-import { translatePgError } from './postgres-errors.js';
+import { guarded, translatePgError } from './postgres-errors.js';
 import { NOW_MS } from './postgres-statements.js';
 
 
@@ -266,13 +266,8 @@ export class PostgresConsumerStore implements ConsumerStore {
     return records;
   }
 
-  async #run<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
-    if (this.#isClosed()) throw storeClosed();
-    try {
-      return await work(this.#pool);
-    } catch (error) {
-      throw translatePgError(error);
-    }
+  #run<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    return guarded(this.#isClosed, () => work(this.#pool));
   }
 
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

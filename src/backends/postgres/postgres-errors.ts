@@ -1,4 +1,5 @@
 import { TributaryError } from '../../core/errors.js';
+import { storeClosed } from '../../store/store-closed.js';
 
 // SQLSTATE classes that mean "the server or the connection went away", not "the request was wrong"
 const UNAVAILABLE_STATES = /^(08|53|57P|58)/;
@@ -28,4 +29,17 @@ export function translatePgError(error: unknown): unknown {
 
 function unavailable(message: string, code: unknown, cause: unknown): TributaryError {
   return new TributaryError('STORE_UNAVAILABLE', `the database is unreachable: ${message}`, { postgres: code }, { cause });
+}
+
+/**
+ * Runs a database call for a store handle: refused with STORE_CLOSED once the
+ * handle is closed, and with the driver's errors translated to coded ones.
+ */
+export async function guarded<T>(isClosed: () => boolean, work: () => Promise<T>): Promise<T> {
+  if (isClosed()) throw storeClosed();
+  try {
+    return await work();
+  } catch (error) {
+    throw translatePgError(error);
+  }
 }

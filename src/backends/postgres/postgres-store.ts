@@ -22,7 +22,6 @@ import type {
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
-import { storeClosed } from '../../store/store-closed.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
@@ -35,7 +34,7 @@ import {
   type PostgresStoreConfig,
 } from './postgres-config.js';
 import { PostgresConsumerStore } from './postgres-consumers.js';
-import { translatePgError } from './postgres-errors.js';
+import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
@@ -101,8 +100,8 @@ export class PostgresEventStore implements EventStore {
     this.#sql = statementsFor(this.#schema);
     this.location = location;
     this.#clock = clock;
-    this.consumers = new PostgresConsumerStore(pool, this.#schema, () => this.#closed);
-    this.tokens = new PostgresTokenStore(pool, this.#schema, () => this.#closed);
+    this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed);
+    this.tokens = new PostgresTokenStore(pool, this.#schema, this.#isClosed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
     this.#listener = new PostgresListener(
@@ -298,21 +297,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #rows<Row extends unknown[] = EventRow>(text: string, values: unknown[], client?: pg.PoolClient): Promise<Row[]> {
-    if (this.#closed) throw storeClosed();
-    try {
-      return (await (client ?? this.#pool).query<Row>({ text, values, rowMode: 'array' })).rows;
-    } catch (error) {
-      throw translatePgError(error);
-    }
+    return guarded(this.#isClosed, async () => (await (client ?? this.#pool).query<Row>({ text, values, rowMode: 'array' })).rows);
   }
 
   async #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
-    if (this.#closed) throw storeClosed();
-    try {
-      return await this.#pool.query<Row>(text, values);
-    } catch (error) {
-      throw translatePgError(error);
-    }
+    return guarded(this.#isClosed, () => this.#pool.query<Row>(text, values));
   }
+
+  readonly #isClosed = () => this.#closed;
 }
 

@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { storeClosed } from '../../store/store-closed.js';
 import { tokenOf, type NewToken, type TokenRecord, type TokenRow, type TokenStore } from '../../store/token-store.js';
-import { translatePgError } from './postgres-errors.js';
+import { guarded } from './postgres-errors.js';
 import { NOW_MS } from './postgres-statements.js';
 
 const COLUMNS = 'id, name, secret_hash, scopes, created_at, revoked_at';
@@ -46,12 +45,7 @@ export class PostgresTokenStore implements TokenStore {
     return result.rowCount === 1;
   }
 
-  async #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
-    if (this.#isClosed()) throw storeClosed();
-    try {
-      return await this.#pool.query<Row>(text, values);
-    } catch (error) {
-      throw translatePgError(error);
-    }
+  #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    return guarded(this.#isClosed, () => this.#pool.query<Row>(text, values));
   }
 }

@@ -1,3 +1,4 @@
+import { isAborted } from '../../core/abort.js';
 import { RecordedEvent, type AppendResult, type EventData, type RecordedEventJson } from '../../core/event.js';
 import { assertExpectedRevision } from '../../core/expected-revision.js';
 import { prepareEvents } from '../../core/proposed-event.js';
@@ -194,9 +195,4 @@ function recordedEventOf(json: RecordedEventJson): RecordedEvent {
     Object.keys(json.metadata).length === 0 ? null : JSON.stringify(json.metadata),
     Date.parse(json.recordedAt),
   );
-}
-
-// a function, not an inline test: the compiler would otherwise assume the flag cannot have changed
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }

@@ -3,6 +3,7 @@ import { TributaryError } from '../../core/errors.js';
 import type { ConsumerState, ParkRequest, PartitionCheckpoint } from '../../store/consumer-store.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
 import { errorResponses } from '../schemas.js';
+import { emptyBodyIsAll } from './consumers.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const nameParams = { type: 'object', required: ['name'], properties: { name } } as const;
@@ -114,9 +115,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
   app.post<{ Params: { name: string; member: string }; Body: { partitions?: number[] } | undefined }>(
     '/consumers/:name/members/:member/release',
     {
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
+      preValidation: emptyBodyIsAll,
       schema: { summary: 'Let go of partitions (all when omitted)', tags, params: memberParams, body: { type: 'object', properties: { partitions }, additionalProperties: false }, response: noContent },
     },
     async (request, reply) => {

@@ -50,8 +50,8 @@ const parkedSchema = {
   },
 } as const;
 
-// a POST without a body means "all of them"
-const emptyBodyIsAll = async (request: FastifyRequest) => {
+/** A preValidation hook: a POST without a body means "all of them". */
+export const emptyBodyIsAll = async (request: FastifyRequest) => {
   request.body ??= {};
 };
 
