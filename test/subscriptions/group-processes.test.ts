@@ -56,15 +56,23 @@ describe.each(backends)('a consumer group of processes on $name', ({ name, locat
     const outputs = ['a', 'b', 'c'].map((member) => ({ member, out: join(scratch, `${name}-group-${member}.ndjson`) }));
     const handled = () => outputs.reduce((sum, { out }) => sum + readHandled(out).length, 0);
     try {
-      await appendRounds(store, streams, 0, perStream / 2);
+      const [before, during] = [perStream / 2, Math.floor(perStream / 4)];
+      await appendRounds(store, streams, 0, before);
       const members = await Promise.all(
         outputs.map(({ member, out }) =>
           startConsumerChild({ location, name: 'shards', member, out, partitions: 32, leaseMs: 4_000, heartbeatMs: 250, workMicros: 40 }),
         ),
       );
-      await appendRounds(store, streams, perStream / 2, perStream / 2);
-      await until(() => handled() >= total / 2, 'half the events are handled', 60_000);
+      await appendRounds(store, streams, before, during);
+      const killedOut = outputs[1]!.out;
+      await until(
+        () => readHandled(killedOut).length > 0 && handled() >= (streams * (before + during)) / 2,
+        'half the events so far are handled, some by the member to be killed',
+        60_000,
+      );
       await stopChild(members[1]!, 'SIGKILL');
+      // appended after the kill, so every stream the killed member handled has events only the others can handle
+      await appendRounds(store, streams, before + during, perStream - before - during);
       await until(
         async () => {
           const status = (await consumerStatus(store, ['shards']))[0];
@@ -82,7 +90,7 @@ describe.each(backends)('a consumer group of processes on $name', ({ name, locat
       expect(byStream.size).toBe(streams);
       let takeovers = 0;
       for (const [stream, streamLines] of byStream) if (checkStream(stream, streamLines, perStream, 'b').takenFromKilled) takeovers++;
-      // the kill came mid-work: some streams the killed member had begun were finished by the others
+      // the streams the killed member had begun were finished by the others
       expect(takeovers).toBeGreaterThan(0);
       expect(new Set(lines.map((line) => line.p)).size).toBe(total);
       expect(new Set(lines.map((line) => line.m))).toEqual(new Set(['a', 'b', 'c']));
