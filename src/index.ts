@@ -21,3 +21,4 @@ export * from './subscriptions/status.js';
 export { partitionOfStream } from './subscriptions/partitions.js';
 export * from './command/decider.js';
 export { given } from './testing/decider-spec.js';
+export * from './projections/index.js';

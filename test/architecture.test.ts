@@ -10,10 +10,11 @@ const ALLOWED: Record<string, string[]> = {
   store: ['store', 'core'],
   backends: ['backends', 'store', 'core'],
   subscriptions: ['subscriptions', 'store', 'core'],
+  projections: ['projections', 'subscriptions', 'store', 'core'],
   command: ['command', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  server: ['server', 'subscriptions', 'store', 'core'],
-  cli: ['cli', 'server', 'subscriptions', 'backends', 'store', 'core'],
+  server: ['server', 'projections', 'subscriptions', 'store', 'core'],
+  cli: ['cli', 'server', 'projections', 'subscriptions', 'backends', 'store', 'core'],
 };
 
 function sourceFiles(folder: string): string[] {

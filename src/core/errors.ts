@@ -125,6 +125,30 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'The server was asked to listen beyond this machine without tokens: it refuses to start open.',
   },
+  PROJECTION_NOT_FOUND: {
+    retriable: false,
+    summary: 'No projection of that name is registered in this store.',
+  },
+  PROJECTION_CONFLICT: {
+    retriable: false,
+    summary: 'A projection of that name is registered with another sink, or a rebuild of it is already running.',
+  },
+  PROJECTION_UNSUPPORTED: {
+    retriable: false,
+    summary: 'The store cannot host this projection: its sink needs SQL the backend does not offer (a remote store).',
+  },
+  INVALID_PROJECTION: {
+    retriable: false,
+    summary: 'A projection definition (code or declarative file) is malformed.',
+  },
+  PROJECTION_NOT_CAUGHT_UP: {
+    retriable: true,
+    summary: 'A projection did not reach the awaited position in time.',
+  },
+  LAKE_QUERY_FAILED: {
+    retriable: false,
+    summary: 'DuckDB refused or failed a SQL query over the data lake.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { ConsumerStore } from './consumer-store.js';
+import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
 
 /**
@@ -24,6 +25,9 @@ export interface EventStore {
 
   /** The HTTP server's API tokens (hashed); absent on a store that cannot keep them, such as a remote one. */
   readonly tokens?: TokenStore;
+
+  /** The database itself, for projections that keep their tables beside the log; absent on a remote store. */
+  readonly sql?: SqlAccess;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous

@@ -50,6 +50,12 @@ export interface ConsumerOptions {
   checkpointEvents?: number;
   /** …or this many milliseconds behind (default 1,000). */
   checkpointMs?: number;
+  /**
+   * For a handler that buffers its effects (a file written in rolls): the last
+   * position whose effects are durable. Saved checkpoints never pass it, so a
+   * restart hands the buffered events over again.
+   */
+  durableThrough?: () => number;
   retry?: RetryPolicy;
   /** When every attempt failed: park the event and go on (default), or stop as faulted. */
   onFailure?: 'park' | 'stop';
@@ -74,6 +80,7 @@ export interface SettledConsumerOptions {
   member: string;
   checkpointEvents: number;
   checkpointMs: number;
+  durableThrough: (() => number) | undefined;
   retry: SettledRetryPolicy;
   onFailure: 'park' | 'stop';
   leaseMs: number;
@@ -113,6 +120,7 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
     member: options.member ?? defaultMember,
     checkpointEvents: positive('checkpointEvents', options.checkpointEvents ?? 1_000),
     checkpointMs: positive('checkpointMs', options.checkpointMs ?? 1_000),
+    durableThrough: options.durableThrough,
     retry: settleRetryPolicy(options.retry),
     onFailure: options.onFailure ?? 'park',
     leaseMs,

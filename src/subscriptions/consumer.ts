@@ -340,7 +340,15 @@ class ConsumerRunner implements Consumer {
   #snapshot(): PartitionCheckpoint[] {
     this.#handledSinceSave = 0;
     this.#savedAt = performance.now();
-    return this.#progress.checkpoints();
+    return this.#capped(this.#progress.checkpoints());
+  }
+
+  /** Checkpoints no further than the handler's effects are durable (see `durableThrough`). */
+  #capped(checkpoints: PartitionCheckpoint[]): PartitionCheckpoint[] {
+    const durable = this.#options.durableThrough;
+    if (durable === undefined) return checkpoints;
+    const ceiling = durable();
+    return checkpoints.map(({ partition, position }) => ({ partition, position: Math.min(position, ceiling) }));
   }
 
   async #write(checkpoints: PartitionCheckpoint[]): Promise<void> {
@@ -362,7 +370,7 @@ class ConsumerRunner implements Consumer {
     const leaving = [...progress.owned].filter((partition) => !wanted.includes(partition));
     if (leaving.length > 0) {
       await this.#saving;
-      await this.#consumers.saveCheckpoints(this.name, progress.checkpoints(leaving), this.member);
+      await this.#consumers.saveCheckpoints(this.name, this.#capped(progress.checkpoints(leaving)), this.member);
       for (const partition of leaving) progress.drop(partition);
       await this.#consumers.release(this.name, this.member, leaving);
     }

@@ -1,5 +1,5 @@
 import { escapeLiteral, type PoolClient } from 'pg';
-import type { AppendResult } from '../../core/event.js';
+import { RecordedEvent, type AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
@@ -35,6 +35,7 @@ export async function appendGroup(
   requests: readonly AppendRequest[],
   recordedAt: number,
   channel: string,
+  inline?: (events: readonly RecordedEvent[], client: PoolClient) => Promise<void>,
 ): Promise<Outcome[]> {
   const names = [...new Set(requests.map((request) => request.stream))];
   const ids = requests.flatMap((request) => request.events.filter((event) => event.idGiven).map((event) => event.id));
@@ -98,6 +99,7 @@ export async function appendGroup(
       });
       const inserted = written.rows[0]!.inserted;
       if (inserted !== rows) throw new Error(`append group wrote ${inserted} of ${rows} events`);
+      if (inline !== undefined) await inline(recordedEventsOf(columns, recordedAt), client);
     }
     await client.query('COMMIT');
     return outcomes;
@@ -105,6 +107,12 @@ export async function appendGroup(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** The rows an append group wrote, column by column, as the events readers will see. */
+function recordedEventsOf(columns: unknown[][], recordedAt: number): RecordedEvent[] {
+  const [positions, revisions, ids, streams, types, metadata, data] = columns as [number[], number[], string[], string[], string[], (string | null)[], string[]];
+  return positions.map((position, i) => new RecordedEvent(ids[i]!, streams[i]!, types[i]!, revisions[i]!, position, data[i]!, metadata[i]!, recordedAt));
 }
 
 function pick(stored: ReadonlyMap<string, StoredEvent>, ids: string[]): Map<string, StoredEvent> {

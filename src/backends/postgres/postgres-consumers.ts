@@ -22,9 +22,9 @@ import {
   type ParkedRow,
   type PartitionRow,
 } from '../../store/consumer-rows.js';
-import { storeClosed } from '../../store/store-closed.js';
-import { guarded, translatePgError } from './postgres-errors.js';
+import { guarded } from './postgres-errors.js';
 import { NOW_MS } from './postgres-statements.js';
+import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
 
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -270,45 +270,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     return guarded(this.#isClosed, () => work(this.#pool));
   }
 
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (this.#isClosed()) throw storeClosed();
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw translatePgError(error);
-    }
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    try {
-      await client.query('BEGIN');
-      const value = await work(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw translatePgError(error);
-    } finally {
-      client.off('error', ignore);
-      client.release();
-    }
-  }
-}
-
-/** A handler's SQL on the transaction's own connection. */
-class PostgresTransaction implements SqlTransaction {
-  readonly dialect = 'postgres' as const;
-  readonly #client: pg.PoolClient;
-
-  constructor(client: pg.PoolClient) {
-    this.#client = client;
-  }
-
-  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.#client.query(sql, params as unknown[])).rows as Row[];
-  }
-
-  async execute(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
-    return { changes: (await this.#client.query(sql, params as unknown[])).rowCount ?? 0 };
+  #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, this.#isClosed, work);
   }
 }

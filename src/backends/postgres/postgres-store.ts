@@ -40,6 +40,7 @@ import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
 import { PostgresTokenStore } from './postgres-tokens.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
+import { PostgresSqlAccess } from './postgres-sql-access.js';
 import { PostgresWriter } from './postgres-writer.js';
 
 // bigint columns arrive as numbers: positions and revisions stay far below 2^53
@@ -67,6 +68,8 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
     connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAlive: true,
     types: TYPES,
+    // projections' unqualified tables land in the store's schema, beside the log (the name is checked above)
+    options: `-c search_path=${schema},public`,
   };
   const pool = new pg.Pool({ ...connection, max: config.poolSize ?? DEFAULT_POOL_SIZE });
   // an idle connection that breaks is dropped by the pool; without a listener it would crash the process
@@ -84,6 +87,7 @@ export class PostgresEventStore implements EventStore {
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
   readonly tokens: PostgresTokenStore;
+  readonly sql: PostgresSqlAccess;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -104,6 +108,7 @@ export class PostgresEventStore implements EventStore {
     this.tokens = new PostgresTokenStore(pool, this.#schema, this.#isClosed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
+    this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed);
     this.#listener = new PostgresListener(
       connection,
       channel,

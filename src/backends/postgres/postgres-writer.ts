@@ -1,9 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
-import type { AppendResult } from '../../core/event.js';
+import type { AppendResult, RecordedEvent } from '../../core/event.js';
+import { InlineHooks } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { appendGroup, type AppendRequest } from './postgres-append.js';
 import { translatePgError } from './postgres-errors.js';
 import type { Statements } from './postgres-statements.js';
+import { PostgresTransaction } from './postgres-transaction.js';
 
 type Pending =
   | { kind: 'append'; request: AppendRequest; resolve: (result: AppendResult) => void; reject: (error: unknown) => void }
@@ -21,6 +23,8 @@ export class PostgresWriter {
   readonly #sql: Statements;
   readonly #clock: () => number;
   readonly #channel: string;
+  /** Inline hooks run in every append's transaction; while there are any, each append commits alone. */
+  readonly inline = new InlineHooks();
   #queue: Pending[] = [];
   #draining = false;
   #drained: Promise<void> = Promise.resolve();
@@ -122,11 +126,13 @@ export class PostgresWriter {
           continue;
         }
         let end = start;
-        while (end < queue.length && queue[end]!.kind === 'append') end++;
+        const most = this.inline.size > 0 ? start + 1 : queue.length;
+        while (end < Math.min(most, queue.length) && queue[end]!.kind === 'append') end++;
         const appends = queue.slice(start, end) as Extract<Pending, { kind: 'append' }>[];
         start = end;
         try {
-          const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel);
+          const inline = this.inline.size > 0 ? (events: readonly RecordedEvent[], on: PoolClient) => this.inline.run(events, new PostgresTransaction(on)) : undefined;
+          const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel, inline);
           outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));
         } catch (error) {
           broken = isConnectionError(error) ? error : broken;

@@ -23,6 +23,7 @@ import {
   type PartitionRow,
 } from '../../store/consumer-rows.js';
 import { translateSqliteError } from './sqlite-errors.js';
+import type { SqliteTransaction } from './sqlite-transaction.js';
 import type { GroupCommitWriter } from './sqlite-writer.js';
 
 // checkpoints, leases and members: losing the newest to a power loss means handling events again, which at-least-once allows
@@ -35,16 +36,16 @@ const LIVE_MEMBERS = 'SELECT member FROM consumer_members WHERE consumer = :cons
  * group commit, so a checkpoint shares its fsync with the appends around it.
  */
 export class SqliteConsumerStore implements ConsumerStore {
-  readonly #db: Database;
   readonly #writer: GroupCommitWriter;
+  readonly #transaction: SqliteTransaction;
   readonly #clock: () => number;
   readonly #read: <T>(query: () => T) => T;
   readonly #sql: ReturnType<typeof prepare>;
 
   /** `read` runs a query with the store's closed check and error translation. */
-  constructor(db: Database, writer: GroupCommitWriter, clock: () => number, read: <T>(query: () => T) => T) {
-    this.#db = db;
+  constructor(db: Database, writer: GroupCommitWriter, transaction: SqliteTransaction, clock: () => number, read: <T>(query: () => T) => T) {
     this.#writer = writer;
+    this.#transaction = transaction;
     this.#clock = clock;
     this.#read = read;
     this.#sql = prepare(db);
@@ -170,13 +171,11 @@ export class SqliteConsumerStore implements ConsumerStore {
     checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
   ): Promise<T> =>
     this.#writer.exclusive(async () => {
-      const value = await work(new SqliteTransaction(this.#db, this.#statementCache));
+      const value = await work(this.#transaction);
       const lost = this.#moveCheckpoints(checkpoint.consumer, checkpoint.checkpoints, checkpoint.owner);
       if (lost.length > 0) throw checkpointLost(checkpoint.consumer, checkpoint.owner ?? '', lost);
       return value;
     });
-
-  readonly #statementCache = new Map<string, Statement>();
 
   #moveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner: string | undefined): number[] {
     const lost: number[] = [];
@@ -190,41 +189,6 @@ export class SqliteConsumerStore implements ConsumerStore {
   #record(row: ConsumerRow): ConsumerRecord {
     const parked = (this.#sql.parkedCount.get(row.name) as { n: number }).n;
     return consumerRecordOf(row, this.#sql.partitions.all(row.name) as PartitionRow[], this.#sql.members.all(row.name) as MemberRow[], parked);
-  }
-}
-
-/** A handler's SQL on the store's connection, inside the transaction `transact` opened. */
-class SqliteTransaction implements SqlTransaction {
-  readonly dialect = 'sqlite' as const;
-  readonly #db: Database;
-  readonly #cache: Map<string, Statement>;
-
-  constructor(db: Database, cache: Map<string, Statement>) {
-    this.#db = db;
-    this.#cache = cache;
-  }
-
-  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return this.#statement(sql).all(...params) as Row[];
-  }
-
-  async execute(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
-    return { changes: this.#statement(sql).run(...params).changes };
-  }
-
-  #statement(sql: string): Statement {
-    let statement = this.#cache.get(sql);
-    if (statement === undefined) {
-      // a handler that builds SQL text per event must not grow the cache without bound
-      if (this.#cache.size >= 256) this.#cache.clear();
-      try {
-        statement = this.#db.prepare(sql);
-      } catch (error) {
-        throw translateSqliteError(error);
-      }
-      this.#cache.set(sql, statement);
-    }
-    return statement;
   }
 }
 

@@ -4,7 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents } from '../../core/proposed-event.js';
+import { prepareEvents, type ProposedEvent } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type {
   AllPage,
@@ -25,6 +25,7 @@ import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
+import { appendedEvents } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
@@ -32,6 +33,8 @@ import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config
 import { translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
+import { SqliteSqlAccess } from './sqlite-sql-access.js';
+import { SqliteTransaction } from './sqlite-transaction.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteTokenStore } from './sqlite-tokens.js';
 import { changeSignalFor } from './sqlite-signal.js';
@@ -74,6 +77,8 @@ export class SqliteEventStore implements EventStore {
   readonly location: string;
   readonly consumers: SqliteConsumerStore;
   readonly tokens: SqliteTokenStore;
+  readonly sql: SqliteSqlAccess;
+  readonly #transaction: SqliteTransaction;
   readonly #db: Database;
   readonly #statements: Statements;
   readonly #writer: GroupCommitWriter;
@@ -93,7 +98,10 @@ export class SqliteEventStore implements EventStore {
     this.#signal = changeSignalFor(location);
     this.#writer = new GroupCommitWriter(db, () => this.#signal.notify());
     this.#filtered = new FilteredLogReader(db);
-    this.consumers = new SqliteConsumerStore(db, this.#writer, clock, (query) => this.#read(query));
+    const transaction = new SqliteTransaction(db);
+    this.#transaction = transaction;
+    this.consumers = new SqliteConsumerStore(db, this.#writer, transaction, clock, (query) => this.#read(query));
+    this.sql = new SqliteSqlAccess(this.#writer, transaction, (query) => this.#read(query));
     this.tokens = new SqliteTokenStore(db, this.#writer, clock, (query) => this.#read(query));
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
@@ -106,6 +114,7 @@ export class SqliteEventStore implements EventStore {
       const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       const prepared = prepareEvents(events);
+      if (this.sql.inline.size > 0) return this.#appendInline(stream, prepared, expected);
       return this.#writer.submit(() => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
     } catch (error) {
       return Promise.reject(error);
@@ -115,7 +124,7 @@ export class SqliteEventStore implements EventStore {
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
     const plan = planStreamRead(options);
-    return this.#read(() => {
+    return this.#readCommitted(() => {
       const query = streamPageQuery(stream, this.#statements.streamByName.get(stream), plan, this.#clock());
       const { streamId, from, minRevision, minRecordedAt, limit } = query;
       if (query.empty) return query.page([]);
@@ -128,7 +137,7 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
     const plan = planAllRead(options);
-    return this.#read(() => {
+    return this.#readCommitted(() => {
       const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
       const { after, until, limit, filter } = query;
       return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
@@ -137,12 +146,12 @@ export class SqliteEventStore implements EventStore {
 
   async streamInfo(stream: string): Promise<StreamInfo> {
     assertStreamName(stream);
-    return this.#read(() => streamInfoOf(stream, this.#statements.streamByName.get(stream)));
+    return this.#readCommitted(() => streamInfoOf(stream, this.#statements.streamByName.get(stream)));
   }
 
   async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
     const plan = planStreamList(options);
-    return this.#read(() => {
+    return this.#readCommitted(() => {
       const rows = this.#statements.listStreams.all({
         after: plan.after,
         category: plan.category ?? null,
@@ -154,12 +163,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   async listCategories(): Promise<CategorySummary[]> {
-    return this.#read(() => this.#statements.categories.all());
+    return this.#readCommitted(() => this.#statements.categories.all());
   }
 
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
     assertStreamName(stream);
-    return this.#read(() => {
+    return this.#readCommitted(() => {
       const row = this.#statements.streamByName.get(stream);
       return row === undefined ? {} : metadataOf(row);
     });
@@ -214,7 +223,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.#read(() => this.#head());
+    return this.#readCommitted(() => this.#head());
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
@@ -257,6 +266,23 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
+  #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return this.#writer.exclusive(async () => {
+      const head = this.#head();
+      const recordedAt = this.#clock();
+      const result = appendInTransaction(this.#statements, stream, prepared, expected, recordedAt);
+      await this.sql.inline.run(appendedEvents(result, prepared, recordedAt, head), this.#transaction);
+      return result;
+    });
+  }
+
+  /** A read that waits while an inline append's transaction is open: the connection would show its uncommitted events. */
+  async #readCommitted<T>(query: () => T): Promise<T> {
+    if (this.sql.inline.size > 0) await this.#writer.idle();
+    return this.#read(query);
   }
 
   #read<T>(query: () => T): T {

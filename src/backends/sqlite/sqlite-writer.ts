@@ -87,6 +87,11 @@ export class GroupCommitWriter {
     }
   }
 
+  /** Resolves when no `exclusive` work holds the connection's transaction, so a read sees only committed rows. */
+  async idle(): Promise<void> {
+    while (this.#exclusive !== undefined) await this.#exclusive;
+  }
+
   /** Refuses new writes and waits for queued ones to commit. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -1,0 +1,40 @@
+import { TributaryError } from '../core/errors.js';
+import type { SqlAccess } from '../store/sql-access.js';
+import type { ProjectionDefinition } from './projection.js';
+import { getProjection, insertProjection, updateProjection, type ProjectionRecord } from './registry.js';
+import { createStorage, dropStorage, publishStorage } from './storage.js';
+
+/**
+ * Registers a projection (its first generation created and published), or
+ * starts a rebuild when this code's version is newer than the stored one.
+ */
+export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition<unknown>, declared: unknown): Promise<ProjectionRecord> {
+  return sql.transaction(async (tx) => {
+    const record = await getProjection(tx, definition.name);
+    if (record === undefined) {
+      const created = { name: definition.name, sink: definition.sink.kind, mode: 'async' as const, live: 1, liveVersion: definition.version };
+      const fresh = { ...created, building: null, buildingVersion: null, retired: null, definition: declared };
+      await insertProjection(tx, fresh);
+      await createStorage(tx, definition, 1);
+      await publishStorage(tx, definition, 1);
+      return { ...fresh, updatedAt: Date.now() };
+    }
+    if (record.sink !== definition.sink.kind || record.mode !== 'async') {
+      throw new TributaryError(
+        'PROJECTION_CONFLICT',
+        `projection ${JSON.stringify(definition.name)} is registered as a ${record.mode} ${record.sink} projection, not an async ${definition.sink.kind} one`,
+        { projection: definition.name },
+      );
+    }
+    if (definition.version <= record.liveVersion || (record.buildingVersion ?? 0) >= definition.version) return record;
+    // newer code: build its generation beside the one readers see
+    const generation = Math.max(record.live, record.building ?? 0, record.retired ?? 0) + 1;
+    if (record.building !== null) await dropStorage(tx, definition, record.building);
+    await updateProjection(tx, definition.name, record, {
+      building: generation,
+      buildingVersion: definition.version,
+      ...(declared === null ? {} : { definition: declared }),
+    });
+    return { ...record, building: generation, buildingVersion: definition.version };
+  });
+}

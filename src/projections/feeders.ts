@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import type { RecordedEvent } from '../core/event.js';
+import { categoryOf } from '../core/stream-name.js';
+import type { EventStore } from '../store/event-store.js';
+import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
+import { consumerNameOf, handlerFor, storageNameOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
+import { LakeWriter } from './sinks/lake-writer.js';
+
+/** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
+export interface Feeder {
+  readonly consumer: Consumer;
+  /** Rolls a lake's buffer when it is due, between events. */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface FeederOptions {
+  member?: string;
+  pageSize: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Feeds a SQL sink: each page of events is handled in one transaction of the
+ * store that also moves the checkpoint, so every effect happens exactly once.
+ * One partition: a projection sees the log in order, and only one process
+ * writes a generation at a time.
+ */
+export async function feedSqlSink<Context>(
+  store: EventStore,
+  definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> },
+  generation: number,
+  options: FeederOptions,
+): Promise<Feeder> {
+  const storage = storageNameOf(definition.name, generation);
+  const consumer = await startConsumer(store, {
+    name: consumerNameOf(definition.name, generation),
+    filter: definition.filter,
+    group: { partitions: 1 },
+    member: options.member,
+    pageSize: options.pageSize,
+    leaseMs: options.leaseMs,
+    heartbeatMs: options.heartbeatMs,
+    onError: options.onError,
+    transaction: async (events, tx) => {
+      const context = definition.sink.context(tx, storage);
+      for (const event of events) await handlerFor(definition, event.type)?.(event, context);
+    },
+  });
+  return { consumer, tick: async () => undefined, stop: async () => void (await consumer.stop()) };
+}
+
+/**
+ * Feeds a lake: rows buffer in the writer and roll into Parquet files; the
+ * checkpoint never passes what the manifest holds, and the writer ignores rows
+ * the files already have, so a crash neither loses nor repeats a row.
+ */
+export async function feedLakeSink<Context>(
+  store: EventStore,
+  definition: ProjectionDefinition<Context> & { sink: LakeSink<Context> },
+  generation: number,
+  options: FeederOptions,
+): Promise<Feeder> {
+  const { sink } = definition;
+  const writer = await LakeWriter.open({
+    directory: lakeDirectoryOf(sink.directory, definition.name, generation),
+    columns: sink.columns,
+    rollRows: sink.rollRows,
+    rollMs: sink.rollMs,
+  });
+  let handling: Promise<void> | undefined;
+  let rolling: Promise<void> | undefined;
+  const handle = async (event: RecordedEvent): Promise<void> => {
+    await rolling;
+    if (event.position <= writer.position) return;
+    const day = new Date(event.recordedAtMillis).toISOString().slice(0, 10);
+    const category = categoryOf(event.stream);
+    const context = sink.context((values) => writer.add({ position: event.position, day, category, values }));
+    await handlerFor(definition, event.type)?.(event, context);
+    writer.advance(event.position);
+    if (writer.shouldRoll()) await writer.roll();
+  };
+  const consumer = await startConsumer(store, {
+    name: consumerNameOf(definition.name, generation),
+    filter: definition.filter,
+    group: { partitions: 1 },
+    member: options.member,
+    pageSize: options.pageSize,
+    leaseMs: options.leaseMs,
+    heartbeatMs: options.heartbeatMs,
+    onError: options.onError,
+    durableThrough: () => writer.position,
+    handler: (event) => (handling = handle(event)).finally(() => (handling = undefined)),
+  });
+  return {
+    consumer,
+    // a roll by time waits for the event in hand, so one event's rows never straddle two rolls
+    async tick() {
+      if (handling !== undefined || rolling !== undefined || !writer.shouldRoll()) return;
+      rolling = writer.roll().finally(() => (rolling = undefined));
+      await rolling;
+    },
+    async stop() {
+      await consumer.stop();
+      await writer.close();
+    },
+  };
+}
+
+/** Where one generation of a lake projection writes. */
+export function lakeDirectoryOf(root: string, projection: string, generation: number): string {
+  return join(root, projection, `g${generation}`);
+}

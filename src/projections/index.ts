@@ -1,0 +1,14 @@
+export { defineProjection, type ProjectionDefinition, type ProjectionHandler, type Sink } from './projection.js';
+export { runProjection, type RunProjectionOptions, type RunningProjection } from './runner.js';
+export { registerInlineProjection } from './inline.js';
+export { requestRebuild, rebuildProgress, type RebuildProgress } from './rebuild.js';
+export { waitForProjection } from './progress.js';
+export { projectionStatus, type ProjectionStatus } from './status.js';
+export { getDocument, findDocuments, searchProjection } from './reading.js';
+export { addDeclaredProjection, runDeclaredProjections } from './declared.js';
+export { declaredProjection, type DeclaredProjection } from './declarative.js';
+export { tableSink, type TableContext } from './sinks/table.js';
+export { documentSink, type DocumentsContext } from './sinks/documents.js';
+export { searchSink, type SearchContext } from './sinks/search.js';
+export { lakeSink, writeEvent, type LakeContext } from './sinks/lake.js';
+export { placeholders } from './sql-text.js';

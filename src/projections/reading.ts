@@ -1,0 +1,57 @@
+import { TributaryError } from '../core/errors.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { SqlAccess } from '../store/sql-access.js';
+import { storageNameOf } from './projection.js';
+import { requireProjection, sqlOf } from './registry.js';
+import { documentsSql, type DocumentFilter, type Json } from './sinks/documents-sql.js';
+import { searchSql, type SearchHit } from './sinks/search-sql.js';
+
+/** The document with `id` in the generation readers see of projection `name`. */
+export async function getDocument(store: EventStore, name: string, id: string): Promise<Json | undefined> {
+  const { reader, table } = await liveStorage(store, name, 'documents');
+  return documentsSql.get(reader, table, id);
+}
+
+/** Documents whose fields equal `filter`'s values, in id order, a page at a time. */
+export async function findDocuments(
+  store: EventStore,
+  name: string,
+  filter: DocumentFilter,
+  options?: { limit?: number; after?: string },
+): Promise<{ id: string; doc: Json }[]> {
+  const { reader, table } = await liveStorage(store, name, 'documents');
+  return documentsSql.find(reader, table, filter, options);
+}
+
+/**
+ * Full-text search in projection `name`, best match first.
+ *
+ * ```ts
+ * const hits = await searchProjection(store, 'products', 'waterproof boots');
+ * ```
+ */
+export async function searchProjection(store: EventStore, name: string, terms: string, options?: { limit?: number }): Promise<SearchHit[]> {
+  const { reader, table } = await liveStorage(store, name, 'search');
+  return searchSql.search(reader, table, terms, options);
+}
+
+async function liveStorage(store: EventStore, name: string, kind: string): Promise<{ reader: SqlTransaction; table: string }> {
+  const sql = sqlOf(store, name);
+  const record = await requireProjection(sql, name);
+  if (record.sink !== kind) {
+    throw new TributaryError('PROJECTION_CONFLICT', `projection ${JSON.stringify(name)} is a ${record.sink} projection, not a ${kind} one`, {
+      projection: name,
+    });
+  }
+  return { reader: readerOf(sql), table: storageNameOf(name, record.live) };
+}
+
+/** Committed reads through the transaction interface the sinks' SQL is written against. */
+function readerOf(sql: SqlAccess): SqlTransaction {
+  return {
+    dialect: sql.dialect,
+    query: (text, params) => sql.query(text, params),
+    execute: () => Promise.reject(new Error('a projection reader does not write')),
+  };
+}

@@ -1,0 +1,169 @@
+import { TributaryError } from '../core/errors.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { SqlAccess } from '../store/sql-access.js';
+import { placeholders, tableExists } from './sql-text.js';
+
+/** One projection as the store records it: which generation readers see, which is being built, which waits to be dropped. */
+export interface ProjectionRecord {
+  name: string;
+  sink: string;
+  /** `inline`: written in the appends' own transactions; `async`: fed by a consumer per generation. */
+  mode: 'async' | 'inline';
+  live: number;
+  liveVersion: number;
+  building: number | null;
+  buildingVersion: number | null;
+  retired: number | null;
+  /** A declarative projection's definition file; null for a code projection. */
+  definition: unknown;
+  updatedAt: number;
+}
+
+const TABLE = 'tributary_projections';
+
+const SCHEMA = `CREATE TABLE ${TABLE} (
+  name TEXT PRIMARY KEY,
+  sink TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  live INTEGER NOT NULL,
+  live_version INTEGER NOT NULL,
+  building INTEGER,
+  building_version INTEGER,
+  retired INTEGER,
+  definition TEXT,
+  updated_at BIGINT NOT NULL
+)`;
+
+interface Row {
+  name: string;
+  sink: string;
+  mode: 'async' | 'inline';
+  live: number;
+  live_version: number;
+  building: number | null;
+  building_version: number | null;
+  retired: number | null;
+  definition: string | null;
+  updated_at: number | string;
+}
+
+const prepared = new WeakMap<SqlAccess, Promise<void>>();
+
+/** The store's SQL, or PROJECTION_UNSUPPORTED (a remote store keeps no projection tables). */
+export function sqlOf(store: EventStore, projection: string): SqlAccess {
+  if (store.sql === undefined) {
+    throw new TributaryError(
+      'PROJECTION_UNSUPPORTED',
+      `projection ${JSON.stringify(projection)} needs the store's own database; ${store.location} is a remote store`,
+      { projection, needs: 'sql' },
+    );
+  }
+  return store.sql;
+}
+
+/** The projections table, created the first time a handle needs it (looked up first: no DDL on every open). */
+export function registryReady(sql: SqlAccess): Promise<void> {
+  let ready = prepared.get(sql);
+  if (ready === undefined) {
+    ready = (async () => {
+      if (await tableExists(sql, TABLE)) return;
+      await sql.transaction(async (tx) => {
+        // another process may have created it meanwhile
+        if (!(await tableExists(tx, TABLE))) await tx.execute(SCHEMA);
+      });
+    })();
+    ready.catch(() => prepared.delete(sql));
+    prepared.set(sql, ready);
+  }
+  return ready;
+}
+
+export async function listProjections(sql: SqlAccess): Promise<ProjectionRecord[]> {
+  await registryReady(sql);
+  return (await sql.query<Row>(`SELECT * FROM ${TABLE} ORDER BY name`)).map(recordOf);
+}
+
+export async function getProjection(db: Pick<SqlTransaction, 'dialect' | 'query'>, name: string): Promise<ProjectionRecord | undefined> {
+  const rows = await db.query<Row>(placeholders(db.dialect, `SELECT * FROM ${TABLE} WHERE name = ?`), [name]);
+  return rows[0] === undefined ? undefined : recordOf(rows[0]);
+}
+
+/** The record of `name`, or PROJECTION_NOT_FOUND. */
+export async function requireProjection(sql: SqlAccess, name: string): Promise<ProjectionRecord> {
+  await registryReady(sql);
+  const record = await getProjection(sql, name);
+  if (record === undefined) {
+    throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });
+  }
+  return record;
+}
+
+export async function insertProjection(tx: SqlTransaction, record: Omit<ProjectionRecord, 'updatedAt'>): Promise<void> {
+  await tx.execute(
+    placeholders(
+      tx.dialect,
+      `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, building, building_version, retired, definition, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    [
+      record.name,
+      record.sink,
+      record.mode,
+      record.live,
+      record.liveVersion,
+      record.building,
+      record.buildingVersion,
+      record.retired,
+      record.definition === null ? null : JSON.stringify(record.definition),
+      Date.now(),
+    ],
+  );
+}
+
+type Changes = Partial<Pick<ProjectionRecord, 'live' | 'liveVersion' | 'building' | 'buildingVersion' | 'retired' | 'definition'>>;
+
+const COLUMNS: Record<keyof Changes, string> = {
+  live: 'live',
+  liveVersion: 'live_version',
+  building: 'building',
+  buildingVersion: 'building_version',
+  retired: 'retired',
+  definition: 'definition',
+};
+
+/** Applies `changes` when the record still has the generations `expected` says; returns whether it did. */
+export async function updateProjection(
+  tx: SqlTransaction,
+  name: string,
+  expected: Pick<ProjectionRecord, 'live' | 'building'>,
+  changes: Changes,
+): Promise<boolean> {
+  const keys = Object.keys(changes) as (keyof Changes)[];
+  const values = keys.map((key) => (key === 'definition' ? JSON.stringify(changes[key]) : changes[key]));
+  const sets = [...keys.map((key) => `${COLUMNS[key]} = ?`), 'updated_at = ?'].join(', ');
+  const { changes: updated } = await tx.execute(
+    placeholders(tx.dialect, `UPDATE ${TABLE} SET ${sets} WHERE name = ? AND live = ? AND building IS NOT DISTINCT FROM ?`),
+    [...values, Date.now(), name, expected.live, expected.building],
+  );
+  return updated === 1;
+}
+
+export async function deleteProjection(tx: SqlTransaction, name: string): Promise<void> {
+  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${TABLE} WHERE name = ?`), [name]);
+}
+
+function recordOf(row: Row): ProjectionRecord {
+  return {
+    name: row.name,
+    sink: row.sink,
+    mode: row.mode,
+    live: Number(row.live),
+    liveVersion: Number(row.live_version),
+    building: row.building === null ? null : Number(row.building),
+    buildingVersion: row.building_version === null ? null : Number(row.building_version),
+    retired: row.retired === null ? null : Number(row.retired),
+    definition: row.definition === null ? null : (JSON.parse(row.definition) as unknown),
+    updatedAt: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,170 @@
+import type { EventStore } from '../store/event-store.js';
+import type { SqlAccess } from '../store/sql-access.js';
+import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
+import { consumerReached } from './progress.js';
+import { consumerNameOf, defineProjection, type ProjectionDefinition } from './projection.js';
+import { claimProjection } from './claim.js';
+import { registryReady, sqlOf, updateProjection, type ProjectionRecord } from './registry.js';
+import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
+
+export interface RunProjectionOptions {
+  /** This process's member name in the generation's consumer group. */
+  member?: string;
+  /** Events per transaction; default 1,000. */
+  pageSize?: number;
+  /** How often the registry is looked at for a rebuild to join, a switch or a generation to drop; default 1,000 ms. */
+  watchMs?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** Errors the projection recovers from by itself, for logging. */
+  onError?: (error: unknown) => void;
+  /** Called after this process switched readers to a new generation. */
+  onSwitch?: (generation: number) => void;
+  /** The declarative file this projection came from, kept in the registry so the CLI and the server can run it. */
+  declared?: unknown;
+}
+
+export interface RunningProjection {
+  readonly name: string;
+  /** The generations this process feeds right now. */
+  readonly generations: readonly number[];
+  /** Stops feeding; checkpoints are saved, a lake's buffer is rolled. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a projection in this process: registers it, feeds the generation
+ * readers see, and joins any rebuild of it. Many processes may run the same
+ * projection: one feeds each generation at a time, the others stand by.
+ * A new `version` starts a rebuild side by side; readers switch when it has caught up.
+ *
+ * ```ts
+ * const running = await runProjection(store, orders);
+ * await running.stop();
+ * ```
+ */
+export async function runProjection<Context>(
+  store: EventStore,
+  definition: ProjectionDefinition<Context>,
+  options: RunProjectionOptions = {},
+): Promise<RunningProjection> {
+  const settled = defineProjection(definition) as ProjectionDefinition<unknown>;
+  const runner = new ProjectionRunner(store, sqlOf(store, settled.name), settled, options);
+  await runner.start();
+  return runner;
+}
+
+class ProjectionRunner implements RunningProjection {
+  readonly name: string;
+  readonly #store: EventStore;
+  readonly #sql: SqlAccess;
+  readonly #definition: ProjectionDefinition<unknown>;
+  readonly #options: RunProjectionOptions;
+  readonly #feeders = new Map<number, Feeder>();
+  #timer: NodeJS.Timeout | undefined;
+  #looking: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(store: EventStore, sql: SqlAccess, definition: ProjectionDefinition<unknown>, options: RunProjectionOptions) {
+    this.name = definition.name;
+    this.#store = store;
+    this.#sql = sql;
+    this.#definition = definition;
+    this.#options = options;
+  }
+
+  get generations(): readonly number[] {
+    return [...this.#feeders.keys()];
+  }
+
+  async start(): Promise<void> {
+    await registryReady(this.#sql);
+    await this.#look();
+    this.#timer = setInterval(() => this.#lookInBackground(), this.#options.watchMs ?? 1_000);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#looking;
+    const feeders = [...this.#feeders.values()];
+    this.#feeders.clear();
+    await Promise.all(feeders.map((feeder) => feeder.stop()));
+  }
+
+  #lookInBackground(): void {
+    if (this.#looking !== undefined || this.#stopped) return;
+    this.#looking = this.#look()
+      .catch((error: unknown) => this.#options.onError?.(error))
+      .finally(() => (this.#looking = undefined));
+  }
+
+  /** Brings this process in line with the registry: which generations to feed, whether to switch, what to drop. */
+  async #look(): Promise<void> {
+    const record = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null);
+    const version = this.#definition.version;
+    const wanted = new Set<number>();
+    if (record.liveVersion === version) wanted.add(record.live);
+    if (record.building !== null && record.buildingVersion === version) wanted.add(record.building);
+    for (const [generation, feeder] of this.#feeders) {
+      if (wanted.has(generation)) continue;
+      this.#feeders.delete(generation);
+      await feeder.stop();
+    }
+    for (const generation of wanted) {
+      if (this.#stopped) return;
+      if (this.#feeders.has(generation)) continue;
+      await ensureStorage(this.#sql, this.#definition, generation);
+      this.#feeders.set(generation, await this.#feed(generation));
+    }
+    for (const feeder of this.#feeders.values()) await feeder.tick();
+    if (record.building !== null && this.#feeders.has(record.building) && record.retired === null) await this.#switchWhenCaughtUp(record);
+    if (record.retired !== null) await this.#dropRetired(record);
+  }
+
+  #feed(generation: number): Promise<Feeder> {
+    const options: FeederOptions = {
+      member: this.#options.member,
+      pageSize: this.#options.pageSize ?? 1_000,
+      leaseMs: this.#options.leaseMs,
+      heartbeatMs: this.#options.heartbeatMs,
+      onError: (error) => this.#options.onError?.(error),
+    };
+    const definition = this.#definition;
+    return definition.sink.storage === 'sql'
+      ? feedSqlSink(this.#store, { ...definition, sink: definition.sink }, generation, options)
+      : feedLakeSink(this.#store, { ...definition, sink: definition.sink }, generation, options);
+  }
+
+  /** Switches readers to the generation being built once it has handled the whole log as it is now. */
+  async #switchWhenCaughtUp(record: ProjectionRecord): Promise<void> {
+    const building = record.building!;
+    const head = await this.#store.headPosition();
+    if (!(await consumerReached(this.#store, consumerNameOf(this.name, building), head)).reached) return;
+    const switched = await this.#sql.transaction(async (tx) => {
+      const changes = { live: building, liveVersion: record.buildingVersion!, building: null, buildingVersion: null, retired: record.live };
+      if (!(await updateProjection(tx, this.name, record, changes))) return false;
+      await publishStorage(tx, this.#definition, building);
+      return true;
+    });
+    if (switched) this.#options.onSwitch?.(building);
+  }
+
+  /** Drops the generation readers left, once no process feeds it any more. */
+  async #dropRetired(record: ProjectionRecord): Promise<void> {
+    const retired = record.retired!;
+    if (this.#feeders.has(retired)) return;
+    const consumer = consumerNameOf(this.name, retired);
+    const fed = await this.#store.consumers.get(consumer);
+    const now = Date.now();
+    if (fed !== undefined && fed.members.some((member) => member.leaseUntil >= now)) return;
+    // the checkpoint goes first: a crash before the drop leaves `retired` set, and the next look drops the rest
+    await this.#store.consumers.remove(consumer);
+    const dropped = await this.#sql.transaction(async (tx) => {
+      if (!(await updateProjection(tx, this.name, record, { retired: null }))) return false;
+      await dropStorage(tx, this.#definition, retired);
+      return true;
+    });
+    if (dropped) await dropLakeFiles(this.#definition, retired);
+  }
+}

@@ -1,0 +1,528 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { TributaryError, invalidArgument } from '../../core/errors.js';
+
+/** The DuckDB type of a lake column. */
+export type LakeColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'JSON';
+
+/** A column of a lake's rows besides the `day` and `category` partitions. */
+export interface LakeColumn {
+  name: string;
+  type: LakeColumnType;
+}
+
+/**
+ * One row for the lake: `position` is the event's global log position (strictly increasing across add() calls);
+ * day = 'YYYY-MM-DD' (UTC), category = the stream's category; both become hive partition directories.
+ */
+export interface LakeRow {
+  position: number;
+  day: string;
+  category: string;
+  values: Record<string, unknown>;
+}
+
+/** Where a lake lives, what its rows hold, and when buffered rows become files. */
+export interface LakeWriterOptions {
+  /** The lake of one projection generation; created if missing. */
+  directory: string;
+  /** The row's columns besides day and category (which are partitions); include `position` as a BIGINT column to keep it. */
+  columns: readonly LakeColumn[];
+  /** Write files when this many rows are buffered (default 100_000). */
+  rollRows?: number;
+  /** …or when the oldest unrolled row or advance is this old, in milliseconds (default 60_000). */
+  rollMs?: number;
+}
+
+/** A parquet file of the lake, as its manifest lists it. */
+export interface ManifestFile {
+  /** Relative to the lake directory, with `/` separators. */
+  path: string;
+  rows: number;
+  bytes: number;
+  firstPosition: number;
+  lastPosition: number;
+  day: string;
+  category: string;
+}
+
+/** `manifest.json`: the files that make up a lake. A parquet file it does not list is not part of the lake. */
+export interface LakeManifest {
+  version: 1;
+  /** The last log position durably in files (or skipped before them); 0 when none. */
+  position: number;
+  columns: LakeColumn[];
+  files: ManifestFile[];
+  updatedAt: string;
+}
+
+const MANIFEST = 'manifest.json';
+const MANIFEST_TEMP = 'manifest.json.tmp';
+const STAGING_PREFIX = '_staging-';
+const STAGING_TABLE = 'lake_rows';
+const COLUMN_TYPES: readonly LakeColumnType[] = ['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'TIMESTAMP', 'JSON'];
+const PARTITION_COLUMNS = ['day', 'category'];
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const ISO_WITHOUT_OFFSET = /T[\d:.]+$/;
+
+/** A value as the appender takes it: TIMESTAMP as epoch microseconds, JSON as its text. */
+type Cell = string | number | bigint | boolean | null;
+
+interface BufferedRow {
+  position: number;
+  day: string;
+  category: string;
+  cells: Cell[];
+}
+
+type Group = Omit<ManifestFile, 'path' | 'bytes'>;
+
+/** Each type takes one kind of JS value; anything else is NULL, so one odd event cannot stop the lake. */
+const TO_CELL: Record<LakeColumnType, (value: unknown) => Cell> = {
+  VARCHAR: (value) => (typeof value === 'string' ? value : null),
+  BIGINT: (value) => {
+    if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? value : null;
+    return Number.isSafeInteger(value) ? BigInt(value as number) : null;
+  },
+  DOUBLE: (value) => (typeof value === 'number' ? value : null),
+  BOOLEAN: (value) => (typeof value === 'boolean' ? value : null),
+  TIMESTAMP: timestampMicros,
+  JSON: (value) => {
+    if (value === undefined || value === null) return null;
+    try {
+      return JSON.stringify(value) ?? null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+const APPEND: Record<LakeColumnType, (appender: DuckDBAppender, cell: Cell) => void> = {
+  VARCHAR: (appender, cell) => appender.appendVarchar(cell as string),
+  BIGINT: (appender, cell) => appender.appendBigInt(cell as bigint),
+  DOUBLE: (appender, cell) => appender.appendDouble(cell as number),
+  BOOLEAN: (appender, cell) => appender.appendBoolean(cell as boolean),
+  TIMESTAMP: (appender, cell) => appender.appendTimestamp(new DuckDBTimestampValue(cell as bigint)),
+  JSON: (appender, cell) => appender.appendVarchar(cell as string),
+};
+
+/**
+ * Buffers rows of one projection's data lake and rolls them into hive-partitioned parquet files
+ * (`day=…/category=…/part-<first>-<last>.parquet`) listed by an atomically replaced `manifest.json`.
+ * The manifest is the truth: files it does not list are deleted on open, so a crash never duplicates rows.
+ *
+ * ```ts
+ * const lake = await LakeWriter.open({ directory: 'data/lake/orders-1', columns: [{ name: 'sku', type: 'VARCHAR' }] });
+ * lake.add({ position: 7, day: '2024-05-01', category: 'order', values: { sku: 'A-1' } });
+ * if (lake.shouldRoll()) await lake.roll();
+ * await lake.close();
+ * ```
+ */
+export class LakeWriter {
+  readonly directory: string;
+  readonly #columns: readonly LakeColumn[];
+  readonly #rollRows: number;
+  readonly #rollMs: number;
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+  #manifest: LakeManifest;
+  #buffer: BufferedRow[] = [];
+  #rowsRolling = 0;
+  #handled: number;
+  #pendingSince: number | undefined;
+  #rolling: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    directory: string,
+    options: LakeWriterOptions,
+    manifest: LakeManifest,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+  ) {
+    this.directory = directory;
+    this.#columns = manifest.columns;
+    this.#rollRows = options.rollRows ?? 100_000;
+    this.#rollMs = options.rollMs ?? 60_000;
+    this.#manifest = manifest;
+    this.#handled = manifest.position;
+    this.#instance = instance;
+    this.#connection = connection;
+  }
+
+  /**
+   * Opens (or creates) the lake in `options.directory`, deleting what a crash left that the manifest does not list.
+   * Throws INVALID_PROJECTION when the columns are malformed or differ from those the lake was written with.
+   */
+  static async open(options: LakeWriterOptions): Promise<LakeWriter> {
+    assertColumns(options.columns);
+    assertPositiveInteger('rollRows', options.rollRows);
+    assertPositiveInteger('rollMs', options.rollMs);
+    const directory = resolve(options.directory);
+    await mkdir(directory, { recursive: true });
+    let manifest = readManifest(directory);
+    if (manifest === undefined) {
+      const columns = options.columns.map(({ name, type }) => ({ name, type }));
+      manifest = { version: 1, position: 0, columns, files: [], updatedAt: isoNow() };
+      await writeManifest(directory, manifest);
+    } else {
+      assertSameColumns(directory, manifest, options.columns);
+    }
+    await removeOrphans(directory, manifest);
+    const instance = await DuckDBInstance.create(':memory:');
+    try {
+      return new LakeWriter(directory, options, manifest, instance, await instance.connect());
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** The last log position durably in the lake's files (the manifest's). */
+  get position(): number {
+    return this.#manifest.position;
+  }
+
+  /** Rows added and not yet durably in files. */
+  get pending(): number {
+    return this.#buffer.length + this.#rowsRolling;
+  }
+
+  /**
+   * Buffers a row; a row at or below {@link position} is already in the files (a re-delivery) and is ignored.
+   * Several rows of one event share its position. Throws INVALID_ARGUMENT for a position before the last added or advanced one, or a day that is not YYYY-MM-DD.
+   */
+  add(row: LakeRow): void {
+    this.#assertOpen();
+    assertPosition(row.position);
+    if (row.position <= this.#manifest.position) return;
+    // one event may give several rows, all at its position
+    if (row.position < this.#handled) {
+      throw invalidArgument('position', `must not go back: ${row.position} is before ${this.#handled}`);
+    }
+    assertDay(row.day);
+    if (typeof row.category !== 'string') throw invalidArgument('category', 'must be a string');
+    // a column missing from values must not pick up an Object.prototype member of the same name
+    const cells = this.#columns.map(({ name, type }) => TO_CELL[type](Object.hasOwn(row.values, name) ? row.values[name] : undefined));
+    this.#buffer.push({ position: row.position, day: row.day, category: row.category, cells });
+    this.#handled = row.position;
+    this.#pendingSince ??= Date.now();
+  }
+
+  /** Marks `position` as handled even without a row (an event this lake skips), so a roll records it. */
+  advance(position: number): void {
+    this.#assertOpen();
+    assertPosition(position);
+    if (position <= this.#handled) return;
+    this.#handled = position;
+    this.#pendingSince ??= Date.now();
+  }
+
+  /** True when `rollRows` rows are buffered, or the oldest unrolled row or advance is `rollMs` old. */
+  shouldRoll(now: number = Date.now()): boolean {
+    if (this.#buffer.length >= this.#rollRows) return true;
+    return this.#pendingSince !== undefined && now - this.#pendingSince >= this.#rollMs;
+  }
+
+  /** Writes the buffered rows to files, then the manifest; a no-op when nothing was added or advanced since the last roll. */
+  async roll(): Promise<void> {
+    this.#assertOpen();
+    return this.#enqueueRoll();
+  }
+
+  /** Rolls what is buffered and releases DuckDB, even when that roll fails; later add, advance and roll throw STORE_CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#enqueueRoll();
+    } finally {
+      this.#connection.closeSync();
+      this.#instance.closeSync();
+    }
+  }
+
+  // one roll at a time: each takes the buffer as it finds it
+  #enqueueRoll(): Promise<void> {
+    const next = this.#rolling.then(() => this.#rollNow());
+    this.#rolling = next.catch(() => undefined);
+    return next;
+  }
+
+  async #rollNow(): Promise<void> {
+    const rows = this.#buffer;
+    const position = this.#handled;
+    if (rows.length === 0 && position <= this.#manifest.position) return;
+    const pendingSince = this.#pendingSince;
+    this.#buffer = [];
+    this.#rowsRolling = rows.length;
+    this.#pendingSince = undefined;
+    try {
+      const files = rows.length === 0 ? [] : await this.#writeFiles(rows);
+      const manifest: LakeManifest = { ...this.#manifest, position, files: [...this.#manifest.files, ...files], updatedAt: isoNow() };
+      await writeManifest(this.directory, manifest);
+      this.#manifest = manifest;
+    } catch (error) {
+      // files already moved stay unlisted, so they are invisible and the next open deletes them
+      this.#buffer = rows.concat(this.#buffer);
+      this.#pendingSince = pendingSince;
+      throw error;
+    } finally {
+      this.#rowsRolling = 0;
+    }
+  }
+
+  async #writeFiles(rows: BufferedRow[]): Promise<ManifestFile[]> {
+    const name = `${padPosition(rows[0]!.position)}-${padPosition(rows.at(-1)!.position)}`;
+    const staging = join(this.directory, `${STAGING_PREFIX}${name}`);
+    const { groups, groupOfRow } = groupRows(rows);
+    const groupColumn = unusedName('lake_group', this.#columns);
+    await rm(staging, { recursive: true, force: true });
+    try {
+      await this.#load(rows, groupOfRow);
+      const select = this.#columns.map(({ name: column }, i) => `c${i} AS ${quoteIdentifier(column)}`).join(', ');
+      // partitioned by a group number, not by day and category: the writer, not DuckDB's escaping, names the directories
+      await this.#connection.run(
+        `COPY (SELECT ${select}, g AS ${quoteIdentifier(groupColumn)} FROM ${STAGING_TABLE}) ` +
+          `TO ${sqlString(staging)} (FORMAT PARQUET, PARTITION_BY (${quoteIdentifier(groupColumn)}))`,
+      );
+      const files: ManifestFile[] = [];
+      for (const [index, group] of groups.entries()) {
+        const groupDirectory = join(staging, `${groupColumn}=${index}`);
+        const produced = await readdir(groupDirectory);
+        if (produced.length !== 1) throw new Error(`DuckDB wrote ${produced.length} files for one partition in ${groupDirectory}`);
+        const path = `${partitionPath(group.day, group.category)}/part-${name}.parquet`;
+        const target = join(this.directory, ...path.split('/'));
+        await mkdir(dirname(target), { recursive: true });
+        await rename(join(groupDirectory, produced[0]!), target);
+        await syncPath(target);
+        files.push({ path, bytes: (await stat(target)).size, ...group });
+      }
+      await syncDirectories(this.directory, files);
+      return files;
+    } finally {
+      await this.#connection.run(`DROP TABLE IF EXISTS ${STAGING_TABLE}`);
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async #load(rows: BufferedRow[], groupOfRow: number[]): Promise<void> {
+    const definitions = this.#columns.map(({ type }, i) => `c${i} ${type}`).join(', ');
+    await this.#connection.run(`CREATE OR REPLACE TABLE ${STAGING_TABLE} (${definitions}, g INTEGER)`);
+    const appenders = this.#columns.map(({ type }) => APPEND[type]);
+    const appender = await this.#connection.createAppender(STAGING_TABLE);
+    try {
+      for (const [r, row] of rows.entries()) {
+        for (const [i, cell] of row.cells.entries()) {
+          if (cell === null) appender.appendNull();
+          else appenders[i]!(appender, cell);
+        }
+        appender.appendInteger(groupOfRow[r]!);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new TributaryError('STORE_CLOSED', `the lake writer of ${this.directory} is closed`, { directory: this.directory });
+    }
+  }
+}
+
+/**
+ * The lake's manifest, or undefined when it has none yet.
+ *
+ * ```ts
+ * readManifest('data/lake/orders-1')?.position // 4711
+ * ```
+ */
+export function readManifest(directory: string): LakeManifest | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(directory, MANIFEST), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as LakeManifest;
+}
+
+function groupRows(rows: BufferedRow[]): { groups: Group[]; groupOfRow: number[] } {
+  const indexOf = new Map<string, number>();
+  const groups: Group[] = [];
+  const groupOfRow = rows.map((row) => {
+    const key = JSON.stringify([row.day, row.category]);
+    let index = indexOf.get(key);
+    if (index === undefined) {
+      index = groups.push({ rows: 0, firstPosition: row.position, lastPosition: row.position, day: row.day, category: row.category }) - 1;
+      indexOf.set(key, index);
+    }
+    const group = groups[index]!;
+    group.rows += 1;
+    group.lastPosition = row.position;
+    return index;
+  });
+  return { groups, groupOfRow };
+}
+
+async function writeManifest(directory: string, manifest: LakeManifest): Promise<void> {
+  const temp = join(directory, MANIFEST_TEMP);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, join(directory, MANIFEST));
+  await syncPath(directory);
+}
+
+async function removeOrphans(directory: string, manifest: LakeManifest): Promise<void> {
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (entry.name === MANIFEST_TEMP || (entry.isDirectory() && entry.name.startsWith(STAGING_PREFIX))) {
+      await rm(join(directory, entry.name), { recursive: true, force: true });
+    }
+  }
+  const listed = new Set(manifest.files.map((file) => file.path));
+  for (const path of await parquetFiles(directory, '')) {
+    if (!listed.has(path)) await unlink(join(directory, ...path.split('/')));
+  }
+}
+
+async function parquetFiles(root: string, under: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(join(root, under), { withFileTypes: true })) {
+    const path = under === '' ? entry.name : `${under}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...(await parquetFiles(root, path)));
+    else if (entry.name.endsWith('.parquet')) found.push(path);
+  }
+  return found;
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+// new partition directories must be durable before the manifest names files in them
+async function syncDirectories(directory: string, files: ManifestFile[]): Promise<void> {
+  const directories = new Set<string>();
+  for (const { path } of files) {
+    const parts = path.split('/');
+    directories.add(parts[0]!);
+    directories.add(`${parts[0]!}/${parts[1]!}`);
+  }
+  for (const path of directories) await syncPath(join(directory, ...path.split('/')));
+  await syncPath(directory);
+}
+
+function partitionPath(day: string, category: string): string {
+  return `day=${day}/category=${hiveValue(category)}`;
+}
+
+/**
+ * A category as a hive directory value DuckDB reads back unchanged: it decodes `%XX`, and reads
+ * NULL, null and __HIVE_DEFAULT_PARTITION__ (before decoding) as SQL NULL, so those get their last letter escaped.
+ */
+function hiveValue(value: string): string {
+  const escaped = value.replace(/[^\p{L}\p{N}_.~-]/gu, percentEncode);
+  if (!/^(null|__hive_default_partition__)$/i.test(escaped)) return escaped;
+  return escaped.slice(0, -1) + percentEncode(escaped.slice(-1));
+}
+
+function percentEncode(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+
+function timestampMicros(value: unknown): bigint | null {
+  let millis: number;
+  if (typeof value === 'number') millis = value;
+  else if (value instanceof Date) millis = value.getTime();
+  // an ISO date-time without an offset is UTC here, not the machine's local time
+  else if (typeof value === 'string') millis = Date.parse(ISO_WITHOUT_OFFSET.test(value) ? `${value}Z` : value);
+  else return null;
+  if (Number.isNaN(new Date(millis).getTime())) return null;
+  return Number.isInteger(millis) ? BigInt(millis) * 1000n : BigInt(Math.round(millis * 1000));
+}
+
+function assertColumns(columns: readonly LakeColumn[]): void {
+  const problem = columnsProblem(columns);
+  if (problem !== undefined) throw new TributaryError('INVALID_PROJECTION', `lake columns ${problem}`, { columns });
+}
+
+function columnsProblem(columns: readonly LakeColumn[]): string | undefined {
+  if (columns.length === 0) return 'must list at least one column';
+  // DuckDB identifiers are case-insensitive
+  const seen = new Set<string>(PARTITION_COLUMNS);
+  for (const column of columns) {
+    if (typeof column?.name !== 'string' || column.name === '') return 'need a non-empty name each';
+    if (!COLUMN_TYPES.includes(column.type)) return `give ${JSON.stringify(column.name)} a type of ${COLUMN_TYPES.join(', ')}`;
+    const key = column.name.toLowerCase();
+    if (seen.has(key)) return `name ${JSON.stringify(column.name)} twice, or day or category (the partitions)`;
+    seen.add(key);
+  }
+  return undefined;
+}
+
+function assertSameColumns(directory: string, manifest: LakeManifest, columns: readonly LakeColumn[]): void {
+  const stored = JSON.stringify(manifest.columns.map(({ name, type }) => [name, type]));
+  if (manifest.version === 1 && stored === JSON.stringify(columns.map(({ name, type }) => [name, type]))) return;
+  throw new TributaryError('INVALID_PROJECTION', `the lake in ${directory} was written with other columns (or another manifest version)`, {
+    directory,
+    stored: manifest.columns,
+    given: columns,
+  });
+}
+
+function assertPosition(position: number): void {
+  if (!Number.isSafeInteger(position) || position < 1) throw invalidArgument('position', 'must be a positive safe integer');
+}
+
+function assertPositiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw invalidArgument(name, 'must be a positive integer');
+}
+
+function assertDay(day: string): void {
+  const date = typeof day === 'string' && DAY.test(day) ? new Date(`${day}T00:00:00Z`) : undefined;
+  // the round trip refuses days that do not exist, such as 2023-02-29
+  if (date === undefined || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day) {
+    throw invalidArgument('day', `must be a UTC date as YYYY-MM-DD, not ${JSON.stringify(day)}`);
+  }
+}
+
+function unusedName(base: string, columns: readonly LakeColumn[]): string {
+  const taken = new Set(columns.map(({ name }) => name.toLowerCase()));
+  let name = base;
+  while (taken.has(name)) name = `_${name}`;
+  return name;
+}
+
+function padPosition(position: number): string {
+  return String(position).padStart(16, '0');
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function isoNow(): string {
+  return new Date().toISOString();
+}

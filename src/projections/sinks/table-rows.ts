@@ -1,0 +1,41 @@
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import { placeholders } from '../sql-text.js';
+
+export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'json' | 'timestamp';
+
+/** Inserts the row `key`, or sets only the given columns of the existing one. */
+export async function upsertRow(
+  tx: SqlTransaction,
+  table: string,
+  key: string,
+  values: Record<string, unknown>,
+  types: Readonly<Record<string, ColumnType>>,
+): Promise<void> {
+  const columns = Object.keys(values);
+  const sets = columns.length === 0 ? 'NOTHING' : `UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`;
+  const sql = `INSERT INTO ${table} (key${columns.map((column) => `, ${column}`).join('')}) VALUES (?${', ?'.repeat(columns.length)})
+    ON CONFLICT (key) DO ${sets}`;
+  await tx.execute(placeholders(tx.dialect, sql), [key, ...columns.map((column) => bindable(tx.dialect, values[column], types[column] ?? 'text'))]);
+}
+
+export async function deleteRow(tx: SqlTransaction, table: string, key: string): Promise<void> {
+  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${table} WHERE key = ?`), [key]);
+}
+
+/** A JSON value as the column type wants it; a value of the wrong kind becomes NULL rather than failing the projection. */
+function bindable(dialect: SqlTransaction['dialect'], value: unknown, type: ColumnType): unknown {
+  switch (type) {
+    case 'text':
+      return value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
+    case 'integer':
+    case 'timestamp':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
+    case 'real':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      // better-sqlite3 binds no booleans
+      return typeof value === 'boolean' ? (dialect === 'sqlite' ? Number(value) : value) : null;
+    case 'json':
+      return JSON.stringify(value);
+  }
+}

@@ -1,0 +1,61 @@
+import type { EventStore } from '../store/event-store.js';
+import { consumerStatus } from '../subscriptions/status.js';
+import { consumerNameOf } from './projection.js';
+import { listProjections, sqlOf } from './registry.js';
+
+/** Where a projection stands. */
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  sink: string;
+  mode: 'async' | 'inline';
+  /** The generation readers see. */
+  generation: number;
+  position: number;
+  lagEvents: number;
+  lagSeconds: number;
+  /** `live`, `catching-up`, `stopped` (nothing feeds it), `faulted`, or `inline`. */
+  state: string;
+  parked: number;
+  /** A rebuild under way. */
+  rebuilding: { generation: number; version: number; position: number; lagEvents: number } | null;
+}
+
+/**
+ * The status of every projection registered in the store.
+ *
+ * ```ts
+ * for (const p of await projectionStatus(store)) console.log(p.name, p.state, p.lagEvents);
+ * ```
+ */
+export async function projectionStatus(store: EventStore): Promise<ProjectionStatus[]> {
+  const records = await listProjections(sqlOf(store, 'status'));
+  const head = await store.headPosition();
+  const consumers = new Map((await consumerStatus(store)).map((status) => [status.name, status]));
+  return records.map((record) => {
+    const live = consumers.get(consumerNameOf(record.name, record.live));
+    const building = record.building === null ? undefined : consumers.get(consumerNameOf(record.name, record.building));
+    const inline = record.mode === 'inline';
+    return {
+      name: record.name,
+      version: record.liveVersion,
+      sink: record.sink,
+      mode: record.mode,
+      generation: record.live,
+      position: inline ? head : (live?.checkpoint ?? 0),
+      lagEvents: inline ? 0 : (live?.lagEvents ?? head),
+      lagSeconds: inline ? 0 : (live?.lagSeconds ?? 0),
+      state: inline ? 'inline' : (live?.state ?? 'stopped'),
+      parked: live?.parked ?? 0,
+      rebuilding:
+        record.building === null
+          ? null
+          : {
+              generation: record.building,
+              version: record.buildingVersion!,
+              position: building?.checkpoint ?? 0,
+              lagEvents: building?.lagEvents ?? head,
+            },
+    };
+  });
+}

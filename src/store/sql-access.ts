@@ -1,0 +1,61 @@
+import { RecordedEvent, type AppendResult } from '../core/event.js';
+import type { ProposedEvent } from '../core/proposed-event.js';
+import type { SqlTransaction } from './consumer-store.js';
+
+/**
+ * Runs inside an append's own transaction with the events that append wrote:
+ * what it writes commits or rolls back with them (inline projections). A
+ * throw fails the append, and nothing of it is stored.
+ */
+export type InlineHook = (events: readonly RecordedEvent[], tx: SqlTransaction) => Promise<void>;
+
+/**
+ * The store's own database, for projections whose tables live beside the log.
+ * Present on the SQLite and PostgreSQL stores, absent on a remote one.
+ *
+ * ```ts
+ * await store.sql?.transaction((tx) => tx.execute('CREATE TABLE orders (id TEXT PRIMARY KEY)'));
+ * ```
+ */
+export interface SqlAccess {
+  readonly dialect: SqlTransaction['dialect'];
+  /** Runs `work` in one write transaction; a throw rolls it back. */
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Reads committed data outside any transaction. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs `hook` in every later append of this handle, in its transaction. Appends
+   * then commit one at a time instead of in groups. Returns the hook's removal.
+   */
+  addInlineHook(hook: InlineHook): () => void;
+}
+
+/** The inline hooks one store handle runs, in the order they were added. */
+export class InlineHooks {
+  readonly #hooks = new Set<InlineHook>();
+
+  get size(): number {
+    return this.#hooks.size;
+  }
+
+  add(hook: InlineHook): () => void {
+    // a wrapper per call, so adding one hook twice runs it twice and each removal removes one
+    const entry: InlineHook = (events, tx) => hook(events, tx);
+    this.#hooks.add(entry);
+    return () => this.#hooks.delete(entry);
+  }
+
+  async run(events: readonly RecordedEvent[], tx: SqlTransaction): Promise<void> {
+    if (events.length === 0) return;
+    for (const hook of this.#hooks) await hook(events, tx);
+  }
+}
+
+/** The events an append wrote, as readers will see them; none for an idempotent retry (its events are older than `head`). */
+export function appendedEvents(result: AppendResult, proposed: readonly ProposedEvent[], recordedAt: number, head: number): RecordedEvent[] {
+  if (result.position <= head) return [];
+  return result.events.map(
+    ({ id, revision, position }, i) =>
+      new RecordedEvent(id, result.stream, proposed[i]!.type, revision, position, proposed[i]!.dataJson, proposed[i]!.metadataJson, recordedAt),
+  );
+}

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/backends/open-store.js';
+import { isTributaryError } from '../../src/core/errors.js';
+import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/declared.js';
+import { registerInlineProjection } from '../../src/projections/inline.js';
+import { consumerNameOf } from '../../src/projections/projection.js';
+import { waitForProjection } from '../../src/projections/progress.js';
+import { findDocuments, getDocument, searchProjection } from '../../src/projections/reading.js';
+import { requestRebuild } from '../../src/projections/rebuild.js';
+import { runProjection, type RunningProjection } from '../../src/projections/runner.js';
+import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
+import { searchSink, type SearchContext } from '../../src/projections/sinks/search.js';
+import { projectionStatus } from '../../src/projections/status.js';
+import { tableExists } from '../../src/projections/sql-text.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { backends } from '../subscriptions/backends.js';
+import { until } from '../subscriptions/processes.js';
+import { appendRounds, expectedTallies, tallies, tallyRows } from './fixtures.js';
+
+const FAST = { watchMs: 50, pageSize: 200, leaseMs: 2_000, heartbeatMs: 200 };
+
+async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
+  const store = await openStore(location);
+  const running: RunningProjection[] = [];
+  try {
+    await work(store);
+  } finally {
+    await Promise.all(running.map((projection) => projection.stop()));
+    await store.close();
+  }
+}
+
+async function caughtUp(store: EventStore, name: string): Promise<void> {
+  await waitForProjection(store, name, await store.headPosition(), { timeoutMs: 30_000 });
+}
+
+describe.each(backends)('projections on $name', ({ location }) => {
+  it('a table projection builds from history, follows live appends, and a read can wait for its own write', async () => {
+    await withStore(location('table-live'), async (store) => {
+      await appendRounds(store, 5, 0, 4);
+      const running = await runProjection(store, tallies('live_tallies'), FAST);
+      try {
+        await caughtUp(store, 'live_tallies');
+        expect(await tallyRows(store, 'live_tallies')).toEqual(expectedTallies(5, 4));
+        const { position } = await store.append('shard-0', [{ type: 'Counted', data: { n: 4 } }]);
+        await waitForProjection(store, 'live_tallies', position);
+        expect((await tallyRows(store, 'live_tallies'))[0]).toEqual({ stream: 'shard-0', n: 5, total: 10, seen: '0,1,2,3,4' });
+        // events outside the filter do not hold a wait back
+        const other = await store.append('other-1', [{ type: 'Counted', data: { n: 1 } }]);
+        await waitForProjection(store, 'live_tallies', other.position, { timeoutMs: 2_000 });
+        const [status] = await projectionStatus(store);
+        expect(status).toMatchObject({ name: 'live_tallies', version: 1, sink: 'table', mode: 'async', generation: 1, state: 'live', rebuilding: null });
+      } finally {
+        await running.stop();
+      }
+      await expect(waitForProjection(store, 'live_tallies', (await store.headPosition()) + 1, { timeoutMs: 100 })).rejects.toSatisfy((error) =>
+        isTributaryError(error, 'PROJECTION_NOT_CAUGHT_UP'),
+      );
+      await expect(waitForProjection(store, 'nothing', 1)).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_NOT_FOUND'));
+    });
+  });
+
+  it('a rebuild while appends continue ends identical to a fresh build from scratch, and drops the old generation', async () => {
+    await withStore(location('rebuild-live'), async (store) => {
+      const streams = 8;
+      await appendRounds(store, streams, 0, 20);
+      const running = await runProjection(store, tallies('rebuilt'), FAST);
+      try {
+        await caughtUp(store, 'rebuilt');
+        const appending = appendRounds(store, streams, 20, 40);
+        const { generation, resumed } = await requestRebuild(store, 'rebuilt');
+        expect({ generation, resumed }).toEqual({ generation: 2, resumed: false });
+        await until(async () => (await projectionStatus(store))[0]!.generation === 2, 'the rebuild switches readers over', 60_000);
+        await appending;
+        await caughtUp(store, 'rebuilt');
+        await until(async () => !(await tableExists(store.sql!, 'rebuilt_g1')), 'the old generation is dropped', 10_000);
+        expect(await store.consumers.get(consumerNameOf('rebuilt', 1))).toBeUndefined();
+      } finally {
+        await running.stop();
+      }
+      const fresh = await runProjection(store, tallies('fresh'), FAST);
+      try {
+        await caughtUp(store, 'fresh');
+      } finally {
+        await fresh.stop();
+      }
+      const rebuilt = await tallyRows(store, 'rebuilt');
+      expect(rebuilt).toEqual(await tallyRows(store, 'fresh'));
+      expect(rebuilt).toEqual(expectedTallies(streams, 60));
+    });
+  });
+
+  it('a new version of the code rebuilds beside the old one and switches when caught up', async () => {
+    await withStore(location('version-bump'), async (store) => {
+      await appendRounds(store, 3, 0, 5);
+      const first = await runProjection(store, tallies('versioned', 1), FAST);
+      await caughtUp(store, 'versioned');
+      await first.stop();
+      const switched: number[] = [];
+      const second = await runProjection(store, tallies('versioned', 2), { ...FAST, onSwitch: (generation) => switched.push(generation) });
+      try {
+        await until(async () => (await projectionStatus(store))[0]!.version === 2, 'version 2 is what readers see', 30_000);
+        expect(switched).toEqual([2]);
+        expect(await tallyRows(store, 'versioned')).toEqual(expectedTallies(3, 5));
+        // the old code, started again, no longer feeds anything: readers are on a newer version
+        const old = await runProjection(store, tallies('versioned', 1), FAST);
+        expect(old.generations).toEqual([]);
+        await old.stop();
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+
+  it('a document projection is read by id and by field; a search projection ranks matches', async () => {
+    await withStore(location('documents-search'), async (store) => {
+      await store.append('cart-1', [
+        { type: 'ItemAdded', data: { sku: 'boots', customer: { city: 'Lyon' } } },
+        { type: 'ItemAdded', data: { sku: 'socks', customer: { city: 'Lyon' } } },
+      ]);
+      await store.append('cart-2', [{ type: 'ItemAdded', data: { sku: 'hat', customer: { city: 'Oslo' } } }]);
+      await store.append('product-1', [{ type: 'ProductListed', data: { title: 'Waterproof hiking boots', description: 'Boots for running on wet trails' } }]);
+      await store.append('product-2', [{ type: 'ProductListed', data: { title: 'Wool socks', description: 'Warm socks to wear with boots' } }]);
+      const carts = await runProjection(
+        store,
+        {
+          name: 'carts',
+          version: 1,
+          sink: documentSink(),
+          handlers: {
+            ItemAdded: async (event, documents: DocumentsContext) => {
+              const data = event.data as { sku: string; customer: { city: string } };
+              const current = (await documents.get(event.stream)) as { items?: string[] } | undefined;
+              await documents.put(event.stream, { items: [...(current?.items ?? []), data.sku], customer: data.customer });
+            },
+          },
+        },
+        FAST,
+      );
+      const products = await runProjection(
+        store,
+        {
+          name: 'products',
+          version: 1,
+          sink: searchSink(),
+          handlers: {
+            ProductListed: (event, index: SearchContext) => {
+              const data = event.data as { title: string; description: string };
+              return index.index(event.stream, { title: data.title, body: data.description });
+            },
+          },
+        },
+        FAST,
+      );
+      try {
+        await caughtUp(store, 'carts');
+        await caughtUp(store, 'products');
+        expect(await getDocument(store, 'carts', 'cart-1')).toEqual({ items: ['boots', 'socks'], customer: { city: 'Lyon' } });
+        expect((await findDocuments(store, 'carts', { 'customer.city': 'Oslo' })).map((found) => found.id)).toEqual(['cart-2']);
+        const hits = await searchProjection(store, 'products', 'boots');
+        // the title match ranks first; "run" finds "running" by its stem
+        expect(hits.map((hit) => hit.id)).toEqual(['product-1', 'product-2']);
+        expect((await searchProjection(store, 'products', 'run')).map((hit) => hit.id)).toEqual(['product-1']);
+        await expect(searchProjection(store, 'carts', 'boots')).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
+      } finally {
+        await carts.stop();
+        await products.stop();
+      }
+    });
+  });
+
+  it('a declared table projection upserts the mapped fields by key, deletes on its delete types, and refuses a changed file at the same version', async () => {
+    await withStore(location('declared'), async (store) => {
+      const file = {
+        name: 'order_rows',
+        version: 1,
+        sink: 'table',
+        categories: ['order'],
+        key: 'data.orderId',
+        fields: { customer: 'data.customer', total: 'data.total', status: 'type' },
+        columns: { total: 'real' },
+        delete: ['OrderCancelled'],
+      };
+      await addDeclaredProjection(store, file);
+      await store.append('order-1', [
+        { type: 'OrderPlaced', data: { orderId: 'A', customer: 'Ada', total: 12.5 } },
+        { type: 'OrderShipped', data: { orderId: 'A' } },
+      ]);
+      await store.append('order-2', [
+        { type: 'OrderPlaced', data: { orderId: 'B', customer: 'Bob', total: 3 } },
+        { type: 'OrderCancelled', data: { orderId: 'B' } },
+      ]);
+      const running = await runDeclaredProjections(store, FAST);
+      try {
+        expect(running.map((projection) => projection.name)).toEqual(['order_rows']);
+        await caughtUp(store, 'order_rows');
+        const rows = await store.sql!.query<{ key: string; customer: string; total: number; status: string }>('SELECT * FROM order_rows ORDER BY key');
+        expect(rows.map((row) => ({ ...row, total: Number(row.total) }))).toEqual([{ key: 'A', customer: 'Ada', total: 12.5, status: 'OrderShipped' }]);
+      } finally {
+        await Promise.all(running.map((projection) => projection.stop()));
+      }
+      await expect(addDeclaredProjection(store, { ...file, fields: { ...file.fields, note: 'data.note' } })).rejects.toSatisfy((error) =>
+        isTributaryError(error, 'PROJECTION_CONFLICT'),
+      );
+      await expect(addDeclaredProjection(store, { ...file, name: 'bad', fields: { total: 'data total' } })).rejects.toSatisfy(
+        (error) => isTributaryError(error, 'INVALID_PROJECTION') && error.details['field'] === 'fields.total',
+      );
+      await expect(addDeclaredProjection(store, { ...file, name: 'bad', sink: 'elastic' })).rejects.toSatisfy((error) =>
+        isTributaryError(error, 'INVALID_PROJECTION'),
+      );
+    });
+  });
+
+  it('an inline projection changes with the append itself, and a handler that throws fails the append with nothing stored', async () => {
+    await withStore(location('inline'), async (store) => {
+      const remove = await registerInlineProjection(store, {
+        name: 'balances',
+        version: 1,
+        sink: documentSink(),
+        handlers: {
+          Deposited: async (event, documents: DocumentsContext) => {
+            const amount = (event.data as { amount: number }).amount;
+            if (amount < 0) throw new Error('a deposit is never negative');
+            const current = ((await documents.get(event.stream)) as { balance: number } | undefined)?.balance ?? 0;
+            await documents.put(event.stream, { balance: current + amount });
+          },
+        },
+      });
+      try {
+        await store.append('account-1', [{ type: 'Deposited', data: { amount: 5 } }]);
+        await store.append('account-1', [
+          { type: 'Deposited', data: { amount: 7 } },
+          { type: 'Opened', data: {} },
+        ]);
+        // no wait: the document committed with the append
+        expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
+        const head = await store.headPosition();
+        await expect(store.append('account-1', [{ type: 'Deposited', data: { amount: -1 } }])).rejects.toThrow('never negative');
+        expect(await store.headPosition()).toBe(head);
+        expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
+        expect((await waitForProjection(store, 'balances', head)).generation).toBe(1);
+      } finally {
+        remove();
+      }
+      await store.append('account-1', [{ type: 'Deposited', data: { amount: 100 } }]);
+      expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
+      await expect(requestRebuild(store, 'balances')).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
+      const late = { name: 'late', version: 1, sink: documentSink(), handlers: { Deposited: () => undefined } };
+      await expect(registerInlineProjection(store, late)).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
+    });
+  });
+});
+
+it('a remote store hosts no projection tables: PROJECTION_UNSUPPORTED', async () => {
+  const store = await openStore('http://127.0.0.1:9');
+  try {
+    await expect(runProjection(store, tallies('remote'))).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_UNSUPPORTED'));
+  } finally {
+    await store.close();
+  }
+});
