@@ -8,9 +8,12 @@ import { appendCommand } from './commands/append.js';
 import { categoriesCommand } from './commands/categories.js';
 import { consumersCommand } from './commands/consumers.js';
 import { migrateCommand } from './commands/migrate.js';
+import { lakeCommand } from './commands/lake.js';
 import { parkedCommand } from './commands/parked.js';
+import { projectionsCommand } from './commands/projections.js';
 import { readAllCommand } from './commands/read-all.js';
 import { readCommand } from './commands/read.js';
+import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
@@ -28,6 +31,9 @@ const COMMANDS: readonly Command[] = [
   categoriesCommand,
   consumersCommand,
   parkedCommand,
+  projectionsCommand,
+  searchCommand,
+  lakeCommand,
   tokensCommand,
   migrateCommand,
 ];

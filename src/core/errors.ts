@@ -145,6 +145,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'A projection did not reach the awaited position in time.',
   },
+  DOCUMENT_NOT_FOUND: {
+    retriable: false,
+    summary: 'A document projection has no document with that id.',
+  },
   LAKE_QUERY_FAILED: {
     retriable: false,
     summary: 'DuckDB refused or failed a SQL query over the data lake.',

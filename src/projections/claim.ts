@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { TributaryError } from '../core/errors.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import type { ProjectionDefinition } from './projection.js';
@@ -13,7 +14,8 @@ export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition
     const record = await getProjection(tx, definition.name);
     if (record === undefined) {
       const created = { name: definition.name, sink: definition.sink.kind, mode: 'async' as const, live: 1, liveVersion: definition.version };
-      const fresh = { ...created, building: null, buildingVersion: null, retired: null, definition: declared };
+      const location = definition.sink.storage === 'lake' ? resolve(definition.sink.directory) : null;
+      const fresh = { ...created, building: null, buildingVersion: null, retired: null, definition: declared, location };
       await insertProjection(tx, fresh);
       await createStorage(tx, definition, 1);
       await publishStorage(tx, definition, 1);

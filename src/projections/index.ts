@@ -4,7 +4,7 @@ export { registerInlineProjection } from './inline.js';
 export { requestRebuild, rebuildProgress, type RebuildProgress } from './rebuild.js';
 export { waitForProjection } from './progress.js';
 export { projectionStatus, type ProjectionStatus } from './status.js';
-export { getDocument, findDocuments, searchProjection } from './reading.js';
+export { getDocument, findDocuments, searchProjection, queryLakes } from './reading.js';
 export { addDeclaredProjection, runDeclaredProjections } from './declared.js';
 export { declaredProjection, type DeclaredProjection } from './declarative.js';
 export { tableSink, type TableContext } from './sinks/table.js';

@@ -29,7 +29,7 @@ export async function registerInlineProjection<Context>(store: EventStore, defin
     const existing = await getProjection(tx, name);
     if (existing === undefined) {
       if (head > 0) throw conflict(name, 'an inline projection sees only later appends, and this log already has events: use runProjection');
-      const fresh = { name, sink: sink.kind, mode: 'inline' as const, live: 1, liveVersion: version, building: null, buildingVersion: null, retired: null, definition: null };
+      const fresh = { name, sink: sink.kind, mode: 'inline' as const, live: 1, liveVersion: version, building: null, buildingVersion: null, retired: null, definition: null, location: null };
       await insertProjection(tx, fresh);
       await createStorage(tx, settled, 1);
       await publishStorage(tx, settled, 1);

@@ -3,7 +3,9 @@ import type { SqlTransaction } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { storageNameOf } from './projection.js';
-import { requireProjection, sqlOf } from './registry.js';
+import { lakeDirectoryOf } from './feeders.js';
+import { listProjections, requireProjection, sqlOf } from './registry.js';
+import { queryLake } from './sinks/lake-query.js';
 import { documentsSql, type DocumentFilter, type Json } from './sinks/documents-sql.js';
 import { searchSql, type SearchHit } from './sinks/search-sql.js';
 
@@ -54,4 +56,21 @@ function readerOf(sql: SqlAccess): SqlTransaction {
     query: (text, params) => sql.query(text, params),
     execute: () => Promise.reject(new Error('a projection reader does not write')),
   };
+}
+
+/**
+ * Runs SQL through DuckDB over every lake projection of the store, each a view
+ * named after the projection (the generation readers see), e.g. joining orders
+ * with inventory.
+ *
+ * ```ts
+ * const rows = await queryLakes(store, "SELECT category, count(*) AS n FROM events GROUP BY category");
+ * ```
+ */
+export async function queryLakes(store: EventStore, sql: string): Promise<Record<string, unknown>[]> {
+  const records = await listProjections(sqlOf(store, 'lake'));
+  const tables = records
+    .filter((record) => record.sink === 'lake' && record.location !== null)
+    .map((record) => ({ name: record.name, directory: lakeDirectoryOf(record.location!, record.name, record.live) }));
+  return queryLake(tables, sql);
 }

@@ -17,6 +17,8 @@ export interface ProjectionRecord {
   retired: number | null;
   /** A declarative projection's definition file; null for a code projection. */
   definition: unknown;
+  /** A lake projection's root directory (absolute), so `tributary lake query` finds its files. */
+  location: string | null;
   updatedAt: number;
 }
 
@@ -32,6 +34,7 @@ const SCHEMA = `CREATE TABLE ${TABLE} (
   building_version INTEGER,
   retired INTEGER,
   definition TEXT,
+  location TEXT,
   updated_at BIGINT NOT NULL
 )`;
 
@@ -45,6 +48,7 @@ interface Row {
   building_version: number | null;
   retired: number | null;
   definition: string | null;
+  location: string | null;
   updated_at: number | string;
 }
 
@@ -103,8 +107,8 @@ export async function insertProjection(tx: SqlTransaction, record: Omit<Projecti
   await tx.execute(
     placeholders(
       tx.dialect,
-      `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, building, building_version, retired, definition, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, building, building_version, retired, definition, location, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     [
       record.name,
@@ -116,6 +120,7 @@ export async function insertProjection(tx: SqlTransaction, record: Omit<Projecti
       record.buildingVersion,
       record.retired,
       record.definition === null ? null : JSON.stringify(record.definition),
+      record.location,
       Date.now(),
     ],
   );
@@ -164,6 +169,7 @@ function recordOf(row: Row): ProjectionRecord {
     buildingVersion: row.building_version === null ? null : Number(row.building_version),
     retired: row.retired === null ? null : Number(row.retired),
     definition: row.definition === null ? null : (JSON.parse(row.definition) as unknown),
+    location: row.location,
     updatedAt: Number(row.updated_at),
   };
 }

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import type {
   ConsumerRecord,
   ConsumerRegistration,
@@ -22,7 +22,6 @@ import {
   type ParkedRow,
   type PartitionRow,
 } from '../../store/consumer-rows.js';
-import { translateSqliteError } from './sqlite-errors.js';
 import type { SqliteTransaction } from './sqlite-transaction.js';
 import type { GroupCommitWriter } from './sqlite-writer.js';
 

@@ -1,4 +1,5 @@
 import { TributaryError, invalidArgument } from '../../core/errors.js';
+import { runDeclaredProjections } from '../../projections/declared.js';
 import { buildServer } from '../../server/server.js';
 import { integerFlag, stringFlag } from '../arguments.js';
 import type { Command } from '../context.js';
@@ -37,10 +38,13 @@ export const serveCommand: Command = {
       }
       const app = await buildServer({ store, open: !secured, logger: { level } });
       if (!secured) app.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
+      // the projections added from files are hosted here
+      const projections = store.sql === undefined ? [] : await runDeclaredProjections(store, { onError: (error) => app.log.warn({ err: error }, 'projection') });
       await app.listen({ host, port });
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
       app.log.info('stopping: no new requests; in-flight appends finish; live streams end');
       await app.close();
+      await Promise.all(projections.map((projection) => projection.stop()));
     } finally {
       await store.close();
     }

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { invalidArgument } from '../../core/errors.js';
+import { addDeclaredProjection, runDeclared, runDeclaredProjections } from '../../projections/declared.js';
+import { rebuildProgress, requestRebuild } from '../../projections/rebuild.js';
+import { requireProjection, sqlOf } from '../../projections/registry.js';
+import type { RunningProjection } from '../../projections/runner.js';
+import { projectionStatus, type ProjectionStatus } from '../../projections/status.js';
+import type { EventStore } from '../../store/event-store.js';
+import { jsonFlag } from '../arguments.js';
+import type { Command } from '../context.js';
+import { write } from '../output.js';
+import { progressLine } from '../progress-bar.js';
+
+export const projectionsCommand: Command = {
+  name: 'projections',
+  summary: 'list projections; add one from a file, run the declared ones, rebuild one',
+  usage: `tributary projections [--json]
+    prints one line per projection: name, version, sink, generation, position/head, lag, state
+  tributary projections add <file.json>
+    registers the projection the file declares (see docs/projections.md); a higher version rebuilds it
+  tributary projections run
+    runs every projection added from a file until interrupted (tributary serve runs them too)
+  tributary projections rebuild <name>
+    builds a new generation from the first event beside the one readers see, switches when it has
+    caught up, drops the old one; shows events/s and ETA. A declared projection is fed by this
+    command; a code projection by the processes running it. Run it again after an interruption: it resumes.`,
+  options: {
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, openStore, stdout, signal }) {
+    const [action, ...rest] = positionals;
+    const store = await openStore();
+    try {
+      if (action === undefined) return await list(store, values['json'] === true, stdout);
+      if (action === 'add') {
+        if (rest.length !== 1) throw invalidArgument('projections add', 'takes one definition file');
+        const record = await addDeclaredProjection(store, jsonFlag('file', readFileSync(rest[0]!, 'utf8')));
+        await write(stdout, `projection ${record.name}: ${record.sink}, generation ${record.live}${record.building === null ? '' : `, rebuilding as ${record.building}`}\n`);
+        return;
+      }
+      if (action === 'run') return await runUntilAborted(store, signal, stdout);
+      if (action === 'rebuild') {
+        if (rest.length !== 1) throw invalidArgument('projections rebuild', 'takes one projection name');
+        return await rebuild(store, rest[0]!, stdout, signal);
+      }
+      throw invalidArgument('projections', `${JSON.stringify(action)} is not add, run or rebuild`);
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+async function list(store: EventStore, json: boolean, stdout: Writable): Promise<void> {
+  const statuses = await projectionStatus(store);
+  const head = await store.headPosition();
+  await write(stdout, json ? JSON.stringify(statuses) + '\n' : statuses.map((status) => textLine(status, head)).join(''));
+}
+
+function textLine(status: ProjectionStatus, head: number): string {
+  const rebuilding = status.rebuilding === null ? '' : `\trebuilding=g${status.rebuilding.generation}@${status.rebuilding.position}`;
+  return (
+    [status.name, `v${status.version}`, status.mode === 'inline' ? `${status.sink}(inline)` : status.sink, `g${status.generation}`, `${status.position}/${head}`, `lag=${status.lagEvents}`, status.state].join('\t') +
+    rebuilding +
+    '\n'
+  );
+}
+
+async function runUntilAborted(store: EventStore, signal: AbortSignal, stdout: Writable): Promise<void> {
+  const running = await runDeclaredProjections(store, { onError: (error) => process.stderr.write(`projection: ${String(error)}\n`) });
+  await write(stdout, `running ${running.map((projection) => projection.name).join(', ') || 'no declared projection'}\n`);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  await Promise.all(running.map((projection) => projection.stop()));
+}
+
+async function rebuild(store: EventStore, name: string, stdout: Writable, signal: AbortSignal): Promise<void> {
+  const record = await requireProjection(sqlOf(store, name), name);
+  const { generation, resumed } = await requestRebuild(store, name);
+  await write(stdout, `${resumed ? 'resuming' : 'starting'} the rebuild of ${name} as generation ${generation}\n`);
+  const feeding: RunningProjection | undefined =
+    record.definition === null ? undefined : await runDeclared(store, record, { watchMs: 200, onError: (error) => process.stderr.write(`projection: ${String(error)}\n`) });
+  const started = performance.now();
+  const tty = (stdout as { isTTY?: boolean }).isTTY === true;
+  let first: number | undefined;
+  let shownAt = 0;
+  try {
+    for (;;) {
+      const progress = await rebuildProgress(store, name, generation);
+      first ??= progress.checkpoint;
+      const now = performance.now();
+      if (progress.done || now - shownAt >= 1_000) {
+        shownAt = now;
+        const line = progressLine(progress.checkpoint, progress.head, progress.checkpoint - first, (now - started) / 1000);
+        await write(stdout, tty ? `\r${line}` : `${line}\n`);
+      }
+      if (progress.done) break;
+      if (signal.aborted) {
+        await write(stdout, `\ninterrupted: the rebuild of ${name} goes on when this command (or a process running ${name}) starts again\n`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await write(stdout, `${tty ? '\n' : ''}rebuilt ${name}: generation ${generation} is live (${seconds.toFixed(1)} s)\n`);
+  } finally {
+    await feeding?.stop();
+  }
+}
