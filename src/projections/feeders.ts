@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../core/event.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { EventStore } from '../store/event-store.js';
 import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
+import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
 import { consumerNameOf, handlerFor, storageNameOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
 import { LakeWriter } from './sinks/lake-writer.js';
 
@@ -25,8 +26,6 @@ export interface FeederOptions {
 /**
  * Feeds a SQL sink: each page of events is handled in one transaction of the
  * store that also moves the checkpoint, so every effect happens exactly once.
- * One partition: a projection sees the log in order, and only one process
- * writes a generation at a time.
  */
 export async function feedSqlSink<Context>(
   store: EventStore,
@@ -36,14 +35,7 @@ export async function feedSqlSink<Context>(
 ): Promise<Feeder> {
   const storage = storageNameOf(definition.name, generation);
   const consumer = await startConsumer(store, {
-    name: consumerNameOf(definition.name, generation),
-    filter: definition.filter,
-    group: { partitions: 1 },
-    member: options.member,
-    pageSize: options.pageSize,
-    leaseMs: options.leaseMs,
-    heartbeatMs: options.heartbeatMs,
-    onError: options.onError,
+    ...consumerOptions(definition, generation, options),
     transaction: async (events, tx) => {
       const context = definition.sink.context(tx, storage);
       for (const event of events) await handlerFor(definition, event.type)?.(event, context);
@@ -83,14 +75,7 @@ export async function feedLakeSink<Context>(
     if (writer.shouldRoll()) await writer.roll();
   };
   const consumer = await startConsumer(store, {
-    name: consumerNameOf(definition.name, generation),
-    filter: definition.filter,
-    group: { partitions: 1 },
-    member: options.member,
-    pageSize: options.pageSize,
-    leaseMs: options.leaseMs,
-    heartbeatMs: options.heartbeatMs,
-    onError: options.onError,
+    ...consumerOptions(definition, generation, options),
     durableThrough: () => writer.position,
     handler: (event) => (handling = handle(event)).finally(() => (handling = undefined)),
   });
@@ -107,6 +92,15 @@ export async function feedLakeSink<Context>(
       await writer.close();
     },
   };
+}
+
+/**
+ * The consumer of one generation: one partition, so a projection sees the log in
+ * order and only one process writes a generation at a time.
+ */
+function consumerOptions(definition: Pick<ProjectionDefinition<unknown>, 'name' | 'filter'>, generation: number, options: FeederOptions): ConsumerOptions {
+  const { member, pageSize, leaseMs, heartbeatMs, onError } = options;
+  return { name: consumerNameOf(definition.name, generation), filter: definition.filter, group: { partitions: 1 }, member, pageSize, leaseMs, heartbeatMs, onError };
 }
 
 /** Where one generation of a lake projection writes. */
