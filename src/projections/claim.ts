@@ -8,8 +8,14 @@ import { createStorage, dropStorage, publishStorage } from './storage.js';
 /**
  * Registers a projection (its first generation created and published), or
  * starts a rebuild when this code's version is newer than the stored one.
+ * `superseded` names a rebuild of an older version that the new one replaced:
+ * its tables are dropped here, its checkpoint and files are the caller's to remove.
  */
-export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition<unknown>, declared: unknown): Promise<ProjectionRecord> {
+export function claimProjection(
+  sql: SqlAccess,
+  definition: ProjectionDefinition<unknown>,
+  declared: unknown,
+): Promise<{ record: ProjectionRecord; superseded: number | null }> {
   return sql.transaction(async (tx) => {
     const record = await getProjection(tx, definition.name);
     if (record === undefined) {
@@ -19,7 +25,7 @@ export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition
       await insertProjection(tx, fresh);
       await createStorage(tx, definition, 1);
       await publishStorage(tx, definition, 1);
-      return { ...fresh, updatedAt: Date.now() };
+      return { record: { ...fresh, updatedAt: Date.now() }, superseded: null };
     }
     if (record.sink !== definition.sink.kind || record.mode !== 'async') {
       throw new TributaryError(
@@ -28,7 +34,7 @@ export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition
         { projection: definition.name },
       );
     }
-    if (definition.version <= record.liveVersion || (record.buildingVersion ?? 0) >= definition.version) return record;
+    if (definition.version <= record.liveVersion || (record.buildingVersion ?? 0) >= definition.version) return { record, superseded: null };
     // newer code: build its generation beside the one readers see
     const generation = Math.max(record.live, record.building ?? 0, record.retired ?? 0) + 1;
     if (record.building !== null) await dropStorage(tx, definition, record.building);
@@ -37,6 +43,6 @@ export function claimProjection(sql: SqlAccess, definition: ProjectionDefinition
       buildingVersion: definition.version,
       ...(declared === null ? {} : { definition: declared }),
     });
-    return { ...record, building: generation, buildingVersion: definition.version };
+    return { record: { ...record, building: generation, buildingVersion: definition.version }, superseded: record.building };
   });
 }

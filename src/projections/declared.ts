@@ -2,6 +2,8 @@ import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { claimProjection } from './claim.js';
 import { declaredProjection } from './declarative.js';
+import { consumerNameOf } from './projection.js';
+import { dropLakeFiles } from './storage.js';
 import { getProjection, listProjections, registryReady, sqlOf, type ProjectionRecord } from './registry.js';
 import { runProjection, type RunProjectionOptions, type RunningProjection } from './runner.js';
 
@@ -28,7 +30,12 @@ export async function addDeclaredProjection(store: EventStore, file: unknown): P
       { projection: definition.name },
     );
   }
-  return claimProjection(sql, definition, file);
+  const { record, superseded } = await claimProjection(sql, definition, file);
+  if (superseded !== null) {
+    await store.consumers.remove(consumerNameOf(definition.name, superseded));
+    await dropLakeFiles(definition, superseded);
+  }
+  return record;
 }
 
 /** Runs every projection registered from a file (what `tributary serve` and `tributary projections run` host). */

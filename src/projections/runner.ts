@@ -101,7 +101,8 @@ class ProjectionRunner implements RunningProjection {
 
   /** Brings this process in line with the registry: which generations to feed, whether to switch, what to drop. */
   async #look(): Promise<void> {
-    const record = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null);
+    const { record, superseded } = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null);
+    if (superseded !== null) await this.#forget(superseded);
     const version = this.#definition.version;
     const wanted = new Set<number>();
     if (record.liveVersion === version) wanted.add(record.live);
@@ -166,5 +167,11 @@ class ProjectionRunner implements RunningProjection {
       return true;
     });
     if (dropped) await dropLakeFiles(this.#definition, retired);
+  }
+
+  /** Removes what is left of a generation whose tables are gone: its checkpoint and a lake's files. */
+  async #forget(generation: number): Promise<void> {
+    await this.#store.consumers.remove(consumerNameOf(this.name, generation));
+    await dropLakeFiles(this.#definition, generation);
   }
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
@@ -5,15 +6,16 @@ import { addDeclaredProjection, runDeclaredProjections } from '../../src/project
 import { registerInlineProjection } from '../../src/projections/inline.js';
 import { consumerNameOf } from '../../src/projections/projection.js';
 import { waitForProjection } from '../../src/projections/progress.js';
-import { findDocuments, getDocument, searchProjection } from '../../src/projections/reading.js';
+import { findDocuments, getDocument, queryLakes, searchProjection } from '../../src/projections/reading.js';
 import { requestRebuild } from '../../src/projections/rebuild.js';
-import { runProjection, type RunningProjection } from '../../src/projections/runner.js';
+import { runProjection } from '../../src/projections/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
+import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 import { searchSink, type SearchContext } from '../../src/projections/sinks/search.js';
 import { projectionStatus } from '../../src/projections/status.js';
 import { tableExists } from '../../src/projections/sql-text.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends, scratch } from '../subscriptions/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { appendRounds, expectedTallies, tallies, tallyRows } from './fixtures.js';
 
@@ -21,11 +23,9 @@ const FAST = { watchMs: 50, pageSize: 200, leaseMs: 2_000, heartbeatMs: 200 };
 
 async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
   const store = await openStore(location);
-  const running: RunningProjection[] = [];
   try {
     await work(store);
   } finally {
-    await Promise.all(running.map((projection) => projection.stop()));
     await store.close();
   }
 }
@@ -112,6 +112,34 @@ describe.each(backends)('projections on $name', ({ location }) => {
     });
   });
 
+  it('a newer version replaces a rebuild of an older one still under way: its tables and checkpoint go', async () => {
+    await withStore(location('superseded'), async (store) => {
+      await appendRounds(store, 2, 0, 3);
+      const first = await runProjection(store, tallies('superseded', 1), FAST);
+      await caughtUp(store, 'superseded');
+      await first.stop();
+      // version 2 cannot finish: its handler fails, and its events wait out their retries
+      const stuck = { ...tallies('superseded', 2), handlers: { Counted: () => Promise.reject(new Error('not yet')) } };
+      const second = await runProjection(store, stuck, FAST);
+      try {
+        await until(async () => (await store.consumers.get(consumerNameOf('superseded', 2))) !== undefined, 'version 2 is being built', 10_000);
+        expect(await tableExists(store.sql!, 'superseded_g2')).toBe(true);
+        const third = await runProjection(store, tallies('superseded', 3), FAST);
+        try {
+          await until(async () => (await projectionStatus(store))[0]!.version === 3, 'version 3 is what readers see', 30_000);
+          expect(await tableExists(store.sql!, 'superseded_g2')).toBe(false);
+          expect(await store.consumers.get(consumerNameOf('superseded', 2))).toBeUndefined();
+          expect((await projectionStatus(store))[0]).toMatchObject({ generation: 3, rebuilding: null });
+          expect(await tallyRows(store, 'superseded')).toEqual(expectedTallies(2, 3));
+        } finally {
+          await third.stop();
+        }
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+
   it('a document projection is read by id and by field; a search projection ranks matches', async () => {
     await withStore(location('documents-search'), async (store) => {
       await store.append('cart-1', [
@@ -166,6 +194,38 @@ describe.each(backends)('projections on $name', ({ location }) => {
         await carts.stop();
         await products.stop();
       }
+    });
+  });
+
+  it('a lake projection rolls Parquet files that DuckDB reads back; run again, it goes on without a repeated row', async () => {
+    await withStore(location('lake'), async (store) => {
+      const directory = join(scratch, `lake-${store.sql!.dialect}`);
+      const events = { name: 'events', version: 1, sink: lakeSink({ directory, rollRows: 7, rollMs: 50 }), handlers: { '*': writeEvent } };
+      for (let i = 0; i < 20; i++) await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { sku: `s${i % 2}`, qty: i } }]);
+      await store.append('inventory-s0', [{ type: 'Stocked', data: { sku: 's0', onHand: 5 } }]);
+      const first = await runProjection(store, events, FAST);
+      await caughtUp(store, 'events');
+      await first.stop();
+      for (let i = 0; i < 5; i++) await store.append(`order-x${i}`, [{ type: 'OrderPlaced', data: { sku: 's1', qty: 1 } }]);
+      await store.append('inventory-s1', [{ type: 'Stocked', data: { sku: 's1', onHand: 9 } }]);
+      const second = await runProjection(store, events, FAST);
+      await caughtUp(store, 'events');
+      await second.stop();
+      const counts = await queryLakes(store, 'SELECT category, count(*) AS n, count(DISTINCT position) AS positions FROM events GROUP BY 1 ORDER BY 1');
+      expect(counts).toEqual([
+        { category: 'inventory', n: 2, positions: 2 },
+        { category: 'order', n: 25, positions: 25 },
+      ]);
+      const joined = await queryLakes(
+        store,
+        `SELECT o.data->>'sku' AS sku, sum(CAST(o.data->>'qty' AS INTEGER)) AS ordered, max(CAST(i.data->>'onHand' AS INTEGER)) AS on_hand
+         FROM events o JOIN events i ON i.category = 'inventory' AND (i.data->>'sku') = (o.data->>'sku') WHERE o.category = 'order' GROUP BY 1 ORDER BY 1`,
+      );
+      // s0: qty 0+2+…+18 = 90; s1: 1+3+…+19 = 100, plus five of 1
+      expect(joined).toEqual([
+        { sku: 's0', ordered: 90, on_hand: 5 },
+        { sku: 's1', ordered: 105, on_hand: 9 },
+      ]);
     });
   });
 
