@@ -15,22 +15,23 @@ export function claimProjection(
   sql: SqlAccess,
   definition: ProjectionDefinition<unknown>,
   declared: unknown,
+  mode: ProjectionRecord['mode'] = 'async',
 ): Promise<{ record: ProjectionRecord; superseded: number | null }> {
   return sql.transaction(async (tx) => {
     const record = await getProjection(tx, definition.name);
     if (record === undefined) {
-      const created = { name: definition.name, sink: definition.sink.kind, mode: 'async' as const, live: 1, liveVersion: definition.version };
+      const created = { name: definition.name, sink: definition.sink.kind, mode, live: 1, liveVersion: definition.version, livePosition: 0 };
       const location = definition.sink.storage === 'lake' ? resolve(definition.sink.directory) : null;
-      const fresh = { ...created, building: null, buildingVersion: null, retired: null, definition: declared, location };
+      const fresh = { ...created, building: null, buildingVersion: null, buildingPosition: null, retired: null, definition: declared, location };
       await insertProjection(tx, fresh);
       await createStorage(tx, definition, 1);
       await publishStorage(tx, definition, 1);
       return { record: { ...fresh, updatedAt: Date.now() }, superseded: null };
     }
-    if (record.sink !== definition.sink.kind || record.mode !== 'async') {
+    if (record.sink !== definition.sink.kind || record.mode !== mode) {
       throw new TributaryError(
         'PROJECTION_CONFLICT',
-        `projection ${JSON.stringify(definition.name)} is registered as a ${record.mode} ${record.sink} projection, not an async ${definition.sink.kind} one`,
+        `projection ${JSON.stringify(definition.name)} is registered as a ${record.mode} ${record.sink} projection, not an ${mode} ${definition.sink.kind} one`,
         { projection: definition.name },
       );
     }
@@ -38,11 +39,8 @@ export function claimProjection(
     // newer code: build its generation beside the one readers see
     const generation = Math.max(record.live, record.building ?? 0, record.retired ?? 0) + 1;
     if (record.building !== null) await dropStorage(tx, definition, record.building);
-    await updateProjection(tx, definition.name, record, {
-      building: generation,
-      buildingVersion: definition.version,
-      ...(declared === null ? {} : { definition: declared }),
-    });
-    return { record: { ...record, building: generation, buildingVersion: definition.version }, superseded: record.building };
+    const building = { building: generation, buildingVersion: definition.version, buildingPosition: 0 };
+    await updateProjection(tx, definition.name, record, { ...building, ...(declared === null ? {} : { definition: declared }) });
+    return { record: { ...record, ...building }, superseded: record.building };
   });
 }

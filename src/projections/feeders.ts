@@ -4,7 +4,8 @@ import { categoryOf } from '../core/stream-name.js';
 import type { EventStore } from '../store/event-store.js';
 import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
-import { consumerNameOf, handlerFor, storageNameOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
+import { applyInOrder } from './apply.js';
+import { consumerNameOf, handlerFor, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
 import { LakeWriter } from './sinks/lake-writer.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
@@ -33,13 +34,9 @@ export async function feedSqlSink<Context>(
   generation: number,
   options: FeederOptions,
 ): Promise<Feeder> {
-  const storage = storageNameOf(definition.name, generation);
   const consumer = await startConsumer(store, {
     ...consumerOptions(definition, generation, options),
-    transaction: async (events, tx) => {
-      const context = definition.sink.context(tx, storage);
-      for (const event of events) await handlerFor(definition, event.type)?.(event, context);
-    },
+    transaction: async (events, tx) => void (await applyInOrder(tx, definition, generation, events)),
   });
   return { consumer, tick: async () => undefined, stop: async () => void (await consumer.stop()) };
 }
@@ -90,6 +87,8 @@ export async function feedLakeSink<Context>(
     async stop() {
       await consumer.stop();
       await writer.close();
+      // the last roll came after the consumer's final save; checkpoints only move forward, so this never passes another member's
+      await store.consumers.saveCheckpoints(consumer.name, [{ partition: 0, position: writer.position }]);
     },
   };
 }

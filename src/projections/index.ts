@@ -1,6 +1,5 @@
 export { defineProjection, type ProjectionDefinition, type ProjectionHandler, type Sink } from './projection.js';
 export { runProjection, type RunProjectionOptions, type RunningProjection } from './runner.js';
-export { registerInlineProjection } from './inline.js';
 export { requestRebuild, rebuildProgress, type RebuildProgress } from './rebuild.js';
 export { waitForProjection } from './progress.js';
 export { projectionStatus, type ProjectionStatus } from './status.js';

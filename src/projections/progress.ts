@@ -1,20 +1,36 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
+import { lakeDirectoryOf } from './feeders.js';
 import { consumerNameOf } from './projection.js';
-import { requireProjection, sqlOf } from './registry.js';
+import { requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
+import { readManifest } from './sinks/lake-writer.js';
 
 /**
- * Whether the consumer `name` has handled everything its filter selects up to
- * `position`: its checkpoint is there, or no selected event lies between.
+ * Whether a generation has handled everything its filter selects up to
+ * `position`: it has applied that far (by its consumer, by inline appends, or
+ * into a lake's manifest), or no selected event lies between.
  */
-export async function consumerReached(store: EventStore, name: string, position: number): Promise<{ reached: boolean; checkpoint: number }> {
-  const record = await store.consumers.get(name);
-  if (record === undefined) return { reached: position === 0, checkpoint: 0 };
-  const checkpoint = Math.min(...record.partitions.map((partition) => partition.checkpoint));
+export async function generationReached(
+  store: EventStore,
+  record: ProjectionRecord,
+  generation: number,
+  position: number,
+): Promise<{ reached: boolean; checkpoint: number }> {
+  const consumer = await store.consumers.get(consumerNameOf(record.name, generation));
+  const applied =
+    record.location !== null
+      ? (readManifest(lakeDirectoryOf(record.location, record.name, generation))?.position ?? 0)
+      : generation === record.live
+        ? record.livePosition
+        : generation === record.building
+          ? (record.buildingPosition ?? 0)
+          : 0;
+  const checkpoint = Math.max(applied, ...(consumer?.partitions.map((partition) => partition.checkpoint) ?? [0]));
   if (checkpoint >= position) return { reached: true, checkpoint };
+  if (consumer === undefined) return { reached: false, checkpoint };
   // the head is read first: anything appended after it shows up in the read below
   const head = await store.headPosition();
-  const next = await store.readAll({ ...record.filter, after: checkpoint, limit: 1 });
+  const next = await store.readAll({ ...consumer.filter, after: checkpoint, limit: 1 });
   if (next.events.length > 0) return { reached: next.events[0]!.position > position, checkpoint };
   return { reached: head >= position, checkpoint };
 }
@@ -39,9 +55,7 @@ export async function waitForProjection(
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
     const record = await requireProjection(sql, name);
-    // an inline projection commits with the append itself
-    if (record.mode === 'inline') return { generation: record.live, checkpoint: await store.headPosition() };
-    const { reached, checkpoint } = await consumerReached(store, consumerNameOf(name, record.live), position);
+    const { reached, checkpoint } = await generationReached(store, record, record.live, position);
     if (reached) return { generation: record.live, checkpoint };
     if (Date.now() >= deadline) {
       throw new TributaryError(

@@ -1,8 +1,6 @@
 import type { EventStore } from '../store/event-store.js';
-import { consumerReached } from './progress.js';
-import { consumerNameOf } from './projection.js';
+import { generationReached } from './progress.js';
 import { getProjection, requireProjection, sqlOf, updateProjection } from './registry.js';
-import { TributaryError } from '../core/errors.js';
 
 /**
  * Asks for a new generation of projection `name`, built from the first event
@@ -15,14 +13,9 @@ export async function requestRebuild(store: EventStore, name: string): Promise<{
   await requireProjection(sql, name);
   return sql.transaction(async (tx) => {
     const record = (await getProjection(tx, name))!;
-    if (record.mode === 'inline') {
-      throw new TributaryError('PROJECTION_CONFLICT', `projection ${JSON.stringify(name)} is inline: it is written with each append and has no rebuild`, {
-        projection: name,
-      });
-    }
     if (record.building !== null) return { generation: record.building, resumed: true };
     const generation = Math.max(record.live, record.retired ?? 0) + 1;
-    await updateProjection(tx, name, record, { building: generation, buildingVersion: record.liveVersion });
+    await updateProjection(tx, name, record, { building: generation, buildingVersion: record.liveVersion, buildingPosition: 0 });
     return { generation, resumed: false };
   });
 }
@@ -41,7 +34,7 @@ export interface RebuildProgress {
 export async function rebuildProgress(store: EventStore, name: string, generation: number): Promise<RebuildProgress> {
   const record = await requireProjection(sqlOf(store, name), name);
   const head = await store.headPosition();
-  const { checkpoint } = await consumerReached(store, consumerNameOf(name, generation), head);
+  const { checkpoint } = await generationReached(store, record, generation, head);
   const done = record.live >= generation;
   return { generation, building: record.building, checkpoint: done ? Math.max(checkpoint, head) : checkpoint, head, done };
 }

@@ -12,8 +12,11 @@ export interface ProjectionRecord {
   mode: 'async' | 'inline';
   live: number;
   liveVersion: number;
+  /** The last event a SQL sink's live generation applied; moved in the transaction that applied it. */
+  livePosition: number;
   building: number | null;
   buildingVersion: number | null;
+  buildingPosition: number | null;
   retired: number | null;
   /** A declarative projection's definition file; null for a code projection. */
   definition: unknown;
@@ -30,8 +33,10 @@ const SCHEMA = `CREATE TABLE ${TABLE} (
   mode TEXT NOT NULL,
   live INTEGER NOT NULL,
   live_version INTEGER NOT NULL,
+  live_position BIGINT NOT NULL,
   building INTEGER,
   building_version INTEGER,
+  building_position BIGINT,
   retired INTEGER,
   definition TEXT,
   location TEXT,
@@ -44,8 +49,10 @@ interface Row {
   mode: 'async' | 'inline';
   live: number;
   live_version: number;
+  live_position: number | string;
   building: number | null;
   building_version: number | null;
+  building_position: number | string | null;
   retired: number | null;
   definition: string | null;
   location: string | null;
@@ -107,8 +114,9 @@ export async function insertProjection(tx: SqlTransaction, record: Omit<Projecti
   await tx.execute(
     placeholders(
       tx.dialect,
-      `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, building, building_version, retired, definition, location, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, live_position, building, building_version, building_position,
+         retired, definition, location, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     [
       record.name,
@@ -116,8 +124,10 @@ export async function insertProjection(tx: SqlTransaction, record: Omit<Projecti
       record.mode,
       record.live,
       record.liveVersion,
+      record.livePosition,
       record.building,
       record.buildingVersion,
+      record.buildingPosition,
       record.retired,
       record.definition === null ? null : JSON.stringify(record.definition),
       record.location,
@@ -126,13 +136,17 @@ export async function insertProjection(tx: SqlTransaction, record: Omit<Projecti
   );
 }
 
-type Changes = Partial<Pick<ProjectionRecord, 'live' | 'liveVersion' | 'building' | 'buildingVersion' | 'retired' | 'definition'>>;
+type Changes = Partial<
+  Pick<ProjectionRecord, 'live' | 'liveVersion' | 'livePosition' | 'building' | 'buildingVersion' | 'buildingPosition' | 'retired' | 'definition'>
+>;
 
 const COLUMNS: Record<keyof Changes, string> = {
   live: 'live',
   liveVersion: 'live_version',
+  livePosition: 'live_position',
   building: 'building',
   buildingVersion: 'building_version',
+  buildingPosition: 'building_position',
   retired: 'retired',
   definition: 'definition',
 };
@@ -154,6 +168,47 @@ export async function updateProjection(
   return updated === 1;
 }
 
+/**
+ * Makes the generation being built the one readers see, and the old one retired,
+ * when the record still has the generations `expected` says. The positions are
+ * copied inside the statement: a value read earlier may already be stale.
+ */
+export async function switchGenerations(tx: SqlTransaction, name: string, expected: Pick<ProjectionRecord, 'live' | 'building'>): Promise<boolean> {
+  const { changes } = await tx.execute(
+    placeholders(
+      tx.dialect,
+      `UPDATE ${TABLE} SET live = building, live_version = building_version, live_position = building_position, retired = live,
+         building = NULL, building_version = NULL, building_position = NULL, updated_at = ?
+       WHERE name = ? AND live = ? AND building = ?`,
+    ),
+    [Date.now(), name, expected.live, expected.building],
+  );
+  return changes === 1;
+}
+
+/**
+ * Where generation `generation` of `name` stands, read under a row lock on
+ * PostgreSQL: an inline append and a feeding consumer that both want to apply
+ * events to it take turns, so neither applies what the other did.
+ */
+export async function lockedPosition(
+  tx: SqlTransaction,
+  name: string,
+  generation: number,
+): Promise<{ slot: 'livePosition' | 'buildingPosition'; position: number } | undefined> {
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const rows = await tx.query<Row>(placeholders(tx.dialect, `SELECT * FROM ${TABLE} WHERE name = ?${lock}`), [name]);
+  if (rows[0] === undefined) return undefined;
+  const record = recordOf(rows[0]);
+  if (record.live === generation) return { slot: 'livePosition', position: record.livePosition };
+  if (record.building === generation) return { slot: 'buildingPosition', position: record.buildingPosition ?? 0 };
+  return undefined;
+}
+
+export async function movePosition(tx: SqlTransaction, name: string, slot: 'livePosition' | 'buildingPosition', position: number): Promise<void> {
+  await tx.execute(placeholders(tx.dialect, `UPDATE ${TABLE} SET ${COLUMNS[slot]} = ? WHERE name = ?`), [position, name]);
+}
+
 export async function deleteProjection(tx: SqlTransaction, name: string): Promise<void> {
   await tx.execute(placeholders(tx.dialect, `DELETE FROM ${TABLE} WHERE name = ?`), [name]);
 }
@@ -165,8 +220,10 @@ function recordOf(row: Row): ProjectionRecord {
     mode: row.mode,
     live: Number(row.live),
     liveVersion: Number(row.live_version),
+    livePosition: Number(row.live_position),
     building: row.building === null ? null : Number(row.building),
     buildingVersion: row.building_version === null ? null : Number(row.building_version),
+    buildingPosition: row.building_position === null ? null : Number(row.building_position),
     retired: row.retired === null ? null : Number(row.retired),
     definition: row.definition === null ? null : (JSON.parse(row.definition) as unknown),
     location: row.location,

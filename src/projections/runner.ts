@@ -1,10 +1,11 @@
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
-import { consumerReached } from './progress.js';
-import { consumerNameOf, defineProjection, type ProjectionDefinition } from './projection.js';
+import { generationReached } from './progress.js';
+import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from './projection.js';
 import { claimProjection } from './claim.js';
-import { registryReady, sqlOf, updateProjection, type ProjectionRecord } from './registry.js';
+import { inlineHook } from './inline-hook.js';
+import { registryReady, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
 import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
 
 export interface RunProjectionOptions {
@@ -22,6 +23,13 @@ export interface RunProjectionOptions {
   onSwitch?: (generation: number) => void;
   /** The declarative file this projection came from, kept in the registry so the CLI and the server can run it. */
   declared?: unknown;
+  /**
+   * Also apply each append of this store handle in the append's own transaction,
+   * so a read right after it sees its effect, and a handler's throw fails it. The
+   * consumer still runs: it builds from history and backs up appends made
+   * without the projection. SQL sinks only.
+   */
+  inline?: boolean;
 }
 
 export interface RunningProjection {
@@ -63,6 +71,7 @@ class ProjectionRunner implements RunningProjection {
   readonly #feeders = new Map<number, Feeder>();
   #timer: NodeJS.Timeout | undefined;
   #looking: Promise<void> | undefined;
+  #removeHook: (() => void) | undefined;
   #stopped = false;
 
   constructor(store: EventStore, sql: SqlAccess, definition: ProjectionDefinition<unknown>, options: RunProjectionOptions) {
@@ -80,11 +89,17 @@ class ProjectionRunner implements RunningProjection {
   async start(): Promise<void> {
     await registryReady(this.#sql);
     await this.#look();
+    const definition = this.#definition;
+    if (this.#options.inline === true) {
+      if (definition.sink.storage !== 'sql') throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database');
+      this.#removeHook = this.#sql.addInlineHook(inlineHook({ ...definition, sink: definition.sink }));
+    }
     this.#timer = setInterval(() => this.#lookInBackground(), this.#options.watchMs ?? 1_000);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#removeHook?.();
     clearInterval(this.#timer);
     await this.#looking;
     const feeders = [...this.#feeders.values()];
@@ -101,7 +116,8 @@ class ProjectionRunner implements RunningProjection {
 
   /** Brings this process in line with the registry: which generations to feed, whether to switch, what to drop. */
   async #look(): Promise<void> {
-    const { record, superseded } = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null);
+    const mode = this.#options.inline === true ? 'inline' : 'async';
+    const { record, superseded } = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null, mode);
     if (superseded !== null) await this.#forget(superseded);
     const version = this.#definition.version;
     const wanted = new Set<number>();
@@ -141,10 +157,9 @@ class ProjectionRunner implements RunningProjection {
   async #switchWhenCaughtUp(record: ProjectionRecord): Promise<void> {
     const building = record.building!;
     const head = await this.#store.headPosition();
-    if (!(await consumerReached(this.#store, consumerNameOf(this.name, building), head)).reached) return;
+    if (!(await generationReached(this.#store, record, building, head)).reached) return;
     const switched = await this.#sql.transaction(async (tx) => {
-      const changes = { live: building, liveVersion: record.buildingVersion!, building: null, buildingVersion: null, retired: record.live };
-      if (!(await updateProjection(tx, this.name, record, changes))) return false;
+      if (!(await switchGenerations(tx, this.name, record))) return false;
       await publishStorage(tx, this.#definition, building);
       return true;
     });

@@ -14,7 +14,7 @@ export interface ProjectionStatus {
   position: number;
   lagEvents: number;
   lagSeconds: number;
-  /** `live`, `catching-up`, `stopped` (nothing feeds it), `faulted`, or `inline`. */
+  /** `live`, `catching-up`, `stopped` (nothing feeds it) or `faulted`. */
   state: string;
   parked: number;
   /** A rebuild under way. */
@@ -35,17 +35,17 @@ export async function projectionStatus(store: EventStore): Promise<ProjectionSta
   return records.map((record) => {
     const live = consumers.get(consumerNameOf(record.name, record.live));
     const building = record.building === null ? undefined : consumers.get(consumerNameOf(record.name, record.building));
-    const inline = record.mode === 'inline';
     return {
       name: record.name,
       version: record.liveVersion,
       sink: record.sink,
       mode: record.mode,
       generation: record.live,
-      position: inline ? head : (live?.checkpoint ?? 0),
-      lagEvents: inline ? 0 : (live?.lagEvents ?? head),
-      lagSeconds: inline ? 0 : (live?.lagSeconds ?? 0),
-      state: inline ? 'inline' : (live?.state ?? 'stopped'),
+      // inline appends move the live position ahead of the consumer that backs them up
+      position: Math.max(record.livePosition, live?.checkpoint ?? 0),
+      lagEvents: Math.min(live?.lagEvents ?? head, head - record.livePosition),
+      lagSeconds: live?.lagSeconds ?? 0,
+      state: live?.state ?? 'stopped',
       parked: live?.parked ?? 0,
       rebuilding:
         record.building === null
@@ -53,8 +53,8 @@ export async function projectionStatus(store: EventStore): Promise<ProjectionSta
           : {
               generation: record.building,
               version: record.buildingVersion!,
-              position: building?.checkpoint ?? 0,
-              lagEvents: building?.lagEvents ?? head,
+              position: Math.max(record.buildingPosition ?? 0, building?.checkpoint ?? 0),
+              lagEvents: Math.min(building?.lagEvents ?? head, head - (record.buildingPosition ?? 0)),
             },
     };
   });

@@ -1,13 +1,18 @@
 import { RecordedEvent, type AppendResult } from '../core/event.js';
 import type { ProposedEvent } from '../core/proposed-event.js';
 import type { SqlTransaction } from './consumer-store.js';
+import type { AllPage, ReadAllOptions } from './event-store.js';
 
 /**
  * Runs inside an append's own transaction with the events that append wrote:
  * what it writes commits or rolls back with them (inline projections). A
- * throw fails the append, and nothing of it is stored.
+ * throw fails the append, and nothing of it is stored. `readLog` reads the log
+ * from inside the transaction: every event before the append's first is
+ * committed and there.
  */
-export type InlineHook = (events: readonly RecordedEvent[], tx: SqlTransaction) => Promise<void>;
+export type InlineHook = (events: readonly RecordedEvent[], tx: SqlTransaction, readLog: LogReader) => Promise<void>;
+
+export type LogReader = (options: ReadAllOptions) => Promise<AllPage>;
 
 /**
  * The store's own database, for projections whose tables live beside the log.
@@ -40,14 +45,14 @@ export class InlineHooks {
 
   add(hook: InlineHook): () => void {
     // a wrapper per call, so adding one hook twice runs it twice and each removal removes one
-    const entry: InlineHook = (events, tx) => hook(events, tx);
+    const entry: InlineHook = (events, tx, readLog) => hook(events, tx, readLog);
     this.#hooks.add(entry);
     return () => this.#hooks.delete(entry);
   }
 
-  async run(events: readonly RecordedEvent[], tx: SqlTransaction): Promise<void> {
+  async run(events: readonly RecordedEvent[], tx: SqlTransaction, readLog: LogReader): Promise<void> {
     if (events.length === 0) return;
-    for (const hook of this.#hooks) await hook(events, tx);
+    for (const hook of this.#hooks) await hook(events, tx, readLog);
   }
 }
 

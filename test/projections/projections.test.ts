@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/declared.js';
-import { registerInlineProjection } from '../../src/projections/inline.js';
-import { consumerNameOf } from '../../src/projections/projection.js';
+import { consumerNameOf, type ProjectionDefinition } from '../../src/projections/projection.js';
 import { waitForProjection } from '../../src/projections/progress.js';
 import { findDocuments, getDocument, queryLakes, searchProjection } from '../../src/projections/reading.js';
 import { requestRebuild } from '../../src/projections/rebuild.js';
@@ -13,6 +12,7 @@ import { documentSink, type DocumentsContext } from '../../src/projections/sinks
 import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 import { searchSink, type SearchContext } from '../../src/projections/sinks/search.js';
 import { projectionStatus } from '../../src/projections/status.js';
+import { consumerStatus } from '../../src/subscriptions/status.js';
 import { tableExists } from '../../src/projections/sql-text.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends, scratch } from '../subscriptions/backends.js';
@@ -226,6 +226,16 @@ describe.each(backends)('projections on $name', ({ location }) => {
         { sku: 's0', ordered: 90, on_hand: 5 },
         { sku: 's1', ordered: 105, on_hand: 9 },
       ]);
+
+      // rows still buffered when it stops are rolled then, and the checkpoint follows them, so a restart reads nothing again
+      const late = await store.append('order-late', [{ type: 'OrderPlaced', data: { sku: 's0', qty: 1 } }]);
+      const buffering = { ...events, sink: lakeSink({ directory, rollRows: 1_000, rollMs: 600_000 }) };
+      const third = await runProjection(store, buffering, FAST);
+      const consumer = consumerNameOf('events', 1);
+      await until(async () => ((await consumerStatus(store, [consumer]))[0]?.members[0]?.position ?? 0) >= late.position, 'the event is buffered', 10_000);
+      await third.stop();
+      expect((await store.consumers.get(consumer))!.partitions[0]!.checkpoint).toBe(late.position);
+      expect(await queryLakes(store, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 28 }]);
     });
   });
 
@@ -271,14 +281,14 @@ describe.each(backends)('projections on $name', ({ location }) => {
     });
   });
 
-  it('an inline projection changes with the append itself, and a handler that throws fails the append with nothing stored', async () => {
+  it('an inline projection builds from history, then changes with each append itself; a rebuild during appends ends like a fresh build', async () => {
     await withStore(location('inline'), async (store) => {
-      const remove = await registerInlineProjection(store, {
-        name: 'balances',
+      const balances = (name: string): ProjectionDefinition<DocumentsContext> => ({
+        name,
         version: 1,
         sink: documentSink(),
         handlers: {
-          Deposited: async (event, documents: DocumentsContext) => {
+          Deposited: async (event, documents) => {
             const amount = (event.data as { amount: number }).amount;
             if (amount < 0) throw new Error('a deposit is never negative');
             const current = ((await documents.get(event.stream)) as { balance: number } | undefined)?.balance ?? 0;
@@ -286,27 +296,48 @@ describe.each(backends)('projections on $name', ({ location }) => {
           },
         },
       });
+      const expected = new Map<string, number>();
+      const deposit = async (stream: string, amount: number) => {
+        await store.append(stream, [{ type: 'Deposited', data: { amount } }]);
+        expected.set(stream, (expected.get(stream) ?? 0) + amount);
+      };
+      const balanceOf = async (stream: string) => ((await getDocument(store, 'balances', stream)) as { balance: number } | undefined)?.balance;
+      // history from before the projection existed: its consumer builds it
+      for (let i = 0; i < 30; i++) await deposit(`account-${i % 3}`, i + 1);
+      const running = await runProjection(store, balances('balances'), { ...FAST, inline: true });
       try {
-        await store.append('account-1', [{ type: 'Deposited', data: { amount: 5 } }]);
-        await store.append('account-1', [
-          { type: 'Deposited', data: { amount: 7 } },
-          { type: 'Opened', data: {} },
-        ]);
-        // no wait: the document committed with the append
-        expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
+        await caughtUp(store, 'balances');
+        // from now on the document commits with the append: no wait
+        await deposit('account-0', 1_000);
+        expect(await balanceOf('account-0')).toBe(expected.get('account-0'));
         const head = await store.headPosition();
-        await expect(store.append('account-1', [{ type: 'Deposited', data: { amount: -1 } }])).rejects.toThrow('never negative');
+        await expect(store.append('account-0', [{ type: 'Deposited', data: { amount: -1 } }])).rejects.toThrow('never negative');
         expect(await store.headPosition()).toBe(head);
-        expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
-        expect((await waitForProjection(store, 'balances', head)).generation).toBe(1);
+        expect(await balanceOf('account-0')).toBe(expected.get('account-0'));
+
+        // appends during the rebuild feed both generations; neither applies an event twice
+        const appending = (async () => {
+          for (let k = 0; k < 40; k++) await deposit(`account-${k % 3}`, 1);
+        })();
+        expect((await requestRebuild(store, 'balances')).generation).toBe(2);
+        await until(async () => (await projectionStatus(store))[0]!.generation === 2, 'the rebuild switches readers over', 60_000);
+        await appending;
+        await deposit('account-1', 5);
+        expect(await balanceOf('account-1')).toBe(expected.get('account-1'));
+        expect(await tableExists(store.sql!, 'balances_g2')).toBe(true);
       } finally {
-        remove();
+        await running.stop();
       }
-      await store.append('account-1', [{ type: 'Deposited', data: { amount: 100 } }]);
-      expect(await getDocument(store, 'balances', 'account-1')).toEqual({ balance: 12 });
-      await expect(requestRebuild(store, 'balances')).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
-      const late = { name: 'late', version: 1, sink: documentSink(), handlers: { Deposited: () => undefined } };
-      await expect(registerInlineProjection(store, late)).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
+      const fresh = await runProjection(store, balances('fresh_balances'), FAST);
+      try {
+        await caughtUp(store, 'fresh_balances');
+      } finally {
+        await fresh.stop();
+      }
+      const everything = await findDocuments(store, 'balances', {});
+      expect(everything).toEqual(await findDocuments(store, 'fresh_balances', {}));
+      expect(everything).toEqual([...expected].sort().map(([id, balance]) => ({ id, doc: { balance } })));
+      await expect(runProjection(store, balances('balances'))).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
     });
   });
 });

@@ -107,7 +107,7 @@ export class PostgresEventStore implements EventStore {
     this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed);
     this.tokens = new PostgresTokenStore(pool, this.#schema, this.#isClosed);
     const channel = `tributary_${schema}`;
-    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel);
+    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options));
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed);
     this.#listener = new PostgresListener(
       connection,

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AppendResult, RecordedEvent } from '../../core/event.js';
-import { InlineHooks } from '../../store/sql-access.js';
+import { InlineHooks, type LogReader } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { appendGroup, type AppendRequest } from './postgres-append.js';
 import { translatePgError } from './postgres-errors.js';
@@ -23,6 +23,7 @@ export class PostgresWriter {
   readonly #sql: Statements;
   readonly #clock: () => number;
   readonly #channel: string;
+  readonly #readLog: LogReader;
   /** Inline hooks run in every append's transaction; while there are any, each append commits alone. */
   readonly inline = new InlineHooks();
   #queue: Pending[] = [];
@@ -30,8 +31,10 @@ export class PostgresWriter {
   #drained: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string) {
+  /** `readLog` reads committed events: under the head lock, every event before an append's first is committed. */
+  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string, readLog: LogReader) {
     this.#pool = pool;
+    this.#readLog = readLog;
     this.#sql = sql;
     this.#clock = clock;
     this.#channel = channel;
@@ -131,7 +134,10 @@ export class PostgresWriter {
         const appends = queue.slice(start, end) as Extract<Pending, { kind: 'append' }>[];
         start = end;
         try {
-          const inline = this.inline.size > 0 ? (events: readonly RecordedEvent[], on: PoolClient) => this.inline.run(events, new PostgresTransaction(on)) : undefined;
+          const inline =
+            this.inline.size > 0
+              ? (events: readonly RecordedEvent[], on: PoolClient) => this.inline.run(events, new PostgresTransaction(on), this.#readLog)
+              : undefined;
           const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel, inline);
           outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));
         } catch (error) {

@@ -137,11 +137,13 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
     const plan = planAllRead(options);
-    return this.#readCommitted(() => {
-      const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
-      const { after, until, limit, filter } = query;
-      return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
-    });
+    return this.#readCommitted(() => this.#readAllNow(plan));
+  }
+
+  #readAllNow(plan: ReturnType<typeof planAllRead>): AllPage {
+    const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
+    const { after, until, limit, filter } = query;
+    return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
@@ -269,12 +271,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
-  #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    // appends queued before the hook was added commit first, so no later event slips past the hooks
+    await this.#writer.drained();
     return this.#writer.exclusive(async () => {
       const head = this.#head();
       const recordedAt = this.#clock();
       const result = appendInTransaction(this.#statements, stream, prepared, expected, recordedAt);
-      await this.sql.inline.run(appendedEvents(result, prepared, recordedAt, head), this.#transaction);
+      // inside the transaction on the one connection: a read that waited for it to end would never start
+      const readLog = async (options: ReadAllOptions) => this.#read(() => this.#readAllNow(planAllRead(options)));
+      await this.sql.inline.run(appendedEvents(result, prepared, recordedAt, head), this.#transaction, readLog);
       return result;
     });
   }

@@ -87,6 +87,11 @@ export class GroupCommitWriter {
     }
   }
 
+  /** Resolves when the writes queued so far have committed (or failed). */
+  async drained(): Promise<void> {
+    await this.#drained;
+  }
+
   /** Resolves when no `exclusive` work holds the connection's transaction, so a read sees only committed rows. */
   async idle(): Promise<void> {
     while (this.#exclusive !== undefined) await this.#exclusive;

@@ -1,0 +1,30 @@
+import type { RecordedEvent } from '../core/event.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
+import { handlerFor, storageNameOf, type ProjectionDefinition, type SqlSink } from './projection.js';
+import { lockedPosition, movePosition } from './registry.js';
+
+/**
+ * Applies `events` (in position order) to a generation of a SQL sink, skipping
+ * the ones it already has, and moves its position in the same transaction. A
+ * consumer and inline appends both feed a generation through here, so each
+ * event's effect happens exactly once whichever gets there first. Returns false
+ * when the generation is neither live nor being built any more.
+ */
+export async function applyInOrder<Context>(
+  tx: SqlTransaction,
+  definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> },
+  generation: number,
+  events: readonly RecordedEvent[],
+): Promise<boolean> {
+  const at = await lockedPosition(tx, definition.name, generation);
+  if (at === undefined) return false;
+  const context = definition.sink.context(tx, storageNameOf(definition.name, generation));
+  let last = at.position;
+  for (const event of events) {
+    if (event.position <= last) continue;
+    await handlerFor(definition, event.type)?.(event, context);
+    last = event.position;
+  }
+  if (last > at.position) await movePosition(tx, definition.name, at.slot, last);
+  return true;
+}

@@ -1,0 +1,68 @@
+import type { RecordedEvent } from '../core/event.js';
+import { categoryOf } from '../core/stream-name.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
+import type { LogFilter } from '../store/event-store.js';
+import type { InlineHook, LogReader } from '../store/sql-access.js';
+import { applyInOrder } from './apply.js';
+import type { ProjectionDefinition, SqlSink } from './projection.js';
+import { getProjection } from './registry.js';
+
+// an inline append closes at most this many events of a gap itself; a longer one is left to the consumer
+const MOST_CAUGHT_UP = 1_000;
+
+/**
+ * The hook that applies an append to the projection in the append's own
+ * transaction: to the live generation (a throw fails the append) and to a
+ * generation being built (a throw there is left to its consumer to retry and
+ * park). Each generation first gets the events it is missing before the append,
+ * when there are few; when there are many, it is still being built from history,
+ * and its consumer applies them all in order.
+ */
+export function inlineHook<Context>(definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> }): InlineHook {
+  const filter = definition.filter ?? {};
+  return async (events, tx, readLog) => {
+    const selected = events.filter((event) => selects(filter, event));
+    if (selected.length === 0) return;
+    const record = await getProjection(tx, definition.name);
+    if (record === undefined) return;
+    if (record.liveVersion === definition.version) await applyWithGap(tx, definition, record.live, selected, readLog);
+    if (record.building !== null && record.buildingVersion === definition.version) {
+      await tx.execute('SAVEPOINT tributary_building');
+      try {
+        await applyWithGap(tx, definition, record.building, selected, readLog);
+        await tx.execute('RELEASE SAVEPOINT tributary_building');
+      } catch {
+        // the new generation's failure must not fail the append: its consumer meets the event again
+        await tx.execute('ROLLBACK TO SAVEPOINT tributary_building');
+        await tx.execute('RELEASE SAVEPOINT tributary_building');
+      }
+    }
+  };
+}
+
+async function applyWithGap<Context>(
+  tx: SqlTransaction,
+  definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> },
+  generation: number,
+  appended: readonly RecordedEvent[],
+  readLog: LogReader,
+): Promise<void> {
+  const first = appended[0]!.position;
+  const { livePosition, buildingPosition, live } = (await getProjection(tx, definition.name))!;
+  const position = generation === live ? livePosition : (buildingPosition ?? 0);
+  const gap: RecordedEvent[] = [];
+  if (position < first - 1) {
+    const page = await readLog({ ...definition.filter, after: position, limit: MOST_CAUGHT_UP + 1 });
+    for (const event of page.events) if (event.position < first) gap.push(event);
+    if (gap.length > MOST_CAUGHT_UP) return;
+  }
+  await applyInOrder(tx, definition, generation, [...gap, ...appended]);
+}
+
+function selects(filter: LogFilter, event: RecordedEvent): boolean {
+  return (
+    (filter.categories === undefined || filter.categories.includes(categoryOf(event.stream))) &&
+    (filter.types === undefined || filter.types.includes(event.type)) &&
+    (filter.streamPrefix === undefined || event.stream.startsWith(filter.streamPrefix))
+  );
+}
