@@ -11,12 +11,15 @@ import { createStorage, dropStorage, publishStorage } from './storage.js';
  * `superseded` names a rebuild of an older version that the new one replaced:
  * its tables are dropped here, its checkpoint and files are the caller's to remove.
  */
-export function claimProjection(
+export async function claimProjection(
   sql: SqlAccess,
   definition: ProjectionDefinition<unknown>,
   declared: unknown,
   mode: ProjectionRecord['mode'] = 'async',
 ): Promise<{ record: ProjectionRecord; superseded: number | null }> {
+  // a running projection looks every second: a plain read, and a write transaction only when something changes
+  const seen = await getProjection(sql, definition.name);
+  if (seen !== undefined && !claimChanges(seen, definition, mode)) return { record: seen, superseded: null };
   return sql.transaction(async (tx) => {
     const record = await getProjection(tx, definition.name);
     if (record === undefined) {
@@ -28,14 +31,7 @@ export function claimProjection(
       await publishStorage(tx, definition, 1);
       return { record: { ...fresh, updatedAt: Date.now() }, superseded: null };
     }
-    if (record.sink !== definition.sink.kind || record.mode !== mode) {
-      throw new TributaryError(
-        'PROJECTION_CONFLICT',
-        `projection ${JSON.stringify(definition.name)} is registered as a ${record.mode} ${record.sink} projection, not an ${mode} ${definition.sink.kind} one`,
-        { projection: definition.name },
-      );
-    }
-    if (definition.version <= record.liveVersion || (record.buildingVersion ?? 0) >= definition.version) return { record, superseded: null };
+    if (!claimChanges(record, definition, mode)) return { record, superseded: null };
     // newer code: build its generation beside the one readers see
     const generation = Math.max(record.live, record.building ?? 0, record.retired ?? 0) + 1;
     if (record.building !== null) await dropStorage(tx, definition, record.building);
@@ -43,4 +39,16 @@ export function claimProjection(
     await updateProjection(tx, definition.name, record, { ...building, ...(declared === null ? {} : { definition: declared }) });
     return { record: { ...record, ...building }, superseded: record.building };
   });
+}
+
+/** Whether registering `definition` changes the record (a rebuild for newer code); throws PROJECTION_CONFLICT for another kind of projection. */
+function claimChanges(record: ProjectionRecord, definition: ProjectionDefinition<unknown>, mode: ProjectionRecord['mode']): boolean {
+  if (record.sink !== definition.sink.kind || record.mode !== mode) {
+    throw new TributaryError(
+      'PROJECTION_CONFLICT',
+      `projection ${JSON.stringify(definition.name)} is registered as a ${record.mode} ${record.sink} projection, not an ${mode} ${definition.sink.kind} one`,
+      { projection: definition.name },
+    );
+  }
+  return definition.version > record.liveVersion && (record.buildingVersion ?? 0) < definition.version;
 }

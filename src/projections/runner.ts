@@ -87,11 +87,13 @@ class ProjectionRunner implements RunningProjection {
   }
 
   async start(): Promise<void> {
+    const definition = this.#definition;
+    if (this.#options.inline === true && definition.sink.storage !== 'sql') {
+      throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database (table, documents or search)');
+    }
     await registryReady(this.#sql);
     await this.#look();
-    const definition = this.#definition;
-    if (this.#options.inline === true) {
-      if (definition.sink.storage !== 'sql') throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database');
+    if (this.#options.inline === true && definition.sink.storage === 'sql') {
       this.#removeHook = this.#sql.addInlineHook(inlineHook({ ...definition, sink: definition.sink }));
     }
     this.#timer = setInterval(() => this.#lookInBackground(), this.#options.watchMs ?? 1_000);

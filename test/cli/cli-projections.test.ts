@@ -90,4 +90,7 @@ it('declared projections from files: rebuilt with a progress bar, listed, search
     await rows.close();
   }
   expect(cli(['projections', 'rebuild', 'nothing'], db).stderr).toContain('PROJECTION_NOT_FOUND');
+  expect(cli(['projections', 'remove', 'catalog'], db)).toMatchObject({ code: 0, stdout: 'projection catalog removed\n' });
+  expect(cli(['projections'], db).stdout).not.toContain('catalog');
+  expect(cli(['search', 'catalog', 'boots'], db).stderr).toContain('PROJECTION_NOT_FOUND');
 }, 120_000);

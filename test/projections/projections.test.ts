@@ -7,6 +7,7 @@ import { consumerNameOf, type ProjectionDefinition } from '../../src/projections
 import { waitForProjection } from '../../src/projections/progress.js';
 import { findDocuments, getDocument, queryLakes, searchProjection } from '../../src/projections/reading.js';
 import { requestRebuild } from '../../src/projections/rebuild.js';
+import { removeProjection } from '../../src/projections/remove.js';
 import { runProjection } from '../../src/projections/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
@@ -338,6 +339,17 @@ describe.each(backends)('projections on $name', ({ location }) => {
       expect(everything).toEqual(await findDocuments(store, 'fresh_balances', {}));
       expect(everything).toEqual([...expected].sort().map(([id, balance]) => ({ id, doc: { balance } })));
       await expect(runProjection(store, balances('balances'))).rejects.toSatisfy((error) => isTributaryError(error, 'PROJECTION_CONFLICT'));
+      // removed, it can come back in the other mode, built again from the first event
+      await removeProjection(store, 'balances');
+      for (const table of ['balances', 'balances_g1', 'balances_g2']) expect(await tableExists(store.sql!, table)).toBe(false);
+      expect(await store.consumers.get(consumerNameOf('balances', 2))).toBeUndefined();
+      const again = await runProjection(store, balances('balances'), FAST);
+      try {
+        await caughtUp(store, 'balances');
+        expect(await findDocuments(store, 'balances', {})).toEqual(everything);
+      } finally {
+        await again.stop();
+      }
     });
   });
 });

@@ -4,6 +4,7 @@ import { invalidArgument } from '../../core/errors.js';
 import { addDeclaredProjection, runDeclared, runDeclaredProjections } from '../../projections/declared.js';
 import { rebuildProgress, requestRebuild } from '../../projections/rebuild.js';
 import { requireProjection, sqlOf } from '../../projections/registry.js';
+import { removeProjection } from '../../projections/remove.js';
 import type { RunningProjection } from '../../projections/runner.js';
 import { projectionStatus, type ProjectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
@@ -14,13 +15,15 @@ import { progressLine } from '../progress-bar.js';
 
 export const projectionsCommand: Command = {
   name: 'projections',
-  summary: 'list projections; add one from a file, run the declared ones, rebuild one',
+  summary: 'list projections; add one from a file, run the declared ones, rebuild or remove one',
   usage: `tributary projections [--json]
     prints one line per projection: name, version, sink, generation, position/head, lag, state
   tributary projections add <file.json>
     registers the projection the file declares (see docs/projections.md); a higher version rebuilds it
   tributary projections run
     runs every projection added from a file until interrupted (tributary serve runs them too)
+  tributary projections remove <name>
+    removes the projection: its tables or lake files, its view and its checkpoints (stop what runs it first)
   tributary projections rebuild <name>
     builds a new generation from the first event beside the one readers see, switches when it has
     caught up, drops the old one; shows events/s and ETA. A declared projection is fed by this
@@ -44,7 +47,13 @@ export const projectionsCommand: Command = {
         if (rest.length !== 1) throw invalidArgument('projections rebuild', 'takes one projection name');
         return await rebuild(store, rest[0]!, stdout, signal);
       }
-      throw invalidArgument('projections', `${JSON.stringify(action)} is not add, run or rebuild`);
+      if (action === 'remove') {
+        if (rest.length !== 1) throw invalidArgument('projections remove', 'takes one projection name');
+        await removeProjection(store, rest[0]!);
+        await write(stdout, `projection ${rest[0]!} removed\n`);
+        return;
+      }
+      throw invalidArgument('projections', `${JSON.stringify(action)} is not add, run, rebuild or remove`);
     } finally {
       await store.close();
     }
