@@ -35,6 +35,16 @@ async function caughtUp(store: EventStore, name: string): Promise<void> {
   await waitForProjection(store, name, await store.headPosition(), { timeoutMs: 30_000 });
 }
 
+/** Runs a projection until it has handled the whole log, then stops it. */
+async function buildOnce<Context>(store: EventStore, definition: ProjectionDefinition<Context>): Promise<void> {
+  const running = await runProjection(store, definition, FAST);
+  try {
+    await caughtUp(store, definition.name);
+  } finally {
+    await running.stop();
+  }
+}
+
 describe.each(backends)('projections on $name', ({ location }) => {
   it('a table projection builds from history, follows live appends, and a read can wait for its own write', async () => {
     await withStore(location('table-live'), async (store) => {
@@ -79,12 +89,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
       } finally {
         await running.stop();
       }
-      const fresh = await runProjection(store, tallies('fresh'), FAST);
-      try {
-        await caughtUp(store, 'fresh');
-      } finally {
-        await fresh.stop();
-      }
+      await buildOnce(store, tallies('fresh'));
       const rebuilt = await tallyRows(store, 'rebuilt');
       expect(rebuilt).toEqual(await tallyRows(store, 'fresh'));
       expect(rebuilt).toEqual(expectedTallies(streams, 60));
@@ -329,12 +334,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
       } finally {
         await running.stop();
       }
-      const fresh = await runProjection(store, balances('fresh_balances'), FAST);
-      try {
-        await caughtUp(store, 'fresh_balances');
-      } finally {
-        await fresh.stop();
-      }
+      await buildOnce(store, balances('fresh_balances'));
       const everything = await findDocuments(store, 'balances', {});
       expect(everything).toEqual(await findDocuments(store, 'fresh_balances', {}));
       expect(everything).toEqual([...expected].sort().map(([id, balance]) => ({ id, doc: { balance } })));
@@ -343,13 +343,8 @@ describe.each(backends)('projections on $name', ({ location }) => {
       await removeProjection(store, 'balances');
       for (const table of ['balances', 'balances_g1', 'balances_g2']) expect(await tableExists(store.sql!, table)).toBe(false);
       expect(await store.consumers.get(consumerNameOf('balances', 2))).toBeUndefined();
-      const again = await runProjection(store, balances('balances'), FAST);
-      try {
-        await caughtUp(store, 'balances');
-        expect(await findDocuments(store, 'balances', {})).toEqual(everything);
-      } finally {
-        await again.stop();
-      }
+      await buildOnce(store, balances('balances'));
+      expect(await findDocuments(store, 'balances', {})).toEqual(everything);
     });
   });
 });
