@@ -38,20 +38,81 @@ export async function addDeclaredProjection(store: EventStore, file: unknown): P
   return record;
 }
 
-/** Runs every projection registered from a file (what `tributary serve` and `tributary projections run` host). */
-export async function runDeclaredProjections(store: EventStore, options: RunProjectionOptions = {}): Promise<RunningProjection[]> {
-  const records = await listProjections(sqlOf(store, 'declared'));
-  const running: RunningProjection[] = [];
-  try {
-    for (const record of records) {
-      if (record.definition === null) continue;
-      running.push(await runDeclared(store, record, options));
-    }
-  } catch (error) {
-    await Promise.all(running.map((projection) => projection.stop()));
-    throw error;
+/** The projections added from files that this process feeds; it follows files added, changed or removed later. */
+export interface DeclaredProjections {
+  /** The names fed right now. */
+  readonly names: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs every projection registered from a file (what `tributary serve` and
+ * `tributary projections run` host), and keeps looking: a file added later is
+ * run, a new version replaces the old code, a removed projection stops.
+ */
+export async function runDeclaredProjections(store: EventStore, options: RunProjectionOptions = {}): Promise<DeclaredProjections> {
+  const supervisor = new DeclaredSupervisor(store, options);
+  await supervisor.sync();
+  supervisor.start(options.watchMs ?? 1_000);
+  return supervisor;
+}
+
+class DeclaredSupervisor implements DeclaredProjections {
+  readonly #store: EventStore;
+  readonly #options: RunProjectionOptions;
+  readonly #running = new Map<string, { definition: string; projection: RunningProjection }>();
+  #timer: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(store: EventStore, options: RunProjectionOptions) {
+    this.#store = store;
+    this.#options = options;
   }
-  return running;
+
+  get names(): readonly string[] {
+    return [...this.#running.keys()].sort();
+  }
+
+  start(everyMs: number): void {
+    this.#timer = setInterval(() => {
+      if (this.#syncing !== undefined || this.#stopped) return;
+      this.#syncing = this.sync()
+        .catch((error: unknown) => this.#options.onError?.(error))
+        .finally(() => (this.#syncing = undefined));
+    }, everyMs);
+  }
+
+  /** Starts, replaces and stops runners so that they match the registry. */
+  async sync(): Promise<void> {
+    const declared = (await listProjections(sqlOf(this.#store, 'declared'))).filter((record) => record.definition !== null);
+    const wanted = new Map(declared.map((record) => [record.name, record]));
+    for (const [name, { definition, projection }] of this.#running) {
+      const record = wanted.get(name);
+      if (record !== undefined && JSON.stringify(record.definition) === definition) continue;
+      this.#running.delete(name);
+      await projection.stop();
+    }
+    for (const [name, record] of wanted) {
+      if (this.#stopped) return;
+      if (this.#running.has(name)) continue;
+      try {
+        this.#running.set(name, { definition: JSON.stringify(record.definition), projection: await runDeclared(this.#store, record, this.#options) });
+      } catch (error) {
+        // one broken projection must not keep the others from running
+        this.#options.onError?.(error);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#syncing;
+    const running = [...this.#running.values()];
+    this.#running.clear();
+    await Promise.all(running.map(({ projection }) => projection.stop()));
+  }
 }
 
 /** Runs one projection registered from a file. */

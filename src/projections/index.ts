@@ -4,7 +4,7 @@ export { requestRebuild, rebuildProgress, type RebuildProgress } from './rebuild
 export { waitForProjection } from './progress.js';
 export { projectionStatus, type ProjectionStatus } from './status.js';
 export { getDocument, findDocuments, searchProjection, queryLakes } from './reading.js';
-export { addDeclaredProjection, runDeclaredProjections } from './declared.js';
+export { addDeclaredProjection, runDeclaredProjections, type DeclaredProjections } from './declared.js';
 export { declaredProjection, type DeclaredProjection } from './declarative.js';
 export { tableSink, type TableContext } from './sinks/table.js';
 export { documentSink, type DocumentsContext } from './sinks/documents.js';

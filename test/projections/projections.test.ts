@@ -267,15 +267,23 @@ describe.each(backends)('projections on $name', ({ location }) => {
         { type: 'OrderCancelled', data: { orderId: 'B' } },
       ]);
       const running = await runDeclaredProjections(store, FAST);
+      const orderRows = () => store.sql!.query<Record<string, unknown>>('SELECT * FROM order_rows ORDER BY key');
       try {
-        expect(running.map((projection) => projection.name)).toEqual(['order_rows']);
+        expect(running.names).toEqual(['order_rows']);
         await caughtUp(store, 'order_rows');
-        const rows = await store.sql!.query<{ key: string; customer: string; total: number; status: string }>('SELECT * FROM order_rows ORDER BY key');
-        expect(rows.map((row) => ({ ...row, total: Number(row.total) }))).toEqual([{ key: 'A', customer: 'Ada', total: 12.5, status: 'OrderShipped' }]);
+        expect((await orderRows()).map((row) => ({ ...row, total: Number(row.total) }))).toEqual([{ key: 'A', customer: 'Ada', total: 12.5, status: 'OrderShipped' }]);
+        // added while it runs: a new file starts, a higher version rebuilds with the new mapping
+        await addDeclaredProjection(store, { name: 'customers', version: 1, sink: 'documents', categories: ['order'], key: 'data.customer', fields: { last: 'data.orderId' } });
+        await addDeclaredProjection(store, { ...file, version: 2, fields: { customer: 'data.customer', status: 'type' }, columns: {} });
+        await until(() => running.names.length === 2, 'the new file runs', 10_000);
+        await caughtUp(store, 'customers');
+        expect(await getDocument(store, 'customers', 'Bob')).toEqual({ last: 'B' });
+        await until(async () => (await projectionStatus(store)).find((status) => status.name === 'order_rows')?.version === 2, 'version 2 is live', 30_000);
+        expect(await orderRows()).toEqual([{ key: 'A', customer: 'Ada', status: 'OrderShipped' }]);
       } finally {
-        await Promise.all(running.map((projection) => projection.stop()));
+        await running.stop();
       }
-      await expect(addDeclaredProjection(store, { ...file, fields: { ...file.fields, note: 'data.note' } })).rejects.toSatisfy((error) =>
+      await expect(addDeclaredProjection(store, { ...file, version: 2, fields: { ...file.fields, note: 'data.note' } })).rejects.toSatisfy((error) =>
         isTributaryError(error, 'PROJECTION_CONFLICT'),
       );
       await expect(addDeclaredProjection(store, { ...file, name: 'bad', fields: { total: 'data total' } })).rejects.toSatisfy(

@@ -77,9 +77,9 @@ function textLine(status: ProjectionStatus, head: number): string {
 
 async function runUntilAborted(store: EventStore, signal: AbortSignal, stdout: Writable): Promise<void> {
   const running = await runDeclaredProjections(store, { onError: (error) => process.stderr.write(`projection: ${String(error)}\n`) });
-  await write(stdout, `running ${running.map((projection) => projection.name).join(', ') || 'no declared projection'}\n`);
+  await write(stdout, `running ${running.names.join(', ') || 'no declared projection yet'}; projections added later start within a second\n`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all(running.map((projection) => projection.stop()));
+  await running.stop();
 }
 
 async function rebuild(store: EventStore, name: string, stdout: Writable, signal: AbortSignal): Promise<void> {

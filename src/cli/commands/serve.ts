@@ -39,12 +39,12 @@ export const serveCommand: Command = {
       const app = await buildServer({ store, open: !secured, logger: { level } });
       if (!secured) app.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
       // the projections added from files are hosted here
-      const projections = store.sql === undefined ? [] : await runDeclaredProjections(store, { onError: (error) => app.log.warn({ err: error }, 'projection') });
+      const projections = store.sql === undefined ? undefined : await runDeclaredProjections(store, { onError: (error) => app.log.warn({ err: error }, 'projection') });
       await app.listen({ host, port });
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
       app.log.info('stopping: no new requests; in-flight appends finish; live streams end');
       await app.close();
-      await Promise.all(projections.map((projection) => projection.stop()));
+      await projections?.stop();
     } finally {
       await store.close();
     }
