@@ -64,7 +64,7 @@ export async function feedLakeSink<Context>(
   const handle = async (event: RecordedEvent): Promise<void> => {
     await rolling;
     if (event.position <= writer.position) return;
-    const day = new Date(event.recordedAtMillis).toISOString().slice(0, 10);
+    const day = dayOf(event.recordedAtMillis);
     const category = categoryOf(event.stream);
     const context = sink.context((values) => writer.add({ position: event.position, day, category, values }));
     await handlerFor(definition, event.type)?.(event, context);
@@ -100,6 +100,16 @@ export async function feedLakeSink<Context>(
 function consumerOptions(definition: Pick<ProjectionDefinition<unknown>, 'name' | 'filter'>, generation: number, options: FeederOptions): ConsumerOptions {
   const { member, pageSize, leaseMs, heartbeatMs, onError } = options;
   return { name: consumerNameOf(definition.name, generation), filter: definition.filter, group: { partitions: 1 }, member, pageSize, leaseMs, heartbeatMs, onError };
+}
+
+const MS_PER_DAY = 86_400_000;
+let lastDay: { number: number; text: string } | undefined;
+
+/** The UTC day of a time as YYYY-MM-DD; events come day by day, so the last answer is kept. */
+function dayOf(millis: number): string {
+  const number = Math.floor(millis / MS_PER_DAY);
+  if (lastDay?.number !== number) lastDay = { number, text: new Date(number * MS_PER_DAY).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 /** Where one generation of a lake projection writes. */

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../core/event.js';
 import type { LakeSink } from '../projection.js';
-import type { LakeColumn } from './lake-writer.js';
+import { JsonText, type LakeColumn } from './lake-writer.js';
 
 /** What a lake projection's handlers get: `write` adds one row for the event in hand. */
 export interface LakeContext {
@@ -39,8 +39,9 @@ export function eventRow(event: RecordedEvent): Record<string, unknown> {
     revision: event.revision,
     id: event.id,
     recorded_at: event.recordedAtMillis,
-    data: event.data,
-    metadata: event.metadataJson === null ? null : event.metadata,
+    // the stored JSON text goes through untouched
+    data: new JsonText(event.dataJson),
+    metadata: event.metadataJson === null ? null : new JsonText(event.metadataJson),
   };
 }
 
