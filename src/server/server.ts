@@ -11,6 +11,7 @@ import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { consumerRoutes } from './routes/consumers.js';
+import { projectionAdminRoutes } from './routes/projection-admin.js';
 import { projectionRoutes } from './routes/projections.js';
 import { memberRoutes } from './routes/members.js';
 import { operationRoutes } from './routes/operations.js';
@@ -119,6 +120,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
   projectionRoutes(app, options.store, access);
+  projectionAdminRoutes(app, options.store, access);
   consumerStateRoutes(app, options.store);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
   operationRoutes(app, options.store, metrics);

@@ -7,7 +7,7 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { errorResponses } from '../schemas.js';
 
-const statusSchema = {
+export const projectionStatusSchema = {
   type: 'object',
   required: ['name', 'version', 'sink', 'mode', 'generation', 'position', 'lagEvents', 'lagSeconds', 'state', 'parked', 'rebuilding'],
   properties: {
@@ -47,7 +47,7 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
 
   app.get(
     '/projections',
-    { schema: { summary: 'Every projection: version, sink, generation, position, lag, state', tags: ['projections'], response: { 200: { type: 'array', items: statusSchema }, ...errorResponses } } },
+    { schema: { summary: 'Every projection: version, sink, generation, position, lag, state', tags: ['projections'], response: { 200: { type: 'array', items: projectionStatusSchema }, ...errorResponses } } },
     async (request) => {
       access.checkAdmin(request);
       return store.sql === undefined ? [] : projectionStatus(store);
