@@ -6,6 +6,8 @@ export interface CommandContext {
   positionals: string[];
   values: Record<string, string | boolean | string[] | undefined>;
   openStore: () => Promise<EventStore>;
+  /** The server the store is a client of (`--url`), for commands that talk to it beyond the store contract. */
+  remote?: { url: string; token?: string };
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   /** Aborted on SIGINT or SIGTERM, or when stdout is closed: long-running commands end cleanly. */

@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
         positionals,
         values,
         openStore: () => openStore(location, { token }),
+        remote: /^https?:\/\//i.test(location) ? { url: location, token } : undefined,
         stdin: process.stdin,
         stdout: process.stdout,
         signal: interrupted.signal,

@@ -8,7 +8,9 @@ import { createStorage, dropStorage, publishStorage } from './storage.js';
 /**
  * Registers a projection (its first generation created and published), or
  * starts a rebuild when this code's version is newer than the stored one.
- * `superseded` names a rebuild of an older version that the new one replaced:
+ * A projection from a file (`declared`) is created only when `adding`: one
+ * removed while a host runs it stays removed. `superseded` names a rebuild of
+ * an older version that the new one replaced:
  * its tables are dropped here, its checkpoint and files are the caller's to remove.
  */
 export async function claimProjection(
@@ -16,12 +18,17 @@ export async function claimProjection(
   definition: ProjectionDefinition<unknown>,
   declared: unknown,
   mode: ProjectionRecord['mode'] = 'async',
+  adding = false,
 ): Promise<{ record: ProjectionRecord; superseded: number | null }> {
   // a running projection looks every second: a plain read, and a write transaction only when something changes
   const seen = await getProjection(sql, definition.name);
   if (seen !== undefined && !claimChanges(seen, definition, mode)) return { record: seen, superseded: null };
   return sql.transaction(async (tx) => {
     const record = await getProjection(tx, definition.name);
+    if (record === undefined && declared !== null && !adding) {
+      // removed while a host ran it: a file's projection comes back only through add
+      throw new TributaryError('PROJECTION_NOT_FOUND', `projection ${JSON.stringify(definition.name)} was removed`, { projection: definition.name });
+    }
     if (record === undefined) {
       const created = { name: definition.name, sink: definition.sink.kind, mode, live: 1, liveVersion: definition.version, livePosition: 0 };
       const location = definition.sink.storage === 'lake' ? resolve(definition.sink.directory) : null;

@@ -30,7 +30,7 @@ export async function addDeclaredProjection(store: EventStore, file: unknown): P
       { projection: definition.name },
     );
   }
-  const { record, superseded } = await claimProjection(sql, definition, file);
+  const { record, superseded } = await claimProjection(sql, definition, file, 'async', true);
   if (superseded !== null) {
     await store.consumers.remove(consumerNameOf(definition.name, superseded));
     await dropLakeFiles(definition, superseded);

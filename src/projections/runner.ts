@@ -1,3 +1,4 @@
+import { isTributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
@@ -104,6 +105,10 @@ class ProjectionRunner implements RunningProjection {
     this.#removeHook?.();
     clearInterval(this.#timer);
     await this.#looking;
+    await this.#stopFeeders();
+  }
+
+  async #stopFeeders(): Promise<void> {
     const feeders = [...this.#feeders.values()];
     this.#feeders.clear();
     await Promise.all(feeders.map((feeder) => feeder.stop()));
@@ -119,7 +124,12 @@ class ProjectionRunner implements RunningProjection {
   /** Brings this process in line with the registry: which generations to feed, whether to switch, what to drop. */
   async #look(): Promise<void> {
     const mode = this.#options.inline === true ? 'inline' : 'async';
-    const { record, superseded } = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null, mode);
+    const claimed = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null, mode).catch(async (error: unknown) => {
+      // a removed projection from a file: stop writing into tables that are gone
+      if (isTributaryError(error, 'PROJECTION_NOT_FOUND')) await this.#stopFeeders();
+      throw error;
+    });
+    const { record, superseded } = claimed;
     if (superseded !== null) await this.#forget(superseded);
     const version = this.#definition.version;
     const wanted = new Set<number>();

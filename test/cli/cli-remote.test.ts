@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { openSqliteStore, type SqliteEventStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { runDeclaredProjections } from '../../src/projections/declared.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
+import { until } from '../subscriptions/processes.js';
 
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const folder = mkdtempSync(join(tmpdir(), 'tributary-cli-remote-'));
@@ -61,5 +63,36 @@ describe('the CLI against a server (--url, --token)', () => {
     expect([forbidden.code, forbidden.stderr.split(':')[1]?.trim()]).toEqual([1, 'FORBIDDEN']);
     const anonymous = await cli(['read', 'order-1', '--url', url]);
     expect(anonymous.stderr).toContain('UNAUTHORIZED');
+  });
+
+  it('manages projections through the server: add, list, rebuild with progress, search, lake query, remove', async () => {
+    const minted = mintToken('ops', ['admin']);
+    await store.tokens.create(minted.record);
+    const admin = ['--url', url, '--token', minted.token];
+    await store.append('product-1', [{ type: 'Listed', data: { title: 'Trail boots' } }]);
+    // the server's process feeds projections added from files, as tributary serve does
+    const hosted = await runDeclaredProjections(store, { watchMs: 50 });
+    try {
+      const file = join(folder, 'catalog.json');
+      writeFileSync(file, JSON.stringify({ name: 'catalog', version: 1, sink: 'search', categories: ['product'], fields: { title: 'data.title' } }));
+      const added = await cli(['projections', 'add', file, ...admin]);
+      expect(added).toMatchObject({ code: 0, stdout: 'projection catalog: search, generation 1\n' });
+      await until(async () => (JSON.parse((await cli(['search', 'catalog', 'boots', '--json', ...admin])).stdout) as unknown[]).length === 1, 'the server has indexed it', 20_000);
+      const rebuilt = await cli(['projections', 'rebuild', 'catalog', ...admin]);
+      expect(rebuilt.stderr).toBe('');
+      expect(rebuilt.stdout).toContain('rebuilt catalog: generation 2 is live');
+      const listed = JSON.parse((await cli(['projections', '--json', ...admin])).stdout) as { name: string; generation: number }[];
+      expect(listed.map(({ name, generation }) => ({ name, generation }))).toEqual([{ name: 'catalog', generation: 2 }]);
+      expect((await cli(['lake', 'query', 'SELECT 6 * 7 AS answer', '--json', ...admin])).stdout).toBe('[{"answer":42}]\n');
+      const refused = await cli(['projections', '--url', url, '--token', token]);
+      expect(refused.stderr).toContain('FORBIDDEN');
+      expect(await cli(['projections', 'remove', 'catalog', ...admin])).toMatchObject({ code: 0, stdout: 'projection catalog removed\n' });
+      // the host looks every 50 ms: several looks later it has not registered the projection again
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await cli(['projections', '--json', ...admin])).stdout).toBe('[]\n');
+      expect(hosted.names).toEqual([]);
+    } finally {
+      await hosted.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
+import { declaredProjection } from '../../src/projections/declarative.js';
 import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/declared.js';
 import { consumerNameOf, type ProjectionDefinition } from '../../src/projections/projection.js';
 import { waitForProjection } from '../../src/projections/progress.js';
@@ -266,6 +267,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
         { type: 'OrderPlaced', data: { orderId: 'B', customer: 'Bob', total: 3 } },
         { type: 'OrderCancelled', data: { orderId: 'B' } },
       ]);
+      const second = { ...file, version: 2, fields: { customer: 'data.customer', status: 'type' }, columns: {} };
       const running = await runDeclaredProjections(store, FAST);
       const orderRows = () => store.sql!.query<Record<string, unknown>>('SELECT * FROM order_rows ORDER BY key');
       try {
@@ -274,7 +276,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
         expect((await orderRows()).map((row) => ({ ...row, total: Number(row.total) }))).toEqual([{ key: 'A', customer: 'Ada', total: 12.5, status: 'OrderShipped' }]);
         // added while it runs: a new file starts, a higher version rebuilds with the new mapping
         await addDeclaredProjection(store, { name: 'customers', version: 1, sink: 'documents', categories: ['order'], key: 'data.customer', fields: { last: 'data.orderId' } });
-        await addDeclaredProjection(store, { ...file, version: 2, fields: { customer: 'data.customer', status: 'type' }, columns: {} });
+        await addDeclaredProjection(store, second);
         await until(() => running.names.length === 2, 'the new file runs', 10_000);
         await caughtUp(store, 'customers');
         expect(await getDocument(store, 'customers', 'Bob')).toEqual({ last: 'B' });
@@ -283,6 +285,14 @@ describe.each(backends)('projections on $name', ({ location }) => {
       } finally {
         await running.stop();
       }
+      // removed while a host still runs it, a projection from a file stays removed
+      const lone = await runProjection(store, declaredProjection(second), { ...FAST, declared: second });
+      await removeProjection(store, 'order_rows');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await projectionStatus(store)).map((status) => status.name)).toEqual(['customers']);
+      expect(lone.generations).toEqual([]);
+      await lone.stop();
+      await addDeclaredProjection(store, second);
       await expect(addDeclaredProjection(store, { ...file, version: 2, fields: { ...file.fields, note: 'data.note' } })).rejects.toSatisfy((error) =>
         isTributaryError(error, 'PROJECTION_CONFLICT'),
       );

@@ -9,7 +9,7 @@ it('projections over HTTP: status, a document read that waits for its own write,
   await withServer({ open: false }, async ({ app, store, token }) => {
     const contract = await OpenApiContract.load(app);
     const admin = await token('admin');
-    let narrowHeaders: Record<string, string> = {};
+    let narrowHeaders: Record<string, string>;
     // the path in OpenAPI form: /projections/{name}/documents/{id}
     const templateOf = (url: string) =>
       url

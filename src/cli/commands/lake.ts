@@ -1,6 +1,6 @@
 import { invalidArgument } from '../../core/errors.js';
-import { queryLakes } from '../../projections/reading.js';
 import type { Command } from '../context.js';
+import { projectionsApi } from '../projections-api.js';
 import { write } from '../output.js';
 
 export const lakeCommand: Command = {
@@ -13,11 +13,11 @@ export const lakeCommand: Command = {
   options: {
     json: { type: 'boolean' },
   },
-  async run({ values, positionals, openStore, stdout }) {
+  async run({ values, positionals, openStore, remote, stdout }) {
     if (positionals[0] !== 'query' || positionals.length !== 2) throw invalidArgument('lake', 'usage: tributary lake query "<sql>"');
     const store = await openStore();
     try {
-      const rows = await queryLakes(store, positionals[1]!);
+      const rows = await projectionsApi(store, remote).lakeQuery(positionals[1]!);
       if (values['json'] === true) return await write(stdout, JSON.stringify(rows) + '\n');
       const columns = rows.length === 0 ? [] : Object.keys(rows[0]!);
       const cell = (value: unknown) => (value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value));

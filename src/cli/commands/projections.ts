@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { invalidArgument } from '../../core/errors.js';
-import { addDeclaredProjection, runDeclared, runDeclaredProjections } from '../../projections/declared.js';
-import { rebuildProgress, requestRebuild } from '../../projections/rebuild.js';
-import { requireProjection, sqlOf } from '../../projections/registry.js';
-import { removeProjection } from '../../projections/remove.js';
-import type { RunningProjection } from '../../projections/runner.js';
-import { projectionStatus, type ProjectionStatus } from '../../projections/status.js';
+import { runDeclaredProjections } from '../../projections/declared.js';
+import type { ProjectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import { jsonFlag } from '../arguments.js';
 import type { Command } from '../context.js';
 import { write } from '../output.js';
 import { progressLine } from '../progress-bar.js';
+import { projectionsApi, type ProjectionsApi } from '../projections-api.js';
 
 export const projectionsCommand: Command = {
   name: 'projections',
@@ -31,25 +28,30 @@ export const projectionsCommand: Command = {
   options: {
     json: { type: 'boolean' },
   },
-  async run({ values, positionals, openStore, stdout, signal }) {
+  async run({ values, positionals, openStore, remote, stdout, signal }) {
     const [action, ...rest] = positionals;
     const store = await openStore();
+    const api = projectionsApi(store, remote);
     try {
-      if (action === undefined) return await list(store, values['json'] === true, stdout);
+      if (action === undefined) return await list(api, values['json'] === true, stdout);
       if (action === 'add') {
         if (rest.length !== 1) throw invalidArgument('projections add', 'takes one definition file');
-        const record = await addDeclaredProjection(store, jsonFlag('file', readFileSync(rest[0]!, 'utf8')));
-        await write(stdout, `projection ${record.name}: ${record.sink}, generation ${record.live}${record.building === null ? '' : `, rebuilding as ${record.building}`}\n`);
+        const status = await api.add(jsonFlag('file', readFileSync(rest[0]!, 'utf8')));
+        const rebuilding = status.rebuilding === null ? '' : `, rebuilding as ${status.rebuilding.generation}`;
+        await write(stdout, `projection ${status.name}: ${status.sink}, generation ${status.generation}${rebuilding}\n`);
         return;
       }
-      if (action === 'run') return await runUntilAborted(store, signal, stdout);
+      if (action === 'run') {
+        if (remote !== undefined) throw invalidArgument('projections run', 'feeds projections from the database (--db); a server (--url) feeds its own');
+        return await runUntilAborted(store, signal, stdout);
+      }
       if (action === 'rebuild') {
         if (rest.length !== 1) throw invalidArgument('projections rebuild', 'takes one projection name');
-        return await rebuild(store, rest[0]!, stdout, signal);
+        return await rebuild(api, rest[0]!, stdout, signal);
       }
       if (action === 'remove') {
         if (rest.length !== 1) throw invalidArgument('projections remove', 'takes one projection name');
-        await removeProjection(store, rest[0]!);
+        await api.remove(rest[0]!);
         await write(stdout, `projection ${rest[0]!} removed\n`);
         return;
       }
@@ -60,13 +62,13 @@ export const projectionsCommand: Command = {
   },
 };
 
-async function list(store: EventStore, json: boolean, stdout: Writable): Promise<void> {
-  const statuses = await projectionStatus(store);
-  const head = await store.headPosition();
-  await write(stdout, json ? JSON.stringify(statuses) + '\n' : statuses.map((status) => textLine(status, head)).join(''));
+async function list(api: ProjectionsApi, json: boolean, stdout: Writable): Promise<void> {
+  const statuses = await api.list();
+  await write(stdout, json ? JSON.stringify(statuses) + '\n' : statuses.map(textLine).join(''));
 }
 
-function textLine(status: ProjectionStatus, head: number): string {
+function textLine(status: ProjectionStatus): string {
+  const head = status.position + status.lagEvents;
   const rebuilding = status.rebuilding === null ? '' : `\trebuilding=g${status.rebuilding.generation}@${status.rebuilding.position}`;
   return (
     [status.name, `v${status.version}`, status.mode === 'inline' ? `${status.sink}(inline)` : status.sink, `g${status.generation}`, `${status.position}/${head}`, `lag=${status.lagEvents}`, status.state].join('\t') +
@@ -82,19 +84,17 @@ async function runUntilAborted(store: EventStore, signal: AbortSignal, stdout: W
   await running.stop();
 }
 
-async function rebuild(store: EventStore, name: string, stdout: Writable, signal: AbortSignal): Promise<void> {
-  const record = await requireProjection(sqlOf(store, name), name);
-  const { generation, resumed } = await requestRebuild(store, name);
+async function rebuild(api: ProjectionsApi, name: string, stdout: Writable, signal: AbortSignal): Promise<void> {
+  const { generation, resumed } = await api.rebuild(name);
   await write(stdout, `${resumed ? 'resuming' : 'starting'} the rebuild of ${name} as generation ${generation}\n`);
-  const feeding: RunningProjection | undefined =
-    record.definition === null ? undefined : await runDeclared(store, record, { watchMs: 200, onError: (error) => process.stderr.write(`projection: ${String(error)}\n`) });
+  const feeding = await api.feed(name, (error) => process.stderr.write(`projection: ${String(error)}\n`));
   const started = performance.now();
   const tty = (stdout as { isTTY?: boolean }).isTTY === true;
   let first: number | undefined;
   let shownAt = 0;
   try {
     for (;;) {
-      const progress = await rebuildProgress(store, name, generation);
+      const progress = await api.progress(name, generation);
       first ??= progress.checkpoint;
       const now = performance.now();
       if (progress.done || now - shownAt >= 1_000) {

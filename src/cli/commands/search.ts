@@ -1,7 +1,7 @@
 import { invalidArgument } from '../../core/errors.js';
-import { searchProjection } from '../../projections/reading.js';
 import { integerFlag } from '../arguments.js';
 import type { Command } from '../context.js';
+import { projectionsApi } from '../projections-api.js';
 import { write } from '../output.js';
 
 export const searchCommand: Command = {
@@ -13,12 +13,12 @@ export const searchCommand: Command = {
     limit: { type: 'string' },
     json: { type: 'boolean' },
   },
-  async run({ values, positionals, openStore, stdout }) {
+  async run({ values, positionals, openStore, remote, stdout }) {
     if (positionals.length !== 2) throw invalidArgument('search', 'takes a projection and the terms (quoted)');
     const [projection, terms] = positionals as [string, string];
     const store = await openStore();
     try {
-      const hits = await searchProjection(store, projection, terms, { limit: integerFlag('limit', values['limit']) });
+      const hits = await projectionsApi(store, remote).search(projection, terms, integerFlag('limit', values['limit']));
       if (values['json'] === true) return await write(stdout, JSON.stringify(hits) + '\n');
       await write(stdout, hits.map((hit) => `${hit.rank.toFixed(3)}\t${hit.id}\t${JSON.stringify(hit.fields)}\n`).join(''));
     } finally {

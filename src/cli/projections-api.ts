@@ -1,0 +1,64 @@
+import { RemoteHttp } from '../backends/remote/remote-http.js';
+import { addDeclaredProjection, runDeclared } from '../projections/declared.js';
+import { queryLakes, searchProjection } from '../projections/reading.js';
+import { rebuildProgress, requestRebuild, type RebuildProgress } from '../projections/rebuild.js';
+import { requireProjection, sqlOf } from '../projections/registry.js';
+import { removeProjection } from '../projections/remove.js';
+import type { RunningProjection } from '../projections/runner.js';
+import { projectionStatus, type ProjectionStatus } from '../projections/status.js';
+import type { SearchHit } from '../projections/sinks/search-sql.js';
+import type { EventStore } from '../store/event-store.js';
+
+/** What the projection commands need, the same through the database (`--db`) and through a server (`--url`). */
+export interface ProjectionsApi {
+  list(): Promise<ProjectionStatus[]>;
+  add(file: unknown): Promise<ProjectionStatus>;
+  rebuild(name: string): Promise<{ generation: number; resumed: boolean }>;
+  progress(name: string, generation: number): Promise<Pick<RebuildProgress, 'checkpoint' | 'head' | 'done'>>;
+  remove(name: string): Promise<void>;
+  search(name: string, terms: string, limit?: number): Promise<SearchHit[]>;
+  lakeQuery(sql: string): Promise<Record<string, unknown>[]>;
+  /** Feeds a declared projection's rebuild in this process; a server feeds its own, code projections are fed by their processes. */
+  feed(name: string, onError: (error: unknown) => void): Promise<RunningProjection | undefined>;
+}
+
+/** The projections of `store`: its own database, or the server it is a client of. */
+export function projectionsApi(store: EventStore, remote: { url: string; token?: string } | undefined): ProjectionsApi {
+  return remote === undefined ? localApi(store) : remoteApi(new RemoteHttp(remote.url, remote.token));
+}
+
+function localApi(store: EventStore): ProjectionsApi {
+  const statusOf = async (name: string) => (await projectionStatus(store)).find((status) => status.name === name)!;
+  return {
+    list: () => projectionStatus(store),
+    add: async (file) => statusOf((await addDeclaredProjection(store, file)).name),
+    rebuild: (name) => requestRebuild(store, name),
+    progress: (name, generation) => rebuildProgress(store, name, generation),
+    remove: (name) => removeProjection(store, name),
+    search: (name, terms, limit) => searchProjection(store, name, terms, { limit }),
+    lakeQuery: (sql) => queryLakes(store, sql),
+    async feed(name, onError) {
+      const record = await requireProjection(sqlOf(store, name), name);
+      return record.definition === null ? undefined : runDeclared(store, record, { watchMs: 200, onError });
+    },
+  };
+}
+
+function remoteApi(http: RemoteHttp): ProjectionsApi {
+  const path = (name: string) => `/projections/${encodeURIComponent(name)}`;
+  return {
+    list: () => http.request('GET', '/projections'),
+    add: (file) => http.request('POST', '/projections', { body: file }),
+    rebuild: (name) => http.request('POST', `${path(name)}/rebuild`),
+    async progress(name, generation) {
+      const status = await http.request<ProjectionStatus>('GET', path(name));
+      const done = status.generation >= generation;
+      const position = done ? status.position : (status.rebuilding?.position ?? 0);
+      return { checkpoint: position, head: status.position + status.lagEvents, done };
+    },
+    remove: (name) => http.request('DELETE', path(name)),
+    search: async (name, terms, limit) => (await http.request<{ hits: SearchHit[] }>('GET', `${path(name)}/search`, { query: { q: terms, limit } })).hits,
+    lakeQuery: async (sql) => (await http.request<{ rows: Record<string, unknown>[] }>('POST', '/lake/query', { body: { sql } })).rows,
+    feed: async () => undefined,
+  };
+}
