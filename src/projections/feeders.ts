@@ -61,14 +61,20 @@ export async function feedLakeSink<Context>(
   });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
+  // the last event whose rows are in the buffer: a retry after a failed roll must not add them twice
+  let buffered = 0;
   const handle = async (event: RecordedEvent): Promise<void> => {
     await rolling;
-    if (event.position <= writer.position) return;
-    const day = dayOf(event.recordedAtMillis);
-    const category = categoryOf(event.stream);
-    const context = sink.context((values) => writer.add({ position: event.position, day, category, values }));
-    await handlerFor(definition, event.type)?.(event, context);
-    writer.advance(event.position);
+    if (event.position > Math.max(writer.position, buffered)) {
+      // the event's rows go in together once its handler has succeeded: a throw halfway leaves none behind
+      const rows: Record<string, unknown>[] = [];
+      await handlerFor(definition, event.type)?.(event, sink.context((values) => void rows.push(values)));
+      const day = dayOf(event.recordedAtMillis);
+      const category = categoryOf(event.stream);
+      for (const values of rows) writer.add({ position: event.position, day, category, values });
+      writer.advance(event.position);
+      buffered = event.position;
+    }
     if (writer.shouldRoll()) await writer.roll();
   };
   const consumer = await startConsumer(store, {

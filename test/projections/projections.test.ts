@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/event.js';
 import { declaredProjection } from '../../src/projections/declarative.js';
 import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/declared.js';
 import { consumerNameOf, type ProjectionDefinition } from '../../src/projections/projection.js';
@@ -11,7 +12,7 @@ import { requestRebuild } from '../../src/projections/rebuild.js';
 import { removeProjection } from '../../src/projections/remove.js';
 import { runProjection } from '../../src/projections/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
-import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
+import { lakeSink, writeEvent, type LakeContext } from '../../src/projections/sinks/lake.js';
 import { searchSink, type SearchContext } from '../../src/projections/sinks/search.js';
 import { projectionStatus } from '../../src/projections/status.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
@@ -243,6 +244,32 @@ describe.each(backends)('projections on $name', ({ location }) => {
       await third.stop();
       expect((await store.consumers.get(consumer))!.partitions[0]!.checkpoint).toBe(late.position);
       expect(await queryLakes(store, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 28 }]);
+    });
+  });
+
+  it('a lake handler that fails halfway through an event leaves none of its rows behind; its retry writes them once', async () => {
+    await withStore(location('lake-retry'), async (store) => {
+      const directory = join(scratch, `lake-retry-${store.sql!.dialect}`);
+      await store.append('order-1', [{ type: 'OrderPlaced', data: {} }, { type: 'OrderPlaced', data: {} }]);
+      let failed = false;
+      const halves = {
+        name: 'halves',
+        version: 1,
+        sink: lakeSink({ directory, columns: [{ name: 'part', type: 'VARCHAR' as const }], rollMs: 50 }),
+        handlers: {
+          OrderPlaced: (event: RecordedEvent, lake: LakeContext) => {
+            lake.write({ part: `${event.position}a` });
+            if (event.position === 2 && !failed) {
+              failed = true;
+              throw new Error('the second half is not ready');
+            }
+            lake.write({ part: `${event.position}b` });
+          },
+        },
+      };
+      await buildOnce(store, halves);
+      expect(failed).toBe(true);
+      expect(await queryLakes(store, 'SELECT part FROM halves ORDER BY part')).toEqual(['1a', '1b', '2a', '2b'].map((part) => ({ part })));
     });
   });
 
