@@ -19,7 +19,8 @@ export class FilteredLogReader {
     if (statement === undefined) {
       const conditions = ['position > ?', 'position <= ?'];
       if (categories) {
-        conditions.push(`stream_id IN (SELECT stream_id FROM streams WHERE category IN (${marks(categories.length)}))`);
+        // "+stream_id": walk the position range, not every event of the matching streams (a page would cost the whole history)
+        conditions.push(`+stream_id IN (SELECT stream_id FROM streams WHERE category IN (${marks(categories.length)}))`);
       }
       if (types) conditions.push(`type IN (${marks(types.length)})`);
       if (streamPrefix !== undefined) conditions.push('stream GLOB ?');
