@@ -43,7 +43,7 @@ import {
   type RunningProjection,
   type TableContext,
 } from '../src/projections/index.js';
-import { readManifest } from '../src/projections/sinks/lake-writer.js';
+import { readManifest } from '../src/projections/sinks/lake-manifest.js';
 import type { EventStore } from '../src/store/event-store.js';
 import type { SqlAccess } from '../src/store/sql-access.js';
 import { duckdbLake, lakeInputRows, parquetContents } from './lib/projection-lake.js';

@@ -4,7 +4,7 @@ import { defineProjection, invalidProjection, type ProjectionDefinition, type Pr
 import { documentSink, type DocumentsContext } from './sinks/documents.js';
 import type { Json } from './sinks/documents-sql.js';
 import { lakeSink, writeEvent, type LakeContext } from './sinks/lake.js';
-import type { LakeColumnType } from './sinks/lake-writer.js';
+import type { LakeColumnType } from './sinks/lake-cells.js';
 import { searchSink, type SearchContext } from './sinks/search.js';
 import { tableSink, type TableContext } from './sinks/table.js';
 import { upsertRow, deleteRow, type ColumnType } from './sinks/table-rows.js';

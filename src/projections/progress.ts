@@ -3,7 +3,7 @@ import type { EventStore } from '../store/event-store.js';
 import { lakeDirectoryOf } from './feeders.js';
 import { consumerNameOf } from './projection.js';
 import { requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
-import { readManifest } from './sinks/lake-writer.js';
+import { readManifest } from './sinks/lake-manifest.js';
 
 /**
  * Whether a generation has handled everything its filter selects up to

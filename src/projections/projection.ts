@@ -2,7 +2,7 @@ import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
-import type { LakeColumn } from './sinks/lake-writer.js';
+import type { LakeColumn } from './sinks/lake-cells.js';
 
 /** Applies one event to the sink through the context the sink gives (a transaction, a document collection, …). */
 export type ProjectionHandler<Context> = (event: RecordedEvent, context: Context) => unknown;

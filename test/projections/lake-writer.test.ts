@@ -4,13 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../src/core/errors.js';
 import { queryLake } from '../../src/projections/sinks/lake-query.js';
-import {
-  LakeWriter,
-  readManifest,
-  type LakeColumn,
-  type LakeRow,
-  type LakeWriterOptions,
-} from '../../src/projections/sinks/lake-writer.js';
+import type { LakeColumn } from '../../src/projections/sinks/lake-cells.js';
+import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
+import { LakeWriter, type LakeRow, type LakeWriterOptions } from '../../src/projections/sinks/lake-writer.js';
 
 const COLUMNS: LakeColumn[] = [
   { name: 'position', type: 'BIGINT' },

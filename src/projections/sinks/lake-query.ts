@@ -14,7 +14,8 @@ import {
   type Json,
 } from '@duckdb/node-api';
 import { TributaryError } from '../../core/errors.js';
-import { readManifest, type LakeColumn } from './lake-writer.js';
+import type { LakeColumn } from './lake-cells.js';
+import { readManifest } from './lake-manifest.js';
 
 /** A lake to query, and the view name it goes by in the SQL. */
 export interface LakeTable {

@@ -1,20 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
-
-/** The DuckDB type of a lake column. */
-export type LakeColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'JSON';
-
-/** A column of a lake's rows besides the `day` and `category` partitions. */
-export interface LakeColumn {
-  name: string;
-  type: LakeColumnType;
-}
+import { APPEND, TO_CELL, assertColumns, type Cell, type LakeColumn } from './lake-cells.js';
+import {
+  STAGING_PREFIX,
+  partitionPath,
+  readManifest,
+  removeOrphans,
+  syncDirectories,
+  syncPath,
+  writeManifest,
+  type LakeManifest,
+  type ManifestFile,
+} from './lake-manifest.js';
 
 /**
- * One row for the lake: `position` is the event's global log position (strictly increasing across add() calls);
+ * One row for the lake: `position` is the event's global log position (never going back; the rows of one event share it);
  * day = 'YYYY-MM-DD' (UTC), category = the stream's category; both become hive partition directories.
  */
 export interface LakeRow {
@@ -36,42 +38,6 @@ export interface LakeWriterOptions {
   rollMs?: number;
 }
 
-/** A parquet file of the lake, as its manifest lists it. */
-export interface ManifestFile {
-  /** Relative to the lake directory, with `/` separators. */
-  path: string;
-  rows: number;
-  bytes: number;
-  firstPosition: number;
-  lastPosition: number;
-  day: string;
-  category: string;
-}
-
-/** `manifest.json`: the files that make up a lake. A parquet file it does not list is not part of the lake. */
-export interface LakeManifest {
-  version: 1;
-  /** The last log position durably in files (or skipped before them); 0 when none. */
-  position: number;
-  columns: LakeColumn[];
-  files: ManifestFile[];
-  updatedAt: string;
-}
-
-const MANIFEST = 'manifest.json';
-const MANIFEST_TEMP = 'manifest.json.tmp';
-const STAGING_PREFIX = '_staging-';
-const STAGING_TABLE = 'lake_rows';
-const COLUMN_TYPES: readonly LakeColumnType[] = ['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'TIMESTAMP', 'JSON'];
-const PARTITION_COLUMNS = ['day', 'category'];
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const ISO_WITHOUT_OFFSET = /T[\d:.]+$/;
-
-/** A value as the appender takes it: TIMESTAMP as epoch microseconds, JSON as its text. */
-type Cell = string | number | bigint | boolean | null;
-
 interface BufferedRow {
   position: number;
   day: string;
@@ -81,43 +47,8 @@ interface BufferedRow {
 
 type Group = Omit<ManifestFile, 'path' | 'bytes'>;
 
-/** Each type takes one kind of JS value; anything else is NULL, so one odd event cannot stop the lake. */
-/**
- * JSON that is already text, for a JSON column: stored as it is, so an event's
- * stored data goes into the lake without being parsed and written again.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-}
-
-const TO_CELL: Record<LakeColumnType, (value: unknown) => Cell> = {
-  VARCHAR: (value) => (typeof value === 'string' ? value : null),
-  BIGINT: (value) => {
-    if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? value : null;
-    return Number.isSafeInteger(value) ? BigInt(value as number) : null;
-  },
-  DOUBLE: (value) => (typeof value === 'number' ? value : null),
-  BOOLEAN: (value) => (typeof value === 'boolean' ? value : null),
-  TIMESTAMP: timestampMicros,
-  JSON: (value) => {
-    if (value === undefined || value === null) return null;
-    if (value instanceof JsonText) return value.text;
-    try {
-      return JSON.stringify(value) ?? null;
-    } catch {
-      return null;
-    }
-  },
-};
-
-const APPEND: Record<LakeColumnType, (appender: DuckDBAppender, cell: Cell) => void> = {
-  VARCHAR: (appender, cell) => appender.appendVarchar(cell as string),
-  BIGINT: (appender, cell) => appender.appendBigInt(cell as bigint),
-  DOUBLE: (appender, cell) => appender.appendDouble(cell as number),
-  BOOLEAN: (appender, cell) => appender.appendBoolean(cell as boolean),
-  TIMESTAMP: (appender, cell) => appender.appendTimestamp(new DuckDBTimestampValue(cell as bigint)),
-  JSON: (appender, cell) => appender.appendVarchar(cell as string),
-};
+const STAGING_TABLE = 'lake_rows';
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * Buffers rows of one projection's data lake and rolls them into hive-partitioned parquet files
@@ -351,25 +282,6 @@ export class LakeWriter {
   }
 }
 
-/**
- * The lake's manifest, or undefined when it has none yet.
- *
- * ```ts
- * readManifest('data/lake/orders-1')?.position // 4711
- * ```
- */
-export function readManifest(directory: string): LakeManifest | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(directory, MANIFEST), 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
-  return JSON.parse(text) as LakeManifest;
-}
-
 function groupRows(rows: BufferedRow[]): { groups: Group[]; groupOfRow: number[] } {
   const indexOf = new Map<string, number>();
   const groups: Group[] = [];
@@ -386,110 +298,6 @@ function groupRows(rows: BufferedRow[]): { groups: Group[]; groupOfRow: number[]
     return index;
   });
   return { groups, groupOfRow };
-}
-
-async function writeManifest(directory: string, manifest: LakeManifest): Promise<void> {
-  const temp = join(directory, MANIFEST_TEMP);
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(directory, MANIFEST));
-  await syncPath(directory);
-}
-
-async function removeOrphans(directory: string, manifest: LakeManifest): Promise<void> {
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
-    if (entry.name === MANIFEST_TEMP || (entry.isDirectory() && entry.name.startsWith(STAGING_PREFIX))) {
-      await rm(join(directory, entry.name), { recursive: true, force: true });
-    }
-  }
-  const listed = new Set(manifest.files.map((file) => file.path));
-  for (const path of await parquetFiles(directory, '')) {
-    if (!listed.has(path)) await unlink(join(directory, ...path.split('/')));
-  }
-}
-
-async function parquetFiles(root: string, under: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(join(root, under), { withFileTypes: true })) {
-    const path = under === '' ? entry.name : `${under}/${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await parquetFiles(root, path)));
-    else if (entry.name.endsWith('.parquet')) found.push(path);
-  }
-  return found;
-}
-
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-// new partition directories must be durable before the manifest names files in them
-async function syncDirectories(directory: string, files: ManifestFile[]): Promise<void> {
-  const directories = new Set<string>();
-  for (const { path } of files) {
-    const parts = path.split('/');
-    directories.add(parts[0]!);
-    directories.add(`${parts[0]!}/${parts[1]!}`);
-  }
-  for (const path of directories) await syncPath(join(directory, ...path.split('/')));
-  await syncPath(directory);
-}
-
-function partitionPath(day: string, category: string): string {
-  return `day=${day}/category=${hiveValue(category)}`;
-}
-
-/**
- * A category as a hive directory value DuckDB reads back unchanged: it decodes `%XX`, and reads
- * NULL, null and __HIVE_DEFAULT_PARTITION__ (before decoding) as SQL NULL, so those get their last letter escaped.
- */
-function hiveValue(value: string): string {
-  const escaped = value.replace(/[^\p{L}\p{N}_.~-]/gu, percentEncode);
-  if (!/^(null|__hive_default_partition__)$/i.test(escaped)) return escaped;
-  return escaped.slice(0, -1) + percentEncode(escaped.slice(-1));
-}
-
-function percentEncode(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-}
-
-function timestampMicros(value: unknown): bigint | null {
-  let millis: number;
-  if (typeof value === 'number') millis = value;
-  else if (value instanceof Date) millis = value.getTime();
-  // an ISO date-time without an offset is UTC here, not the machine's local time
-  else if (typeof value === 'string') millis = Date.parse(ISO_WITHOUT_OFFSET.test(value) ? `${value}Z` : value);
-  else return null;
-  if (Number.isNaN(new Date(millis).getTime())) return null;
-  return Number.isInteger(millis) ? BigInt(millis) * 1000n : BigInt(Math.round(millis * 1000));
-}
-
-function assertColumns(columns: readonly LakeColumn[]): void {
-  const problem = columnsProblem(columns);
-  if (problem !== undefined) throw new TributaryError('INVALID_PROJECTION', `lake columns ${problem}`, { columns });
-}
-
-function columnsProblem(columns: readonly LakeColumn[]): string | undefined {
-  if (columns.length === 0) return 'must list at least one column';
-  // DuckDB identifiers are case-insensitive
-  const seen = new Set<string>(PARTITION_COLUMNS);
-  for (const column of columns) {
-    if (typeof column?.name !== 'string' || column.name === '') return 'need a non-empty name each';
-    if (!COLUMN_TYPES.includes(column.type)) return `give ${JSON.stringify(column.name)} a type of ${COLUMN_TYPES.join(', ')}`;
-    const key = column.name.toLowerCase();
-    if (seen.has(key)) return `name ${JSON.stringify(column.name)} twice, or day or category (the partitions)`;
-    seen.add(key);
-  }
-  return undefined;
 }
 
 function assertSameColumns(directory: string, manifest: LakeManifest, columns: readonly LakeColumn[]): void {
