@@ -28,7 +28,7 @@ export function projectionsApi(store: EventStore, remote: { url: string; token?:
 }
 
 function localApi(store: EventStore): ProjectionsApi {
-  const statusOf = async (name: string) => (await projectionStatus(store)).find((status) => status.name === name)!;
+  const statusOf = async (name: string) => (await projectionStatus(store, [name]))[0]!;
   return {
     list: () => projectionStatus(store),
     add: async (file) => statusOf((await addDeclaredProjection(store, file)).name),

@@ -1,23 +1,33 @@
 import type { RecordedEvent } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import { handlerFor, storageNameOf, type ProjectionDefinition, type SqlSink } from './projection.js';
-import { lockedPosition, movePosition } from './registry.js';
+import { lockedPosition, movePosition, type GenerationPosition } from './registry.js';
 
 /**
  * Applies `events` (in position order) to a generation of a SQL sink, skipping
  * the ones it already has, and moves its position in the same transaction. A
  * consumer and inline appends both feed a generation through here, so each
- * event's effect happens exactly once whichever gets there first. Returns false
- * when the generation is neither live nor being built any more.
+ * event's effect happens exactly once whichever gets there first. A generation
+ * that is neither live nor being built any more is left alone.
  */
 export async function applyInOrder<Context>(
   tx: SqlTransaction,
   definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> },
   generation: number,
   events: readonly RecordedEvent[],
-): Promise<boolean> {
+): Promise<void> {
   const at = await lockedPosition(tx, definition.name, generation);
-  if (at === undefined) return false;
+  if (at !== undefined) await applyFrom(tx, definition, generation, at, events);
+}
+
+/** `applyInOrder` for a caller that already holds the generation's position, locked in `tx`. */
+export async function applyFrom<Context>(
+  tx: SqlTransaction,
+  definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> },
+  generation: number,
+  at: GenerationPosition,
+  events: readonly RecordedEvent[],
+): Promise<void> {
   const context = definition.sink.context(tx, storageNameOf(definition.name, generation));
   let last = at.position;
   for (const event of events) {
@@ -26,5 +36,4 @@ export async function applyInOrder<Context>(
     last = event.position;
   }
   if (last > at.position) await movePosition(tx, definition.name, at.slot, last);
-  return true;
 }

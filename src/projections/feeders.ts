@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import type { RecordedEvent } from '../core/event.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { EventStore } from '../store/event-store.js';
 import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
-import { consumerNameOf, handlerFor, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
+import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
 import { LakeWriter } from './sinks/lake-writer.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
@@ -36,7 +35,7 @@ export async function feedSqlSink<Context>(
 ): Promise<Feeder> {
   const consumer = await startConsumer(store, {
     ...consumerOptions(definition, generation, options),
-    transaction: async (events, tx) => void (await applyInOrder(tx, definition, generation, events)),
+    transaction: (events, tx) => applyInOrder(tx, definition, generation, events),
   });
   return { consumer, tick: async () => undefined, stop: async () => void (await consumer.stop()) };
 }
@@ -116,9 +115,4 @@ function dayOf(millis: number): string {
   const number = Math.floor(millis / MS_PER_DAY);
   if (lastDay?.number !== number) lastDay = { number, text: new Date(number * MS_PER_DAY).toISOString().slice(0, 10) };
   return lastDay.text;
-}
-
-/** Where one generation of a lake projection writes. */
-export function lakeDirectoryOf(root: string, projection: string, generation: number): string {
-  return join(root, projection, `g${generation}`);
 }

@@ -3,9 +3,9 @@ import { categoryOf } from '../core/stream-name.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { InlineHook, LogReader } from '../store/sql-access.js';
-import { applyInOrder } from './apply.js';
+import { applyFrom } from './apply.js';
 import type { ProjectionDefinition, SqlSink } from './projection.js';
-import { getProjection } from './registry.js';
+import { getProjection, lockedPosition } from './registry.js';
 
 // an inline append closes at most this many events of a gap itself; a longer one is left to the consumer
 const MOST_CAUGHT_UP = 1_000;
@@ -48,15 +48,16 @@ async function applyWithGap<Context>(
   readLog: LogReader,
 ): Promise<void> {
   const first = appended[0]!.position;
-  const { livePosition, buildingPosition, live } = (await getProjection(tx, definition.name))!;
-  const position = generation === live ? livePosition : (buildingPosition ?? 0);
+  // locked before the gap is read: a consumer applying the same generation waits, so the gap is measured from where it really is
+  const at = await lockedPosition(tx, definition.name, generation);
+  if (at === undefined) return;
   const gap: RecordedEvent[] = [];
-  if (position < first - 1) {
-    const page = await readLog({ ...definition.filter, after: position, limit: MOST_CAUGHT_UP + 1 });
+  if (at.position < first - 1) {
+    const page = await readLog({ ...definition.filter, after: at.position, limit: MOST_CAUGHT_UP + 1 });
     for (const event of page.events) if (event.position < first) gap.push(event);
     if (gap.length > MOST_CAUGHT_UP) return;
   }
-  await applyInOrder(tx, definition, generation, [...gap, ...appended]);
+  await applyFrom(tx, definition, generation, at, [...gap, ...appended]);
 }
 
 function selects(filter: LogFilter, event: RecordedEvent): boolean {

@@ -1,7 +1,6 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
-import { lakeDirectoryOf } from './feeders.js';
-import { consumerNameOf } from './projection.js';
+import { consumerNameOf, lakeDirectoryOf } from './projection.js';
 import { requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
 import { readManifest } from './sinks/lake-manifest.js';
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
@@ -17,9 +18,8 @@ export type Sink<Context> = SqlSink<Context> | LakeSink<Context>;
 export interface SqlSink<Context> {
   readonly kind: 'table' | 'documents' | 'search';
   readonly storage: 'sql';
-  /** Creates the empty storage of one generation. */
+  /** Creates the empty storage of one generation: a table named `name` (dropped with its indexes, see storage.ts). */
   create(tx: SqlTransaction, name: string): Promise<void>;
-  drop(tx: SqlTransaction, name: string): Promise<void>;
   /** What handlers get for one transaction. */
   context(tx: SqlTransaction, name: string): Context;
   /** Makes generation storage `name` the one readers of `view` see (called in the switch's transaction). */
@@ -92,7 +92,12 @@ export function consumerNameOf(projection: string, generation: number): string {
   return `projection:${projection}:g${generation}`;
 }
 
-/** The tables (or lake directory) of one generation. */
+/** The table of one generation. */
 export function storageNameOf(projection: string, generation: number): string {
   return `${projection}_g${generation}`;
+}
+
+/** Where one generation of a lake projection writes. */
+export function lakeDirectoryOf(root: string, projection: string, generation: number): string {
+  return join(root, projection, `g${generation}`);
 }

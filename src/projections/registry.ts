@@ -191,11 +191,7 @@ export async function switchGenerations(tx: SqlTransaction, name: string, expect
  * PostgreSQL: an inline append and a feeding consumer that both want to apply
  * events to it take turns, so neither applies what the other did.
  */
-export async function lockedPosition(
-  tx: SqlTransaction,
-  name: string,
-  generation: number,
-): Promise<{ slot: 'livePosition' | 'buildingPosition'; position: number } | undefined> {
+export async function lockedPosition(tx: SqlTransaction, name: string, generation: number): Promise<GenerationPosition | undefined> {
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const rows = await tx.query<Row>(placeholders(tx.dialect, `SELECT * FROM ${TABLE} WHERE name = ?${lock}`), [name]);
   if (rows[0] === undefined) return undefined;
@@ -203,6 +199,12 @@ export async function lockedPosition(
   if (record.live === generation) return { slot: 'livePosition', position: record.livePosition };
   if (record.building === generation) return { slot: 'buildingPosition', position: record.buildingPosition ?? 0 };
   return undefined;
+}
+
+/** Where a generation stands, and which column of the registry holds it. */
+export interface GenerationPosition {
+  slot: 'livePosition' | 'buildingPosition';
+  position: number;
 }
 
 export async function movePosition(tx: SqlTransaction, name: string, slot: 'livePosition' | 'buildingPosition', position: number): Promise<void> {

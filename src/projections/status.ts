@@ -22,16 +22,18 @@ export interface ProjectionStatus {
 }
 
 /**
- * The status of every projection registered in the store.
+ * The status of every projection registered in the store (or of those named).
  *
  * ```ts
  * for (const p of await projectionStatus(store)) console.log(p.name, p.state, p.lagEvents);
  * ```
  */
-export async function projectionStatus(store: EventStore): Promise<ProjectionStatus[]> {
-  const records = await listProjections(sqlOf(store, 'status'));
+export async function projectionStatus(store: EventStore, names?: readonly string[]): Promise<ProjectionStatus[]> {
+  const records = (await listProjections(sqlOf(store, 'status'))).filter((record) => names === undefined || names.includes(record.name));
   const head = await store.headPosition();
-  const consumers = new Map((await consumerStatus(store)).map((status) => [status.name, status]));
+  // only the consumers feeding these projections: each status costs reads of the log
+  const feeding = records.flatMap((record) => [record.live, record.building].flatMap((generation) => (generation === null ? [] : [consumerNameOf(record.name, generation)])));
+  const consumers = new Map((await consumerStatus(store, feeding)).map((status) => [status.name, status]));
   return records.map((record) => {
     const live = consumers.get(consumerNameOf(record.name, record.live));
     const building = record.building === null ? undefined : consumers.get(consumerNameOf(record.name, record.building));

@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import { lakeDirectoryOf } from './feeders.js';
-import { storageNameOf, type ProjectionDefinition } from './projection.js';
+import { lakeDirectoryOf, storageNameOf, type ProjectionDefinition } from './projection.js';
 import { tableExists } from './sql-text.js';
 
 /** Creates a generation's tables in the switch's transaction; a lake's directory is made by its writer. */
@@ -22,7 +21,12 @@ export async function ensureStorage(sql: SqlAccess, definition: ProjectionDefini
 
 /** Drops a generation's tables in `tx`; a lake's files go after the commit, see `dropLakeFiles`. */
 export async function dropStorage(tx: SqlTransaction, definition: ProjectionDefinition<unknown>, generation: number): Promise<void> {
-  if (definition.sink.storage === 'sql') await definition.sink.drop(tx, storageNameOf(definition.name, generation));
+  if (definition.sink.storage === 'sql') await dropTable(tx, storageNameOf(definition.name, generation));
+}
+
+/** Every SQL sink keeps a generation in one table named after it; its indexes go with it. */
+export async function dropTable(tx: SqlTransaction, table: string): Promise<void> {
+  await tx.execute(`DROP TABLE IF EXISTS ${table}`);
 }
 
 export async function dropLakeFiles(definition: ProjectionDefinition<unknown>, generation: number): Promise<void> {

@@ -28,7 +28,6 @@ export function documentSink(): SqlSink<DocumentsContext> {
     kind: 'documents',
     storage: 'sql',
     create: (tx, name) => documentsSql.create(tx, name),
-    drop: (tx, name) => documentsSql.drop(tx, name),
     context: (tx, name) => ({
       tx,
       get: (id) => documentsSql.get(tx, name, id),

@@ -24,7 +24,6 @@ export function searchSink(): SqlSink<SearchContext> {
     kind: 'search',
     storage: 'sql',
     create: (tx, name) => searchSql.create(tx, name),
-    drop: (tx, name) => searchSql.drop(tx, name),
     context: (tx, name) => ({
       tx,
       index: (id, fields) => searchSql.index(tx, name, id, fields),

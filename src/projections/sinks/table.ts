@@ -30,9 +30,6 @@ export function tableSink(options: TableSinkOptions): SqlSink<TableContext> {
     async create(tx, name) {
       for (const statement of options.schema(name)) await tx.execute(statement);
     },
-    async drop(tx, name) {
-      await tx.execute(`DROP TABLE IF EXISTS ${name}`);
-    },
     context: (tx, table) => ({ tx, table }),
     publish: replaceView,
   };

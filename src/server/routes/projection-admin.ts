@@ -8,9 +8,7 @@ import { projectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { errorResponses } from '../schemas.js';
-import { projectionStatusSchema } from './projections.js';
-
-const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 40 } } } as const;
+import { nameParams, projectionStatusSchema } from './projections.js';
 
 /**
  * Managing projections from any language: add one from a definition (the
@@ -23,7 +21,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
     { schema: { summary: "One projection's status", tags: ['projections'], params: nameParams, response: { 200: projectionStatusSchema, ...errorResponses } } },
     async (request) => {
       access.checkAdmin(request);
-      const status = (await projectionStatus(store)).find((candidate) => candidate.name === request.params.name);
+      const [status] = await projectionStatus(store, [request.params.name]);
       if (status === undefined) {
         throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(request.params.name)} is registered`, { projection: request.params.name });
       }
@@ -44,8 +42,8 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
     async (request, reply) => {
       access.checkAdmin(request);
       const record = await addDeclaredProjection(store, request.body);
-      const status = (await projectionStatus(store)).find((candidate) => candidate.name === record.name)!;
-      return reply.code(201).send(status);
+      const [status] = await projectionStatus(store, [record.name]);
+      return reply.code(201).send(status!);
     },
   );
 

@@ -28,7 +28,8 @@ export const projectionStatusSchema = {
   },
 } as const;
 
-const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 40 } } } as const;
+/** A projection's name in the path. */
+export const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 40 } } } as const;
 const waitQuery = {
   waitFor: { type: 'integer', minimum: 0, description: 'answer only once the projection reflects every event up to this position (read your own writes)' },
   timeoutMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 5_000, description: 'how long waitFor may wait before 504 PROJECTION_NOT_CAUGHT_UP' },
