@@ -92,6 +92,11 @@ export function consumerNameOf(projection: string, generation: number): string {
   return `projection:${projection}:g${generation}`;
 }
 
+/** The projection a consumer feeds, when its name is one `consumerNameOf` gives; such names belong to the projection machinery. */
+export function projectionOfConsumer(consumer: string): string | undefined {
+  return /^projection:(.+):g\d+$/.exec(consumer)?.[1];
+}
+
 /** The table of one generation. */
 export function storageNameOf(projection: string, generation: number): string {
   return `${projection}_g${generation}`;

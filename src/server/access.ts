@@ -3,89 +3,107 @@ import { TributaryError } from '../core/errors.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { TokenStore } from '../store/token-store.js';
+import { EVERYTHING, NOTHING, allows, readsAll, readsEverything, grantOf, type Categories, type Grant } from './grant.js';
+import { OpenMode } from './open-mode.js';
+import { TokenCache, type CachedToken } from './token-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
-
-/** What a request may do, worked out from its bearer token (or granted in full in open mode). */
-export interface Grant {
-  admin: boolean;
-  /** Categories it may read; `'*'` for all. */
-  read: ReadonlySet<string>;
-  write: ReadonlySet<string>;
-}
-
-const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new Set(['*']) };
-// what a request that was never authenticated may do: a route that forgot to authenticate refuses rather than opens
-const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() };
 
 // a revocation reaches every server on the database within this long
 const CACHE_MS = 1_000;
+// tokens remembered at once: random unknown ids cannot grow the cache beyond this
+const CACHE_ENTRIES = 10_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
     grant?: Grant;
   }
+  interface FastifyContextConfig {
+    /** Served without a token even when tokens are required. */
+    public?: boolean;
+    /** A server-sent-events route: `EventSource` cannot send headers, so `?access_token=` may carry the token. */
+    tokenInQuery?: boolean;
+  }
 }
 
 /**
  * Authentication and authorization for the routes. In open mode (loopback,
- * no tokens) every request may do everything; otherwise a request needs
- * `Authorization: Bearer trb_…` and its token's scopes decide (401 without a
- * valid token, 403 when the scopes fall short).
+ * no token in the database) every request may do everything; otherwise a
+ * request needs `Authorization: Bearer trb_…` and its token's scopes decide
+ * (401 without a valid token, 403 when the scopes fall short).
  */
 export class Access {
-  readonly open: boolean;
   readonly #tokens: TokenStore | undefined;
-  readonly #cache = new Map<string, { grant: Grant | undefined; secretHash: string; at: number }>();
+  readonly #openMode: OpenMode;
+  readonly #cache = new TokenCache(CACHE_ENTRIES);
 
   constructor(tokens: TokenStore | undefined, open: boolean) {
     this.#tokens = tokens;
-    this.open = open;
+    this.#openMode = new OpenMode(tokens, open);
   }
 
-  /** Open mode, or a public route: everything is allowed without looking at the request. */
-  grantOpen(request: FastifyRequest): void {
-    request.grant = EVERYTHING;
-  }
-
-  /** Resolves the request's grant from its bearer token; every route but the public ones. */
-  async authenticate(request: FastifyRequest): Promise<void> {
-    if (this.open) {
+  /**
+   * Resolves the request's grant: everything on public routes and in open
+   * mode, else its bearer token's. Settles at once (no promise) when nothing
+   * needs the database: most requests, since open mode and tokens are cached.
+   */
+  authenticate(request: FastifyRequest): Promise<void> | void {
+    if (request.routeOptions.config.public === true || isPreflight(request)) {
       request.grant = EVERYTHING;
       return;
     }
-    const header = request.headers.authorization;
-    const presented = header?.startsWith('Bearer ') === true ? parseToken(header.slice(7).trim()) : undefined;
+    const open = this.#openMode.isOpen();
+    if (open === true) request.grant = EVERYTHING;
+    else if (open === false) return this.#authenticateToken(request);
+    else return open.then((isOpen) => (isOpen ? void (request.grant = EVERYTHING) : this.#authenticateToken(request)));
+  }
+
+  #authenticateToken(request: FastifyRequest): Promise<void> | void {
+    const presented = presentedToken(request);
     if (presented === undefined) throw unauthorized('send Authorization: Bearer <token>');
-    const entry = await this.#lookup(presented.id);
-    if (entry?.grant === undefined || !secretMatches(presented.secret, entry.secretHash)) throw unauthorized('the token is unknown or revoked');
-    request.grant = entry.grant;
+    const settle = (entry: CachedToken) => {
+      if (entry.grant === undefined || !secretMatches(presented.secret, entry.secretHash)) throw unauthorized('the token is unknown or revoked');
+      request.grant = entry.grant;
+    };
+    const cached = this.#cache.get(presented.id);
+    if (cached !== undefined && cached.at + CACHE_MS > Date.now()) return settle(cached);
+    return this.#lookup(presented.id).then(settle);
   }
 
   /** Throws FORBIDDEN unless the request may `action` the stream's category. */
   check(request: FastifyRequest, action: 'read' | 'write', stream: string): void {
-    const grant = request.grant ?? NOTHING;
-    if (!allows(grant, action, categoryOf(stream))) {
+    if (!allows(grantFor(request), action, categoryOf(stream))) {
       throw new TributaryError('FORBIDDEN', `this token may not ${action} stream ${JSON.stringify(stream)}`, { action, stream, category: categoryOf(stream) });
     }
   }
 
   /** Throws FORBIDDEN unless the request may read every category (listings that span them all). */
   checkReadAll(request: FastifyRequest): void {
-    const grant = request.grant ?? NOTHING;
-    if (!(grant.admin || grant.read.has('*') || grant.write.has('*'))) {
+    if (!readsEverything(grantFor(request))) {
       throw new TributaryError('FORBIDDEN', 'this needs a token that may read every category (read:*)', { action: 'read', category: '*' });
     }
   }
 
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
-    if (!(request.grant ?? NOTHING).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
+    if (!grantFor(request).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
+  }
+
+  /** True when the request may read every one of `categories` (`'*'`: all of them). */
+  mayRead(request: FastifyRequest, categories: Categories): boolean {
+    return readsAll(grantFor(request), categories);
+  }
+
+  /** Throws FORBIDDEN unless the request may read every one of `categories`; `what` names the thing they belong to. */
+  checkRead(request: FastifyRequest, categories: Categories, what: string): void {
+    if (this.mayRead(request, categories)) return;
+    const needed = categories === '*' ? 'every category (read:*)' : categories.map((category) => `read:${category}`).join(', ');
+    throw new TributaryError('FORBIDDEN', `${what} needs a token that may read ${needed}`, { action: 'read', categories });
   }
 
   /** The filter narrowed to what the token may read: asking for a category it may not read is FORBIDDEN. */
   readableFilter(request: FastifyRequest, filter: LogFilter): LogFilter {
-    const grant = request.grant ?? NOTHING;
-    if (grant.admin || grant.read.has('*') || grant.write.has('*')) return filter;
+    const grant = grantFor(request);
+    if (readsEverything(grant)) return filter;
     const readable = [...new Set([...grant.read, ...grant.write])];
     if (filter.categories === undefined || filter.categories.length === 0) return { ...filter, categories: readable };
     const refused = filter.categories.filter((category) => !readable.includes(category));
@@ -95,9 +113,7 @@ export class Access {
     return filter;
   }
 
-  async #lookup(id: string) {
-    const cached = this.#cache.get(id);
-    if (cached !== undefined && cached.at + CACHE_MS > Date.now()) return cached;
+  async #lookup(id: string): Promise<CachedToken> {
     const record = await this.#tokens?.find(id);
     const entry = {
       grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes),
@@ -109,20 +125,26 @@ export class Access {
   }
 }
 
-function grantOf(scopes: readonly string[]): Grant {
-  const read = new Set<string>();
-  const write = new Set<string>();
-  for (const scope of scopes) {
-    const [action, category] = scope.split(':') as [string, string | undefined];
-    if (action === 'read' && category !== undefined) read.add(category);
-    if (action === 'write' && category !== undefined) write.add(category);
-  }
-  return { admin: scopes.includes('admin'), read, write };
+function grantFor(request: FastifyRequest): Grant {
+  return request.grant ?? NOTHING;
 }
 
-function allows(grant: Grant, action: 'read' | 'write', category: string): boolean {
-  if (grant.admin || grant.write.has('*') || grant.write.has(category)) return true;
-  return action === 'read' && (grant.read.has('*') || grant.read.has(category));
+/** The token of the Authorization header (its scheme in any case), or of `?access_token=` on routes that allow it. */
+function presentedToken(request: FastifyRequest): { id: string; secret: string } | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    return match === null ? undefined : parseToken(match[1]!);
+  }
+  if (request.routeOptions.config.tokenInQuery !== true) return undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  const token = query?.['access_token'];
+  return typeof token === 'string' ? parseToken(token) : undefined;
+}
+
+/** A CORS preflight carries no credentials by design, and answers nothing about the data. */
+function isPreflight(request: FastifyRequest): boolean {
+  return request.method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
 }
 
 function unauthorized(reason: string): TributaryError {

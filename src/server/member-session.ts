@@ -43,6 +43,11 @@ export class MemberSession {
     this.member = options.member;
   }
 
+  /** The filter the member's group reads. */
+  get filter(): LogFilter {
+    return this.#options.filter;
+  }
+
   /** Joins the group and yields the events to send, until `signal` aborts (the client went away). */
   async *messages(signal: AbortSignal): AsyncGenerator<SubscriptionMessage> {
     const { name, member, partitions, start, filter } = this.#options;

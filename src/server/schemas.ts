@@ -105,6 +105,9 @@ export const filterQuery = {
   prefix: { type: 'string', description: 'only streams whose name starts with this' },
 } as const;
 
+/** `EventSource` cannot send an Authorization header: the server-sent-events routes also take the token here (never logged). */
+export const accessTokenQuery = { type: 'string', description: 'the bearer token, for clients that cannot send headers (EventSource); never logged' } as const;
+
 export const errorResponses = {
   '4xx': { $ref: 'Error#' },
   '5xx': { $ref: 'Error#' },

@@ -3,6 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
+import { ConsumerAccess } from './consumer-access.js';
+import { redactingLogger } from './log-redaction.js';
+import { allowOrigins } from './cors.js';
+import { ProjectionAccess } from './projection-access.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
@@ -18,6 +22,7 @@ import { operationRoutes } from './routes/operations.js';
 import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { requireScopes } from './route-scopes.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
@@ -28,15 +33,10 @@ export interface ServerOptions {
   open: boolean;
   limits?: Partial<ServerLimits>;
   sse?: Partial<SseOptions>;
+  /** Origins whose browser applications may call the API (CORS); `*` for any. None by default. */
+  corsOrigins?: readonly string[];
   /** Fastify's logger (pino) options; false for none. */
   logger?: FastifyServerOptions['logger'];
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Served without a token even when tokens are required. */
-    public?: boolean;
-  }
 }
 
 /**
@@ -53,7 +53,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: redactingLogger(options.logger),
     bodyLimit: limits.bodyBytes,
     // idle keep-alive sockets must not hold a closing server open
     forceCloseConnections: 'idle',
@@ -83,6 +83,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
+  await allowOrigins(app, options.corsOrigins ?? []);
   app.addSchema(eventSchema);
   app.addSchema(errorSchema);
 
@@ -105,24 +106,31 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return reply.code(status).send(body);
   });
   closeGracefully(app, registry);
+  // a callback hook that settles at once when no database look-up is needed: it runs on every request
   app.addHook('onRequest', (request, _reply, done) => {
-    if (access.open || request.routeOptions.config.public === true) {
-      access.grantOpen(request);
-      done();
+    let pending: Promise<void> | void;
+    try {
+      pending = access.authenticate(request);
+    } catch (error) {
+      done(error as Error);
       return;
     }
-    access.authenticate(request).then(() => done(), done);
+    if (pending === undefined) done();
+    else pending.then(() => done(), done);
   });
 
+  requireScopes(app);
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);
   subscriptionRoutes(app, sharedReads(options.store), sse, registry, access);
   storeAdminRoutes(app, options.store, access);
-  consumerRoutes(app, options.store, access);
-  projectionRoutes(app, options.store, access);
-  projectionAdminRoutes(app, options.store, access);
-  consumerStateRoutes(app, options.store);
-  memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
-  operationRoutes(app, options.store, metrics);
+  const consumers = new ConsumerAccess(options.store, access);
+  consumerRoutes(app, options.store, consumers);
+  const projections = new ProjectionAccess(options.store, access);
+  projectionRoutes(app, options.store, projections);
+  projectionAdminRoutes(app, options.store, access, projections);
+  consumerStateRoutes(app, options.store, access, consumers);
+  memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
+  operationRoutes(app, options.store, metrics, access);
   return app;
 }

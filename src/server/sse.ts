@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { TributaryError } from '../core/errors.js';
 import type { SubscriptionMessage } from '../subscriptions/log-subscription.js';
@@ -42,6 +42,8 @@ export async function streamToClient(
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, {
+    // headers hooks already set (CORS) go out too: a hijacked reply no longer sends them itself
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',

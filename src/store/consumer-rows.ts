@@ -1,6 +1,7 @@
 import { TributaryError } from '../core/errors.js';
 import type { ConsumerRecord, ConsumerState, MemberRecord, ParkedEntry, PartitionState } from './consumer-store.js';
 import type { LogFilter } from './event-store.js';
+import { normalizeFilter } from './options.js';
 
 /** Rows of the consumer tables as both SQL backends select them. */
 export interface ConsumerRow {
@@ -89,6 +90,27 @@ export function checkPartitionCount(consumer: string, stored: number, requested:
       'CONSUMER_CONFLICT',
       `consumer ${consumer} has ${stored} partitions; it cannot be opened with ${requested}`,
       { consumer, partitions: stored, requested },
+    );
+  }
+}
+
+/** A filter in one canonical text, so two that select the same events compare equal. */
+export function filterKey(filter: LogFilter): string {
+  const normalized = normalizeFilter(filter);
+  const sorted = (list: readonly string[] | undefined) => (list === undefined ? undefined : [...list].sort());
+  return JSON.stringify({ categories: sorted(normalized?.categories), types: sorted(normalized?.types), streamPrefix: normalized?.streamPrefix });
+}
+
+/**
+ * Refuses to reopen a consumer with another filter: its checkpoints would move
+ * past events the stored filter selects, and those would never be delivered.
+ */
+export function checkFilter(consumer: string, stored: LogFilter, requested: LogFilter): void {
+  if (filterKey(stored) !== filterKey(requested)) {
+    throw new TributaryError(
+      'CONSUMER_CONFLICT',
+      `consumer ${consumer} reads ${filterKey(stored)}; it cannot be opened with ${filterKey(requested)} (remove it, or use another name)`,
+      { consumer, filter: stored, requested },
     );
   }
 }

@@ -347,4 +347,20 @@ function transactionContract(harness: StoreHarness): void {
       expect((await store.consumers.get('fenced'))?.partitions[1]?.checkpoint).toBe(5);
     });
   });
+
+  it('refuses to reopen a consumer with another filter, and keeps the stored one', async () => {
+    await withStore(harness, async (store) => {
+      const filter = { categories: ['payment', 'order'] };
+      await store.consumers.register({ name: 'billing', partitions: 4, startAt: 0, filter });
+      // the same events in another order, or with empty parts, are the same filter
+      await store.consumers.register({ name: 'billing', partitions: 4, startAt: 0, filter: { categories: ['order', 'payment'], types: [] } });
+      const conflict = await expectCode(store.consumers.register({ name: 'billing', partitions: 4, startAt: 0, filter: { categories: ['order'] } }), 'CONSUMER_CONFLICT');
+      expect(conflict.details).toMatchObject({ consumer: 'billing', requested: { categories: ['order'] } });
+      await expectCode(store.consumers.register({ name: 'billing', partitions: 4, startAt: 0, filter: {} }), 'CONSUMER_CONFLICT');
+      expect((await store.consumers.get('billing'))?.filter).toEqual(filter);
+      const started = startConsumer(store, { ...QUICK, name: 'billing', group: { partitions: 4 }, filter: { categories: ['order'] }, handler: () => undefined });
+      await expectCode(started, 'CONSUMER_CONFLICT');
+      expect((await store.consumers.get('billing'))?.filter).toEqual(filter);
+    });
+  });
 }

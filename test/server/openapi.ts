@@ -6,8 +6,13 @@ import { expect } from 'vitest';
 // ajv-formats is CommonJS: under ESM its function arrives as the default of the default
 const addFormats = (addFormatsModule as unknown as { default: (ajv: Ajv) => Ajv }).default;
 
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+  'x-scope'?: string;
+}
+
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, object> };
 }
 
@@ -33,6 +38,17 @@ export class OpenApiContract {
 
   get paths(): string[] {
     return Object.keys(this.#document.paths);
+  }
+
+  /** The methods the document describes for `path`, lower case. */
+  methods(path: string): string[] {
+    return Object.keys(this.#document.paths[path] ?? {});
+  }
+
+  operation(method: string, path: string): Operation {
+    const operation = this.#document.paths[path]?.[method.toLowerCase()];
+    if (operation === undefined) throw new Error(`/openapi.json has no ${method} ${path}`);
+    return operation;
   }
 
   /** Fails unless `path` (OpenAPI form, `/streams/{stream}`) documents `status` for `method` and the body matches its schema. */

@@ -12,6 +12,7 @@ export class SseClient {
   readonly messages: SseMessage[] = [];
   ended = false;
   status = 0;
+  headers: IncomingMessage['headers'] = {};
   #buffer = '';
   #response: IncomingMessage | undefined;
   readonly #waiters: (() => void)[] = [];
@@ -22,6 +23,7 @@ export class SseClient {
       const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
         client.#response = response;
         client.status = response.statusCode ?? 0;
+        client.headers = response.headers;
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => client.#take(chunk));
         response.on('end', () => {

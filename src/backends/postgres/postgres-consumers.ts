@@ -12,6 +12,7 @@ import type {
 } from '../../store/consumer-store.js';
 import {
   MAX_PARKED_ERROR_LENGTH,
+  checkFilter,
   checkPartitionCount,
   checkpointLost,
   consumerRecordOf,
@@ -22,6 +23,7 @@ import {
   type ParkedRow,
   type PartitionRow,
 } from '../../store/consumer-rows.js';
+import type { LogFilter } from '../../store/event-store.js';
 import { guarded } from './postgres-errors.js';
 import { NOW_MS } from './postgres-statements.js';
 import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
@@ -63,7 +65,9 @@ export class PostgresConsumerStore implements ConsumerStore {
           [name],
         );
         checkPartitionCount(name, count.rows[0]!.n, partitions);
-        await client.query(`UPDATE ${this.#s}.consumers SET filter = $2, fault = NULL WHERE name = $1`, [name, JSON.stringify(filter)]);
+        const stored = await client.query<{ filter: string }>(`SELECT filter FROM ${this.#s}.consumers WHERE name = $1`, [name]);
+        checkFilter(name, JSON.parse(stored.rows[0]!.filter) as LogFilter, filter);
+        await client.query(`UPDATE ${this.#s}.consumers SET fault = NULL WHERE name = $1`, [name]);
       }
       return (await this.#records(client, name))[0]!;
     });

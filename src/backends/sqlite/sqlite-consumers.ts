@@ -12,6 +12,7 @@ import type {
 } from '../../store/consumer-store.js';
 import {
   MAX_PARKED_ERROR_LENGTH,
+  checkFilter,
   checkPartitionCount,
   checkpointLost,
   consumerRecordOf,
@@ -22,6 +23,7 @@ import {
   type ParkedRow,
   type PartitionRow,
 } from '../../store/consumer-rows.js';
+import type { LogFilter } from '../../store/event-store.js';
 import type { SqliteTransaction } from './sqlite-transaction.js';
 import type { GroupCommitWriter } from './sqlite-writer.js';
 
@@ -59,7 +61,8 @@ export class SqliteConsumerStore implements ConsumerStore {
         for (let partition = 0; partition < partitions; partition++) this.#sql.insertPartition.run(name, partition, startAt);
       } else {
         checkPartitionCount(name, this.#sql.partitions.all(name).length, partitions);
-        this.#sql.setFilter.run(JSON.stringify(filter), name);
+        checkFilter(name, JSON.parse(existing.filter) as LogFilter, filter);
+        this.#sql.clearFault.run(name);
       }
       return this.#record(this.#sql.consumer.get(name) as ConsumerRow);
     });
@@ -196,7 +199,7 @@ function prepare(db: Database) {
     consumer: db.prepare('SELECT name, filter, fault, created_at FROM consumers WHERE name = ?'),
     consumers: db.prepare('SELECT name, filter, fault, created_at FROM consumers ORDER BY name'),
     insertConsumer: db.prepare('INSERT INTO consumers (name, filter, created_at) VALUES (?, ?, ?)'),
-    setFilter: db.prepare('UPDATE consumers SET filter = ?, fault = NULL WHERE name = ?'),
+    clearFault: db.prepare('UPDATE consumers SET fault = NULL WHERE name = ?'),
     setFault: db.prepare('UPDATE consumers SET fault = ? WHERE name = ?'),
     removeConsumer: [
       db.prepare('DELETE FROM consumer_partitions WHERE consumer = ?'),

@@ -10,15 +10,19 @@ export const DEFAULT_PORT = 2113;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the HTTP server (append, read, live SSE, consumers, metrics, OpenAPI)',
-  usage: `tributary serve [--host H] [--port P] [--log-level L]
+  usage: `tributary serve [--host H] [--port P] [--log-level L] [--cors-origin O]...
     listens on 127.0.0.1:2113 by default; the API is described at /openapi.json
     with no token created (tributary tokens create), the server is open to every caller —
-    allowed only on a loopback address; on any other address it refuses to start
+    allowed only on a loopback address; on any other address it refuses to start.
+    Open mode ends, on every server of the database, within a second of the first token's creation
+    --cors-origin lets browser applications of that origin (https://app.example.com) call the API;
+    repeat it for several; * (any origin) only in open mode on a loopback address
     SIGTERM or SIGINT stops it gracefully: no new requests, in-flight appends finish, live streams end`,
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
     'log-level': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
   },
   async run({ values, positionals, openStore, signal }) {
     if (positionals.length > 0) throw invalidArgument('serve', `takes no arguments, got ${positionals.join(' ')}`);
@@ -27,8 +31,8 @@ export const serveCommand: Command = {
     const level = stringFlag(values['log-level']) ?? 'info';
     const store = await openStore();
     try {
-      const tokens = (await store.tokens?.list()) ?? [];
-      const secured = tokens.some((token) => token.revokedAt === null);
+      // a revoked token still ends open mode: the database has been given tokens once
+      const secured = ((await store.tokens?.list()) ?? []).length > 0;
       if (!secured && !isLoopback(host)) {
         throw new TributaryError(
           'SERVER_NOT_SECURED',
@@ -36,7 +40,11 @@ export const serveCommand: Command = {
           { host },
         );
       }
-      const app = await buildServer({ store, open: !secured, logger: { level } });
+      const corsOrigins = (values['cors-origin'] as string[] | undefined) ?? [];
+      if (corsOrigins.includes('*') && (secured || !isLoopback(host))) {
+        throw invalidArgument('cors-origin', '* (any origin) is allowed only in open mode on a loopback address; name the origins instead');
+      }
+      const app = await buildServer({ store, open: !secured, corsOrigins, logger: { level } });
       if (!secured) app.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
       // the projections added from files are hosted here
       const projections = store.sql === undefined ? undefined : await runDeclaredProjections(store, { onError: (error) => app.log.warn({ err: error }, 'projection') });

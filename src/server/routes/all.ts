@@ -3,6 +3,7 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses, filterQuery, pageSchema } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
@@ -15,6 +16,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
       schema: {
         summary: 'Read a page of the global log after a position',
         tags: ['log'],
+        'x-scope': SCOPES.readFilter,
         querystring: {
           type: 'object',
           properties: {

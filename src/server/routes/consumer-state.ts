@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { TributaryError } from '../../core/errors.js';
+import { invalidArgument } from '../../core/errors.js';
 import type { ConsumerState, ParkRequest, PartitionCheckpoint } from '../../store/consumer-store.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
+import type { Access } from '../access.js';
+import type { ConsumerAccess } from '../consumer-access.js';
+import { categoriesOf } from '../grant.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 import { emptyBodyIsAll } from './consumers.js';
 
@@ -20,9 +24,10 @@ const noContent = { 204: { type: 'null' }, ...errorResponses } as const;
  * A consumer's bookkeeping — registration, checkpoints, group membership and
  * leases, parking — over HTTP: what the remote store uses, and what a group
  * member written in any language calls (docs/http.md describes the protocol).
- * It reveals no events, so any valid token may use it.
+ * A consumer belongs to the categories of its stored filter: every route
+ * needs read scope on each of them.
  */
-export function consumerStateRoutes(app: FastifyInstance, store: EventStore): void {
+export function consumerStateRoutes(app: FastifyInstance, store: EventStore, access: Access, guard: ConsumerAccess): void {
   const consumers = store.consumers;
   const tags = ['consumer state'];
 
@@ -30,8 +35,9 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
     '/consumers/:name',
     {
       schema: {
-        summary: 'Register a consumer (or find it): its partition count, where it starts, its filter',
+        summary: 'Register a consumer (or find it): its partition count, where it starts, its filter (409 CONSUMER_CONFLICT when it exists with another)',
         tags,
+        'x-scope': SCOPES.registerConsumer,
         params: nameParams,
         body: {
           type: 'object',
@@ -42,27 +48,44 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
         response: { 200: record, ...errorResponses },
       },
     },
-    async (request) => consumers.register({ name: request.params.name, ...request.body }),
+    async (request) => {
+      const { name } = request.params;
+      guard.refuseProjectionConsumer(name);
+      access.checkRead(request, categoriesOf(request.body.filter), `a consumer reading ${JSON.stringify(request.body.filter)}`);
+      const existing = await consumers.get(name);
+      if (existing !== undefined) access.checkRead(request, categoriesOf(existing.filter), `consumer ${JSON.stringify(name)}`);
+      return consumers.register({ name, ...request.body });
+    },
   );
 
   app.get<{ Params: { name: string } }>(
     '/consumers/:name/record',
-    { schema: { summary: "A consumer's stored record (404 CONSUMER_NOT_FOUND when none)", tags, params: nameParams, response: { 200: record, ...errorResponses } } },
-    async (request) => {
-      const found = await consumers.get(request.params.name);
-      if (found === undefined) throw new TributaryError('CONSUMER_NOT_FOUND', `no consumer named ${request.params.name}`, { consumer: request.params.name });
-      return found;
-    },
+    { schema: { summary: "A consumer's stored record (404 CONSUMER_NOT_FOUND when none)", tags, 'x-scope': SCOPES.readConsumer, params: nameParams, response: { 200: record, ...errorResponses } } },
+    async (request) => guard.readable(request, request.params.name),
   );
 
-  app.get('/consumer-records', { schema: { summary: 'Every stored consumer record', tags, response: { 200: { type: 'array', items: record }, ...errorResponses } } }, async () =>
-    consumers.list(),
+  app.get(
+    '/consumer-records',
+    { schema: { summary: 'Every stored consumer record the token may read', tags, 'x-scope': SCOPES.readConsumer, response: { 200: { type: 'array', items: record }, ...errorResponses } } },
+    async (request) => guard.visible(request, await consumers.list()),
   );
 
   app.delete<{ Params: { name: string } }>(
     '/consumers/:name',
-    { schema: { summary: 'Forget a consumer: checkpoints, members, parked events', tags, params: nameParams, response: { 200: { type: 'object', properties: { removed: { type: 'boolean' } } }, ...errorResponses } } },
-    async (request) => ({ removed: await consumers.remove(request.params.name) }),
+    {
+      schema: {
+        summary: "Forget a consumer: checkpoints, members, parked events (a projection's consumers go with the projection)",
+        tags,
+        'x-scope': SCOPES.changeConsumer,
+        params: nameParams,
+        response: { 200: { type: 'object', properties: { removed: { type: 'boolean' } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      guard.refuseProjectionConsumer(request.params.name);
+      await guard.changeable(request, request.params.name);
+      return { removed: await consumers.remove(request.params.name) };
+    },
   );
 
   app.post<{ Params: { name: string }; Body: { checkpoints: PartitionCheckpoint[]; owner?: string } }>(
@@ -71,12 +94,17 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: 'Move checkpoints forward; with owner, only partitions that member holds (the others come back as lost)',
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         body: { type: 'object', required: ['checkpoints'], properties: { checkpoints, owner: { type: 'string' } }, additionalProperties: false },
         response: { 200: { type: 'object', required: ['lost'], properties: { lost: partitions } }, ...errorResponses },
       },
     },
-    async (request) => ({ lost: await consumers.saveCheckpoints(request.params.name, request.body.checkpoints, request.body.owner) }),
+    async (request) => {
+      await guard.changeable(request, request.params.name);
+      await refusePastHead(store, request.body.checkpoints);
+      return { lost: await consumers.saveCheckpoints(request.params.name, request.body.checkpoints, request.body.owner) };
+    },
   );
 
   app.post<{ Params: { name: string; member: string }; Body: { state: ConsumerState; position: number; leaseMs: number } }>(
@@ -85,6 +113,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: "Renew a member's lease and report its state; answers the members still alive",
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: memberParams,
         body: {
           type: 'object',
@@ -95,7 +124,10 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
         response: { 200: { type: 'object', required: ['members'], properties: { members: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
       },
     },
-    async (request) => ({ members: await consumers.heartbeat(request.params.name, { member: request.params.member, ...request.body }) }),
+    async (request) => {
+      await guard.changeable(request, request.params.name);
+      return { members: await consumers.heartbeat(request.params.name, { member: request.params.member, ...request.body }) };
+    },
   );
 
   app.post<{ Params: { name: string; member: string }; Body: { partitions: number[] } }>(
@@ -104,21 +136,26 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: 'Take the partitions that are free or whose holder is gone; answers every partition the member holds',
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: memberParams,
         body: { type: 'object', required: ['partitions'], properties: { partitions }, additionalProperties: false },
         response: { 200: { type: 'object', required: ['held'], properties: { held: partitions } }, ...errorResponses },
       },
     },
-    async (request) => ({ held: await consumers.claim(request.params.name, request.params.member, request.body.partitions) }),
+    async (request) => {
+      await guard.changeable(request, request.params.name);
+      return { held: await consumers.claim(request.params.name, request.params.member, request.body.partitions) };
+    },
   );
 
   app.post<{ Params: { name: string; member: string }; Body: { partitions?: number[] } | undefined }>(
     '/consumers/:name/members/:member/release',
     {
       preValidation: emptyBodyIsAll,
-      schema: { summary: 'Let go of partitions (all when omitted)', tags, params: memberParams, body: { type: 'object', properties: { partitions }, additionalProperties: false }, response: noContent },
+      schema: { summary: 'Let go of partitions (all when omitted)', tags, 'x-scope': SCOPES.changeConsumer, params: memberParams, body: { type: 'object', properties: { partitions }, additionalProperties: false }, response: noContent },
     },
     async (request, reply) => {
+      await guard.changeable(request, request.params.name);
       await consumers.release(request.params.name, request.params.member, request.body?.partitions);
       return reply.code(204).send();
     },
@@ -126,8 +163,9 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
 
   app.delete<{ Params: { name: string; member: string } }>(
     '/consumers/:name/members/:member',
-    { schema: { summary: 'Leave the group: the member is removed and its partitions released', tags, params: memberParams, response: noContent } },
+    { schema: { summary: 'Leave the group: the member is removed and its partitions released', tags, 'x-scope': SCOPES.changeConsumer, params: memberParams, response: noContent } },
     async (request, reply) => {
+      await guard.changeable(request, request.params.name);
       await consumers.leave(request.params.name, request.params.member);
       return reply.code(204).send();
     },
@@ -139,12 +177,14 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: 'Record (or clear, with null) the fault a consumer stopped on',
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         body: { type: 'object', required: ['fault'], properties: { fault: { type: ['string', 'null'] } }, additionalProperties: false },
         response: noContent,
       },
     },
     async (request, reply) => {
+      await guard.changeable(request, request.params.name);
       await consumers.setFault(request.params.name, request.body.fault);
       return reply.code(204).send();
     },
@@ -156,6 +196,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: 'Park an event with the error its handler failed with',
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         body: {
           type: 'object',
@@ -174,6 +215,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       },
     },
     async (request, reply) => {
+      await guard.changeable(request, request.params.name);
       await consumers.park(request.params.name, request.body);
       return reply.code(204).send();
     },
@@ -185,11 +227,23 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore): vo
       schema: {
         summary: 'Parked events marked for replay, oldest first',
         tags,
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } }, additionalProperties: false },
         response: { 200: { type: 'object', required: ['parked'], properties: { parked: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
       },
     },
-    async (request) => ({ parked: await consumers.replayRequests(request.params.name, request.query.limit ?? 100) }),
+    async (request) => {
+      await guard.changeable(request, request.params.name);
+      return { parked: await consumers.replayRequests(request.params.name, request.query.limit ?? 100) };
+    },
   );
+}
+
+/** A checkpoint past the head would make the consumer skip the events still to come there. */
+async function refusePastHead(store: EventStore, checkpoints: readonly PartitionCheckpoint[]): Promise<void> {
+  const highest = Math.max(0, ...checkpoints.map((checkpoint) => checkpoint.position));
+  if (highest === 0) return;
+  const head = await store.headPosition();
+  if (highest > head) throw invalidArgument('position', `${highest} is past the head of the log (${head}): a checkpoint names an event already handled`);
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TributaryError } from '../../core/errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import { parkedEvents, purgeParked, replayParked } from '../../subscriptions/parked.js';
 import { consumerStatus } from '../../subscriptions/status.js';
-import type { Access } from '../access.js';
+import type { ConsumerAccess } from '../consumer-access.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 
 const consumerStatusSchema = {
@@ -62,27 +62,34 @@ const positionsBody = {
   additionalProperties: false,
 } as const;
 
-/** Consumer status and parked events: for on-call engineers, so admin tokens only. */
-export function consumerRoutes(app: FastifyInstance, store: EventStore, access: Access): void {
+/**
+ * Consumer status and parked events, for on-call engineers: a token sees the
+ * consumers whose categories it may read, and may replay or purge their parked events.
+ */
+export function consumerRoutes(app: FastifyInstance, store: EventStore, consumers: ConsumerAccess): void {
   app.get(
     '/consumers',
     {
-      schema: { summary: 'Every consumer with checkpoint, lag, state, parked count and members', tags: ['consumers'], response: { 200: { type: 'array', items: consumerStatusSchema }, ...errorResponses } },
+      schema: {
+        summary: 'Every consumer the token may read, with checkpoint, lag, state, parked count and members',
+        tags: ['consumers'],
+        'x-scope': SCOPES.readConsumer,
+        response: { 200: { type: 'array', items: consumerStatusSchema }, ...errorResponses },
+      },
     },
     async (request) => {
-      access.checkAdmin(request);
-      return consumerStatus(store);
+      const visible = consumers.visible(request, await store.consumers.list());
+      return visible.length === 0 ? [] : consumerStatus(store, visible.map((record) => record.name));
     },
   );
 
   app.get<{ Params: { name: string } }>(
     '/consumers/:name',
-    { schema: { summary: "One consumer's status", tags: ['consumers'], params: nameParams, response: { 200: consumerStatusSchema, ...errorResponses } } },
+    { schema: { summary: "One consumer's status", tags: ['consumers'], 'x-scope': SCOPES.readConsumer, params: nameParams, response: { 200: consumerStatusSchema, ...errorResponses } } },
     async (request) => {
-      access.checkAdmin(request);
+      await consumers.readable(request, request.params.name);
       const [status] = await consumerStatus(store, [request.params.name]);
-      if (status === undefined) throw new TributaryError('CONSUMER_NOT_FOUND', `no consumer named ${request.params.name}`, { consumer: request.params.name });
-      return status;
+      return status!;
     },
   );
 
@@ -92,6 +99,7 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
       schema: {
         summary: "A page of a consumer's parked events, in position order",
         tags: ['consumers'],
+        'x-scope': SCOPES.readConsumer,
         params: nameParams,
         querystring: {
           type: 'object',
@@ -102,7 +110,7 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
       },
     },
     async (request) => {
-      access.checkAdmin(request);
+      await consumers.readable(request, request.params.name);
       return { parked: await parkedEvents(store, request.params.name, request.query) };
     },
   );
@@ -114,13 +122,14 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
       schema: {
         summary: 'Hand parked events back to the running consumer',
         tags: ['consumers'],
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         body: positionsBody,
         response: { 200: { type: 'object', required: ['replayed'], properties: { replayed: { type: 'integer' } } }, ...errorResponses },
       },
     },
     async (request) => {
-      access.checkAdmin(request);
+      await consumers.changeable(request, request.params.name);
       return { replayed: await replayParked(store, request.params.name, request.body?.positions) };
     },
   );
@@ -132,13 +141,14 @@ export function consumerRoutes(app: FastifyInstance, store: EventStore, access: 
       schema: {
         summary: 'Delete parked events',
         tags: ['consumers'],
+        'x-scope': SCOPES.changeConsumer,
         params: nameParams,
         body: positionsBody,
         response: { 200: { type: 'object', required: ['purged'], properties: { purged: { type: 'integer' } } }, ...errorResponses },
       },
     },
     async (request) => {
-      access.checkAdmin(request);
+      await consumers.changeable(request, request.params.name);
       return { purged: await purgeParked(store, request.params.name, request.body?.positions) };
     },
   );

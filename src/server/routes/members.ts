@@ -1,10 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
-import type { EventStore } from '../../store/event-store.js';
+import { checkFilter, checkPartitionCount } from '../../store/consumer-rows.js';
+import type { EventStore, LogFilter } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import type { ConsumerAccess } from '../consumer-access.js';
+import { categoriesOf } from '../grant.js';
+import { SCOPES } from '../route-scopes.js';
 import type { SseOptions } from '../limits.js';
 import { MemberSession, type MemberSessions } from '../member-session.js';
-import { errorResponses, filterQuery } from '../schemas.js';
+import { accessTokenQuery, errorResponses, filterQuery } from '../schemas.js';
 import { streamToClient, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
 
@@ -15,6 +19,7 @@ const memberParams = {
 } as const;
 
 const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+const DEFAULT_PARTITIONS = 16;
 
 /**
  * A consumer group member for clients that speak only HTTP: open
@@ -22,21 +27,34 @@ const DEFAULT_ACK_TIMEOUT_MS = 30_000;
  * answer each event with `POST …/ack`. The server keeps the member's leases,
  * partitions, checkpoints, retries and parking.
  */
-export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOptions, registry: SseRegistry, sessions: MemberSessions, access: Access): void {
+export function memberRoutes(
+  app: FastifyInstance,
+  store: EventStore,
+  sse: SseOptions,
+  registry: SseRegistry,
+  sessions: MemberSessions,
+  access: Access,
+  guard: ConsumerAccess,
+): void {
   app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number } }>(
     '/consumers/:name/members/:member/events',
     {
+      config: { tokenInQuery: true },
       schema: {
-        summary: 'Join a consumer group as this member and receive its events one at a time (server-sent events); acknowledge each with POST …/ack',
+        summary:
+          'Join a consumer group as this member and receive its events one at a time (server-sent events); acknowledge each with POST …/ack. ' +
+          'A group that exists keeps its filter and partitions: a member asking for others gets 409 CONSUMER_CONFLICT',
         tags: ['consumer groups'],
+        'x-scope': SCOPES.changeConsumer,
         params: memberParams,
         querystring: {
           type: 'object',
           properties: {
-            partitions: { type: 'integer', minimum: 1, maximum: 1024, default: 16, description: 'fixed when the group is first created' },
+            partitions: { type: 'integer', minimum: 1, maximum: 1024, description: `fixed when the group is first created (default ${DEFAULT_PARTITIONS})` },
             start: { type: 'string', description: 'beginning (default), end, or a position: where a new group starts' },
             ackTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000, default: DEFAULT_ACK_TIMEOUT_MS },
             ...filterQuery,
+            access_token: accessTokenQuery,
           },
           additionalProperties: false,
         },
@@ -48,11 +66,11 @@ export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOp
     },
     async (request, reply) => {
       const { name, member } = request.params;
-      const filter = access.readableFilter(request, filterOf(request.query));
+      const { filter, partitions } = await groupToJoin({ store, access, guard }, request, name);
       const session = new MemberSession(store, {
         name,
         member,
-        partitions: request.query.partitions ?? 16,
+        partitions,
         start: startOf(request.query.start),
         filter,
         ackTimeoutMs: request.query.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
@@ -72,6 +90,7 @@ export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOp
       schema: {
         summary: 'Acknowledge the event in flight: ok (default) or failed with an error, which is retried and then parked',
         tags: ['consumer groups'],
+        'x-scope': SCOPES.changeConsumer,
         params: memberParams,
         body: {
           type: 'object',
@@ -88,11 +107,44 @@ export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOp
       if (session === undefined) {
         throw new TributaryError('CONSUMER_NOT_FOUND', `member ${member} of ${name} has no open event stream on this server`, { consumer: name, member });
       }
+      access.checkRead(request, categoriesOf(session.filter), `consumer ${JSON.stringify(name)}`);
       const { position, ok, error } = request.body;
       session.acknowledge(position, ok === false ? (error ?? 'the member reported a failure') : undefined);
       return reply.code(204).send();
     },
   );
+}
+
+/** Query parameters of a member's event stream, as its route declares them. */
+type JoinQuery = FilterQuery & { partitions?: number };
+
+/**
+ * The filter and partition count a member joins with: a group that exists
+ * keeps its own (asking for others is CONSUMER_CONFLICT, never a change), and
+ * the request must be allowed to read every category of its filter.
+ */
+async function groupToJoin(
+  { store, access, guard }: { store: EventStore; access: Access; guard: ConsumerAccess },
+  request: FastifyRequest,
+  name: string,
+): Promise<{ filter: LogFilter; partitions: number }> {
+  guard.refuseProjectionConsumer(name);
+  const query = request.query as JoinQuery;
+  const asked = filterOf(query);
+  const existing = await store.consumers.get(name);
+  if (existing === undefined) {
+    const filter = access.readableFilter(request, asked);
+    access.checkRead(request, categoriesOf(filter), `a consumer reading ${JSON.stringify(filter)}`);
+    return { filter, partitions: query.partitions ?? DEFAULT_PARTITIONS };
+  }
+  access.checkRead(request, categoriesOf(existing.filter), `consumer ${JSON.stringify(name)}`);
+  if (query.partitions !== undefined) checkPartitionCount(name, existing.partitions.length, query.partitions);
+  if (!isEmptyFilter(asked)) checkFilter(name, existing.filter, asked);
+  return { filter: existing.filter, partitions: existing.partitions.length };
+}
+
+function isEmptyFilter(filter: LogFilter): boolean {
+  return (filter.categories ?? []).length === 0 && (filter.types ?? []).length === 0 && (filter.streamPrefix ?? '') === '';
 }
 
 function startOf(text: string | undefined): 'beginning' | 'end' | number {

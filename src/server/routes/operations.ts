@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventStore } from '../../store/event-store.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { Access } from '../access.js';
+import { SCOPES } from '../route-scopes.js';
+import { errorResponses } from '../schemas.js';
 
-/** `GET /health`, `GET /metrics` and `GET /openapi.json`: open to every caller, like a load balancer or Prometheus. */
-export function operationRoutes(app: FastifyInstance, store: EventStore, metrics: ServerMetrics): void {
+/**
+ * `GET /health` and `GET /openapi.json`, open to every caller like a load
+ * balancer; `GET /metrics`, which names every consumer and its lag, for a token that reads everything.
+ */
+export function operationRoutes(app: FastifyInstance, store: EventStore, metrics: ServerMetrics, access: Access): void {
   app.get(
     '/health',
     {
@@ -11,6 +17,8 @@ export function operationRoutes(app: FastifyInstance, store: EventStore, metrics
       schema: {
         summary: 'Ready while the store answers',
         tags: ['operations'],
+        'x-scope': SCOPES.none,
+        security: [],
         response: {
           200: { type: 'object', required: ['status', 'head'], properties: { status: { type: 'string', enum: ['ready'] }, head: { type: 'integer' } } },
           503: {
@@ -34,14 +42,17 @@ export function operationRoutes(app: FastifyInstance, store: EventStore, metrics
   app.get(
     '/metrics',
     {
-      config: { public: true },
       schema: {
-        summary: 'Prometheus metrics: appends, reads, HTTP latency, live subscribers, consumer lag',
+        summary: 'Prometheus metrics: appends, reads, HTTP latency, live subscribers, lag of every consumer (scrape with a read:* token)',
         tags: ['operations'],
-        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        'x-scope': SCOPES.readEverything,
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
       },
     },
-    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    async (request, reply) => {
+      access.checkReadAll(request);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
   );
 
   app.get(

@@ -7,6 +7,8 @@ import { removeProjection } from '../../projections/remove.js';
 import { projectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import type { ProjectionAccess } from '../projection-access.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 import { nameParams, projectionStatusSchema } from './projections.js';
 
@@ -15,12 +17,14 @@ import { nameParams, projectionStatusSchema } from './projections.js';
  * server feeds it), rebuild, remove, and query the data lake. Admin tokens only,
  * except the lake query, which needs a token that reads every category.
  */
-export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, access: Access): void {
+export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, access: Access, projections: ProjectionAccess): void {
   app.get<{ Params: { name: string } }>(
     '/projections/:name',
-    { schema: { summary: "One projection's status", tags: ['projections'], params: nameParams, response: { 200: projectionStatusSchema, ...errorResponses } } },
+    {
+      schema: { summary: "One projection's status", tags: ['projections'], 'x-scope': SCOPES.readProjection, params: nameParams, response: { 200: projectionStatusSchema, ...errorResponses } },
+    },
     async (request) => {
-      access.checkAdmin(request);
+      await projections.checkReadable(request, request.params.name);
       const [status] = await projectionStatus(store, [request.params.name]);
       if (status === undefined) {
         throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(request.params.name)} is registered`, { projection: request.params.name });
@@ -35,6 +39,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary: 'Register a projection from a declarative definition (docs/projections.md); the server feeds it. A higher version rebuilds it.',
         tags: ['projections'],
+        'x-scope': SCOPES.admin,
         body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true },
         response: { 201: projectionStatusSchema, ...errorResponses },
       },
@@ -53,6 +58,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary: 'Build a new generation from the first event beside the live one; readers switch when it has caught up (follow it with GET /projections/{name})',
         tags: ['projections'],
+        'x-scope': SCOPES.admin,
         params: nameParams,
         response: {
           202: { type: 'object', required: ['generation', 'resumed'], properties: { generation: { type: 'integer' }, resumed: { type: 'boolean' } } },
@@ -72,6 +78,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary: 'Remove a projection: its generations, view and checkpoints (stop what runs it first)',
         tags: ['projections'],
+        'x-scope': SCOPES.admin,
         params: nameParams,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
@@ -89,6 +96,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary: 'Run SQL through DuckDB over the lake projections, each a view named after it',
         tags: ['projections'],
+        'x-scope': SCOPES.readEverything,
         body: { type: 'object', required: ['sql'], properties: { sql: { type: 'string', minLength: 1, maxLength: 100_000 } }, additionalProperties: false },
         response: {
           200: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', items: { type: 'object', additionalProperties: true } } } },

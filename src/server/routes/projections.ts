@@ -4,7 +4,8 @@ import { waitForProjection } from '../../projections/progress.js';
 import { findDocuments, getDocument, searchProjection } from '../../projections/reading.js';
 import { projectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
-import type { Access } from '../access.js';
+import type { ProjectionAccess } from '../projection-access.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 
 export const projectionStatusSchema = {
@@ -40,18 +41,26 @@ interface WaitQuery {
   timeoutMs?: number;
 }
 
-/** Projection status and reads. Documents and search hits can hold data of any category, so they need a token that reads all. */
-export function projectionRoutes(app: FastifyInstance, store: EventStore, access: Access): void {
+/** Projection status and reads: documents and search hits are built from the categories the projection reads, so they need read scope on each. */
+export function projectionRoutes(app: FastifyInstance, store: EventStore, projections: ProjectionAccess): void {
   const waitIfAsked = async (name: string, query: WaitQuery) => {
     if (query.waitFor !== undefined) await waitForProjection(store, name, query.waitFor, { timeoutMs: query.timeoutMs });
   };
 
   app.get(
     '/projections',
-    { schema: { summary: 'Every projection: version, sink, generation, position, lag, state', tags: ['projections'], response: { 200: { type: 'array', items: projectionStatusSchema }, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'Every projection the token may read: version, sink, generation, position, lag, state',
+        tags: ['projections'],
+        'x-scope': SCOPES.readProjection,
+        response: { 200: { type: 'array', items: projectionStatusSchema }, ...errorResponses },
+      },
+    },
     async (request) => {
-      access.checkAdmin(request);
-      return store.sql === undefined ? [] : projectionStatus(store);
+      if (store.sql === undefined) return [];
+      const visible = await projections.visible(request);
+      return visible.length === 0 ? [] : projectionStatus(store, visible.map((record) => record.name));
     },
   );
 
@@ -61,14 +70,15 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'One document of a document projection',
         tags: ['projections'],
+        'x-scope': SCOPES.readProjection,
         params: { type: 'object', required: ['name', 'id'], properties: { name: nameParams.properties.name, id: { type: 'string', minLength: 1 } } },
         querystring: { type: 'object', properties: waitQuery, additionalProperties: false },
         response: { 200: { type: 'object', required: ['id', 'document'], properties: { id: { type: 'string' }, document: {} } }, ...errorResponses },
       },
     },
     async (request) => {
-      access.checkReadAll(request);
       const { name, id } = request.params;
+      await projections.checkReadable(request, name);
       await waitIfAsked(name, request.query);
       const document = await getDocument(store, name, id);
       if (document === undefined) throw new TributaryError('DOCUMENT_NOT_FOUND', `projection ${name} has no document ${JSON.stringify(id)}`, { projection: name, id });
@@ -82,6 +92,7 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'Documents whose field equals a value (compared as JSON: value=2 is the number, value="2" the string), in id order',
         tags: ['projections'],
+        'x-scope': SCOPES.readProjection,
         params: nameParams,
         querystring: {
           type: 'object',
@@ -105,8 +116,8 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
       },
     },
     async (request) => {
-      access.checkReadAll(request);
       const { name } = request.params;
+      await projections.checkReadable(request, name);
       const { field, value, after, limit } = request.query;
       await waitIfAsked(name, request.query);
       const filter = field === undefined ? {} : { [field]: parseValue(value) };
@@ -121,6 +132,7 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'Full-text search in a search projection, best match first',
         tags: ['projections'],
+        'x-scope': SCOPES.readProjection,
         params: nameParams,
         querystring: {
           type: 'object',
@@ -148,7 +160,7 @@ export function projectionRoutes(app: FastifyInstance, store: EventStore, access
       },
     },
     async (request) => {
-      access.checkReadAll(request);
+      await projections.checkReadable(request, request.params.name);
       await waitIfAsked(request.params.name, request.query);
       return { hits: await searchProjection(store, request.params.name, request.query.q, { limit: request.query.limit }) };
     },

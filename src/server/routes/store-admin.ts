@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { EventStore, StreamMetadata } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import { SCOPES } from '../route-scopes.js';
 import { errorResponses, streamParams } from '../schemas.js';
 
 const streamInfoSchema = {
@@ -35,7 +36,7 @@ const expectedRevisionQuery = {
 export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access: Access): void {
   app.get<{ Params: { stream: string } }>(
     '/streams/:stream/info',
-    { schema: { summary: 'Where a stream stands (never 404)', tags: ['streams'], params: streamParams, response: { 200: streamInfoSchema, ...errorResponses } } },
+    { schema: { summary: 'Where a stream stands (never 404)', tags: ['streams'], 'x-scope': SCOPES.readStream, params: streamParams, response: { 200: streamInfoSchema, ...errorResponses } } },
     async (request) => {
       access.check(request, 'read', request.params.stream);
       return store.streamInfo(request.params.stream);
@@ -44,7 +45,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
 
   app.get<{ Params: { stream: string } }>(
     '/streams/:stream/metadata',
-    { schema: { summary: "A stream's metadata ({} when none was set)", tags: ['streams'], params: streamParams, response: { 200: metadataSchema, ...errorResponses } } },
+    { schema: { summary: "A stream's metadata ({} when none was set)", tags: ['streams'], 'x-scope': SCOPES.readStream, params: streamParams, response: { 200: metadataSchema, ...errorResponses } } },
     async (request) => {
       access.check(request, 'read', request.params.stream);
       return store.getStreamMetadata(request.params.stream);
@@ -57,6 +58,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: "Replace a stream's metadata: retention (maxCount, maxAge, truncateBefore) and custom data",
         tags: ['streams'],
+        'x-scope': SCOPES.writeStream,
         params: streamParams,
         body: metadataSchema,
         response: { 204: { type: 'null' }, ...errorResponses },
@@ -75,6 +77,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'Delete a stream: soft (it can be written again, revisions continue) or, with hard=true, tombstone it for good',
         tags: ['streams'],
+        'x-scope': SCOPES.writeStream,
         params: streamParams,
         querystring: { type: 'object', properties: { ...expectedRevisionQuery, hard: { type: 'boolean', default: false } }, additionalProperties: false },
         response: { 204: { type: 'null' }, ...errorResponses },
@@ -96,6 +99,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'Streams in name order, a page at a time',
         tags: ['streams'],
+        'x-scope': SCOPES.listStreams,
         querystring: {
           type: 'object',
           properties: {
@@ -129,6 +133,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'Every category with how many streams it holds',
         tags: ['streams'],
+        'x-scope': SCOPES.readEverything,
         response: { 200: { type: 'array', items: { type: 'object', properties: { category: { type: 'string' }, streams: { type: 'integer' } } } }, ...errorResponses },
       },
     },
@@ -144,6 +149,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
       schema: {
         summary: 'The head position; with after, waits (long poll) until the head passes it or timeoutMs runs out',
         tags: ['log'],
+        'x-scope': SCOPES.token,
         querystring: {
           type: 'object',
           properties: { after: { type: 'integer', minimum: 0 }, timeoutMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 30_000 } },
@@ -169,7 +175,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
 
   app.post(
     '/admin/scavenge',
-    { schema: { summary: 'Remove the events that retention and deletion hide', tags: ['operations'], response: { 200: { type: 'object', properties: { removed: { type: 'integer' } } }, ...errorResponses } } },
+    { schema: { summary: 'Remove the events that retention and deletion hide', tags: ['operations'], 'x-scope': SCOPES.admin, response: { 200: { type: 'object', properties: { removed: { type: 'integer' } } }, ...errorResponses } } },
     async (request) => {
       access.checkAdmin(request);
       return store.scavenge();

@@ -6,6 +6,7 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
+import { SCOPES } from '../route-scopes.js';
 import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, streamParams } from '../schemas.js';
 import { pageText } from './page-text.js';
 
@@ -22,6 +23,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
       schema: {
         summary: 'Append events to a stream, atomically, under an expected revision',
         tags: ['streams'],
+        'x-scope': SCOPES.writeStream,
         params: streamParams,
         body: appendBodySchema,
         response: { 201: appendResultSchema, ...errorResponses },
@@ -50,6 +52,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
       schema: {
         summary: "Read a page of a stream's events",
         tags: ['streams'],
+        'x-scope': SCOPES.readStream,
         params: streamParams,
         querystring: {
           type: 'object',

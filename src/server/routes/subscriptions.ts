@@ -5,7 +5,8 @@ import type { EventStore } from '../../store/event-store.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
 import type { SseOptions } from '../limits.js';
-import { errorResponses, filterQuery, streamParams } from '../schemas.js';
+import { SCOPES } from '../route-scopes.js';
+import { accessTokenQuery, errorResponses, filterQuery, streamParams } from '../schemas.js';
 import { streamToClient, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
 
@@ -27,11 +28,13 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
   app.get<{ Params: { stream: string }; Querystring: { after?: number } }>(
     '/streams/:stream/subscribe',
     {
+      config: { tokenInQuery: true },
       schema: {
         summary: "Follow a stream: its history after a position, then live (server-sent events)",
         tags: ['live'],
+        'x-scope': SCOPES.readStream,
         params: streamParams,
-        querystring: { type: 'object', properties: afterQuery, additionalProperties: false },
+        querystring: { type: 'object', properties: { ...afterQuery, access_token: accessTokenQuery }, additionalProperties: false },
         response: sseResponse,
       },
     },
@@ -47,10 +50,12 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
   app.get<{ Querystring: FilterQuery & { after?: number } }>(
     '/all/subscribe',
     {
+      config: { tokenInQuery: true },
       schema: {
         summary: 'Follow the global log, optionally filtered: history after a position, then live (server-sent events)',
         tags: ['live'],
-        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery }, additionalProperties: false },
+        'x-scope': SCOPES.readFilter,
+        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery, access_token: accessTokenQuery }, additionalProperties: false },
         response: sseResponse,
       },
     },

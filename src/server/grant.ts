@@ -1,0 +1,64 @@
+import { categoryOf } from '../core/stream-name.js';
+import type { LogFilter } from '../store/event-store.js';
+import { normalizeFilter } from '../store/options.js';
+
+/** What a request may do, worked out from its bearer token (or granted in full in open mode). */
+export interface Grant {
+  admin: boolean;
+  /** Categories it may read; `'*'` for all. */
+  read: ReadonlySet<string>;
+  write: ReadonlySet<string>;
+}
+
+export const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new Set(['*']) };
+// what a request that was never authenticated may do: a route that forgot to authenticate refuses rather than opens
+export const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() };
+
+/** The categories some piece of work reads: a list, or `'*'` when it may reach any category. */
+export type Categories = readonly string[] | '*';
+
+/** The grant of a token's stored scopes; a scope that does not parse grants nothing. */
+export function grantOf(scopes: readonly string[]): Grant {
+  const read = new Set<string>();
+  const write = new Set<string>();
+  for (const scope of scopes) {
+    const colon = scope.indexOf(':');
+    if (colon === -1) continue;
+    const action = scope.slice(0, colon);
+    const category = scope.slice(colon + 1);
+    if (category === '' || category.includes(':')) continue;
+    if (action === 'read') read.add(category);
+    if (action === 'write') write.add(category);
+  }
+  return { admin: scopes.includes('admin'), read, write };
+}
+
+export function readsEverything(grant: Grant): boolean {
+  return grant.admin || grant.read.has('*') || grant.write.has('*');
+}
+
+export function allows(grant: Grant, action: 'read' | 'write', category: string): boolean {
+  if (grant.admin || grant.write.has('*') || grant.write.has(category)) return true;
+  return action === 'read' && (grant.read.has('*') || grant.read.has(category));
+}
+
+/** True when the grant may read every one of `categories`. */
+export function readsAll(grant: Grant, categories: Categories): boolean {
+  if (readsEverything(grant)) return true;
+  return categories !== '*' && categories.every((category) => allows(grant, 'read', category));
+}
+
+/** The categories a read has access to: the categories it names, the one a `category-…` prefix pins, or all of them. */
+export function categoriesOf(filter: LogFilter): Categories {
+  const normalized = normalizeFilter(filter);
+  if (normalized?.categories !== undefined) return normalized.categories;
+  const prefix = normalized?.streamPrefix;
+  if (prefix?.includes('-') === true) return [categoryOf(prefix)];
+  return '*';
+}
+
+/** Every category of several reads together. */
+export function unionOf(parts: readonly Categories[]): Categories {
+  if (parts.some((part) => part === '*')) return '*';
+  return [...new Set((parts as (readonly string[])[]).flat())];
+}

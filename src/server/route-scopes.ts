@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** What a request needs to be allowed, shown in `/openapi.json` as the operation's `x-scope`. */
+    'x-scope'?: string;
+  }
+}
+
+/** The scope each route needs, in the words `/openapi.json` shows (`x-scope` on every operation). */
+export const SCOPES = {
+  none: 'none: open to every caller',
+  token: 'any valid token',
+  readStream: 'read:<category of the stream> (write:<category> includes it)',
+  writeStream: 'write:<category of the stream>',
+  readFilter: "read:<each category asked for>; with no category, only the token's own categories are read",
+  readEverything: 'read:* (write:* and admin include it)',
+  listStreams: 'read:<category> with ?category=, else read:*',
+  readConsumer: "read:<each category of the consumer's stored filter> (read:* when it reads them all)",
+  changeConsumer: "read:<each category of the consumer's stored filter>; admin for a projection's consumers",
+  registerConsumer: "read:<each category of the filter>; a projection's consumers are refused",
+  readProjection: 'read:<each category the projection reads> (read:* when it reads them all)',
+  readLakes: 'any valid token: each lake projection is a view only for a token that may read every category it reads',
+  admin: 'admin',
+} as const;
+
+/** Refuses to start a server with a route whose scope is not written down: every route is a data route. */
+export function requireScopes(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide === true || route.method === 'HEAD' || route.method === 'OPTIONS') return;
+    if (route.schema?.['x-scope'] === undefined) throw new Error(`route ${String(route.method)} ${route.url} has no x-scope in its schema`);
+  });
+}

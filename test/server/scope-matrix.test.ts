@@ -1,0 +1,245 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { waitForProjection } from '../../src/projections/progress.js';
+import { findDocuments } from '../../src/projections/reading.js';
+import { listProjections } from '../../src/projections/registry.js';
+import { runProjection } from '../../src/projections/runner.js';
+import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import { buildServer } from '../../src/server/server.js';
+import { mintToken } from '../../src/server/tokens.js';
+import { OpenApiContract } from './openapi.js';
+import { listening } from './support.js';
+
+/**
+ * Every route of /openapi.json, tried with six tokens against a store holding
+ * `order` and `payment` events, consumers over each, and a projection over
+ * `payment`: each answer is the one the table below documents, and a token
+ * without payment scope sees nothing of payment and changes nothing of it.
+ */
+
+const TOKENS = ['none', 'revoked', 'read:order', 'write:order', 'write:payment', 'admin'] as const;
+type TokenName = (typeof TOKENS)[number];
+const PAYMENT_BLIND = new Set<TokenName>(['none', 'revoked', 'read:order', 'write:order']);
+
+// expected statuses, in the order of TOKENS
+const ANY_TOKEN = [401, 401, 200, 200, 200, 200];
+const READS_PAYMENT = [401, 401, 403, 403, 200, 200];
+const READS_ORDER = [401, 401, 200, 200, 403, 200];
+const CHANGES_PAYMENT = [401, 401, 403, 403, 200, 200];
+const CHANGES_PAYMENT_204 = [401, 401, 403, 403, 204, 204];
+const ADMIN_ONLY = [401, 401, 403, 403, 403, 200];
+const REFUSED_TO_ALL = [401, 401, 409, 409, 409, 409];
+
+interface Case {
+  /** The operation as /openapi.json names it. */
+  route: string;
+  url: string;
+  body?: unknown;
+  /** A server-sent-events route: read its first messages, then hang up. */
+  sse?: boolean;
+  expected: readonly number[];
+}
+
+const append = { events: [{ type: 'Paid', data: { amount: 1 } }] };
+const feed = '/consumers/pay-feed';
+const projectionConsumer = '/consumers/projection:paydocs:g1';
+
+const CASES: Case[] = [
+  { route: 'POST /streams/{stream}', url: '/streams/payment-9', body: append, expected: [401, 401, 403, 403, 201, 201] },
+  { route: 'POST /streams/{stream}', url: '/streams/order-9', body: append, expected: [401, 401, 403, 201, 403, 201] },
+  { route: 'GET /streams/{stream}', url: '/streams/payment-1', expected: READS_PAYMENT },
+  { route: 'GET /streams/{stream}', url: '/streams/order-1', expected: READS_ORDER },
+  { route: 'GET /streams/{stream}/info', url: '/streams/payment-1/info', expected: READS_PAYMENT },
+  { route: 'GET /streams/{stream}/metadata', url: '/streams/payment-1/metadata', expected: READS_PAYMENT },
+  { route: 'PUT /streams/{stream}/metadata', url: '/streams/payment-1/metadata', body: { maxCount: 5 }, expected: CHANGES_PAYMENT_204 },
+  { route: 'DELETE /streams/{stream}', url: '/streams/payment-1', expected: CHANGES_PAYMENT_204 },
+  { route: 'GET /streams', url: '/streams', expected: ADMIN_ONLY },
+  { route: 'GET /streams', url: '/streams?category=order', expected: READS_ORDER },
+  { route: 'GET /categories', url: '/categories', expected: ADMIN_ONLY },
+  { route: 'GET /head', url: '/head', expected: ANY_TOKEN },
+  { route: 'POST /admin/scavenge', url: '/admin/scavenge', expected: ADMIN_ONLY },
+  { route: 'GET /all', url: '/all?after=0', expected: ANY_TOKEN },
+  { route: 'GET /all', url: '/all?category=payment', expected: READS_PAYMENT },
+  { route: 'GET /all/subscribe', url: '/all/subscribe?after=0', sse: true, expected: ANY_TOKEN },
+  { route: 'GET /all/subscribe', url: '/all/subscribe?after=0&category=payment', sse: true, expected: READS_PAYMENT },
+  { route: 'GET /streams/{stream}/subscribe', url: '/streams/payment-1/subscribe?after=0', sse: true, expected: READS_PAYMENT },
+  { route: 'GET /consumers', url: '/consumers', expected: ANY_TOKEN },
+  { route: 'GET /consumers/{name}', url: feed, expected: READS_PAYMENT },
+  { route: 'GET /consumers/{name}', url: projectionConsumer, expected: READS_PAYMENT },
+  { route: 'GET /consumers/{name}/parked', url: `${feed}/parked`, expected: READS_PAYMENT },
+  { route: 'POST /consumers/{name}/parked/replay', url: `${feed}/parked/replay`, body: {}, expected: CHANGES_PAYMENT },
+  { route: 'POST /consumers/{name}/parked/replay', url: `${projectionConsumer}/parked/replay`, body: {}, expected: ADMIN_ONLY },
+  { route: 'POST /consumers/{name}/parked/purge', url: `${feed}/parked/purge`, body: {}, expected: CHANGES_PAYMENT },
+  { route: 'POST /consumers/{name}/parked/purge', url: `${projectionConsumer}/parked/purge`, body: {}, expected: ADMIN_ONLY },
+  { route: 'PUT /consumers/{name}', url: '/consumers/newc', body: { partitions: 1, startAt: 0, filter: { categories: ['payment'] } }, expected: CHANGES_PAYMENT },
+  // a consumer keeps its filter: asking for another is refused, never a change
+  { route: 'PUT /consumers/{name}', url: feed, body: { partitions: 1, startAt: 0, filter: { categories: ['order'] } }, expected: [401, 401, 403, 403, 403, 409] },
+  { route: 'PUT /consumers/{name}', url: projectionConsumer, body: { partitions: 1, startAt: 0, filter: { categories: ['payment'] } }, expected: REFUSED_TO_ALL },
+  { route: 'GET /consumers/{name}/record', url: `${feed}/record`, expected: READS_PAYMENT },
+  { route: 'GET /consumer-records', url: '/consumer-records', expected: ANY_TOKEN },
+  { route: 'DELETE /consumers/{name}', url: feed, expected: CHANGES_PAYMENT },
+  { route: 'DELETE /consumers/{name}', url: projectionConsumer, expected: REFUSED_TO_ALL },
+  { route: 'POST /consumers/{name}/checkpoints', url: `${feed}/checkpoints`, body: { checkpoints: [{ partition: 0, position: 2 }] }, expected: CHANGES_PAYMENT },
+  { route: 'POST /consumers/{name}/checkpoints', url: `${feed}/checkpoints`, body: { checkpoints: [{ partition: 0, position: 1_000_000 }] }, expected: [401, 401, 403, 403, 400, 400] },
+  { route: 'POST /consumers/{name}/checkpoints', url: `${projectionConsumer}/checkpoints`, body: { checkpoints: [{ partition: 0, position: 1 }] }, expected: ADMIN_ONLY },
+  { route: 'POST /consumers/{name}/members/{member}/heartbeat', url: `${feed}/members/m1/heartbeat`, body: { state: 'live', position: 0, leaseMs: 1000 }, expected: CHANGES_PAYMENT },
+  { route: 'POST /consumers/{name}/members/{member}/claim', url: `${feed}/members/m1/claim`, body: { partitions: [0] }, expected: CHANGES_PAYMENT },
+  { route: 'POST /consumers/{name}/members/{member}/release', url: `${feed}/members/m1/release`, body: {}, expected: CHANGES_PAYMENT_204 },
+  { route: 'DELETE /consumers/{name}/members/{member}', url: `${feed}/members/m1`, expected: CHANGES_PAYMENT_204 },
+  { route: 'PUT /consumers/{name}/fault', url: `${feed}/fault`, body: { fault: 'down' }, expected: CHANGES_PAYMENT_204 },
+  {
+    route: 'POST /consumers/{name}/parked',
+    url: `${feed}/parked`,
+    body: { position: 3, eventId: '00000000-0000-4000-8000-000000000003', stream: 'payment-2', type: 'Paid', error: 'boom', attempts: 1 },
+    expected: CHANGES_PAYMENT_204,
+  },
+  { route: 'GET /consumers/{name}/replay-requests', url: `${feed}/replay-requests`, expected: CHANGES_PAYMENT },
+  { route: 'GET /consumers/{name}/members/{member}/events', url: `${feed}/members/m9/events`, sse: true, expected: CHANGES_PAYMENT },
+  { route: 'GET /consumers/{name}/members/{member}/events', url: `${feed}/members/m9/events?category=order`, sse: true, expected: [401, 401, 403, 403, 409, 409] },
+  { route: 'GET /consumers/{name}/members/{member}/events', url: `${projectionConsumer}/members/m9/events`, sse: true, expected: REFUSED_TO_ALL },
+  // no member has an open event stream on this server
+  { route: 'POST /consumers/{name}/members/{member}/ack', url: `${feed}/members/m9/ack`, body: { position: 1 }, expected: [401, 401, 404, 404, 404, 404] },
+  { route: 'GET /projections', url: '/projections', expected: ANY_TOKEN },
+  { route: 'GET /projections/{name}', url: '/projections/paydocs', expected: READS_PAYMENT },
+  { route: 'GET /projections/{name}/documents/{id}', url: '/projections/paydocs/documents/payment-1', expected: READS_PAYMENT },
+  { route: 'GET /projections/{name}/documents', url: '/projections/paydocs/documents', expected: READS_PAYMENT },
+  { route: 'GET /projections/{name}/search', url: '/projections/paydocs/search?q=x', expected: [401, 401, 403, 403, 409, 409] },
+  { route: 'POST /projections', url: '/projections', body: { name: 'paytotals', version: 1, sink: 'documents', categories: ['payment'] }, expected: [401, 401, 403, 403, 403, 201] },
+  { route: 'POST /projections/{name}/rebuild', url: '/projections/paydocs/rebuild', expected: [401, 401, 403, 403, 403, 202] },
+  { route: 'DELETE /projections/{name}', url: '/projections/paydocs', expected: [401, 401, 403, 403, 403, 204] },
+  { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT 1 AS one' }, expected: ADMIN_ONLY },
+  { route: 'GET /health', url: '/health', expected: [200, 200, 200, 200, 200, 200] },
+  { route: 'GET /metrics', url: '/metrics', expected: ADMIN_ONLY },
+];
+
+const folder = mkdtempSync(join(tmpdir(), 'tributary-scopes-'));
+const template = join(folder, 'template.db');
+const headers = new Map<TokenName, Record<string, string>>();
+let contract: OpenApiContract;
+let copies = 0;
+
+beforeAll(async () => {
+  const store = openSqliteStore({ path: template });
+  for (const name of TOKENS) {
+    if (name === 'none') {
+      headers.set(name, {});
+      continue;
+    }
+    const { token, record } = mintToken(name, [name === 'revoked' ? 'admin' : name]);
+    await store.tokens.create(record);
+    if (name === 'revoked') await store.tokens.revoke(record.id);
+    headers.set(name, { authorization: `Bearer ${token}` });
+  }
+  await store.append('order-1', [{ type: 'Placed', data: { total: 10 } }]);
+  await store.append('payment-1', [{ type: 'Paid', data: { amount: 10 } }]);
+  await store.append('payment-2', [{ type: 'Paid', data: { amount: 20 } }]);
+  await store.consumers.register({ name: 'order-feed', partitions: 1, startAt: 0, filter: { categories: ['order'] } });
+  await store.consumers.register({ name: 'pay-feed', partitions: 1, startAt: 0, filter: { categories: ['payment'] } });
+  const [paid] = (await store.readStream('payment-1')).events;
+  await store.consumers.park('pay-feed', { position: paid!.position, eventId: paid!.id, stream: 'payment-1', type: 'Paid', error: 'card declined', attempts: 3 });
+  const projection = await runProjection(
+    store,
+    {
+      name: 'paydocs',
+      version: 1,
+      filter: { categories: ['payment'] },
+      sink: documentSink(),
+      handlers: { Paid: (event, documents: DocumentsContext) => documents.patch(event.stream, event.data as Record<string, number>) },
+    },
+    { watchMs: 50 },
+  );
+  await waitForProjection(store, 'paydocs', await store.headPosition());
+  await projection.stop();
+  const app = await buildServer({ store, open: false });
+  contract = await OpenApiContract.load(app);
+  await app.close();
+  await store.close();
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Everything of payment a token could see or change: events, consumer records, parked events, documents, the projection registry. */
+async function paymentState(store: EventStore): Promise<unknown> {
+  const events = (await store.readAll({ categories: ['payment'] })).events.map((event) => event.toJSON());
+  const records = await Promise.all(['pay-feed', 'projection:paydocs:g1'].map((name) => store.consumers.get(name)));
+  const parked = await store.consumers.listParked('pay-feed');
+  const documents = await findDocuments(store, 'paydocs', {});
+  const projections = await listProjections(store.sql!);
+  const metadata = await store.getStreamMetadata('payment-1');
+  return { events, records, parked, documents, projections, metadata };
+}
+
+/** Sends the case's request; a server-sent-events answer is read until its history is out, then dropped. */
+async function send(base: string, c: Case, auth: Record<string, string>): Promise<{ status: number; text: string; json: boolean }> {
+  const method = c.route.split(' ')[0]!;
+  const gone = new AbortController();
+  const response = await fetch(base + c.url, {
+    method,
+    headers: { ...auth, ...(c.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: c.body === undefined ? undefined : JSON.stringify(c.body),
+    signal: gone.signal,
+  });
+  const json = (response.headers.get('content-type') ?? '').includes('application/json');
+  if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) return { status: response.status, text: await response.text(), json };
+  let text = '';
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const deadline = setTimeout(() => gone.abort(), 2_000);
+  try {
+    while (!/event: caught-up|\ndata: /.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+  } catch (error) {
+    if (!gone.signal.aborted) throw error;
+  } finally {
+    clearTimeout(deadline);
+    gone.abort();
+  }
+  return { status: response.status, text, json: false };
+}
+
+async function attempt(c: Case, token: TokenName): Promise<void> {
+  const path = join(folder, `case-${copies++}.db`);
+  copyFileSync(template, path);
+  const store = openSqliteStore({ path });
+  const app = await buildServer({ store, open: false });
+  try {
+    const base = await listening(app);
+    const before = PAYMENT_BLIND.has(token) ? await paymentState(store) : undefined;
+    const answer = await send(base, c, headers.get(token)!);
+    const expected = c.expected[TOKENS.indexOf(token)];
+    expect({ case: `${c.route} ${c.url}`, token, status: answer.status }, answer.text.slice(0, 300)).toEqual({ case: `${c.route} ${c.url}`, token, status: expected });
+    const [method, route] = c.route.split(' ') as [string, string];
+    if (answer.json) contract.check(method, route, answer.status, answer.text === '' ? null : JSON.parse(answer.text));
+    if (before !== undefined) {
+      if (answer.status < 300) expect(answer.text, `${token} saw payment through ${c.url}`).not.toMatch(/pay/);
+      expect(await paymentState(store), `${token} changed payment through ${method} ${c.url}`).toEqual(before);
+    }
+  } finally {
+    await app.close();
+    await store.close();
+  }
+}
+
+describe('the scope of every route', () => {
+  it('every operation of /openapi.json says its scope and is tried below', () => {
+    const covered = new Set(CASES.map((c) => c.route));
+    for (const path of contract.paths) {
+      for (const method of contract.methods(path)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        expect(contract.operation(method, path)['x-scope'], `${route} has no x-scope`).toEqual(expect.any(String));
+        expect(covered.has(route), `${route} is not in the scope matrix`).toBe(true);
+      }
+    }
+  });
+
+  for (const c of CASES) {
+    it(`${c.route} ${c.url}`, async () => {
+      for (const token of TOKENS) await attempt(c, token);
+    });
+  }
+});
