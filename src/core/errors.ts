@@ -71,7 +71,7 @@ export const ERROR_CODES = {
   },
   CONSUMER_CONFLICT: {
     retriable: false,
-    summary: 'A consumer of that name exists with another partition count.',
+    summary: 'A consumer of that name exists with another partition count or filter, or belongs to a projection.',
   },
   CHECKPOINT_LOST: {
     retriable: true,
