@@ -55,4 +55,21 @@ describe('open mode ends everywhere the moment a token exists', () => {
       await database.drop();
     }
   });
+
+  it('allows any origin (--cors-origin *) only in open mode on a loopback address', async () => {
+    const db = join(folder, 'cors.db');
+    const open = await serve(db, await freePort(), ['--cors-origin', '*']);
+    try {
+      const answer = await fetch(`${open.url}/all`, { headers: { origin: 'https://anywhere.example' } });
+      expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+    } finally {
+      await stop(open.child);
+    }
+    expect(cli(['tokens', 'create', '--name', 'first', '--scope', 'admin'], db).code).toBe(0);
+    expect(cli(['serve', '--host', '0.0.0.0', '--port', String(await freePort()), '--cors-origin', '*'], db)).toMatchObject({ code: 2 });
+    const secured = cli(['serve', '--port', String(await freePort()), '--cors-origin', '*'], db);
+    expect(secured.code).toBe(2);
+    expect(secured.stderr).toContain('cors-origin');
+    expect(cli(['serve', '--port', String(await freePort()), '--cors-origin', 'app.example.com'], db).code).toBe(2);
+  });
 });
