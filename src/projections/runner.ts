@@ -198,13 +198,23 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
       pageSize: this.#options.pageSize ?? 1_000,
       leaseMs: this.#options.leaseMs,
       heartbeatMs: this.#options.heartbeatMs,
-      onError: (error) => this.#options.onError?.(error),
-      registered: async () => (await getProjection(this.#sql, this.name)) !== undefined,
+      onError: (error) => void this.#report(error),
+      registered: () => this.#registered(),
     };
     const definition = this.#definition;
     return definition.sink.storage === 'sql'
       ? feedSqlSink(this.#store, { ...definition, sink: definition.sink }, generation, options)
       : feedLakeSink(this.#store, { ...definition, sink: definition.sink }, generation, options);
+  }
+
+  #registered(): Promise<boolean> {
+    return getProjection(this.#sql, this.name).then((record) => record !== undefined);
+  }
+
+  /** Passes on a feeder's error, unless the projection was removed: another process's removal shows as lost checkpoints until the next look. */
+  async #report(error: unknown): Promise<void> {
+    const gone = this.#removed || !(await this.#registered().catch(() => true));
+    if (!gone) this.#options.onError?.(error);
   }
 
   /** Switches readers to the generation being built once it has handled the whole log as it is now. */

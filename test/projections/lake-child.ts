@@ -1,17 +1,21 @@
-// A process that runs a lake projection rolling at every event, for the removal test: it prints
-// "running" once it feeds, any error it is told of, and "stopped" once it finds the projection removed.
+// A process that runs a projection for the removal test, a lake rolling at every event or documents: it
+// prints "running" once it feeds, any error it is told of, and "stopped" once it finds the projection removed.
 import { openStore } from '../../src/backends/open-store.js';
+import type { RecordedEvent } from '../../src/core/event.js';
+import type { ProjectionDefinition } from '../../src/projections/projection.js';
 import { runProjection } from '../../src/projections/runner.js';
+import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 
-const { location, directory, name } = JSON.parse(process.argv[2]!) as { location: string; directory: string; name: string };
+const options = JSON.parse(process.argv[2]!) as { location: string; directory: string; name: string; sink: 'lake' | 'documents' };
+const { location, directory, name } = options;
 const print = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
 const store = await openStore(location);
-const running = await runProjection(
-  store,
-  { name, version: 1, sink: lakeSink({ directory, rollRows: 1, rollMs: 1 }), handlers: { '*': writeEvent } },
-  { watchMs: 50, onError: (error) => print({ error: String(error) }) },
-);
+const definition: ProjectionDefinition<never> =
+  options.sink === 'lake'
+    ? { name, version: 1, sink: lakeSink({ directory, rollRows: 1, rollMs: 1 }), handlers: { '*': writeEvent } }
+    : { name, version: 1, sink: documentSink(), handlers: { '*': (event: RecordedEvent, docs: DocumentsContext) => docs.put(event.stream, event.position) } };
+const running = await runProjection(store, definition, { watchMs: 50, onError: (error) => print({ error: String(error) }) });
 print({ running: running.generations });
 while (!running.stopped) await new Promise((resolve) => setTimeout(resolve, 10));
 print({ stopped: true });
