@@ -145,6 +145,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'A projection did not reach the awaited position in time.',
   },
+  PROJECTION_BUSY: {
+    retriable: true,
+    summary: 'A projection is being removed, or another process still writes its lake files; retrying finishes the removal.',
+  },
   DOCUMENT_NOT_FOUND: {
     retriable: false,
     summary: 'A document projection has no document with that id.',

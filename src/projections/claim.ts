@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
 import { TributaryError } from '../core/errors.js';
+import type { SqlTransaction } from '../store/consumer-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import type { ProjectionDefinition } from './projection.js';
-import { getProjection, insertProjection, updateProjection, type ProjectionRecord } from './registry.js';
+import { invalidProjection, projectionBusy, projectionRemoved, storageNameOf, type ProjectionDefinition } from './projection.js';
+import { getProjection, getRegistryEntry, insertProjection, updateProjection, type ProjectionRecord } from './registry.js';
+import { nameTaken } from './sql-text.js';
 import { createStorage, dropStorage, publishStorage } from './storage.js';
 
 /**
  * Registers a projection (its first generation created and published), or
  * starts a rebuild when this code's version is newer than the stored one.
- * A projection from a file (`declared`) is created only when `adding`: one
- * removed while a host runs it stays removed. `superseded` names a rebuild of
- * an older version that the new one replaced:
+ * A missing projection is created only when `adding` (a file added, code
+ * starting): one removed while a process runs it stays removed. `superseded`
+ * names a rebuild of an older version that the new one replaced:
  * its tables are dropped here, its checkpoint and files are the caller's to remove.
  */
 export async function claimProjection(
@@ -24,18 +26,17 @@ export async function claimProjection(
   const seen = await getProjection(sql, definition.name);
   if (seen !== undefined && !claimChanges(seen, definition, mode)) return { record: seen, superseded: null };
   return sql.transaction(async (tx) => {
-    const record = await getProjection(tx, definition.name);
-    if (record === undefined && declared !== null && !adding) {
-      // removed while a host ran it: a file's projection comes back only through add
-      throw new TributaryError('PROJECTION_NOT_FOUND', `projection ${JSON.stringify(definition.name)} was removed`, { projection: definition.name });
-    }
+    const entry = await getRegistryEntry(tx, definition.name);
+    if (entry?.removing === true && adding) throw projectionBusy(definition.name, 'is being removed: remove it again to finish that, then add it');
+    // removed while a process ran it: it comes back only when added or started again
+    if (entry?.removing === true || (entry === undefined && !adding)) throw projectionRemoved(definition.name);
+    const record: ProjectionRecord | undefined = entry;
     if (record === undefined) {
       const created = { name: definition.name, sink: definition.sink.kind, mode, live: 1, liveVersion: definition.version, livePosition: 0 };
       const location = definition.sink.storage === 'lake' ? resolve(definition.sink.directory) : null;
       const fresh = { ...created, building: null, buildingVersion: null, buildingPosition: null, retired: null, definition: declared, location };
       await insertProjection(tx, fresh);
-      await createStorage(tx, definition, 1);
-      await publishStorage(tx, definition, 1);
+      await createFirstGeneration(tx, definition);
       return { record: { ...fresh, updatedAt: Date.now() }, superseded: null };
     }
     if (!claimChanges(record, definition, mode)) return { record, superseded: null };
@@ -58,4 +59,31 @@ function claimChanges(record: ProjectionRecord, definition: ProjectionDefinition
     );
   }
   return definition.version > record.liveVersion && (record.buildingVersion ?? 0) < definition.version;
+}
+
+/**
+ * Creates and publishes a new projection's first generation; INVALID_PROJECTION
+ * when a name it needs is taken, or the database refuses its tables (a table
+ * sink's schema with an error in it).
+ */
+async function createFirstGeneration(tx: SqlTransaction, definition: ProjectionDefinition<unknown>): Promise<void> {
+  if (definition.sink.storage !== 'sql') return;
+  const names = [storageNameOf(definition.name, 1), ...(definition.sink.publish === undefined ? [] : [definition.name])];
+  for (const name of names) {
+    if (await nameTaken(tx, name)) {
+      throw invalidProjection(definition.name, 'name', `needs ${JSON.stringify(name)}, which a table, view or index of the store's database already has`);
+    }
+  }
+  try {
+    await createStorage(tx, definition, 1);
+    await publishStorage(tx, definition, 1);
+  } catch (error) {
+    // coded errors (the database busy or gone) are not the definition's fault
+    if (error instanceof TributaryError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TributaryError('INVALID_PROJECTION', `projection ${JSON.stringify(definition.name)}: sink could not be created: ${reason}`, {
+      projection: definition.name,
+      field: 'sink',
+    }, { cause: error });
+  }
 }

@@ -7,7 +7,8 @@ import { lakeSink, writeEvent, type LakeContext } from './sinks/lake.js';
 import type { LakeColumnType } from './sinks/lake-cells.js';
 import { searchSink, type SearchContext } from './sinks/search.js';
 import { tableSink, type TableContext } from './sinks/table.js';
-import { upsertRow, deleteRow, type ColumnType } from './sinks/table-rows.js';
+import { KEY, upsertRow, deleteRow, type ColumnType } from './sinks/table-rows.js';
+import { quoteIdentifier } from './sql-text.js';
 
 /**
  * A projection from a file, for teams that do not write TypeScript: which
@@ -36,7 +37,9 @@ export interface DeclaredProjection {
 
 const SINKS = ['table', 'documents', 'search', 'lake'] as const;
 const TYPES: readonly ColumnType[] = ['text', 'integer', 'real', 'boolean', 'json', 'timestamp'];
+// lower case, so a reader's unquoted column name folds to it on PostgreSQL; SQL keywords are fine, every name is quoted
 const FIELD = /^[a-z_][a-z0-9_]{0,62}$/;
+const LAKE_PARTITIONS = ['day', 'category'];
 const PATH = /^(stream|type|position|revision|recordedAt|category|id|(data|metadata)(\.[A-Za-z_$][A-Za-z0-9_$-]*)+|data|metadata)$/;
 const LAKE_TYPES: Record<ColumnType, LakeColumnType> = {
   text: 'VARCHAR',
@@ -130,13 +133,22 @@ function checkDeclared(file: unknown): DeclaredProjection {
   }
   if (declared.sink === 'table' && Object.keys(fields).length === 0) throw invalidProjection(name, 'fields', 'must name at least one column of the table');
   if (declared.sink === 'search' && Object.keys(fields).length === 0) throw invalidProjection(name, 'fields', 'must name at least one text field');
-  if (declared.sink === 'lake' && (typeof declared.directory !== 'string' || declared.directory === '')) throw invalidProjection(name, 'directory', "is the lake's root directory");
+  if (declared.sink === 'lake') {
+    if (typeof declared.directory !== 'string' || declared.directory === '') throw invalidProjection(name, 'directory', "is the lake's root directory");
+    for (const partition of LAKE_PARTITIONS) {
+      if (partition in fields) throw invalidProjection(name, `fields.${partition}`, 'is a partition every lake row has already (day and category)');
+    }
+    for (const option of ['rollRows', 'rollMs'] as const) {
+      const value = declared[option];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw invalidProjection(name, option, 'must be a positive integer');
+    }
+  }
   return declared;
 }
 
 function tableSchema(table: string, fields: readonly string[], columns: Record<string, ColumnType>): string[] {
-  const definitions = fields.map((field) => `${field} ${SQL_TYPES[columns[field] ?? 'text']}`);
-  return [`CREATE TABLE ${table} (key TEXT PRIMARY KEY${definitions.map((column) => `, ${column}`).join('')})`];
+  const definitions = fields.map((field) => `${quoteIdentifier(field)} ${SQL_TYPES[columns[field] ?? 'text']}`);
+  return [`CREATE TABLE ${quoteIdentifier(table)} (${[`${KEY} TEXT PRIMARY KEY`, ...definitions].join(', ')})`];
 }
 
 // names both dialects read the intended way (SQLite by affinity)

@@ -1,4 +1,4 @@
-import { TributaryError } from '../core/errors.js';
+import { TributaryError, isTributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { claimProjection } from './claim.js';
 import { declaredProjection } from './declarative.js';
@@ -89,7 +89,8 @@ class DeclaredSupervisor implements DeclaredProjections {
     const wanted = new Map(declared.map((record) => [record.name, record]));
     for (const [name, { definition, projection }] of this.#running) {
       const record = wanted.get(name);
-      if (record !== undefined && JSON.stringify(record.definition) === definition) continue;
+      // a runner that stopped by itself saw its projection removed: one added again since needs a new one
+      if (record !== undefined && JSON.stringify(record.definition) === definition && !projection.stopped) continue;
       this.#running.delete(name);
       await projection.stop();
     }
@@ -99,6 +100,8 @@ class DeclaredSupervisor implements DeclaredProjections {
       try {
         this.#running.set(name, { definition: JSON.stringify(record.definition), projection: await runDeclared(this.#store, record, this.#options) });
       } catch (error) {
+        // removed since it was listed: nothing to run, nothing to report
+        if (isTributaryError(error, 'PROJECTION_NOT_FOUND')) continue;
         // one broken projection must not keep the others from running
         this.#options.onError?.(error);
       }

@@ -6,13 +6,15 @@ import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
 import { LakeWriter } from './sinks/lake-writer.js';
+import { removeLakeGeneration } from './storage.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
 export interface Feeder {
   readonly consumer: Consumer;
   /** Rolls a lake's buffer when it is due, between events. */
   tick(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops feeding. `removed`: the projection is gone, so a lake rolls nothing more and deletes its generation's directory. */
+  stop(removed?: boolean): Promise<void>;
 }
 
 export interface FeederOptions {
@@ -21,6 +23,8 @@ export interface FeederOptions {
   leaseMs?: number;
   heartbeatMs?: number;
   onError: (error: unknown) => void;
+  /** Whether the projection is still registered: another process may remove it while a lake rolls here. */
+  registered: () => Promise<boolean>;
 }
 
 /**
@@ -44,6 +48,11 @@ export async function feedSqlSink<Context>(
  * Feeds a lake: rows buffer in the writer and roll into Parquet files; the
  * checkpoint never passes what the manifest holds, and the writer ignores rows
  * the files already have, so a crash neither loses nor repeats a row.
+ *
+ * The registry is read before and after each roll. A removal committed before
+ * the read after finds this writer deleting its own files; one committed later
+ * deletes them itself. A roll never makes the generation's directory again, so
+ * once a removal has deleted it, no roll can write there.
  */
 export async function feedLakeSink<Context>(
   store: EventStore,
@@ -52,18 +61,32 @@ export async function feedLakeSink<Context>(
   options: FeederOptions,
 ): Promise<Feeder> {
   const { sink } = definition;
-  const writer = await LakeWriter.open({
-    directory: lakeDirectoryOf(sink.directory, definition.name, generation),
-    columns: sink.columns,
-    rollRows: sink.rollRows,
-    rollMs: sink.rollMs,
-  });
+  const directory = lakeDirectoryOf(sink.directory, definition.name, generation);
+  const writer = await LakeWriter.open({ directory, columns: sink.columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
   // the last event whose rows are in the buffer: a retry after a failed roll must not add them twice
   let buffered = 0;
+  let removed = false;
+  const abandon = async (): Promise<void> => {
+    removed = true;
+    await writer.discard();
+    await removeLakeGeneration(directory);
+  };
+  const roll = async (): Promise<void> => {
+    if (!(await options.registered())) return abandon();
+    try {
+      await writer.roll();
+    } catch (error) {
+      // the directory went with the projection under the roll: nothing to report
+      if (await options.registered()) throw error;
+      return abandon();
+    }
+    if (!(await options.registered())) await abandon();
+  };
   const handle = async (event: RecordedEvent): Promise<void> => {
     await rolling;
+    if (removed) return;
     if (event.position > Math.max(writer.position, buffered)) {
       // the event's rows go in together once its handler has succeeded: a throw halfway leaves none behind
       const rows: Record<string, unknown>[] = [];
@@ -74,7 +97,7 @@ export async function feedLakeSink<Context>(
       writer.advance(event.position);
       buffered = event.position;
     }
-    if (writer.shouldRoll()) await writer.roll();
+    if (writer.shouldRoll()) await roll();
   };
   const consumer = await startConsumer(store, {
     ...consumerOptions(definition, generation, options),
@@ -85,12 +108,26 @@ export async function feedLakeSink<Context>(
     consumer,
     // a roll by time waits for the event in hand, so one event's rows never straddle two rolls
     async tick() {
-      if (handling !== undefined || rolling !== undefined || !writer.shouldRoll()) return;
-      rolling = writer.roll().finally(() => (rolling = undefined));
+      if (removed || handling !== undefined || rolling !== undefined || !writer.shouldRoll()) return;
+      rolling = roll().finally(() => (rolling = undefined));
       await rolling;
     },
-    async stop() {
+    async stop(removing = false) {
+      // set first: the event in hand adds nothing more, and no roll starts
+      removed ||= removing;
       await consumer.stop();
+      // a roll by time that failed was reported by the look that started it
+      await rolling?.catch(() => undefined);
+      if (!removed) {
+        try {
+          await roll();
+        } catch (error) {
+          // DuckDB is released either way; rows not rolled are read again by whoever feeds next
+          await writer.discard();
+          throw error;
+        }
+      }
+      if (removed) return abandon();
       await writer.close();
       // the last roll came after the consumer's final save; checkpoints only move forward, so this never passes another member's
       await store.consumers.saveCheckpoints(consumer.name, [{ partition: 0, position: writer.position }]);

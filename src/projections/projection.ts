@@ -3,7 +3,8 @@ import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
-import type { LakeColumn } from './sinks/lake-cells.js';
+import { columnsProblem, type LakeColumn } from './sinks/lake-cells.js';
+import { projectionNameProblem } from './naming.js';
 
 /** Applies one event to the sink through the context the sink gives (a transaction, a document collection, …). */
 export type ProjectionHandler<Context> = (event: RecordedEvent, context: Context) => unknown;
@@ -61,21 +62,34 @@ export interface ProjectionDefinition<Context = unknown> {
   handlers: Readonly<Record<string, ProjectionHandler<Context>>>;
 }
 
-const PROJECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
-
-/** Checks a definition and settles its filter; throws INVALID_PROJECTION. */
+/** Checks a definition and settles its filter; throws INVALID_PROJECTION naming what is wrong. */
 export function defineProjection<Context>(definition: ProjectionDefinition<Context>): ProjectionDefinition<Context> {
-  const { name, version, handlers } = definition;
-  if (typeof name !== 'string' || !PROJECTION_NAME.test(name)) {
-    throw invalidProjection(String(name), 'name', 'must be 1-40 lower-case letters, digits or _, starting with a letter');
+  const { name, version, handlers, sink } = definition;
+  if (typeof sink !== 'object' || sink === null || (sink.storage !== 'sql' && sink.storage !== 'lake')) {
+    throw invalidProjection(String(name), 'sink', 'must be a sink such as tableSink(), documentSink(), searchSink() or lakeSink()');
   }
+  const nameProblem = projectionNameProblem(name, sink.storage);
+  if (nameProblem !== undefined) throw invalidProjection(String(name), 'name', nameProblem);
   if (!Number.isSafeInteger(version) || version < 1) throw invalidProjection(name, 'version', 'must be an integer from 1');
+  if (sink.storage === 'lake') checkLake(name, sink);
   if (typeof handlers !== 'object' || handlers === null || Object.keys(handlers).length === 0) {
     throw invalidProjection(name, 'handlers', 'must name at least one event type');
   }
   const types = Object.keys(handlers);
   const filter = definition.filter ?? (types.includes('*') ? {} : { types });
   return { ...definition, filter };
+}
+
+// found at definition, not at the first write: a lake registered with bad columns could never be fed
+function checkLake(name: string, sink: LakeSink<unknown>): void {
+  if (typeof sink.directory !== 'string' || sink.directory === '') throw invalidProjection(name, 'sink.directory', "is the lake's root directory");
+  const columns: unknown = sink.columns;
+  const problem = Array.isArray(columns) ? columnsProblem(sink.columns) : 'must be a list of { name, type }';
+  if (problem !== undefined) throw invalidProjection(name, 'sink.columns', problem);
+  for (const option of ['rollRows', 'rollMs'] as const) {
+    const value = sink[option];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw invalidProjection(name, `sink.${option}`, 'must be a positive integer');
+  }
 }
 
 export function invalidProjection(projection: string, field: string, reason: string): TributaryError {
@@ -104,5 +118,20 @@ export function storageNameOf(projection: string, generation: number): string {
 
 /** Where one generation of a lake projection writes. */
 export function lakeDirectoryOf(root: string, projection: string, generation: number): string {
-  return join(root, projection, `g${generation}`);
+  return join(lakeProjectionDirectoryOf(root, projection), `g${generation}`);
+}
+
+/** The directory of every generation of a lake projection: removing the projection deletes it whole. */
+export function lakeProjectionDirectoryOf(root: string, projection: string): string {
+  return join(root, projection);
+}
+
+/** The error for a projection a removal has reached: it stays removed unless it is added (or its code started) again. */
+export function projectionRemoved(projection: string): TributaryError {
+  return new TributaryError('PROJECTION_NOT_FOUND', `projection ${JSON.stringify(projection)} was removed`, { projection, removed: true });
+}
+
+/** The error for a projection whose removal is not finished: retrying the removal finishes it. */
+export function projectionBusy(projection: string, reason: string): TributaryError {
+  return new TributaryError('PROJECTION_BUSY', `projection ${JSON.stringify(projection)} ${reason}`, { projection });
 }

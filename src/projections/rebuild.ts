@@ -1,5 +1,6 @@
 import type { EventStore } from '../store/event-store.js';
 import { generationReached } from './progress.js';
+import { projectionRemoved } from './projection.js';
 import { getProjection, requireProjection, sqlOf, updateProjection } from './registry.js';
 
 /**
@@ -12,7 +13,9 @@ export async function requestRebuild(store: EventStore, name: string): Promise<{
   const sql = sqlOf(store, name);
   await requireProjection(sql, name);
   return sql.transaction(async (tx) => {
-    const record = (await getProjection(tx, name))!;
+    const record = await getProjection(tx, name);
+    // removed since it was looked up
+    if (record === undefined) throw projectionRemoved(name);
     if (record.building !== null) return { generation: record.building, resumed: true };
     const generation = Math.max(record.live, record.retired ?? 0) + 1;
     await updateProjection(tx, name, record, { building: generation, buildingVersion: record.liveVersion, buildingPosition: 0 });

@@ -2,7 +2,7 @@ import { TributaryError } from '../core/errors.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import { placeholders, tableExists } from './sql-text.js';
+import { addColumn, columnExists, placeholders, tableExists } from './sql-text.js';
 
 /** One projection as the store records it: which generation readers see, which is being built, which waits to be dropped. */
 export interface ProjectionRecord {
@@ -25,6 +25,9 @@ export interface ProjectionRecord {
   updatedAt: number;
 }
 
+/** A record that may be a removal under way: its tables are gone, its checkpoints and files may not be yet. */
+export type RegistryEntry = ProjectionRecord & { removing: boolean };
+
 const TABLE = 'tributary_projections';
 
 const SCHEMA = `CREATE TABLE ${TABLE} (
@@ -40,8 +43,13 @@ const SCHEMA = `CREATE TABLE ${TABLE} (
   retired INTEGER,
   definition TEXT,
   location TEXT,
-  updated_at BIGINT NOT NULL
+  updated_at BIGINT NOT NULL,
+  removed_at BIGINT
 )`;
+
+// set when a removal starts; the row goes when its checkpoints and files are gone, so a failed removal can be finished
+const REMOVED_AT = 'removed_at';
+const ALIVE = `${REMOVED_AT} IS NULL`;
 
 interface Row {
   name: string;
@@ -57,6 +65,7 @@ interface Row {
   definition: string | null;
   location: string | null;
   updated_at: number | string;
+  removed_at: number | string | null;
 }
 
 const prepared = new WeakMap<SqlAccess, Promise<void>>();
@@ -78,10 +87,11 @@ export function registryReady(sql: SqlAccess): Promise<void> {
   let ready = prepared.get(sql);
   if (ready === undefined) {
     ready = (async () => {
-      if (await tableExists(sql, TABLE)) return;
+      if (await columnExists(sql, TABLE, REMOVED_AT)) return;
       await sql.transaction(async (tx) => {
-        // another process may have created it meanwhile
+        // another process may have created it meanwhile; a registry from before removals could be finished lacks the column
         if (!(await tableExists(tx, TABLE))) await tx.execute(SCHEMA);
+        else await addColumn(tx, TABLE, REMOVED_AT, 'BIGINT');
       });
     })();
     ready.catch(() => prepared.delete(sql));
@@ -92,11 +102,29 @@ export function registryReady(sql: SqlAccess): Promise<void> {
 
 export async function listProjections(sql: SqlAccess): Promise<ProjectionRecord[]> {
   await registryReady(sql);
-  return (await sql.query<Row>(`SELECT * FROM ${TABLE} ORDER BY name`)).map(recordOf);
+  return (await sql.query<Row>(`SELECT * FROM ${TABLE} WHERE ${ALIVE} ORDER BY name`)).map(recordOf);
 }
 
+/** The projection `name`, unless there is none or it is being removed. */
 export async function getProjection(db: Pick<SqlTransaction, 'dialect' | 'query'>, name: string): Promise<ProjectionRecord | undefined> {
+  const rows = await db.query<Row>(placeholders(db.dialect, `SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}`), [name]);
+  return rows[0] === undefined ? undefined : recordOf(rows[0]);
+}
+
+/** The registry's row for `name`, a removal under way included. */
+export async function getRegistryEntry(db: Pick<SqlTransaction, 'dialect' | 'query'>, name: string): Promise<RegistryEntry | undefined> {
   const rows = await db.query<Row>(placeholders(db.dialect, `SELECT * FROM ${TABLE} WHERE name = ?`), [name]);
+  return rows[0] === undefined ? undefined : { ...recordOf(rows[0]), removing: rows[0].removed_at !== null };
+}
+
+/**
+ * The projection `name` read under a row lock on PostgreSQL (SQLite has one
+ * writer), or undefined when it is gone or being removed: whoever writes the
+ * projection's tables takes turns with a removal that drops them.
+ */
+export async function lockProjection(tx: SqlTransaction, name: string): Promise<ProjectionRecord | undefined> {
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const rows = await tx.query<Row>(placeholders(tx.dialect, `SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}${lock}`), [name]);
   return rows[0] === undefined ? undefined : recordOf(rows[0]);
 }
 
@@ -162,7 +190,7 @@ export async function updateProjection(
   const values = keys.map((key) => (key === 'definition' ? JSON.stringify(changes[key]) : changes[key]));
   const sets = [...keys.map((key) => `${COLUMNS[key]} = ?`), 'updated_at = ?'].join(', ');
   const { changes: updated } = await tx.execute(
-    placeholders(tx.dialect, `UPDATE ${TABLE} SET ${sets} WHERE name = ? AND live = ? AND building IS NOT DISTINCT FROM ?`),
+    placeholders(tx.dialect, `UPDATE ${TABLE} SET ${sets} WHERE name = ? AND live = ? AND building IS NOT DISTINCT FROM ? AND ${ALIVE}`),
     [...values, Date.now(), name, expected.live, expected.building],
   );
   return updated === 1;
@@ -179,7 +207,7 @@ export async function switchGenerations(tx: SqlTransaction, name: string, expect
       tx.dialect,
       `UPDATE ${TABLE} SET live = building, live_version = building_version, live_position = building_position, retired = live,
          building = NULL, building_version = NULL, building_position = NULL, updated_at = ?
-       WHERE name = ? AND live = ? AND building = ?`,
+       WHERE name = ? AND live = ? AND building = ? AND ${ALIVE}`,
     ),
     [Date.now(), name, expected.live, expected.building],
   );
@@ -192,10 +220,8 @@ export async function switchGenerations(tx: SqlTransaction, name: string, expect
  * events to it take turns, so neither applies what the other did.
  */
 export async function lockedPosition(tx: SqlTransaction, name: string, generation: number): Promise<GenerationPosition | undefined> {
-  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-  const rows = await tx.query<Row>(placeholders(tx.dialect, `SELECT * FROM ${TABLE} WHERE name = ?${lock}`), [name]);
-  if (rows[0] === undefined) return undefined;
-  const record = recordOf(rows[0]);
+  const record = await lockProjection(tx, name);
+  if (record === undefined) return undefined;
   if (record.live === generation) return { slot: 'livePosition', position: record.livePosition };
   if (record.building === generation) return { slot: 'buildingPosition', position: record.buildingPosition ?? 0 };
   return undefined;
@@ -211,8 +237,14 @@ export async function movePosition(tx: SqlTransaction, name: string, slot: 'live
   await tx.execute(placeholders(tx.dialect, `UPDATE ${TABLE} SET ${COLUMNS[slot]} = ? WHERE name = ?`), [position, name]);
 }
 
+/** Starts the removal of `name`: from now on it reads as gone, except to `getRegistryEntry`. */
+export async function markRemoving(tx: SqlTransaction, name: string): Promise<void> {
+  await tx.execute(placeholders(tx.dialect, `UPDATE ${TABLE} SET ${REMOVED_AT} = ? WHERE name = ? AND ${ALIVE}`), [Date.now(), name]);
+}
+
+/** Ends the removal of `name`, once nothing else of it is left. */
 export async function deleteProjection(tx: SqlTransaction, name: string): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${TABLE} WHERE name = ?`), [name]);
+  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${TABLE} WHERE name = ? AND ${REMOVED_AT} IS NOT NULL`), [name]);
 }
 
 function recordOf(row: Row): ProjectionRecord {

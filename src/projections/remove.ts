@@ -1,26 +1,59 @@
-import { rm } from 'node:fs/promises';
+import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
-import { consumerNameOf, lakeDirectoryOf, storageNameOf } from './projection.js';
-import { deleteProjection, requireProjection, sqlOf } from './registry.js';
-import { dropTable } from './storage.js';
+import { haltLocalRunners } from './local-runners.js';
+import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from './projection.js';
+import { deleteProjection, getRegistryEntry, markRemoving, registryReady, sqlOf, type RegistryEntry } from './registry.js';
+import { dropTable, removeTree } from './storage.js';
+import { dropView } from './sinks/views.js';
 
 /**
- * Removes projection `name`: its registry entry, every generation's tables (or
- * lake files), the view readers use, and its checkpoints. Stop the processes
- * running it first: a running projection registers itself again at its next look.
- * Extra tables a table sink's schema made besides the generation's own are left.
+ * Removes projection `name`: every generation's tables (or lake files), the view
+ * readers use, and its checkpoints. In this process, a running projection stops
+ * first, after the roll it may be writing. Another process's runner stops
+ * within its `watchMs` and deletes what it wrote after this removal.
+ *
+ * The registry marks the removal first, in the transaction that drops the
+ * tables; the entry goes once the checkpoints and files are gone. A removal that
+ * fails halfway (PROJECTION_BUSY when another process's roll keeps the lake busy)
+ * is finished by calling this again.
+ *
+ * ```ts
+ * await removeProjection(store, 'orders');
+ * ```
  */
 export async function removeProjection(store: EventStore, name: string): Promise<void> {
   const sql = sqlOf(store, name);
-  const record = await requireProjection(sql, name);
-  const generations = [record.live, record.building, record.retired].filter((generation) => generation !== null);
-  await sql.transaction(async (tx) => {
-    await deleteProjection(tx, name);
-    if (record.sink === 'table' || record.sink === 'documents') await tx.execute(`DROP VIEW IF EXISTS ${name}`);
-    if (record.sink !== 'lake') for (const generation of generations) await dropTable(tx, storageNameOf(name, generation));
+  await registryReady(sql);
+  const entry = await sql.transaction(async (tx) => {
+    const found = await getRegistryEntry(tx, name);
+    if (found === undefined) throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });
+    await markRemoving(tx, name);
+    if (found.sink === 'table' || found.sink === 'documents') await dropView(tx, name);
+    if (found.location === null) for (const generation of generationsOf(found)) await dropTable(tx, storageNameOf(name, generation));
+    return found;
   });
-  for (const generation of generations) {
-    await store.consumers.remove(consumerNameOf(name, generation));
-    if (record.location !== null) await rm(lakeDirectoryOf(record.location, name, generation), { recursive: true, force: true });
+  await haltLocalRunners(sql, name);
+  // every generation's consumer, also one a crash left behind when a newer rebuild replaced it
+  const prefix = consumerNameOf(name, 0).slice(0, -1);
+  for (const consumer of await store.consumers.list()) {
+    if (consumer.name.startsWith(prefix) && /^\d+$/.test(consumer.name.slice(prefix.length))) await store.consumers.remove(consumer.name);
+  }
+  if (entry.location !== null) await removeLake(name, lakeProjectionDirectoryOf(entry.location, name));
+  await sql.transaction((tx) => deleteProjection(tx, name));
+}
+
+function generationsOf(entry: RegistryEntry): number[] {
+  return [entry.live, entry.building, entry.retired].filter((generation) => generation !== null);
+}
+
+async function removeLake(name: string, directory: string): Promise<void> {
+  try {
+    await removeTree(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EBUSY') {
+      throw projectionBusy(name, `has lake files another process is still writing in ${directory}: retry the removal to finish it`);
+    }
+    throw error;
   }
 }

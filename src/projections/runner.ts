@@ -6,7 +6,8 @@ import { generationReached } from './progress.js';
 import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from './projection.js';
 import { claimProjection } from './claim.js';
 import { inlineHook } from './inline-hook.js';
-import { registryReady, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
+import { trackRunner, type LocalRunner } from './local-runners.js';
+import { getProjection, registryReady, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
 import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
 
 export interface RunProjectionOptions {
@@ -37,6 +38,8 @@ export interface RunningProjection {
   readonly name: string;
   /** The generations this process feeds right now. */
   readonly generations: readonly number[];
+  /** Whether it stopped: by `stop()`, or by itself because the projection was removed. */
+  readonly stopped: boolean;
   /** Stops feeding; checkpoints are saved, a lake's buffer is rolled. */
   stop(): Promise<void>;
 }
@@ -63,7 +66,7 @@ export async function runProjection<Context>(
   return runner;
 }
 
-class ProjectionRunner implements RunningProjection {
+class ProjectionRunner implements RunningProjection, LocalRunner {
   readonly name: string;
   readonly #store: EventStore;
   readonly #sql: SqlAccess;
@@ -73,7 +76,11 @@ class ProjectionRunner implements RunningProjection {
   #timer: NodeJS.Timeout | undefined;
   #looking: Promise<void> | undefined;
   #removeHook: (() => void) | undefined;
+  #untrack: (() => void) | undefined;
   #stopped = false;
+  // registered by this runner once: from then on a missing record means someone removed the projection
+  #claimed = false;
+  #removed = false;
 
   constructor(store: EventStore, sql: SqlAccess, definition: ProjectionDefinition<unknown>, options: RunProjectionOptions) {
     this.name = definition.name;
@@ -87,13 +94,29 @@ class ProjectionRunner implements RunningProjection {
     return [...this.#feeders.keys()];
   }
 
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   async start(): Promise<void> {
     const definition = this.#definition;
     if (this.#options.inline === true && definition.sink.storage !== 'sql') {
       throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database (table, documents or search)');
     }
     await registryReady(this.#sql);
-    await this.#look();
+    // tracked before the first look, so a removal in this process halts whatever that look starts
+    this.#untrack = trackRunner(this.#sql, this.name, this);
+    const first = this.#look();
+    this.#looking = first.catch(() => undefined);
+    try {
+      await first;
+    } catch (error) {
+      await this.#windDown(false);
+      throw error;
+    } finally {
+      this.#looking = undefined;
+    }
+    if (this.#stopped) return;
     if (this.#options.inline === true && definition.sink.storage === 'sql') {
       this.#removeHook = this.#sql.addInlineHook(inlineHook({ ...definition, sink: definition.sink }));
     }
@@ -102,33 +125,51 @@ class ProjectionRunner implements RunningProjection {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#removeHook?.();
     clearInterval(this.#timer);
     await this.#looking;
-    await this.#stopFeeders();
+    await this.#windDown(false);
   }
 
-  async #stopFeeders(): Promise<void> {
+  async halt(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#looking;
+    await this.#windDown(true);
+  }
+
+  /** Stops looking and feeding; `removed`: the projection is gone, so nothing more is written (a lake deletes what it wrote). */
+  async #windDown(removed: boolean): Promise<void> {
+    this.#stopped = true;
+    this.#removed ||= removed;
+    clearInterval(this.#timer);
+    this.#removeHook?.();
+    this.#removeHook = undefined;
+    this.#untrack?.();
+    this.#untrack = undefined;
     const feeders = [...this.#feeders.values()];
     this.#feeders.clear();
-    await Promise.all(feeders.map((feeder) => feeder.stop()));
+    await Promise.all(feeders.map((feeder) => feeder.stop(this.#removed)));
   }
 
   #lookInBackground(): void {
     if (this.#looking !== undefined || this.#stopped) return;
     this.#looking = this.#look()
-      .catch((error: unknown) => this.#options.onError?.(error))
+      // a removal is no error: the runner has stopped, as it was asked to
+      .catch((error: unknown) => (this.#removed ? undefined : this.#options.onError?.(error)))
       .finally(() => (this.#looking = undefined));
   }
 
   /** Brings this process in line with the registry: which generations to feed, whether to switch, what to drop. */
   async #look(): Promise<void> {
     const mode = this.#options.inline === true ? 'inline' : 'async';
-    const claimed = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null, mode).catch(async (error: unknown) => {
-      // a removed projection from a file: stop writing into tables that are gone
-      if (isTributaryError(error, 'PROJECTION_NOT_FOUND')) await this.#stopFeeders();
+    // code registers its projection when it starts; a file's projection is registered by add
+    const adding = this.#options.declared === undefined && !this.#claimed;
+    const claimed = await claimProjection(this.#sql, this.#definition, this.#options.declared ?? null, mode, adding).catch(async (error: unknown) => {
+      // removed: stop writing into tables and directories that are gone
+      if (isTributaryError(error, 'PROJECTION_NOT_FOUND')) await this.#windDown(true);
       throw error;
     });
+    this.#claimed = true;
     const { record, superseded } = claimed;
     if (superseded !== null) await this.#forget(superseded);
     const version = this.#definition.version;
@@ -157,12 +198,23 @@ class ProjectionRunner implements RunningProjection {
       pageSize: this.#options.pageSize ?? 1_000,
       leaseMs: this.#options.leaseMs,
       heartbeatMs: this.#options.heartbeatMs,
-      onError: (error) => this.#options.onError?.(error),
+      onError: (error) => void this.#report(error),
+      registered: () => this.#registered(),
     };
     const definition = this.#definition;
     return definition.sink.storage === 'sql'
       ? feedSqlSink(this.#store, { ...definition, sink: definition.sink }, generation, options)
       : feedLakeSink(this.#store, { ...definition, sink: definition.sink }, generation, options);
+  }
+
+  #registered(): Promise<boolean> {
+    return getProjection(this.#sql, this.name).then((record) => record !== undefined);
+  }
+
+  /** Passes on a feeder's error, unless the projection was removed: another process's removal shows as lost checkpoints until the next look. */
+  async #report(error: unknown): Promise<void> {
+    const gone = this.#removed || !(await this.#registered().catch(() => true));
+    if (!gone) this.#options.onError?.(error);
   }
 
   /** Switches readers to the generation being built once it has handled the whole log as it is now. */

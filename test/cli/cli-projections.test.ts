@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -93,4 +93,45 @@ it('declared projections from files: rebuilt with a progress bar, listed, search
   expect(cli(['projections', 'remove', 'catalog'], db)).toMatchObject({ code: 0, stdout: 'projection catalog removed\n' });
   expect(cli(['projections'], db).stdout).not.toContain('catalog');
   expect(cli(['search', 'catalog', 'boots'], db).stderr).toContain('PROJECTION_NOT_FOUND');
+}, 120_000);
+
+it("projections add refuses the store's table names and malformed names with INVALID_PROJECTION; keywords are fine; remove deletes a lake's every generation", async () => {
+  const db = join(folder, 'names.db');
+  const store = openSqliteStore({ path: db });
+  for (let i = 0; i < 5; i++) await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { sku: `s${i}` } }]);
+  await store.close();
+  const file = (label: string, body: Record<string, unknown>) => {
+    const path = join(folder, `names-${label}.json`);
+    writeFileSync(path, JSON.stringify({ version: 1, ...body }));
+    return path;
+  };
+  const refused = [
+    { name: 'tokens', sink: 'table', fields: { a: 'data.a' } },
+    { name: 'events', sink: 'documents' },
+    { name: 'consumer_partitions', sink: 'search', fields: { a: 'data.a' } },
+    { name: 'tributary_projections', sink: 'documents' },
+    { name: 'Orders', sink: 'documents' },
+    { name: 'orders_g1', sink: 'documents' },
+    { name: 'order rows', sink: 'documents' },
+  ];
+  for (const [i, body] of refused.entries()) {
+    const added = cli(['projections', 'add', file(`refused-${i}`, body)], db);
+    expect(added.code, body.name).not.toBe(0);
+    expect(added.stderr, body.name).toContain('INVALID_PROJECTION');
+  }
+  expect(cli(['projections', 'add', file('order', { name: 'order', sink: 'table', fields: { select: 'data.sku', group: 'type' } })], db).code).toBe(0);
+  const lake = join(folder, 'names-lake');
+  expect(cli(['projections', 'add', file('lake', { name: 'lake_rows', sink: 'lake', directory: lake, rollRows: 2, rollMs: 50 })], db).code).toBe(0);
+  for (const name of ['order', 'lake_rows']) expect(cli(['projections', 'rebuild', name], db)).toMatchObject({ code: 0, stderr: '' });
+  expect(existsSync(join(lake, 'lake_rows', 'g2', 'manifest.json'))).toBe(true);
+
+  const rows = openSqliteStore({ path: db });
+  try {
+    expect(await rows.sql.query('SELECT "key", "select", "group" FROM "order" ORDER BY "key" LIMIT 1')).toEqual([{ key: 'order-0', select: 's0', group: 'OrderPlaced' }]);
+  } finally {
+    await rows.close();
+  }
+  for (const name of ['order', 'lake_rows']) expect(cli(['projections', 'remove', name], db)).toMatchObject({ code: 0, stdout: `projection ${name} removed\n` });
+  expect(existsSync(join(lake, 'lake_rows'))).toBe(false);
+  expect(cli(['projections', '--json'], db).stdout).toBe('[]\n');
 }, 120_000);

@@ -20,7 +20,8 @@ export const projectionsCommand: Command = {
   tributary projections run
     runs every projection added from a file until interrupted (tributary serve runs them too)
   tributary projections remove <name>
-    removes the projection: its tables or lake files, its view and its checkpoints (stop what runs it first)
+    removes the projection: its tables or every lake file, its view and its checkpoints; processes running it
+    stop feeding it within a second. Run it again to finish a removal that failed halfway (PROJECTION_BUSY)
   tributary projections rebuild <name>
     builds a new generation from the first event beside the one readers see, switches when it has
     caught up, drops the old one; shows events/s and ETA. A declared projection is fed by this

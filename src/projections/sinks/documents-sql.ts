@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { invalidArgument } from '../../core/errors.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import { pageLimit } from '../../store/options.js';
+import { quoteIdentifier } from '../sql-text.js';
 
 /** A JSON value as stored: what `JSON.parse` returns. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -20,15 +21,15 @@ const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** @internal The table name, checked and double-quoted (shared with search-sql.ts). */
 export function quoteTable(table: string): string {
   if (!TABLE.test(table)) throw invalidArgument('table', `must be [a-z_][a-z0-9_]*, 63 characters at most, got ${JSON.stringify(table)}`);
-  return `"${table}"`;
+  return quoteIdentifier(table);
 }
 
 /** @internal A PostgreSQL index name for the table that fits in 63 bytes, where truncation could collide with another name. */
 export function indexName(table: string, suffix: string): string {
   const name = `${table}_${suffix}`;
-  if (name.length <= 63) return `"${name}"`;
+  if (name.length <= 63) return quoteIdentifier(name);
   const hash = createHash('sha256').update(table).digest('hex').slice(0, 8);
-  return `"${table.slice(0, 63 - suffix.length - 10)}_${hash}_${suffix}"`;
+  return quoteIdentifier(`${table.slice(0, 63 - suffix.length - 10)}_${hash}_${suffix}`);
 }
 
 function placeholder(tx: SqlTransaction, n: number): string {
@@ -75,7 +76,8 @@ function condition(dialect: SqlTransaction['dialect'], params: Params, field: st
     const nested = path.reduceRight<Json>((inner, key) => ({ [key]: inner }), value as Json);
     return `doc @> ${params.add(JSON.stringify(nested))}::jsonb`;
   }
-  const jsonPath = `$.${field}`;
+  // each key quoted, so no key is read as path syntax
+  const jsonPath = `$${path.map((key) => `."${key}"`).join('')}`;
   if (value === null) return `coalesce(json_type(doc, ${params.add(jsonPath)}), 'null') = 'null'`;
   // json_type, not json_extract: json_extract gives 1 for true and cannot tell them apart
   if (typeof value === 'boolean') return `json_type(doc, ${params.add(jsonPath)}) = ${params.add(String(value))}`;

@@ -65,7 +65,8 @@ export function assertColumns(columns: readonly LakeColumn[]): void {
   if (problem !== undefined) throw new TributaryError('INVALID_PROJECTION', `lake columns ${problem}`, { columns });
 }
 
-function columnsProblem(columns: readonly LakeColumn[]): string | undefined {
+/** What is wrong with a lake's columns, or undefined: named once each, typed, and clear of the partitions. */
+export function columnsProblem(columns: readonly LakeColumn[]): string | undefined {
   if (columns.length === 0) return 'must list at least one column';
   // DuckDB identifiers are case-insensitive
   const seen = new Set<string>(PARTITION_COLUMNS);

@@ -191,6 +191,21 @@ export class LakeWriter {
     }
   }
 
+  /**
+   * Closes without rolling: waits for a roll under way, then forgets the buffered
+   * rows and releases DuckDB. For a lake that is being deleted, so nothing is
+   * written into it any more.
+   */
+  async discard(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#rolling;
+    this.#buffer = [];
+    this.#pendingSince = undefined;
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+  }
+
   // one roll at a time: each takes the buffer as it finds it
   #enqueueRoll(): Promise<void> {
     const next = this.#rolling.then(() => this.#rollNow());
@@ -242,7 +257,7 @@ export class LakeWriter {
         if (produced.length !== 1) throw new Error(`DuckDB wrote ${produced.length} files for one partition in ${groupDirectory}`);
         const path = `${partitionPath(group.day, group.category)}/part-${name}.parquet`;
         const target = join(this.directory, ...path.split('/'));
-        await mkdir(dirname(target), { recursive: true });
+        await makeDirectories(this.directory, dirname(path));
         await rename(join(groupDirectory, produced[0]!), target);
         await syncPath(target);
         files.push({ path, bytes: (await stat(target)).size, ...group });
@@ -278,6 +293,23 @@ export class LakeWriter {
   #assertOpen(): void {
     if (this.#closed) {
       throw new TributaryError('STORE_CLOSED', `the lake writer of ${this.directory} is closed`, { directory: this.directory });
+    }
+  }
+}
+
+/**
+ * Makes `relative` (`day=…/category=…`) inside the lake, one level at a time: a
+ * recursive mkdir would make the lake directory again after it was deleted,
+ * where this fails with ENOENT.
+ */
+async function makeDirectories(lake: string, relative: string): Promise<void> {
+  let path = lake;
+  for (const part of relative.split('/')) {
+    path = join(path, part);
+    try {
+      await mkdir(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
 }

@@ -1,7 +1,10 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import { placeholders } from '../sql-text.js';
+import { placeholders, quoteIdentifier } from '../sql-text.js';
 
 export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'json' | 'timestamp';
+
+/** The column a declared table's rows are keyed by. */
+export const KEY = quoteIdentifier('key');
 
 /** Inserts the row `key`, or sets only the given columns of the existing one. */
 export async function upsertRow(
@@ -12,14 +15,15 @@ export async function upsertRow(
   types: Readonly<Record<string, ColumnType>>,
 ): Promise<void> {
   const columns = Object.keys(values);
-  const sets = columns.length === 0 ? 'NOTHING' : `UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`;
-  const sql = `INSERT INTO ${table} (key${columns.map((column) => `, ${column}`).join('')}) VALUES (?${', ?'.repeat(columns.length)})
-    ON CONFLICT (key) DO ${sets}`;
+  const quoted = columns.map(quoteIdentifier);
+  const sets = columns.length === 0 ? 'NOTHING' : `UPDATE SET ${quoted.map((column) => `${column} = excluded.${column}`).join(', ')}`;
+  const sql = `INSERT INTO ${quoteIdentifier(table)} (${[KEY, ...quoted].join(', ')}) VALUES (?${', ?'.repeat(columns.length)})
+    ON CONFLICT (${KEY}) DO ${sets}`;
   await tx.execute(placeholders(tx.dialect, sql), [key, ...columns.map((column) => bindable(tx.dialect, values[column], types[column] ?? 'text'))]);
 }
 
 export async function deleteRow(tx: SqlTransaction, table: string, key: string): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${table} WHERE key = ?`), [key]);
+  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${quoteIdentifier(table)} WHERE ${KEY} = ?`), [key]);
 }
 
 /** A JSON value as the column type wants it; a value of the wrong kind becomes NULL rather than failing the projection. */

@@ -37,7 +37,9 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
     '/projections',
     {
       schema: {
-        summary: 'Register a projection from a declarative definition (docs/projections.md); the server feeds it. A higher version rebuilds it.',
+        summary:
+          'Register a projection from a declarative definition (docs/projections.md); the server feeds it. A higher version rebuilds it. ' +
+          '400 INVALID_PROJECTION for a malformed definition or a reserved name (docs/projections.md#names)',
         tags: ['projections'],
         'x-scope': SCOPES.admin,
         body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true },
@@ -76,7 +78,9 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
     '/projections/:name',
     {
       schema: {
-        summary: 'Remove a projection: its generations, view and checkpoints (stop what runs it first)',
+        summary:
+          'Remove a projection: its generations (tables or lake files), view and checkpoints; what feeds it here stops first. ' +
+          '409 PROJECTION_BUSY (retriable) when another process still writes its lake: calling again finishes the removal',
         tags: ['projections'],
         'x-scope': SCOPES.admin,
         params: nameParams,
