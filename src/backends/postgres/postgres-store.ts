@@ -78,7 +78,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
     await migrate(pool, schema);
   } catch (error) {
     await pool.end();
-    throw translatePgError(error);
+    throw translatePgError(error, redactUrl(config.url));
   }
   return new PostgresEventStore(pool, connection, schema, redactUrl(config.url), config.clock ?? Date.now);
 }

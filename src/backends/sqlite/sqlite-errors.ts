@@ -17,3 +17,12 @@ export function translateSqliteError(error: unknown): unknown {
   }
   return error;
 }
+
+/** The error for a database file that a caller wanted to exist (`mustExist`) and does not. */
+export function databaseNotFound(path: string): TributaryError {
+  return new TributaryError(
+    'DATABASE_NOT_FOUND',
+    `no database at ${path}: commands that only read create none; append, migrate or serve creates it, or fix the path`,
+    { location: path },
+  );
+}
