@@ -1,4 +1,5 @@
 import { isTributaryError } from '../core/errors.js';
+import { settleAll } from '../core/settle-all.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
@@ -93,7 +94,14 @@ class ProjectionRunner implements RunningProjection {
       throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database (table, documents or search)');
     }
     await registryReady(this.#sql);
-    await this.#look();
+    try {
+      await this.#look();
+    } catch (error) {
+      // the look may have started feeders before it failed: nobody else holds them, so they stop here
+      await this.stop().catch((stopError: unknown) => this.#options.onError?.(stopError));
+      throw error;
+    }
+    if (this.#stopped) return;
     if (this.#options.inline === true && definition.sink.storage === 'sql') {
       this.#removeHook = this.#sql.addInlineHook(inlineHook({ ...definition, sink: definition.sink }));
     }
@@ -101,23 +109,35 @@ class ProjectionRunner implements RunningProjection {
   }
 
   async stop(): Promise<void> {
+    this.#halt();
+    await this.#looking;
+    await this.#stopFeeders();
+  }
+
+  /** No more looks, no more inline applies; feeders are stopped by the caller. */
+  #halt(): void {
     this.#stopped = true;
     this.#removeHook?.();
     clearInterval(this.#timer);
-    await this.#looking;
-    await this.#stopFeeders();
   }
 
   async #stopFeeders(): Promise<void> {
     const feeders = [...this.#feeders.values()];
     this.#feeders.clear();
-    await Promise.all(feeders.map((feeder) => feeder.stop()));
+    await settleAll(feeders.map((feeder) => feeder.stop()));
   }
 
   #lookInBackground(): void {
     if (this.#looking !== undefined || this.#stopped) return;
     this.#looking = this.#look()
-      .catch((error: unknown) => this.#options.onError?.(error))
+      .catch(async (error: unknown) => {
+        this.#options.onError?.(error);
+        // a closed store answers nothing again: stop looking rather than report it every watchMs
+        if (isTributaryError(error, 'STORE_CLOSED')) {
+          this.#halt();
+          await this.#stopFeeders().catch(() => undefined);
+        }
+      })
       .finally(() => (this.#looking = undefined));
   }
 

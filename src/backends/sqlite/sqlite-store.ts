@@ -233,8 +233,10 @@ export class SqliteEventStore implements EventStore {
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     try {
+      // the head first: on a closed or failing store no waiter is left behind with its timer
+      const head = this.#read(() => this.#head());
       const waiting = this.#waiters.wait(after, options, () => this.headPosition());
-      this.#waiters.advance(this.#read(() => this.#head()));
+      this.#waiters.advance(head);
       return waiting;
     } catch (error) {
       return Promise.reject(error);

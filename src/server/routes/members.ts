@@ -23,6 +23,8 @@ const DEFAULT_ACK_TIMEOUT_MS = 30_000;
  * partitions, checkpoints, retries and parking.
  */
 export function memberRoutes(app: FastifyInstance, store: EventStore, sse: SseOptions, registry: SseRegistry, sessions: MemberSessions, access: Access): void {
+  // a connection dropped at the end of the grace period no longer holds the close open: wait for its consumer here
+  app.addHook('onClose', async () => sessions.drained());
   app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number } }>(
     '/consumers/:name/members/:member/events',
     {
