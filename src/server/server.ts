@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
+import { clientWentAway, failureLogLevel } from './failure-log-level.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
@@ -95,7 +96,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.setErrorHandler(async (error, request, reply) => {
     const { status, body } = errorResponse(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const level = failureLogLevel(error, status, request);
+    if (level !== undefined) request.log[level]({ err: error }, clientWentAway(request) ? 'client went away' : 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler(async (request, reply) => {
