@@ -22,6 +22,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
+import { trackStorageHealth } from './storage-health.js';
 
 export interface ServerOptions {
   store: EventStore;
@@ -125,6 +126,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   projectionAdminRoutes(app, options.store, access);
   consumerStateRoutes(app, options.store);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
-  operationRoutes(app, options.store, metrics);
+  operationRoutes(app, options.store, metrics, trackStorageHealth(app));
   return app;
 }
