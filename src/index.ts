@@ -6,7 +6,7 @@ export { assertStreamName, categoryOf, MAX_STREAM_NAME_LENGTH } from './core/str
 export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
 export type * from './store/event-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
-export { openStore, DEFAULT_DATABASE } from './backends/open-store.js';
+export { openStore, DEFAULT_DATABASE, type OpenStoreOptions } from './backends/open-store.js';
 export { openSqliteStore, SqliteEventStore } from './backends/sqlite/sqlite-store.js';
 export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
 export { openPostgresStore, PostgresEventStore } from './backends/postgres/postgres-store.js';

@@ -12,13 +12,16 @@ export const DEFAULT_DATABASE = './data/tributary.db';
  * Opens the store at `location`: a SQLite file path (the embedded default),
  * a `postgres://` URL, optionally with `?schema=<name>` (default `tributary`),
  * or the `http://` URL of a Tributary server (with `token` when it requires one).
- * The same code runs on all three; only the location changes.
+ * The same code runs on all three; only the location changes. A SQLite file is
+ * created when missing unless `create` is false: then a missing file is
+ * DATABASE_NOT_FOUND and nothing is created (a PostgreSQL database is never created).
  *
  * ```ts
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
+ * const reader = await openStore('./data/tributary.db', { create: false });
  * ```
  */
-export async function openStore(location: string = DEFAULT_DATABASE, options: { token?: string } = {}): Promise<EventStore> {
+export async function openStore(location: string = DEFAULT_DATABASE, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
   if (/^https?:\/\//i.test(location)) return openRemoteStore({ url: location, token: options.token });
   if (/^postgres(ql)?:\/\//i.test(location)) {
@@ -33,5 +36,12 @@ export async function openStore(location: string = DEFAULT_DATABASE, options: { 
       location: redactUrl(location),
     });
   }
-  return openSqliteStore({ path: location });
+  return openSqliteStore({ path: location, mustExist: options.create === false });
+}
+
+export interface OpenStoreOptions {
+  /** The bearer token for an `http://` location. */
+  token?: string;
+  /** False: open only a database that exists, creating no file. Default true. */
+  create?: boolean;
 }

@@ -9,6 +9,13 @@ export function integerFlag(name: string, value: unknown): number | undefined {
   return Number(value);
 }
 
+/** A TCP port flag: a whole number from 0 (any free port) to 65535, or undefined when absent. */
+export function portFlag(name: string, value: unknown): number | undefined {
+  const port = integerFlag(name, value);
+  if (port !== undefined && port > 65_535) throw invalidArgument(`--${name}`, `must be a port from 0 to 65535, got ${port}`);
+  return port;
+}
+
 /** A flag that must be JSON, parsed. */
 export function jsonFlag(name: string, value: string): unknown {
   try {

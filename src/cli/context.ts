@@ -5,7 +5,8 @@ import type { EventStore } from '../store/event-store.js';
 export interface CommandContext {
   positionals: string[];
   values: Record<string, string | boolean | string[] | undefined>;
-  openStore: () => Promise<EventStore>;
+  /** Opens the store; commands that only read pass `create: false`, so a mistyped path creates no database. */
+  openStore: (options?: { create?: boolean }) => Promise<EventStore>;
   /** The server the store is a client of (`--url`), for commands that talk to it beyond the store contract. */
   remote?: { url: string; token?: string };
   stdin: Readable & { isTTY?: boolean };

@@ -89,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       await command.run({
         positionals,
         values,
-        openStore: () => openStore(location, { token }),
+        openStore: (options) => openStore(location, { token, create: options?.create }),
         remote: /^https?:\/\//i.test(location) ? { url: location, token } : undefined,
         stdin: process.stdin,
         stdout: process.stdout,

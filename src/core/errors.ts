@@ -85,6 +85,18 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'The database was created by a newer Tributary than this one.',
   },
+  ADDRESS_IN_USE: {
+    retriable: false,
+    summary: 'The server cannot listen: another process already holds the host and port.',
+  },
+  DATABASE_NOT_FOUND: {
+    retriable: false,
+    summary: 'The database the location names does not exist, and this call does not create one.',
+  },
+  AUTHENTICATION_FAILED: {
+    retriable: false,
+    summary: 'The database refused the credentials of the location: an unknown user or a wrong password.',
+  },
   INVALID_REQUEST: {
     retriable: false,
     summary: 'An HTTP request does not match its route: a malformed body, query, header or path.',

@@ -1,4 +1,5 @@
 import { TributaryError, isTributaryError } from '../core/errors.js';
+import { settleAll } from '../core/settle-all.js';
 import type { EventStore } from '../store/event-store.js';
 import { claimProjection } from './claim.js';
 import { declaredProjection } from './declarative.js';
@@ -75,10 +76,15 @@ class DeclaredSupervisor implements DeclaredProjections {
   }
 
   start(everyMs: number): void {
+    if (this.#stopped) return;
     this.#timer = setInterval(() => {
       if (this.#syncing !== undefined || this.#stopped) return;
       this.#syncing = this.sync()
-        .catch((error: unknown) => this.#options.onError?.(error))
+        .catch(async (error: unknown) => {
+          this.#options.onError?.(error);
+          // a closed store answers nothing again: stop rather than report it every second
+          if (isTributaryError(error, 'STORE_CLOSED')) await this.#halt().catch(() => undefined);
+        })
         .finally(() => (this.#syncing = undefined));
     }, everyMs);
   }
@@ -112,9 +118,16 @@ class DeclaredSupervisor implements DeclaredProjections {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#syncing;
+    await this.#halt();
+  }
+
+  /** Stops the timer and every runner; one runner's failing stop does not cut the others' short. */
+  async #halt(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
     const running = [...this.#running.values()];
     this.#running.clear();
-    await Promise.all(running.map(({ projection }) => projection.stop()));
+    await settleAll(running.map(({ projection }) => projection.stop()));
   }
 }
 

@@ -103,6 +103,10 @@ export async function feedLakeSink<Context>(
     ...consumerOptions(definition, generation, options),
     durableThrough: () => writer.position,
     handler: (event) => (handling = handle(event)).finally(() => (handling = undefined)),
+  }).catch(async (error: unknown) => {
+    // no feeder comes back to stop it: the writer's DuckDB instance is released here
+    await writer.close().catch(() => undefined);
+    throw error;
   });
   return {
     consumer,

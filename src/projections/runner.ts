@@ -1,4 +1,5 @@
 import { isTributaryError } from '../core/errors.js';
+import { settleAll } from '../core/settle-all.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
@@ -148,14 +149,18 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
     this.#untrack = undefined;
     const feeders = [...this.#feeders.values()];
     this.#feeders.clear();
-    await Promise.all(feeders.map((feeder) => feeder.stop(this.#removed)));
+    await settleAll(feeders.map((feeder) => feeder.stop(this.#removed)));
   }
 
   #lookInBackground(): void {
     if (this.#looking !== undefined || this.#stopped) return;
     this.#looking = this.#look()
-      // a removal is no error: the runner has stopped, as it was asked to
-      .catch((error: unknown) => (this.#removed ? undefined : this.#options.onError?.(error)))
+      .catch(async (error: unknown) => {
+        // a removal is no error: the runner has stopped, as it was asked to
+        if (!this.#removed) this.#options.onError?.(error);
+        // a closed store answers nothing again: stop looking rather than report it every watchMs
+        if (isTributaryError(error, 'STORE_CLOSED')) await this.#windDown(false).catch(() => undefined);
+      })
       .finally(() => (this.#looking = undefined));
   }
 

@@ -51,6 +51,8 @@ export class MemberSession {
   /** Joins the group and yields the events to send, until `signal` aborts (the client went away). */
   async *messages(signal: AbortSignal): AsyncGenerator<SubscriptionMessage> {
     const { name, member, partitions, start, filter } = this.#options;
+    // gone (or the server closing) before it started: no consumer to start and stop again
+    if (signal.aborted) return;
     this.#consumer = await startConsumer(this.#store, {
       name,
       member,
@@ -110,7 +112,9 @@ export function sessionKey(name: string, member: string): string {
 /** The members this server runs for HTTP clients; a member name is held by one open stream at a time. */
 export class MemberSessions {
   readonly #open = new Map<string, MemberSession>();
+  #idle: (() => void) | undefined;
 
+  /** Holds the member's name until the returned function is called, once its stream has ended and its consumer stopped. */
   open(session: MemberSession): () => void {
     if (this.#open.has(session.key)) {
       throw new TributaryError('CONSUMER_CONFLICT', 'this member already has an open stream on this server; pick another member name', {
@@ -118,7 +122,19 @@ export class MemberSessions {
       });
     }
     this.#open.set(session.key, session);
-    return () => this.#open.delete(session.key);
+    return () => {
+      this.#open.delete(session.key);
+      if (this.#open.size === 0) this.#idle?.();
+    };
+  }
+
+  /**
+   * Resolves once no member stream is open, so every member's consumer has
+   * stopped: a closing server waits for this, and its store outlives them all.
+   */
+  async drained(): Promise<void> {
+    if (this.#open.size === 0) return;
+    await new Promise<void>((resolve) => (this.#idle = resolve));
   }
 
   find(name: string, member: string): MemberSession | undefined {

@@ -6,6 +6,7 @@ import { Access } from './access.js';
 import { ConsumerAccess } from './consumer-access.js';
 import { redactingLogger } from './log-redaction.js';
 import { allowOrigins } from './cors.js';
+import { clientWentAway, failureLogLevel } from './failure-log-level.js';
 import { ProjectionAccess } from './projection-access.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
@@ -26,6 +27,7 @@ import { requireScopes } from './route-scopes.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
+import { trackStorageHealth } from './storage-health.js';
 
 export interface ServerOptions {
   store: EventStore;
@@ -96,7 +98,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.setErrorHandler(async (error, request, reply) => {
     const { status, body } = errorResponse(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const level = failureLogLevel(error, status, request);
+    if (level !== undefined) request.log[level]({ err: error }, clientWentAway(request) ? 'client went away' : 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler(async (request, reply) => {
@@ -131,6 +134,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   projectionAdminRoutes(app, options.store, access, projections);
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
-  operationRoutes(app, options.store, metrics, access);
+  operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
   return app;
 }

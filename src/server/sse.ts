@@ -8,17 +8,21 @@ import type { SseOptions } from './limits.js';
 /** Live subscribers, so that a closing server can end them cleanly and metrics can count them. */
 export class SseRegistry {
   readonly #open = new Set<AbortController>();
+  #closed = false;
 
   get size(): number {
     return this.#open.size;
   }
 
   add(controller: AbortController): () => void {
+    // a stream whose request was already past routing when the server began closing ends at once too
+    if (this.#closed) controller.abort();
     this.#open.add(controller);
     return () => this.#open.delete(controller);
   }
 
   closeAll(): void {
+    this.#closed = true;
     for (const controller of this.#open) controller.abort();
   }
 }

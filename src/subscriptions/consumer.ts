@@ -79,6 +79,8 @@ class ConsumerRunner implements Consumer {
   /** The head as the last wait reported it: the next round reads up to at least here without asking again. */
   #knownHead: number | undefined;
   #saving: Promise<void> | undefined;
+  /** Set when the store was closed beneath the consumer: it ends instead of beating against it. */
+  #storeClosed: TributaryError | undefined;
   #handledSinceSave = 0;
   #savedAt = performance.now();
 
@@ -151,6 +153,7 @@ class ConsumerRunner implements Consumer {
         break;
       }
     }
+    if (this.#storeClosed !== undefined) outcome = { state: 'faulted', error: this.#storeClosed };
     return this.#shutdown(outcome);
   }
 
@@ -386,6 +389,7 @@ class ConsumerRunner implements Consumer {
   }
 
   #scheduleHeartbeat(): void {
+    if (this.#stopping.signal.aborted) return;
     this.#heartbeatTimer = setTimeout(() => {
       this.#beating ??= this.#beat().finally(() => (this.#beating = undefined));
       void this.#beating.finally(() => {
@@ -413,8 +417,16 @@ class ConsumerRunner implements Consumer {
       }
       if (this.#wanted !== undefined || this.#replayDue || !this.#mayHandle()) this.#wake.abort();
     } catch (error) {
-      this.#options.onError(error);
+      // a member holding no partition never reads: without this, it would beat against a closed store for ever
+      if (isTributaryError(error, 'STORE_CLOSED')) this.#endOnClosedStore(error);
+      else this.#options.onError(error);
     }
+  }
+
+  #endOnClosedStore(error: TributaryError): void {
+    this.#storeClosed ??= error;
+    this.#stopping.abort();
+    this.#wake.abort();
   }
 
   /** A member handles events only while its lease lasts: after that its partitions may be someone else's. */
@@ -472,6 +484,11 @@ class ConsumerRunner implements Consumer {
     clearTimeout(this.#heartbeatTimer);
     await this.#beating;
     this.#state = outcome.state;
+    if (isTributaryError(outcome.error, 'STORE_CLOSED')) {
+      // nothing can be saved any more: say so once; the stored checkpoint is where a restart resumes
+      this.#options.onError(outcome.error);
+      return outcome;
+    }
     try {
       await this.#save();
       if (outcome.state === 'faulted') await this.#consumers.setFault(this.name, describe(outcome.error));

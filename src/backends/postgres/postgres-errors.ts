@@ -4,17 +4,23 @@ import { storeClosed } from '../../store/store-closed.js';
 // SQLSTATE classes that mean "the server or the connection went away", not "the request was wrong"
 const UNAVAILABLE_STATES = /^(08|53|57P|58)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// the server's resources ran out: the connection is fine, writes fail until an operator acts
+const STORAGE_FAILURES: Record<string, string> = { '53100': 'disk full', '53200': 'out of memory', '53300': 'too many connections', '58030': 'I/O error' };
 
 /**
  * Translates a pg error into a coded TributaryError at the backend boundary.
  * A lost connection or a server shutting down is STORE_UNAVAILABLE (retriable);
- * a deadlock or serialization failure STORE_BUSY; anything else passes
- * through unchanged, because it is a bug.
+ * a deadlock or serialization failure STORE_BUSY; a database that does not exist
+ * or credentials it refuses are DATABASE_NOT_FOUND and AUTHENTICATION_FAILED,
+ * which no retry cures; anything else passes through unchanged, because it is a bug.
+ * `location` (the URL without its password) names the database in those messages.
  */
-export function translatePgError(error: unknown): unknown {
+export function translatePgError(error: unknown, location?: string): unknown {
   if (error instanceof TributaryError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
+  if (code === '3D000') return databaseNotFound(message, location, error);
+  if (code === '28000' || code === '28P01') return authenticationFailed(code, message, location, error);
   if (typeof code === 'string' && (UNAVAILABLE_STATES.test(code) || NETWORK_CODES.has(code))) {
     return unavailable(message, code, error);
   }
@@ -28,7 +34,33 @@ export function translatePgError(error: unknown): unknown {
 }
 
 function unavailable(message: string, code: unknown, cause: unknown): TributaryError {
+  const storage = typeof code === 'string' ? STORAGE_FAILURES[code] : undefined;
+  if (storage !== undefined) {
+    return new TributaryError('STORE_UNAVAILABLE', `the database failed (${storage}): ${message}`, { postgres: code, storage }, { cause });
+  }
   return new TributaryError('STORE_UNAVAILABLE', `the database is unreachable: ${message}`, { postgres: code }, { cause });
+}
+
+function databaseNotFound(message: string, location: string | undefined, cause: unknown): TributaryError {
+  const database = /"([^"]+)"/.exec(message)?.[1] ?? 'the database';
+  const where = location === undefined ? '' : ` at ${location}`;
+  return new TributaryError(
+    'DATABASE_NOT_FOUND',
+    `PostgreSQL has no database ${JSON.stringify(database)}${where}: create it (createdb ${database}) or fix the database name in the URL`,
+    { location, database, postgres: '3D000' },
+    { cause },
+  );
+}
+
+function authenticationFailed(code: string, message: string, location: string | undefined, cause: unknown): TributaryError {
+  const user = /(?:user|role) "([^"]+)"/.exec(message)?.[1];
+  const where = location === undefined ? '' : ` at ${location}`;
+  return new TributaryError(
+    'AUTHENTICATION_FAILED',
+    `PostgreSQL${where} refused to sign in: ${message}. Check the user and password in the URL, and that the role exists (createuser) and pg_hba.conf admits it`,
+    { location, user, postgres: code },
+    { cause },
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { storeClosed } from '../../store/store-closed.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
@@ -52,6 +53,11 @@ export class PostgresListener {
     } catch (error) {
       this.#reconnectLater(client);
       throw error;
+    }
+    if (this.#stopped) {
+      // stopped while connecting: this connection must not outlive the store
+      await client.end().catch(() => undefined);
+      throw storeClosed();
     }
     this.#client = client;
     this.#retryMs = RETRY_MIN_MS;

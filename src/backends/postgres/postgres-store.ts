@@ -23,6 +23,7 @@ import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
+import { storeClosed } from '../../store/store-closed.js';
 import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import {
@@ -78,7 +79,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
     await migrate(pool, schema);
   } catch (error) {
     await pool.end();
-    throw translatePgError(error);
+    throw translatePgError(error, redactUrl(config.url));
   }
   return new PostgresEventStore(pool, connection, schema, redactUrl(config.url), config.clock ?? Date.now);
 }
@@ -239,6 +240,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
+    // a closed store would otherwise open a new listening connection for this waiter
+    if (this.#closed) return Promise.reject(storeClosed());
     const failed = new AbortController();
     const signal = options.signal === undefined ? failed.signal : AbortSignal.any([options.signal, failed.signal]);
     try {

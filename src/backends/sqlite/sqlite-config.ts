@@ -2,6 +2,8 @@
 export interface SqliteStoreConfig {
   /** The database file; created with its folder when missing. `:memory:` for a throwaway store. */
   path: string;
+  /** Fail with DATABASE_NOT_FOUND, creating nothing, when the file does not exist (for callers that only read). */
+  mustExist?: boolean;
   /** How long a write waits for another process's write lock before failing with STORE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number;
   /** The clock stamped on events as `recordedAt` and used for max-age retention. Default `Date.now`. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
@@ -30,7 +30,7 @@ import { storeClosed } from '../../store/store-closed.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
-import { translateSqliteError } from './sqlite-errors.js';
+import { databaseNotFound, translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
@@ -42,7 +42,7 @@ import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
 
 /**
- * Opens (creating when missing) the embedded store in one SQLite file.
+ * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
  *
  * Durability: WAL journal with `synchronous = FULL`, so every commit is fsynced
  * before its callers are answered; concurrent appends share one commit.
@@ -54,12 +54,15 @@ import { GroupCommitWriter } from './sqlite-writer.js';
 export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
   const memory = config.path === ':memory:';
   const path = memory ? config.path : resolve(config.path);
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  const mustExist = config.mustExist === true && !memory;
+  if (mustExist && !existsSync(path)) throw databaseNotFound(path);
+  if (!memory && !mustExist) mkdirSync(dirname(path), { recursive: true });
   let db: Database;
   try {
-    db = new BetterSqlite3(path);
+    // fileMustExist as well: a file removed since the check above is not created again
+    db = new BetterSqlite3(path, { fileMustExist: mustExist });
   } catch (error) {
-    throw translateSqliteError(error);
+    throw mustExist && !existsSync(path) ? databaseNotFound(path) : translateSqliteError(error);
   }
   try {
     db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -230,8 +233,10 @@ export class SqliteEventStore implements EventStore {
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     try {
+      // the head first: on a closed or failing store no waiter is left behind with its timer
+      const head = this.#read(() => this.#head());
       const waiting = this.#waiters.wait(after, options, () => this.headPosition());
-      this.#waiters.advance(this.#read(() => this.#head()));
+      this.#waiters.advance(head);
       return waiting;
     } catch (error) {
       return Promise.reject(error);

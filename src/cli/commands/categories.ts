@@ -8,7 +8,7 @@ export const categoriesCommand: Command = {
     prints "<category> <streams>" per line, or with --json an array of {"category","streams"}`,
   options: { json: { type: 'boolean' } },
   async run({ values, openStore, stdout }) {
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       const categories = await store.listCategories();
       if (values['json'] === true) await write(stdout, JSON.stringify(categories) + '\n');

@@ -13,7 +13,7 @@ export const consumersCommand: Command = {
     json: { type: 'boolean' },
   },
   async run({ values, positionals, openStore, stdout }) {
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       const statuses = await consumerStatus(store, positionals.length === 0 ? undefined : positionals);
       const missing = positionals.filter((name) => !statuses.some((status) => status.name === name));

@@ -15,7 +15,7 @@ export const lakeCommand: Command = {
   },
   async run({ values, positionals, openStore, remote, stdout }) {
     if (positionals[0] !== 'query' || positionals.length !== 2) throw invalidArgument('lake', 'usage: tributary lake query "<sql>"');
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       const rows = await projectionsApi(store, remote).lakeQuery(positionals[1]!);
       if (values['json'] === true) return await write(stdout, JSON.stringify(rows) + '\n');

@@ -28,7 +28,7 @@ export const parkedCommand: Command = {
     if (replay && purge) throw invalidArgument('parked', 'give --replay or --purge, not both');
     if (!replay && !purge && chosen.length > 0) throw invalidArgument('parked', `lists all parked events; name events only with --replay or --purge`);
     const json = values['json'] === true;
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       if (!replay && !purge) {
         await list(store, consumer, json, stdout);

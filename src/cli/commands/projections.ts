@@ -31,7 +31,8 @@ export const projectionsCommand: Command = {
   },
   async run({ values, positionals, openStore, remote, stdout, signal }) {
     const [action, ...rest] = positionals;
-    const store = await openStore();
+    // adding and hosting projections may start a database; listing, rebuilding and removing need one that exists
+    const store = await openStore({ create: action === 'add' || action === 'run' });
     const api = projectionsApi(store, remote);
     try {
       if (action === undefined) return await list(api, values['json'] === true, stdout);

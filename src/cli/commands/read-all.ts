@@ -24,7 +24,7 @@ export const readAllCommand: Command = {
     const categories = stringList(values['category']);
     const types = stringList(values['type']);
     const prefix = stringFlag(values['prefix']);
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       await printEvents(stdout, values['json'] === true, limit, after, (cursor, pageSize) =>
         store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, streamPrefix: prefix }),

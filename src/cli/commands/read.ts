@@ -19,7 +19,7 @@ export const readCommand: Command = {
     const from = integerFlag('from', values['from']);
     const limit = integerFlag('limit', values['limit']);
     const direction = values['backward'] === true ? 'backward' : 'forward';
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       await printEvents(stdout, values['json'] === true, limit, from, (cursor, pageSize) =>
         store.readStream(stream, { from: cursor, limit: pageSize, direction }),

@@ -16,7 +16,7 @@ export const searchCommand: Command = {
   async run({ values, positionals, openStore, remote, stdout }) {
     if (positionals.length !== 2) throw invalidArgument('search', 'takes a projection and the terms (quoted)');
     const [projection, terms] = positionals as [string, string];
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       const hits = await projectionsApi(store, remote).search(projection, terms, integerFlag('limit', values['limit']));
       if (values['json'] === true) return await write(stdout, JSON.stringify(hits) + '\n');

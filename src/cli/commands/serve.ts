@@ -1,7 +1,10 @@
+import type { FastifyInstance } from 'fastify';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
-import { runDeclaredProjections } from '../../projections/declared.js';
+import { runDeclaredProjections, type DeclaredProjections } from '../../projections/declared.js';
+import { listenOn } from '../../server/listen.js';
 import { buildServer } from '../../server/server.js';
-import { integerFlag, stringFlag } from '../arguments.js';
+import { portFlag, stringFlag } from '../arguments.js';
+import { closeInOrder } from '../close-in-order.js';
 import type { Command } from '../context.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -17,7 +20,9 @@ export const serveCommand: Command = {
     Open mode ends, on every server of the database, within a second of the first token's creation
     --cors-origin lets browser applications of that origin (https://app.example.com) call the API;
     repeat it for several; * (any origin) only in open mode on a loopback address
-    SIGTERM or SIGINT stops it gracefully: no new requests, in-flight appends finish, live streams end`,
+    a port another process holds fails at once with ADDRESS_IN_USE (exit code 1)
+    SIGTERM or SIGINT stops it gracefully: no new requests, in-flight appends finish (5 s at most),
+    live streams end, consumers and projections stop, then the store closes`,
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -27,9 +32,11 @@ export const serveCommand: Command = {
   async run({ values, positionals, openStore, signal }) {
     if (positionals.length > 0) throw invalidArgument('serve', `takes no arguments, got ${positionals.join(' ')}`);
     const host = stringFlag(values['host']) ?? DEFAULT_HOST;
-    const port = integerFlag('port', values['port']) ?? DEFAULT_PORT;
+    const port = portFlag('port', values['port']) ?? DEFAULT_PORT;
     const level = stringFlag(values['log-level']) ?? 'info';
     const store = await openStore();
+    let app: FastifyInstance | undefined;
+    let projections: DeclaredProjections | undefined;
     try {
       // a revoked token still ends open mode: the database has been given tokens once
       const secured = ((await store.tokens?.list()) ?? []).length > 0;
@@ -44,17 +51,18 @@ export const serveCommand: Command = {
       if (corsOrigins.includes('*') && (secured || !isLoopback(host))) {
         throw invalidArgument('cors-origin', '* (any origin) is allowed only in open mode on a loopback address; name the origins instead');
       }
-      const app = await buildServer({ store, open: !secured, corsOrigins, logger: { level } });
-      if (!secured) app.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
+      const server = await buildServer({ store, open: !secured, corsOrigins, logger: { level } });
+      app = server;
+      if (!secured) server.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
+      // listening first: a port that is taken fails before anything else has started
+      await listenOn(server, host, port);
       // the projections added from files are hosted here
-      const projections = store.sql === undefined ? undefined : await runDeclaredProjections(store, { onError: (error) => app.log.warn({ err: error }, 'projection') });
-      await app.listen({ host, port });
+      if (store.sql !== undefined) projections = await runDeclaredProjections(store, { onError: (error) => server.log.warn({ err: error }, 'projection') });
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-      app.log.info('stopping: no new requests; in-flight appends finish; live streams end');
-      await app.close();
-      await projections?.stop();
+      server.log.info('stopping: no new requests; in-flight appends finish; live streams, consumers and projections stop');
     } finally {
-      await store.close();
+      // whatever failed above, everything started stops before the store closes, so no timer outlives it
+      await closeInOrder([() => app?.close(), () => projections?.stop(), () => store.close()]);
     }
   },
 };

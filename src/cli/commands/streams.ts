@@ -16,7 +16,7 @@ export const streamsCommand: Command = {
   },
   async run({ values, openStore, stdout }) {
     const json = values['json'] === true;
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       let after: string | null = '';
       let first = true;

@@ -30,7 +30,7 @@ export const tailCommand: Command = {
       throw invalidArgument('tail', 'give a stream or --all with filters, not both');
     }
     const follow = values['no-follow'] !== true;
-    const store = await openStore();
+    const store = await openStore({ create: false });
     try {
       const after = integerFlag('after', values['after']) ?? (await store.headPosition());
       const messages =

@@ -22,7 +22,8 @@ tributary tokens revoke <id>
   async run({ values, positionals, openStore, stdout }) {
     const [action, ...rest] = positionals;
     const json = values['json'] === true;
-    const store = await openStore();
+    // only creating a token may create the database: listing or revoking on a mistyped path must not
+    const store = await openStore({ create: action === 'create' });
     try {
       const tokens = tokenStoreOf(store);
       if (action === 'create') {

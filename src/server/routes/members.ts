@@ -36,6 +36,8 @@ export function memberRoutes(
   access: Access,
   guard: ConsumerAccess,
 ): void {
+  // a connection dropped at the end of the grace period no longer holds the close open: wait for its consumer here
+  app.addHook('onClose', async () => sessions.drained());
   app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number } }>(
     '/consumers/:name/members/:member/events',
     {

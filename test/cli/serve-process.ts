@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+/** A free loopback port, found by listening on port 0 and closing again. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** One pino line of a server's log. */
+export interface LogLine {
+  level: number;
+  msg?: string;
+  time: number;
+  err?: { message?: string };
+  [key: string]: unknown;
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** Every stdout line, parsed when it is JSON. */
+  logs: LogLine[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Starts `tributary serve` and resolves once it listens (pino logs "Server listening"). */
+export async function serve(args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal, at: performance.now() })),
+  );
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  await new Promise<void>((done, fail) => {
+    void exited.then(({ code }) => fail(new Error(`serve exited early with ${code}: ${stderr.join('\n')}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ level: 0, msg: line, time: Date.now() });
+      }
+      if (line.includes('Server listening')) done();
+    });
+  });
+  return { child, logs, stderr, exited };
+}
+
+/** Waits until `check` holds, polling; fails after `ms` with `what`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
