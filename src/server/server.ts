@@ -6,7 +6,7 @@ import { Access } from './access.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
-import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type SseOptions } from './limits.js';
+import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLakeLimits, type ServerLimits, type SseOptions } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
@@ -28,6 +28,8 @@ export interface ServerOptions {
   open: boolean;
   limits?: Partial<ServerLimits>;
   sse?: Partial<SseOptions>;
+  /** Limits of `POST /lake/query`: rows, answer bytes, time, DuckDB memory, queries at once. */
+  lake?: Partial<ServerLakeLimits>;
   /** Fastify's logger (pino) options; false for none. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -120,7 +122,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   storeAdminRoutes(app, options.store, access);
   consumerRoutes(app, options.store, access);
   projectionRoutes(app, options.store, access);
-  projectionAdminRoutes(app, options.store, access);
+  projectionAdminRoutes(app, options.store, access, options.lake);
   consumerStateRoutes(app, options.store);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access);
   operationRoutes(app, options.store, metrics);
