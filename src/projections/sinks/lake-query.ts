@@ -55,10 +55,7 @@ export async function queryLake(tables: readonly LakeTable[], sql: string, optio
   const release = slots.take();
   const stop = new LakeQueryStop(resolved.timeoutMs, signal);
   // the slot stays taken until DuckDB has let go, though the caller hears of a stop at once
-  const answer = run(tables, sql, resolved, stop).finally(() => {
-    stop.dispose();
-    release();
-  });
+  const answer = run(tables, sql, resolved, stop).finally(release);
   return Promise.race([answer, stop.stopped]);
 }
 
@@ -84,6 +81,7 @@ async function run(tables: readonly LakeTable[], sql: string, limits: LakeQueryL
     if (stop.why !== undefined) throw stop.why.reason;
     throw lakeError(error, sql, limits);
   } finally {
+    stop.dispose();
     connection?.closeSync();
     instance?.closeSync();
   }

@@ -86,6 +86,7 @@ async function statementTypeOf(sql: string, lakeStubs: readonly string[]): Promi
       autoload_known_extensions: 'false',
       temp_directory: '',
       threads: '1',
+      memory_limit: '64MiB',
       enable_external_access: 'false',
     });
     connection = await instance.connect();

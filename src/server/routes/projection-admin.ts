@@ -96,7 +96,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary:
           `Run one read-only SELECT through DuckDB over the lake projections, each a view named after it: at most limit rows ` +
-          `(default ${limits.defaultRows}), truncated when more existed; stopped after ${limits.timeoutMs} ms or when the client goes away`,
+          `(default ${Math.min(limits.defaultRows, limits.maxRows)}), truncated when more existed; stopped after ${limits.timeoutMs} ms or when the client goes away`,
         tags: ['projections'],
         body: {
           type: 'object',
