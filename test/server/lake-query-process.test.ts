@@ -123,8 +123,9 @@ describe('lake queries against a real server process', () => {
     expect(elapsed).toBeGreaterThanOrEqual(2_900);
     expect(elapsed).toBeLessThan(5_000);
     expect(Math.max(...latencies)).toBeLessThan(100);
-    expect(busyCpu).toBeGreaterThan(300);
-    expect(idleCpu).toBeLessThan(150);
+    // the machine may be shared: the query gets what CPU it can, and the server falls to a fraction of it once stopped
+    expect(busyCpu).toBeGreaterThan(100);
+    expect(idleCpu).toBeLessThan(Math.min(150, busyCpu / 4));
     expect(nextMs).toBeLessThan(1_000);
   }, 60_000);
 
@@ -133,10 +134,11 @@ describe('lake queries against a real server process', () => {
     const client = new AbortController();
     const abandoned = lakeQuery(base, { sql: NEVER_ENDING }, client.signal).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await cpuOver(pid, 800)).toBeGreaterThan(250);
+    const busyCpu = await cpuOver(pid, 1_000);
+    expect(busyCpu).toBeGreaterThan(100);
     client.abort();
     expect(await abandoned).toBeInstanceOf(Error);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await cpuOver(pid, 1_000)).toBeLessThan(150);
+    expect(await cpuOver(pid, 1_000)).toBeLessThan(Math.min(150, busyCpu / 4));
   }, 60_000);
 });
