@@ -6,8 +6,12 @@ import { requireProjection, sqlOf } from '../projections/registry.js';
 import { removeProjection } from '../projections/remove.js';
 import type { RunningProjection } from '../projections/runner.js';
 import { projectionStatus, type ProjectionStatus } from '../projections/status.js';
+import type { LakeAnswer } from '../projections/sinks/lake-answer.js';
 import type { SearchHit } from '../projections/sinks/search-sql.js';
 import type { EventStore } from '../store/event-store.js';
+
+/** How long `lake query --url` waits for a server's answer: longer than any time limit a server is likely to set. */
+const REMOTE_LAKE_WAIT_MS = 10 * 60_000;
 
 /** What the projection commands need, the same through the database (`--db`) and through a server (`--url`). */
 export interface ProjectionsApi {
@@ -17,7 +21,7 @@ export interface ProjectionsApi {
   progress(name: string, generation: number): Promise<Pick<RebuildProgress, 'checkpoint' | 'head' | 'done'>>;
   remove(name: string): Promise<void>;
   search(name: string, terms: string, limit?: number): Promise<SearchHit[]>;
-  lakeQuery(sql: string): Promise<Record<string, unknown>[]>;
+  lakeQuery(sql: string, options: { limit?: number; signal?: AbortSignal }): Promise<LakeAnswer>;
   /** Feeds a declared projection's rebuild in this process; a server feeds its own, code projections are fed by their processes. */
   feed(name: string, onError: (error: unknown) => void): Promise<RunningProjection | undefined>;
 }
@@ -36,7 +40,7 @@ function localApi(store: EventStore): ProjectionsApi {
     progress: (name, generation) => rebuildProgress(store, name, generation),
     remove: (name) => removeProjection(store, name),
     search: (name, terms, limit) => searchProjection(store, name, terms, { limit }),
-    lakeQuery: (sql) => queryLakes(store, sql),
+    lakeQuery: (sql, options) => queryLakes(store, sql, options),
     async feed(name, onError) {
       const record = await requireProjection(sqlOf(store, name), name);
       return record.definition === null ? undefined : runDeclared(store, record, { watchMs: 200, onError });
@@ -58,7 +62,8 @@ function remoteApi(http: RemoteHttp): ProjectionsApi {
     },
     remove: (name) => http.request('DELETE', path(name)),
     search: async (name, terms, limit) => (await http.request<{ hits: SearchHit[] }>('GET', `${path(name)}/search`, { query: { q: terms, limit } })).hits,
-    lakeQuery: async (sql) => (await http.request<{ rows: Record<string, unknown>[] }>('POST', '/lake/query', { body: { sql } })).rows,
+    // the server stops its query at its own time limit: wait for it rather than give up first
+    lakeQuery: (sql, { limit, signal }) => http.request('POST', '/lake/query', { body: { sql, limit }, signal, timeoutMs: REMOTE_LAKE_WAIT_MS }),
     feed: async () => undefined,
   };
 }

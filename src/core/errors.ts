@@ -169,6 +169,22 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'DuckDB refused or failed a SQL query over the data lake.',
   },
+  LAKE_QUERY_REFUSED: {
+    retriable: false,
+    summary: 'A lake query is not one read-only SELECT, or calls a table function the lake does not offer; nothing ran.',
+  },
+  LAKE_QUERY_TIMEOUT: {
+    retriable: false,
+    summary: 'A lake query ran longer than its time limit and was interrupted.',
+  },
+  LAKE_QUERY_OUT_OF_MEMORY: {
+    retriable: false,
+    summary: 'A lake query needed more memory than its DuckDB memory limit; it was stopped.',
+  },
+  LAKE_BUSY: {
+    retriable: true,
+    summary: 'As many lake queries as the process allows are running; try again shortly.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,8 +3,9 @@ import type { SqlTransaction } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
 import { lakeDirectoryOf, storageNameOf } from './projection.js';
-import { listProjections, requireProjection, sqlOf } from './registry.js';
-import { queryLake } from './sinks/lake-query.js';
+import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
+import type { LakeAnswer } from './sinks/lake-answer.js';
+import { queryLake, type LakeQueryOptions } from './sinks/lake-query.js';
 import { documentsSql, type DocumentFilter, type Json } from './sinks/documents-sql.js';
 import { searchSql, type SearchHit } from './sinks/search-sql.js';
 
@@ -57,19 +58,25 @@ function readerOf(sql: SqlAccess): SqlTransaction {
   };
 }
 
+/** Options of {@link queryLakes}: the limits and signal of one lake query, and which lakes it sees. */
+export interface QueryLakesOptions extends LakeQueryOptions {
+  /** Which lake projections become views (all by default), e.g. only those built from categories a caller may read. */
+  includeLake?: (record: ProjectionRecord) => boolean;
+}
+
 /**
- * Runs SQL through DuckDB over every lake projection of the store, each a view
- * named after the projection (the generation readers see), e.g. joining orders
- * with inventory.
+ * Runs one read-only SELECT through DuckDB over the lake projections of the store, each a view named after the
+ * projection (the generation readers see), e.g. joining orders with inventory; the limits are `queryLake`'s.
  *
  * ```ts
- * const rows = await queryLakes(store, "SELECT category, count(*) AS n FROM events GROUP BY category");
+ * const { rows, truncated } = await queryLakes(store, 'SELECT category, count(*) AS n FROM events GROUP BY category', { limit: 100 });
  * ```
  */
-export async function queryLakes(store: EventStore, sql: string): Promise<Record<string, unknown>[]> {
+export async function queryLakes(store: EventStore, sql: string, options: QueryLakesOptions = {}): Promise<LakeAnswer> {
+  const { includeLake = () => true, ...queryOptions } = options;
   const records = await listProjections(sqlOf(store, 'lake'));
   const tables = records
-    .filter((record) => record.sink === 'lake' && record.location !== null)
+    .filter((record) => record.sink === 'lake' && record.location !== null && includeLake(record))
     .map((record) => ({ name: record.name, directory: lakeDirectoryOf(record.location!, record.name, record.live) }));
-  return queryLake(tables, sql);
+  return queryLake(tables, sql, queryOptions);
 }

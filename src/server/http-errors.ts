@@ -30,6 +30,12 @@ export const HTTP_STATUS = {
   PROJECTION_NOT_CAUGHT_UP: 504,
   PROJECTION_BUSY: 409,
   LAKE_QUERY_FAILED: 400,
+  LAKE_QUERY_REFUSED: 400,
+  // the query engine behind the server did not finish in time, as PROJECTION_NOT_CAUGHT_UP; 408 would blame the client's upload
+  LAKE_QUERY_TIMEOUT: 504,
+  // the same query fails the same way until it is narrowed or the limit raised: the request, not the server, has to change
+  LAKE_QUERY_OUT_OF_MEMORY: 422,
+  LAKE_BUSY: 503,
   DOCUMENT_NOT_FOUND: 404,
   CHECKPOINT_LOST: 409,
   HANDLER_FAILED: 500,

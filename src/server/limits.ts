@@ -1,3 +1,5 @@
+import { DEFAULT_LAKE_LIMITS, type LakeLimits } from '../projections/sinks/lake-limits.js';
+import { DEFAULT_LAKE_QUERIES } from '../projections/sinks/lake-slots.js';
 import { MAX_PAGE_SIZE } from '../store/options.js';
 
 /** What one request may carry; beyond these the server answers 413 with a coded error and stores nothing. */
@@ -18,6 +20,14 @@ export const DEFAULT_LIMITS: ServerLimits = {
   eventBytes: 1024 * 1024,
   pageSize: MAX_PAGE_SIZE,
 };
+
+/** What `POST /lake/query` may return, take and use: each query's limits, and how many run at once. */
+export interface ServerLakeLimits extends LakeLimits {
+  /** Lake queries running at once; one more is refused with LAKE_BUSY (503); default 2. */
+  concurrent: number;
+}
+
+export const DEFAULT_LAKE: ServerLakeLimits = { ...DEFAULT_LAKE_LIMITS, concurrent: DEFAULT_LAKE_QUERIES };
 
 /** How live subscriptions behave. */
 export interface SseOptions {

@@ -11,7 +11,7 @@ import { ProjectionAccess } from './projection-access.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
-import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type SseOptions } from './limits.js';
+import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLakeLimits, type ServerLimits, type SseOptions } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
@@ -37,6 +37,8 @@ export interface ServerOptions {
   sse?: Partial<SseOptions>;
   /** Origins whose browser applications may call the API (CORS); `*` for any. None by default. */
   corsOrigins?: readonly string[];
+  /** Limits of `POST /lake/query`: rows, answer bytes, time, DuckDB memory, queries at once. */
+  lake?: Partial<ServerLakeLimits>;
   /** Fastify's logger (pino) options; false for none. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -131,7 +133,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   consumerRoutes(app, options.store, consumers);
   const projections = new ProjectionAccess(options.store, access);
   projectionRoutes(app, options.store, projections);
-  projectionAdminRoutes(app, options.store, access, projections);
+  projectionAdminRoutes(app, options.store, access, projections, options.lake);
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));

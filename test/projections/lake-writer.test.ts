@@ -84,12 +84,12 @@ describe('LakeWriter rolls rows into partitioned parquet files', () => {
     expect(readdirSync(lake).filter((name) => name.startsWith('_staging'))).toEqual([]);
 
     const tables = [{ name: 'orders', directory: lake }];
-    const perCategory = await queryLake(tables, 'SELECT category, count(*) AS n FROM orders GROUP BY category ORDER BY category');
+    const { rows: perCategory } = await queryLake(tables, 'SELECT category, count(*) AS n FROM orders GROUP BY category ORDER BY category');
     expect(perCategory).toEqual([
       { category: 'order', n: rows.filter((row) => row.category === 'order').length },
       { category: 'refund', n: rows.filter((row) => row.category === 'refund').length },
     ]);
-    const perDay = await queryLake(tables, 'SELECT day, count(*) AS n, sum(qty) AS qty FROM orders GROUP BY day ORDER BY day');
+    const { rows: perDay } = await queryLake(tables, 'SELECT day, count(*) AS n, sum(qty) AS qty FROM orders GROUP BY day ORDER BY day');
     expect(perDay).toEqual(
       days.map((day) => {
         const own = rows.filter((row) => row.day === day);
@@ -108,7 +108,7 @@ describe('LakeWriter rolls rows into partitioned parquet files', () => {
       'day=2024-05-01/category=order/part-0000000000000001-0000000000000003.parquet',
       'day=2024-05-01/category=order/part-0000000000000004-0000000000000006.parquet',
     ]);
-    expect(await queryLake([{ name: 'orders', directory: lake }], 'SELECT list(position ORDER BY position) AS p FROM orders')).toEqual([
+    expect((await queryLake([{ name: 'orders', directory: lake }], 'SELECT list(position ORDER BY position) AS p FROM orders')).rows).toEqual([
       { p: [1, 2, 3, 4, 5, 6] },
     ]);
   });
@@ -119,7 +119,7 @@ describe('LakeWriter rolls rows into partitioned parquet files', () => {
     categories.forEach((category, i) => writer.add(orderRow(i + 1, '2024-05-01', category)));
     await writer.roll();
     const sql = 'SELECT category, typeof(category) AS type FROM orders ORDER BY position';
-    const rows = await queryLake([{ name: 'orders', directory: lake }], sql);
+    const { rows } = await queryLake([{ name: 'orders', directory: lake }], sql);
     expect(rows).toEqual(categories.map((category) => ({ category, type: 'VARCHAR' })));
   });
 
@@ -174,7 +174,7 @@ describe('queryLake', () => {
       .sort()
       .map((sku) => ({ sku, ordered: ordered(sku), onHand: onHand.get(sku)! }))
       .filter((row) => row.ordered > 0);
-    const rows = await queryLake(
+    const { rows } = await queryLake(
       [{ name: 'shop.facts-v1', directory: lake }],
       `SELECT o.sku, sum(o.qty) AS ordered, max(i.onHand) AS onHand
          FROM "shop.facts-v1" o JOIN "shop.facts-v1" i ON i.sku = o.sku AND i.category = 'inventory'
@@ -184,23 +184,23 @@ describe('queryLake', () => {
     expect(rows).toEqual(expected);
   });
 
-  it('turns bad SQL into LAKE_QUERY_FAILED, gives an empty lake empty results, and reads nothing outside the lakes', async () => {
+  it('turns bad SQL into LAKE_QUERY_FAILED, refuses what is not one SELECT, gives an empty lake empty results, and reads nothing outside the lakes', async () => {
     await openLake();
     const tables = [{ name: 'orders', directory: lake }];
     const bad = await rejection(queryLake(tables, 'SELEC nonsense FROM orders'));
     expect(isTributaryError(bad, 'LAKE_QUERY_FAILED')).toBe(true);
     expect((bad as { details: unknown }).details).toEqual({ sql: 'SELEC nonsense FROM orders' });
-    expect(isTributaryError(await rejection(queryLake(tables, 'SELECT 1; SELECT 2')), 'LAKE_QUERY_FAILED')).toBe(true);
-    expect(await queryLake(tables, 'SELECT * FROM orders')).toEqual([]);
-    expect(await queryLake(tables, 'SELECT count(*) AS n, count(sku) AS skus FROM orders')).toEqual([{ n: 0, skus: 0 }]);
+    expect(isTributaryError(await rejection(queryLake(tables, 'SELECT 1; SELECT 2')), 'LAKE_QUERY_REFUSED')).toBe(true);
+    expect(await queryLake(tables, 'SELECT * FROM orders')).toEqual({ rows: [], truncated: false });
+    expect((await queryLake(tables, 'SELECT count(*) AS n, count(sku) AS skus FROM orders')).rows).toEqual([{ n: 0, skus: 0 }]);
     const neverOpened = [{ name: 'nothing', directory: join(root, 'never-opened') }];
-    expect(await queryLake(neverOpened, 'SELECT count(*) AS n FROM nothing')).toEqual([{ n: 0 }]);
-    writeFileSync(join(root, 'secret.txt'), 'not part of any lake');
-    const outside = await rejection(queryLake(tables, `SELECT * FROM read_text('${join(root, 'secret.txt')}')`));
+    expect((await queryLake(neverOpened, 'SELECT count(*) AS n FROM nothing')).rows).toEqual([{ n: 0 }]);
+    writeFileSync(join(root, 'secret.parquet'), 'not part of any lake');
+    const outside = await rejection(queryLake(tables, `SELECT * FROM read_parquet('${join(root, 'secret.parquet')}')`));
     expect(isTributaryError(outside, 'LAKE_QUERY_FAILED')).toBe(true);
     expect((outside as Error).message).toMatch(/Permission Error/);
     const copy = await rejection(queryLake(tables, `COPY (SELECT 1) TO '${join(root, 'escape.csv')}'`));
-    expect(isTributaryError(copy, 'LAKE_QUERY_FAILED')).toBe(true);
+    expect(isTributaryError(copy, 'LAKE_QUERY_REFUSED')).toBe(true);
     expect(existsSync(join(root, 'escape.csv'))).toBe(false);
   });
 });
@@ -224,7 +224,7 @@ describe('crash safety', () => {
     writeFileSync(join(lake, 'manifest.json.tmp'), '{"half":');
     const tables = [{ name: 'orders', directory: lake }];
     // the manifest is the truth even before the clean-up: the orphan is invisible
-    expect(await queryLake(tables, 'SELECT count(*) AS n FROM orders')).toEqual([{ n: 20 }]);
+    expect((await queryLake(tables, 'SELECT count(*) AS n FROM orders')).rows).toEqual([{ n: 20 }]);
 
     const reopened = await openLake();
     expect(parquetOnDisk(lake)).toEqual([...listed].sort());
@@ -235,7 +235,7 @@ describe('crash safety', () => {
     expect(reopened.pending).toBe(5);
     await reopened.roll();
     const sql = 'SELECT count(*) AS n, count(DISTINCT position) AS distinct_positions, max(position) AS last FROM orders';
-    expect(await queryLake(tables, sql)).toEqual([{ n: 25, distinct_positions: 25, last: 25 }]);
+    expect((await queryLake(tables, sql)).rows).toEqual([{ n: 25, distinct_positions: 25, last: 25 }]);
   });
 
   it('advance moves the manifest position without rows, and the position survives a reopen', async () => {
@@ -293,7 +293,7 @@ describe('values', () => {
     writer.add({ position: 3, day: '2024-05-01', category: 'order', values: wrongKinds });
     await writer.close();
 
-    const rows = await queryLake(
+    const { rows } = await queryLake(
       [{ name: 'payments', directory: lake }],
       `SELECT position, data->>'status' AS status, data->'customer'->>'name' AS customer, json_array_length(data->'lines') AS lines,
               data, "at", epoch_ms("at") AS at_ms, amount, paid, note
@@ -336,7 +336,7 @@ describe('volume', () => {
 
     expect(readManifest(lake)!.files).toHaveLength(14);
     const sql = 'SELECT count(*) AS n, sum(qty) AS qty, max(position) AS last FROM big';
-    const totals = await queryLake([{ name: 'big', directory: lake }], sql);
+    const { rows: totals } = await queryLake([{ name: 'big', directory: lake }], sql);
     expect(totals).toEqual([{ n: count, qty: 450_000, last: count }]);
   });
 });

@@ -219,12 +219,12 @@ describe.each(backends)('projections on $name', ({ location }) => {
       const second = await runProjection(store, events, FAST);
       await caughtUp(store, 'events');
       await second.stop();
-      const counts = await queryLakes(store, 'SELECT category, count(*) AS n, count(DISTINCT position) AS positions FROM events GROUP BY 1 ORDER BY 1');
+      const { rows: counts } = await queryLakes(store, 'SELECT category, count(*) AS n, count(DISTINCT position) AS positions FROM events GROUP BY 1 ORDER BY 1');
       expect(counts).toEqual([
         { category: 'inventory', n: 2, positions: 2 },
         { category: 'order', n: 25, positions: 25 },
       ]);
-      const joined = await queryLakes(
+      const { rows: joined } = await queryLakes(
         store,
         `SELECT o.data->>'sku' AS sku, sum(CAST(o.data->>'qty' AS INTEGER)) AS ordered, max(CAST(i.data->>'onHand' AS INTEGER)) AS on_hand
          FROM events o JOIN events i ON i.category = 'inventory' AND (i.data->>'sku') = (o.data->>'sku') WHERE o.category = 'order' GROUP BY 1 ORDER BY 1`,
@@ -243,7 +243,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
       await until(async () => ((await consumerStatus(store, [consumer]))[0]?.members[0]?.position ?? 0) >= late.position, 'the event is buffered', 10_000);
       await third.stop();
       expect((await store.consumers.get(consumer))!.partitions[0]!.checkpoint).toBe(late.position);
-      expect(await queryLakes(store, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 28 }]);
+      expect(await queryLakes(store, 'SELECT count(*) AS n FROM events')).toEqual({ rows: [{ n: 28 }], truncated: false });
     });
   });
 
@@ -269,7 +269,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
       };
       await buildOnce(store, halves);
       expect(failed).toBe(true);
-      expect(await queryLakes(store, 'SELECT part FROM halves ORDER BY part')).toEqual(['1a', '1b', '2a', '2b'].map((part) => ({ part })));
+      expect(await queryLakes(store, 'SELECT part FROM halves ORDER BY part')).toEqual({ rows: ['1a', '1b', '2a', '2b'].map((part) => ({ part })), truncated: false });
     });
   });
 

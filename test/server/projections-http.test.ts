@@ -85,7 +85,7 @@ it('projections over HTTP: status, a document read that waits for its own write,
     expect((await get('/projections/cities')).status).toBe(404);
     expect((await send('POST', '/projections', { name: 'x', version: 1, sink: 'table', fields: { a: 'data.a' } }, narrowHeaders)).status).toBe(403);
     const lake = await send('POST', '/lake/query', { sql: 'SELECT 41 + 1 AS answer' });
-    expect(lake).toEqual({ status: 200, body: { rows: [{ answer: 42 }] } });
+    expect(lake).toEqual({ status: 200, body: { rows: [{ answer: 42 }], truncated: false } });
     expect((await send('POST', '/lake/query', { sql: 'SELECT * FROM nowhere' })).body).toMatchObject({ error: { code: 'LAKE_QUERY_FAILED' } });
   });
 });

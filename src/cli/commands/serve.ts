@@ -3,7 +3,7 @@ import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { runDeclaredProjections, type DeclaredProjections } from '../../projections/declared.js';
 import { listenOn } from '../../server/listen.js';
 import { buildServer } from '../../server/server.js';
-import { portFlag, stringFlag } from '../arguments.js';
+import { integerFlag, portFlag, stringFlag } from '../arguments.js';
 import { closeInOrder } from '../close-in-order.js';
 import type { Command } from '../context.js';
 
@@ -14,7 +14,11 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the HTTP server (append, read, live SSE, consumers, metrics, OpenAPI)',
   usage: `tributary serve [--host H] [--port P] [--log-level L] [--cors-origin O]...
+                 [--lake-timeout-ms MS] [--lake-memory-mb MB] [--lake-max-rows N] [--lake-queries N]
     listens on 127.0.0.1:2113 by default; the API is described at /openapi.json
+    POST /lake/query stops a query after --lake-timeout-ms (default 30000), lets DuckDB use --lake-memory-mb
+    for it (default 256), answers at most --lake-max-rows rows (default 100000; 10000 unless the request asks)
+    and runs --lake-queries at once (default 2; one more is refused with LAKE_BUSY)
     with no token created (tributary tokens create), the server is open to every caller —
     allowed only on a loopback address; on any other address it refuses to start.
     Open mode ends, on every server of the database, within a second of the first token's creation
@@ -28,12 +32,22 @@ export const serveCommand: Command = {
     port: { type: 'string' },
     'log-level': { type: 'string' },
     'cors-origin': { type: 'string', multiple: true },
+    'lake-timeout-ms': { type: 'string' },
+    'lake-memory-mb': { type: 'string' },
+    'lake-max-rows': { type: 'string' },
+    'lake-queries': { type: 'string' },
   },
   async run({ values, positionals, openStore, signal }) {
     if (positionals.length > 0) throw invalidArgument('serve', `takes no arguments, got ${positionals.join(' ')}`);
     const host = stringFlag(values['host']) ?? DEFAULT_HOST;
     const port = portFlag('port', values['port']) ?? DEFAULT_PORT;
     const level = stringFlag(values['log-level']) ?? 'info';
+    const lake = {
+      timeoutMs: integerFlag('lake-timeout-ms', values['lake-timeout-ms']),
+      memoryMb: integerFlag('lake-memory-mb', values['lake-memory-mb']),
+      maxRows: integerFlag('lake-max-rows', values['lake-max-rows']),
+      concurrent: integerFlag('lake-queries', values['lake-queries']),
+    };
     const store = await openStore();
     let app: FastifyInstance | undefined;
     let projections: DeclaredProjections | undefined;
@@ -51,7 +65,7 @@ export const serveCommand: Command = {
       if (corsOrigins.includes('*') && (secured || !isLoopback(host))) {
         throw invalidArgument('cors-origin', '* (any origin) is allowed only in open mode on a loopback address; name the origins instead');
       }
-      const server = await buildServer({ store, open: !secured, corsOrigins, logger: { level } });
+      const server = await buildServer({ store, open: !secured, corsOrigins, logger: { level }, lake });
       app = server;
       if (!secured) server.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
       // listening first: a port that is taken fails before anything else has started

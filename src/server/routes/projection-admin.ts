@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
 import { addDeclaredProjection } from '../../projections/declared.js';
 import { queryLakes } from '../../projections/reading.js';
+import { validLakeLimits } from '../../projections/sinks/lake-limits.js';
+import { LakeQuerySlots } from '../../projections/sinks/lake-slots.js';
 import { requestRebuild } from '../../projections/rebuild.js';
 import { removeProjection } from '../../projections/remove.js';
 import { projectionStatus } from '../../projections/status.js';
@@ -9,15 +11,23 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ProjectionAccess } from '../projection-access.js';
 import { SCOPES } from '../route-scopes.js';
+import { DEFAULT_LAKE, type ServerLakeLimits } from '../limits.js';
 import { errorResponses } from '../schemas.js';
 import { nameParams, projectionStatusSchema } from './projections.js';
 
 /**
  * Managing projections from any language: add one from a definition (the
  * server feeds it), rebuild, remove, and query the data lake. Admin tokens only,
- * except the lake query, which needs a token that reads every category.
+ * except the lake query, which needs a token that reads every category; `lake`
+ * limits its queries (DEFAULT_LAKE for what is not given).
  */
-export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, access: Access, projections: ProjectionAccess): void {
+export function projectionAdminRoutes(
+  app: FastifyInstance,
+  store: EventStore,
+  access: Access,
+  projections: ProjectionAccess,
+  lake: Partial<ServerLakeLimits> = {},
+): void {
   app.get<{ Params: { name: string } }>(
     '/projections/:name',
     {
@@ -94,23 +104,45 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
     },
   );
 
-  app.post<{ Body: { sql: string } }>(
+  const { concurrent = DEFAULT_LAKE.concurrent, ...lakeLimits } = lake;
+  const limits = validLakeLimits(lakeLimits);
+  const slots = new LakeQuerySlots(concurrent);
+  app.post<{ Body: { sql: string; limit?: number } }>(
     '/lake/query',
     {
       schema: {
-        summary: 'Run SQL through DuckDB over the lake projections, each a view named after it',
+        summary:
+          `Run one read-only SELECT through DuckDB over the lake projections, each a view named after it: at most limit rows ` +
+          `(default ${Math.min(limits.defaultRows, limits.maxRows)}), truncated when more existed; stopped after ${limits.timeoutMs} ms or when the client goes away`,
         tags: ['projections'],
         'x-scope': SCOPES.readEverything,
-        body: { type: 'object', required: ['sql'], properties: { sql: { type: 'string', minLength: 1, maxLength: 100_000 } }, additionalProperties: false },
+        body: {
+          type: 'object',
+          required: ['sql'],
+          properties: { sql: { type: 'string', minLength: 1, maxLength: 100_000 }, limit: { type: 'integer', minimum: 1, maximum: limits.maxRows } },
+          additionalProperties: false,
+        },
         response: {
-          200: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', items: { type: 'object', additionalProperties: true } } } },
+          200: {
+            type: 'object',
+            required: ['rows', 'truncated'],
+            properties: { rows: { type: 'array', items: { type: 'object', additionalProperties: true } }, truncated: { type: 'boolean' } },
+          },
           ...errorResponses,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       access.checkReadAll(request);
-      return { rows: await queryLakes(store, request.body.sql) };
+      // the response's close, not the request's: a request closes as soon as its body has been read
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      reply.raw.once('close', onClose);
+      try {
+        return await queryLakes(store, request.body.sql, { ...limits, limit: request.body.limit, signal: gone.signal, slots });
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     },
   );
 }

@@ -1,0 +1,182 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { lakeDirectoryOf } from '../../src/projections/projection.js';
+import { waitForProjection } from '../../src/projections/progress.js';
+import { runProjection } from '../../src/projections/runner.js';
+import { lakeSink, type LakeContext } from '../../src/projections/sinks/lake.js';
+import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
+import { lakeAttacks, snapshotTree, type LakeAttack } from '../projections/lake-attacks.js';
+
+const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
+const NEVER_ENDING = 'SELECT count(*) AS n FROM range(1000000000000)';
+
+const folder = mkdtempSync(join(tmpdir(), 'tributary-cli-lake-'));
+const db = join(folder, 'shop.db');
+const lakes = join(folder, 'lakes');
+let lake: string;
+let attacks: LakeAttack[];
+let server: { child: ChildProcess; url: string; logs: string[] };
+
+/** `tributary <args>` on the test's database, or through the server with `--url`. */
+function cli(args: string[], through: 'db' | 'url' = 'db') {
+  const target = through === 'db' ? ['--db', db] : ['--url', server.url];
+  const result = spawnSync(process.execPath, [BIN, ...args, ...target], { encoding: 'utf8', cwd: folder, maxBuffer: 64 * 1024 * 1024 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  const store = openSqliteStore({ path: db });
+  try {
+    for (let i = 1; i <= 3; i++) await store.append(`payment-${i}`, [{ type: 'Paid', data: { sku: `sku-${i}`, qty: i } }]);
+    const columns = [
+      { name: 'position', type: 'BIGINT' as const },
+      { name: 'sku', type: 'VARCHAR' as const },
+      { name: 'qty', type: 'BIGINT' as const },
+    ];
+    const handlers = { Paid: (event: { position: number; data: unknown }, sink: LakeContext) => sink.write({ position: event.position, ...(event.data as object) }) };
+    const running = await runProjection(store, { name: 'paylake', version: 1, sink: lakeSink({ directory: lakes, columns, rollMs: 20 }), handlers }, { watchMs: 20 });
+    await waitForProjection(store, 'paylake', await store.headPosition(), { timeoutMs: 20_000 });
+    await running.stop();
+  } finally {
+    await store.close();
+  }
+  lake = lakeDirectoryOf(lakes, 'paylake', 1);
+  const liveFile = join(lake, readManifest(lake)!.files[0]!.path);
+  // one of each kind: the library and HTTP tests run every attack, these prove the CLI goes through the same refusal
+  const kinds = /^(COPY \(SELECT|CREATE TABLE|INSERT|ATTACH|INSTALL|EXPORT|SELECT 1; COPY|SET threads|PRAGMA memory|EXPLAIN ANALYZE|SELECT \* FROM enable_logging)/;
+  attacks = lakeAttacks('paylake', lake, liveFile).filter((attack) => kinds.test(attack.sql));
+  expect(attacks).toHaveLength(11);
+  server = await serve();
+});
+
+afterAll(async () => {
+  await stop(server.child);
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+/** `tributary serve` on the test's database and a free port. */
+async function serve(...flags: string[]): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const url = await new Promise<string>((done, fail) => {
+    child.once('exit', (code) => fail(new Error(`serve exited early with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      logs.push(line);
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (listening !== null) done(listening[1]!);
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, url, logs };
+}
+
+describe.each(['db', 'url'] as const)('tributary lake query through --%s', (through) => {
+  it('refuses every statement but one read-only SELECT, and the lake stays as it was', () => {
+    const before = snapshotTree(lakes);
+    // through a server the CLI only carries the request: a few kinds show it carries the refusal back
+    for (const attack of through === 'db' ? attacks : attacks.filter((_, i) => i % 3 === 0)) {
+      const result = cli(['lake', 'query', attack.sql], through);
+      expect(result.code, attack.sql).toBe(1);
+      expect(result.stderr, attack.sql).toContain('tributary: LAKE_QUERY_REFUSED: ');
+      if (attack.statementType !== undefined) expect(result.stderr).toContain(`"statementType":"${attack.statementType}"`);
+      expect(result.stdout).toBe('');
+    }
+    expect(snapshotTree(lakes)).toEqual(before);
+    expect(JSON.parse(cli(['lake', 'query', 'SELECT sku, qty FROM paylake ORDER BY qty', '--json'], through).stdout)).toEqual(
+      [1, 2, 3].map((qty) => ({ sku: `sku-${qty}`, qty })),
+    );
+  }, 120_000);
+
+  it('prints at most --limit rows (10,000 by default) and says on stderr when the query had more', () => {
+    const capped = cli(['lake', 'query', TEN_MILLION, '--json'], through);
+    expect(capped.code).toBe(0);
+    const rows = JSON.parse(capped.stdout) as { range: number }[];
+    expect(rows).toHaveLength(10_000);
+    expect(rows.at(-1)).toEqual({ range: 9_999, padding: 'x'.repeat(100) });
+    expect(capped.stderr).toBe('tributary: the answer stops at 10000 rows; the query had more (--limit raises the cap)\n');
+
+    const three = cli(['lake', 'query', TEN_MILLION, '--limit', '3'], through);
+    expect(three.stdout).toBe(['range\tpadding', ...[0, 1, 2].map((range) => `${range}\t${'x'.repeat(100)}`)].join('\n') + '\n');
+    expect(three.stderr).toContain('stops at 3 rows');
+    const whole = cli(['lake', 'query', 'SELECT * FROM range(3)', '--limit', '3', '--json'], through);
+    expect(whole).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(whole.stdout)).toEqual([{ range: 0 }, { range: 1 }, { range: 2 }]);
+
+    for (const limit of ['0', '100001']) {
+      const refused = cli(['lake', 'query', 'SELECT 1', '--limit', limit], through);
+      expect(refused.code, limit).not.toBe(0);
+      expect(refused.stderr, limit).toMatch(/INVALID_ARGUMENT|INVALID_REQUEST/);
+    }
+  }, 120_000);
+});
+
+it('through a server, a query that runs past the server’s time limit fails with LAKE_QUERY_TIMEOUT', async () => {
+  const strict = await serve('--lake-timeout-ms', '1500');
+  try {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, [BIN, 'lake', 'query', NEVER_ENDING, '--url', strict.url], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('tributary: LAKE_QUERY_TIMEOUT: ');
+    expect(result.stderr).toContain('"timeoutMs":1500');
+    expect(performance.now() - started).toBeLessThan(15_000);
+  } finally {
+    await stop(strict.child);
+  }
+}, 60_000);
+
+/** Resolves once `ready` holds, polled; a CLI process must have installed its Ctrl-C handling before the test presses it. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether process `pid` has `file` open: the CLI opens the database only once it handles Ctrl-C. */
+function hasOpen(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+it.each(['db', 'url'] as const)('Ctrl-C stops a running lake query through --%s, long before its time limit', async (through) => {
+  const target = through === 'db' ? ['--db', db] : ['--url', server.url];
+  const requests = server.logs.filter((line) => line.includes('"url":"/lake/query"')).length;
+  const child = spawn(process.execPath, [BIN, 'lake', 'query', NEVER_ENDING, ...target], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  if (through === 'db') await until(() => hasOpen(child.pid!, db), 'the CLI has opened the database');
+  else await until(() => server.logs.filter((line) => line.includes('"url":"/lake/query"')).length > requests, 'the server has the query');
+  // the query is under way: DuckDB opened and counting
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const interrupted = performance.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  expect(performance.now() - interrupted).toBeLessThan(3_000);
+  expect(stderr).toBe('interrupted: the lake query was stopped\n');
+  expect(code).toBe(0);
+}, 60_000);
