@@ -3,6 +3,7 @@ import { TributaryError } from '../core/errors.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { TokenStore } from '../store/token-store.js';
+import { parseScope } from './scopes.js';
 import { parseToken, secretMatches } from './tokens.js';
 
 /** What a request may do, worked out from its bearer token (or granted in full in open mode). */
@@ -109,15 +110,17 @@ export class Access {
   }
 }
 
+// the one strict grammar minting uses too: a stored scope it cannot parse grants nothing
 function grantOf(scopes: readonly string[]): Grant {
   const read = new Set<string>();
   const write = new Set<string>();
-  for (const scope of scopes) {
-    const [action, category] = scope.split(':') as [string, string | undefined];
-    if (action === 'read' && category !== undefined) read.add(category);
-    if (action === 'write' && category !== undefined) write.add(category);
+  let admin = false;
+  for (const scope of scopes.map(parseScope)) {
+    if (scope?.action === 'admin') admin = true;
+    else if (scope?.action === 'read') read.add(scope.category);
+    else if (scope?.action === 'write') write.add(scope.category);
   }
-  return { admin: scopes.includes('admin'), read, write };
+  return { admin, read, write };
 }
 
 function allows(grant: Grant, action: 'read' | 'write', category: string): boolean {
