@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Access } from './access.js';
+import { answerClientError } from './client-errors.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
@@ -21,6 +22,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
+import { strictInputs } from './strict-inputs.js';
 
 export interface ServerOptions {
   store: EventStore;
@@ -64,10 +66,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const { status, body } = errorResponse(error);
       void (reply as FastifyReply).code(status).send(body);
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
     // event data is opaque JSON, stored as text and never merged into objects: a "__proto__" key is data like any other
     onProtoPoisoning: 'ignore',
+    // what Node's HTTP parser refuses answers in the contract's shape too
+    clientErrorHandler: answerClientError,
   });
+  strictInputs(app);
   const registry = new SseRegistry();
   const metrics = new ServerMetrics(options.store, registry);
   const access = new Access(options.store.tokens, options.open);

@@ -7,6 +7,7 @@ import { removeProjection } from '../../projections/remove.js';
 import { projectionStatus } from '../../projections/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses } from '../schemas.js';
 import { nameParams, projectionStatusSchema } from './projections.js';
 
@@ -35,7 +36,7 @@ export function projectionAdminRoutes(app: FastifyInstance, store: EventStore, a
       schema: {
         summary: 'Register a projection from a declarative definition (docs/projections.md); the server feeds it. A higher version rebuilds it.',
         tags: ['projections'],
-        body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true },
+        body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true, [ERROR_CODE]: 'INVALID_PROJECTION' },
         response: { 201: projectionStatusSchema, ...errorResponses },
       },
     },
