@@ -3,6 +3,7 @@ export * from './core/event.js';
 export { newEventId, isEventId } from './core/event-id.js';
 export { causedBy } from './core/causation.js';
 export { assertStreamName, categoryOf, MAX_STREAM_NAME_LENGTH } from './core/stream-name.js';
+export { MAX_JSON_DEPTH } from './core/json-depth.js';
 export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
 export type * from './store/event-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';

@@ -4,8 +4,10 @@ import { prepareEvents } from '../core/proposed-event.js';
 
 /**
  * Parses NDJSON events (`{"type","data","metadata"?,"id"?}` per line; blank
- * lines skipped). Any bad line fails the whole batch with `INVALID_NDJSON`
- * naming its 1-based line number, before anything is written.
+ * lines skipped), naming the 1-based line of the first bad one, before
+ * anything is written. A line that is not a JSON object is `INVALID_NDJSON`;
+ * an object the event rules refuse is `INVALID_EVENT`, the code the library
+ * and HTTP give for the same event.
  */
 export function parseEventLines(text: string): EventData[] {
   const events: EventData[] = [];
@@ -23,18 +25,16 @@ export function parseEventLines(text: string): EventData[] {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw badLine(lineNumber, 'must be a JSON object with "type" and "data"');
     }
-    const unknownKey = Object.keys(value).find((key) => !['id', 'type', 'data', 'metadata'].includes(key));
-    if (unknownKey !== undefined) throw badLine(lineNumber, `unknown field ${JSON.stringify(unknownKey)}`);
     try {
       prepareEvents([value as EventData]);
     } catch (error) {
-      const detail = error instanceof TributaryError ? error.details['reason'] : undefined;
-      const reason = typeof detail === 'string' ? detail : (error as Error).message;
-      throw badLine(lineNumber, reason);
+      if (!(error instanceof TributaryError)) throw error;
+      const reason = typeof error.details['reason'] === 'string' ? error.details['reason'] : error.message;
+      throw new TributaryError(error.code, `line ${lineNumber}: ${reason}`, { ...error.details, index: events.length, line: lineNumber });
     }
     events.push(value as EventData);
   }
-  if (events.length === 0) throw new TributaryError('INVALID_NDJSON', 'no events on standard input', { line: null });
+  if (events.length === 0) throw new TributaryError('INVALID_EVENT', 'no events on standard input: an append needs at least one', { index: null, line: null });
   return events;
 }
 

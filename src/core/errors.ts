@@ -101,6 +101,14 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'An HTTP request does not match its route: a malformed body, query, header or path.',
   },
+  REQUEST_HEADERS_TOO_LARGE: {
+    retriable: false,
+    summary: "An HTTP request's line and headers are larger than the server accepts.",
+  },
+  REQUEST_TIMEOUT: {
+    retriable: true,
+    summary: 'An HTTP request was not received completely in time; the server closed the connection.',
+  },
   ROUTE_NOT_FOUND: {
     retriable: false,
     summary: 'No HTTP route answers this method and path.',

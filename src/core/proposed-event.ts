@@ -1,6 +1,7 @@
 import type { EventData } from './event.js';
 import { newEventId, isEventId } from './event-id.js';
 import { TributaryError } from './errors.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 
 /** An event checked and serialised, ready for a backend to store as is. */
 export interface ProposedEvent {
@@ -15,6 +16,10 @@ export interface ProposedEvent {
 export const MAX_EVENT_TYPE_LENGTH = 256;
 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// with the u flag a surrogate class matches only a half without its partner: text no UTF-8 database or client can hold
+const LONE_SURROGATE = /\p{Cs}/u;
+const NUL_OR_LONE_SURROGATE = /[\u0000\p{Cs}]/u;
+const FIELDS = new Set(['id', 'type', 'data', 'metadata']);
 
 /**
  * Validates and serialises a batch of proposed events. Throws `INVALID_EVENT`
@@ -47,19 +52,27 @@ function prepareEvent(event: EventData | undefined, index: number): ProposedEven
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw invalidEvent(index, 'must be an object with type and data');
   }
+  // a misspelt field ("metdata") would otherwise be dropped without a word
+  const unknown = Object.keys(event).find((key) => !FIELDS.has(key) && (event as unknown as Record<string, unknown>)[key] !== undefined);
+  if (unknown !== undefined) throw invalidEvent(index, `unknown field ${JSON.stringify(unknown)}`);
   const { id, type, data, metadata } = event;
   if (typeof type !== 'string' || type.length === 0) throw invalidEvent(index, 'type must be a non-empty string');
   if (type.length > MAX_EVENT_TYPE_LENGTH) throw invalidEvent(index, `type must be at most ${MAX_EVENT_TYPE_LENGTH} characters`);
   if (CONTROL_CHARACTER.test(type)) throw invalidEvent(index, 'type must not contain control characters');
+  if (LONE_SURROGATE.test(type)) throw invalidEvent(index, 'type must not contain lone surrogates');
   if (id !== undefined && !isEventId(id)) throw invalidEvent(index, `id must be a UUID, got ${JSON.stringify(id)}`);
+  checkDepth(data, index, 'data');
   const dataJson = toJson(data, index, 'data');
   let metadataJson: string | null = null;
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalidEvent(index, 'metadata must be an object');
+    const badKey = Object.keys(metadata).find((key) => NUL_OR_LONE_SURROGATE.test(key));
+    if (badKey !== undefined) throw invalidEvent(index, `metadata key ${JSON.stringify(badKey)} must not contain NUL or lone surrogates`);
     for (const key of ['correlationId', 'causationId'] as const) {
       const value = metadata[key];
       if (value !== undefined && typeof value !== 'string') throw invalidEvent(index, `metadata.${key} must be a string`);
     }
+    checkDepth(metadata, index, 'metadata');
     metadataJson = toJson(metadata, index, 'metadata');
   }
   return {
@@ -69,6 +82,24 @@ function prepareEvent(event: EventData | undefined, index: number): ProposedEven
     dataJson,
     metadataJson,
   };
+}
+
+/**
+ * Throws `INVALID_EVENT` for the first event whose data or metadata nests
+ * deeper than {@link MAX_JSON_DEPTH}, without recursing: the check a caller
+ * runs before anything that recurses over event data (serialising it to
+ * measure its size, say). `prepareEvents` makes it too.
+ */
+export function assertEventDepths(events: readonly EventData[]): void {
+  events.forEach((event, index) => {
+    if (typeof event !== 'object' || event === null) return;
+    checkDepth(event.data, index, 'data');
+    checkDepth(event.metadata, index, 'metadata');
+  });
+}
+
+function checkDepth(value: unknown, index: number, field: string): void {
+  if (exceedsJsonDepth(value)) throw invalidEvent(index, `${field} nests objects and arrays more than ${MAX_JSON_DEPTH} deep`);
 }
 
 function toJson(value: unknown, index: number, field: string): string {

@@ -3,13 +3,17 @@ import { TributaryError } from './errors.js';
 /** The longest stream name accepted, in UTF-16 code units. */
 export const MAX_STREAM_NAME_LENGTH = 256;
 
-// C0 and C1 control characters, DEL included
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// C0 and C1 controls (DEL included), and the invisible format characters (bidi overrides, zero-width ones) that spoof names in listings
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/u;
+// with the u flag a surrogate class matches only a half without its partner
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Throws `INVALID_STREAM_NAME` unless `name` is a usable stream name:
  * a non-empty string of at most 256 characters, with no control characters,
- * not starting with `-` (which would leave it without a category).
+ * no invisible format characters (Unicode category Cf: U+202E, U+200B,
+ * U+FEFF…), no lone surrogates, not starting with `-` (which would leave it
+ * without a category).
  */
 export function assertStreamName(name: unknown): asserts name is string {
   const reason = streamNameProblem(name);
@@ -21,11 +25,13 @@ export function assertStreamName(name: unknown): asserts name is string {
   }
 }
 
-function streamNameProblem(name: unknown): string | undefined {
+/** Why `name` is not a usable stream name, or undefined when it is one. */
+export function streamNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return 'must be a string';
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_STREAM_NAME_LENGTH) return `must be at most ${MAX_STREAM_NAME_LENGTH} characters`;
-  if (CONTROL_CHARACTER.test(name)) return 'must not contain control characters';
+  if (UNPRINTABLE.test(name)) return 'must not contain control or invisible format characters';
+  if (LONE_SURROGATE.test(name)) return 'must not contain lone surrogates (it is not valid Unicode)';
   if (name.startsWith('-')) return "must not start with '-'";
   return undefined;
 }

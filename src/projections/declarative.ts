@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../core/event.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../core/json-depth.js';
 import { categoryOf } from '../core/stream-name.js';
 import { defineProjection, invalidProjection, type ProjectionDefinition, type ProjectionHandler } from './projection.js';
 import { documentSink, type DocumentsContext } from './sinks/documents.js';
@@ -111,6 +112,8 @@ export function declaredProjection(file: unknown): ProjectionDefinition<unknown>
 
 function checkDeclared(file: unknown): DeclaredProjection {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw invalidProjection('?', 'file', 'must be a JSON object');
+  // the definition is stored as JSON text: serialising a deeper one would overflow the stack
+  if (exceedsJsonDepth(file)) throw invalidProjection('?', 'file', `must not nest objects and arrays more than ${MAX_JSON_DEPTH} deep`);
   const declared = file as DeclaredProjection;
   const name = typeof declared.name === 'string' ? declared.name : '?';
   if (!SINKS.includes(declared.sink)) throw invalidProjection(name, 'sink', `must be one of ${SINKS.join(', ')}`);

@@ -1,6 +1,7 @@
 import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import { normalizeFilter } from '../store/options.js';
+import { parseScope } from './scopes.js';
 
 /** What a request may do, worked out from its bearer token (or granted in full in open mode). */
 export interface Grant {
@@ -17,20 +18,17 @@ export const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() 
 /** The categories some piece of work reads: a list, or `'*'` when it may reach any category. */
 export type Categories = readonly string[] | '*';
 
-/** The grant of a token's stored scopes; a scope that does not parse grants nothing. */
+/** The grant of a token's stored scopes, by the one grammar minting uses too: a scope it cannot parse grants nothing. */
 export function grantOf(scopes: readonly string[]): Grant {
   const read = new Set<string>();
   const write = new Set<string>();
-  for (const scope of scopes) {
-    const colon = scope.indexOf(':');
-    if (colon === -1) continue;
-    const action = scope.slice(0, colon);
-    const category = scope.slice(colon + 1);
-    if (category === '' || category.includes(':')) continue;
-    if (action === 'read') read.add(category);
-    if (action === 'write') write.add(category);
+  let admin = false;
+  for (const scope of scopes.map(parseScope)) {
+    if (scope?.action === 'admin') admin = true;
+    else if (scope?.action === 'read') read.add(scope.category);
+    else if (scope?.action === 'write') write.add(scope.category);
   }
-  return { admin: scopes.includes('admin'), read, write };
+  return { admin, read, write };
 }
 
 export function readsEverything(grant: Grant): boolean {

@@ -1,8 +1,13 @@
 /**
  * JSON schemas of the HTTP contract (DESIGN.md). Routes validate requests with
  * them and `/openapi.json` is generated from them, so the document cannot drift
- * from what the server accepts.
+ * from what the server accepts. A request schema is never stricter than the
+ * library's own check of the same input, and says with `x-error-code` which
+ * library code a failure gets (request-validation.ts).
  */
+
+import { MAX_EVENT_TYPE_LENGTH } from '../core/proposed-event.js';
+import { ERROR_CODE } from './request-validation.js';
 
 export const errorSchema = {
   $id: 'Error',
@@ -35,10 +40,12 @@ export const eventSchema = {
 } as const;
 
 const expectedRevision = {
-  description: "'any' (default), 'no_stream', 'stream_exists' or the exact revision of the stream's last event",
-  anyOf: [{ type: 'string', enum: ['any', 'no_stream', 'stream_exists'] }, { type: 'integer', minimum: 0 }],
+  description: "'any' (default), 'no_stream', 'stream_exists' or the exact revision of the stream's last event; never a string of digits",
+  anyOf: [{ type: 'string', enum: ['any', 'no_stream', 'stream_exists'] }, { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }],
+  [ERROR_CODE]: 'INVALID_EXPECTED_REVISION',
 } as const;
 
+// the properties in the order the library checks them, so a body wrong in both gets the library's code
 export const appendBodySchema = {
   type: 'object',
   required: ['events'],
@@ -47,14 +54,19 @@ export const appendBodySchema = {
     events: {
       type: 'array',
       minItems: 1,
+      [ERROR_CODE]: 'INVALID_EVENT',
       items: {
         type: 'object',
         required: ['type', 'data'],
         properties: {
           id: { type: 'string', description: 'a UUID; a retry with the same ids and content returns the original result' },
-          type: { type: 'string', minLength: 1, maxLength: 256 },
-          data: {},
-          metadata: { type: 'object', additionalProperties: true },
+          type: { type: 'string', minLength: 1, maxLength: MAX_EVENT_TYPE_LENGTH, description: 'no control characters or lone surrogates' },
+          data: { description: 'any JSON value, objects and arrays nested at most 64 deep' },
+          metadata: {
+            type: ['object', 'null'],
+            additionalProperties: true,
+            description: 'correlationId and causationId are strings when present; keys hold no NUL or lone surrogates; nested at most 64 deep',
+          },
         },
         additionalProperties: false,
       },
@@ -95,7 +107,13 @@ export const streamParams = {
   type: 'object',
   required: ['stream'],
   // the store's own rules (INVALID_STREAM_NAME) decide the rest, so HTTP and the library agree
-  properties: { stream: { type: 'string', minLength: 1, description: 'category-id, at most 256 characters, no control characters, not starting with -' } },
+  properties: {
+    stream: {
+      type: 'string',
+      minLength: 1,
+      description: 'category-id, at most 256 characters, no control or invisible format characters, no lone surrogates, not starting with -',
+    },
+  },
 } as const;
 
 /** Repeatable filters: `?category=a&category=b` or `?category=a,b`. */

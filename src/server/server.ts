@@ -8,6 +8,7 @@ import { redactingLogger } from './log-redaction.js';
 import { allowOrigins } from './cors.js';
 import { clientWentAway, failureLogLevel } from './failure-log-level.js';
 import { ProjectionAccess } from './projection-access.js';
+import { answerClientError } from './client-errors.js';
 import { closeGracefully } from './graceful-close.js';
 import { MemberSessions } from './member-session.js';
 import { errorResponse } from './http-errors.js';
@@ -28,6 +29,7 @@ import { errorSchema, eventSchema } from './schemas.js';
 import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
 import { trackStorageHealth } from './storage-health.js';
+import { strictInputs } from './strict-inputs.js';
 
 export interface ServerOptions {
   store: EventStore;
@@ -68,10 +70,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const { status, body } = errorResponse(error);
       void (reply as FastifyReply).code(status).send(body);
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
     // event data is opaque JSON, stored as text and never merged into objects: a "__proto__" key is data like any other
     onProtoPoisoning: 'ignore',
+    // what Node's HTTP parser refuses answers in the contract's shape too
+    clientErrorHandler: answerClientError,
   });
+  strictInputs(app);
   const registry = new SseRegistry();
   const metrics = new ServerMetrics(options.store, registry);
   const access = new Access(options.store.tokens, options.open);

@@ -1,12 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import type { NewToken } from '../store/token-store.js';
-
-/**
- * Scopes a token may carry: `admin` (everything), `read:*` or `read:<category>`,
- * `write:*` or `write:<category>`. Writing a category includes reading it.
- */
-const SCOPE = /^(admin|(read|write):(\*|[^\s-][^\s]{0,255}))$/;
+import { parseScope } from './scopes.js';
 
 const TOKEN = /^trb_([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 
@@ -15,7 +10,9 @@ export function mintToken(name: string, scopes: readonly string[]): { token: str
   if (name.trim() === '' || name.length > 200) throw invalidArgument('name', 'must be 1-200 characters');
   if (scopes.length === 0) throw invalidArgument('scope', 'give at least one: admin, read:*, read:<category>, write:*, write:<category>');
   for (const scope of scopes) {
-    if (!SCOPE.test(scope)) throw invalidArgument('scope', `${JSON.stringify(scope)} is not admin, read:<category|*> or write:<category|*>`);
+    if (parseScope(scope) === undefined) {
+      throw invalidArgument('scope', `${JSON.stringify(scope)} is not admin, read:<category|*> or write:<category|*> (a category holds no : - * , or spaces)`);
+    }
   }
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');

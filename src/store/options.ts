@@ -1,4 +1,5 @@
 import { TributaryError, invalidArgument } from '../core/errors.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../core/json-depth.js';
 import type { ListStreamsOptions, LogFilter, ReadAllOptions, ReadStreamOptions, StreamMetadata } from './event-store.js';
 
 /** Page size when a read gives no limit. */
@@ -131,6 +132,7 @@ export function checkStreamMetadata(metadata: unknown): StreamMetadata {
   const custom = given['custom'];
   if (custom !== undefined && custom !== null) {
     if (typeof custom !== 'object' || Array.isArray(custom)) throw invalidMetadata('custom must be an object');
+    if (exceedsJsonDepth(custom)) throw invalidMetadata(`custom nests objects and arrays more than ${MAX_JSON_DEPTH} deep`);
     clean.custom = JSON.parse(JSON.stringify(custom)) as Record<string, unknown>;
   }
   return clean;

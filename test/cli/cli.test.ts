@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import type { EventData } from '../../src/core/event.js';
 
 // the built bin, as users run it: `npm test` builds before it runs the suites
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -80,9 +82,11 @@ describe('tributary CLI', () => {
     expect(result.stderr).toMatch(/^tributary: INVALID_NDJSON: line 3: /);
     expect(result.stderr).toContain('"line":3');
     const missingData = cli(['append', 'account-1'], { db, input: '{"type":"A","data":{}}\n{"type":"B"}\n' });
-    expect(missingData.stderr).toMatch(/INVALID_NDJSON: line 2: data is required/);
+    expect(missingData.stderr).toMatch(/INVALID_EVENT: line 2: data is required/);
+    expect(missingData.stderr).toContain('"line":2');
     const unknownField = cli(['append', 'account-1'], { db, input: '{"type":"A","data":{},"dta":1}\n' });
-    expect(unknownField.stderr).toMatch(/INVALID_NDJSON: line 1: unknown field "dta"/);
+    expect(unknownField.stderr).toMatch(/INVALID_EVENT: line 1: unknown field "dta"/);
+    expect(cli(['append', 'account-1'], { db, input: '[1]\n' }).stderr).toMatch(/^tributary: INVALID_NDJSON: line 1: must be a JSON object/);
     const read = cli(['read', 'account-1'], { db });
     expect(read.stderr).toMatch(/^tributary: STREAM_NOT_FOUND/);
     expect(lines(cli(['read-all'], { db }).stdout)).toEqual([]);
@@ -160,5 +164,63 @@ describe('tributary CLI', () => {
   it('prints help', () => {
     expect(cli(['--help']).stdout).toContain('read-all');
     expect(cli(['append', '--help']).stdout).toContain('--expected-revision');
+  });
+
+  it('refuses every event the library refuses, with the library code, and stores nothing', async () => {
+    const nested = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown;
+    const bad: unknown[] = [
+      { type: 12345, data: {} },
+      { type: true, data: {} },
+      { type: null, data: {} },
+      { type: 'A\ud800', data: {} },
+      { type: 'A\u0000', data: {} },
+      { type: 'A', data: {}, metadata: { 'k\u0000': 1 } },
+      { type: 'A', data: {}, metadata: { '\udfff': 1 } },
+      { type: 'A', data: {}, metadata: 'note' },
+      { type: 'A', data: nested(65) },
+      { type: 'A', data: {}, metadata: { deep: nested(64) } },
+      { type: 'A', data: {}, id: 7 },
+    ];
+    const library = openSqliteStore({ path: join(folder, `library-${databases++}.db`) });
+    const db = freshDb();
+    try {
+      for (const event of bad) {
+        const libraryCode = await library.append('account-1', [event as EventData]).then(
+          () => 'accepted',
+          (error: { code: string }) => error.code,
+        );
+        expect(libraryCode, JSON.stringify(event)).toBe('INVALID_EVENT');
+        const result = cli(['append', 'account-1'], { db, input: `{"type":"A","data":{}}\n${JSON.stringify(event)}\n` });
+        expect([JSON.stringify(event), result.code, result.stderr.split(':')[1]?.trim()]).toEqual([JSON.stringify(event), 1, libraryCode]);
+        expect(result.stderr).toContain('"line":2');
+      }
+      expect(cli(['append', 'account-1'], { db, input: JSON.stringify({ type: 'A', data: nested(63) }) }).code).toBe(0);
+      const tooDeep = cli(['append', 'account-1'], { db, input: `{"type":"A","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}` });
+      expect(tooDeep.stderr).toMatch(/^tributary: INVALID_EVENT: line 1: data nests objects and arrays more than 64 deep/);
+      for (const stream of ['order-1\u202e', 'order\u200b-1', '\ufefforder-1']) {
+        expect(cli(['append', stream, '--type', 'A', '--data', '{}'], { db }).stderr).toMatch(/^tributary: INVALID_STREAM_NAME: .*invisible format/);
+      }
+      expect(cli(['read', 'order-1\u202e'], { db }).stderr).toMatch(/^tributary: INVALID_STREAM_NAME/);
+      for (const expected of ['0x1', '-1']) {
+        const result = cli(['append', 'account-1', '--type', 'A', '--data', '{}', `--expected-revision=${expected}`], { db });
+        expect([expected, result.stderr.split(':')[1]?.trim()]).toEqual([expected, 'INVALID_EXPECTED_REVISION']);
+      }
+      expect(lines(cli(['read-all'], { db }).stdout)).toHaveLength(1);
+      expect(await library.headPosition()).toBe(0);
+    } finally {
+      await library.close();
+    }
+  });
+
+  it('creates tokens only with scopes of the strict grammar', () => {
+    const db = freshDb();
+    for (const scope of ['write:payment:readonly', 'read:', 'read:a-b', 'READ:x', 'admin:x', 'read:a,b', 'read:$tokens']) {
+      const result = cli(['tokens', 'create', '--name', 'bad', '--scope', 'read:*', '--scope', scope], { db });
+      expect([scope, result.code, result.stderr.split(':')[1]?.trim()]).toEqual([scope, 2, 'INVALID_ARGUMENT']);
+    }
+    expect(cli(['tokens', 'list'], { db }).stdout).toBe('');
+    const created = cli(['tokens', 'create', '--name', 'good', '--scope', 'admin', '--scope', 'read:*', '--scope', 'write:order', '--scope', 'read:注文', '--json'], { db });
+    expect(created.code).toBe(0);
+    expect((JSON.parse(created.stdout) as { scopes: string[] }).scopes).toEqual(['admin', 'read:*', 'write:order', 'read:注文']);
   });
 });

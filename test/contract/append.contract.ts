@@ -125,7 +125,11 @@ export function appendContract(harness: StoreHarness): void {
     });
 
     describe('refuses bad input with a coded error and writes nothing', () => {
-      const badNames: unknown[] = ['', 'a'.repeat(257), 'tab\there', 'nul\u0000', 'bell\u0007', 'c1\u0085', '-leading', 42, null];
+      const badNames: unknown[] = [
+        ...['', 'a'.repeat(257), 'tab\there', 'nul\u0000', 'bell\u0007', 'c1\u0085', '-leading', 42, null],
+        // invisible format characters (bidi override, zero-width space, byte order mark, soft hyphen) and lone surrogates
+        ...['order-1\u202e2', 'order\u200b-1', '\ufefforder-1', 'or\u00adder-1', 'order-\ud800', 'order-\udc00x'],
+      ];
       for (const name of badNames) {
         it(`stream name ${JSON.stringify(name)}`, async () => {
           await withStore(harness, async (store) => {
@@ -139,7 +143,9 @@ export function appendContract(harness: StoreHarness): void {
         await withStore(harness, async (store) => {
           await store.append('a'.repeat(256), [event('E')]);
           await store.append('café-☕ 1', [event('E')]);
+          await store.append('emoji-😀𝄞', [event('E')]);
           expect((await store.readStream('café-☕ 1')).events).toHaveLength(1);
+          expect((await store.readStream('emoji-😀𝄞')).events).toHaveLength(1);
         });
       });
 
@@ -157,6 +163,18 @@ export function appendContract(harness: StoreHarness): void {
         ['metadata that is an array', [{ type: 'E', data: {}, metadata: [] }]],
         ['a correlationId that is a number', [{ type: 'E', data: {}, metadata: { correlationId: 7 } }]],
         ['a good event followed by a bad one', [{ type: 'E', data: {} }, { type: 'F' }]],
+        ['a type that is a number', [{ type: 12345, data: {} }]],
+        ['a type that is a boolean', [{ type: true, data: {} }]],
+        ['a type that is null', [{ type: null, data: {} }]],
+        ['a type with a lone surrogate', [{ type: 'Placed\ud800', data: {} }]],
+        ['a type with NUL', [{ type: 'Pla\u0000ced', data: {} }]],
+        ['a metadata key with NUL', [{ type: 'E', data: {}, metadata: { 'a\u0000b': 1 } }]],
+        ['a metadata key with a lone surrogate', [{ type: 'E', data: {}, metadata: { '\udc00': 1 } }]],
+        ['an unknown field', [{ type: 'E', data: {}, metdata: {} }]],
+        ['data nested 65 deep', [{ type: 'E', data: nested(65) }]],
+        ['data nested 100,000 deep', [{ type: 'E', data: nested(100_000) }]],
+        ['metadata nested 65 deep', [{ type: 'E', data: {}, metadata: { deep: nested(64) } }]],
+        ['circular data', [{ type: 'E', data: circular() }]],
       ];
       for (const [label, batch] of badBatches) {
         it(label, async () => {
@@ -168,7 +186,17 @@ export function appendContract(harness: StoreHarness): void {
         });
       }
 
-      for (const expected of [-1, 1.5, 'latest', null, '3']) {
+      it('accepts data and metadata nested exactly 64 deep, and any string in data values', async () => {
+        await withStore(harness, async (store) => {
+          const data = { deep: nested(63), text: 'lone \ud800 and nul \u0000 and \u202e' };
+          await store.append('account-1', [event('E', data, { metadata: { deep: nested(63), note: '\udfff' } })]);
+          const [stored] = await readWholeStream(store, 'account-1');
+          expect(stored!.data).toEqual(data);
+          expect(stored!.metadata).toEqual({ deep: nested(63), note: '\udfff' });
+        });
+      });
+
+      for (const expected of [-1, 1.5, 'latest', null, '3', '0x1', '1', Number.MAX_SAFE_INTEGER + 1]) {
         it(`expected revision ${JSON.stringify(expected)}`, async () => {
           await withStore(harness, async (store) => {
             await expectCode(
@@ -181,4 +209,17 @@ export function appendContract(harness: StoreHarness): void {
       }
     });
   });
+}
+
+/** Arrays nested `depth` deep: `nested(2)` is `[[]]`. */
+function nested(depth: number): unknown {
+  let value: unknown[] = [];
+  for (let level = 1; level < depth; level++) value = [value];
+  return value;
+}
+
+function circular(): unknown {
+  const value: Record<string, unknown> = { a: 1 };
+  value['self'] = value;
+  return value;
 }

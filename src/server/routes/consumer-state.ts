@@ -19,6 +19,13 @@ const checkpoints = {
   items: { type: 'object', required: ['partition', 'position'], properties: { partition: { type: 'integer', minimum: 0 }, position: { type: 'integer', minimum: 0 } } },
 } as const;
 const noContent = { 204: { type: 'null' }, ...errorResponses } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+// a log filter and nothing else: it is stored as JSON text with the consumer
+const filter = {
+  type: 'object',
+  properties: { categories: strings, types: strings, streamPrefix: { type: 'string' } },
+  additionalProperties: false,
+} as const;
 
 /**
  * A consumer's bookkeeping — registration, checkpoints, group membership and
@@ -42,7 +49,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore, acc
         body: {
           type: 'object',
           required: ['partitions', 'startAt', 'filter'],
-          properties: { partitions: { type: 'integer', minimum: 1, maximum: 1024 }, startAt: { type: 'integer', minimum: 0 }, filter: { type: 'object', additionalProperties: true } },
+          properties: { partitions: { type: 'integer', minimum: 1, maximum: 1024 }, startAt: { type: 'integer', minimum: 0 }, filter },
           additionalProperties: false,
         },
         response: { 200: record, ...errorResponses },

@@ -12,6 +12,7 @@ import type { Access } from '../access.js';
 import type { ProjectionAccess } from '../projection-access.js';
 import { SCOPES } from '../route-scopes.js';
 import { DEFAULT_LAKE, type ServerLakeLimits } from '../limits.js';
+import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses } from '../schemas.js';
 import { nameParams, projectionStatusSchema } from './projections.js';
 
@@ -52,7 +53,7 @@ export function projectionAdminRoutes(
           '400 INVALID_PROJECTION for a malformed definition or a reserved name (docs/projections.md#names)',
         tags: ['projections'],
         'x-scope': SCOPES.admin,
-        body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true },
+        body: { type: 'object', required: ['name', 'version', 'sink'], additionalProperties: true, [ERROR_CODE]: 'INVALID_PROJECTION' },
         response: { 201: projectionStatusSchema, ...errorResponses },
       },
     },

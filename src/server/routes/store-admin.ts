@@ -3,6 +3,7 @@ import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { EventStore, StreamMetadata } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { SCOPES } from '../route-scopes.js';
+import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses, streamParams } from '../schemas.js';
 
 const streamInfoSchema = {
@@ -17,15 +18,17 @@ const streamInfoSchema = {
   },
 } as const;
 
+// exactly what the library's checkStreamMetadata accepts (null leaves a setting unset), and its code when not
 const metadataSchema = {
   type: 'object',
   properties: {
-    maxCount: { type: 'integer' },
-    maxAge: { type: 'integer', description: 'seconds' },
-    truncateBefore: { type: 'integer' },
-    custom: { type: 'object', additionalProperties: true },
+    maxCount: { type: ['integer', 'null'], minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    maxAge: { type: ['integer', 'null'], minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'seconds' },
+    truncateBefore: { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    custom: { type: ['object', 'null'], additionalProperties: true, description: 'any JSON object, nested at most 64 deep' },
   },
-  additionalProperties: true,
+  additionalProperties: false,
+  [ERROR_CODE]: 'INVALID_STREAM_METADATA',
 } as const;
 
 const expectedRevisionQuery = {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
 import type { EventData } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
+import { assertEventDepths } from '../../core/proposed-event.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ServerLimits } from '../limits.js';
@@ -34,6 +35,8 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
       access.check(request, 'write', stream);
       const { events, expectedRevision } = request.body;
       try {
+        // before the size check, which serialises and so recurses over the data
+        assertEventDepths(events);
         checkSizes(events, limits);
         const result = await store.append(stream, events, { expectedRevision });
         metrics.appends.inc({ outcome: 'ok' });

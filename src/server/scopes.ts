@@ -1,0 +1,33 @@
+import { streamNameProblem } from '../core/stream-name.js';
+
+/** One scope of a token: `admin`, or reading or writing one category (`'*'` for all of them). */
+export type Scope = { action: 'admin' } | { action: 'read' | 'write'; category: string };
+
+// what a scope's category may not hold beyond a stream name's own rules: the separators of scopes and of ?category= lists, the wildcard, spaces
+const AMBIGUOUS = /[:\-*,\s\p{Z}]/u;
+
+/**
+ * The scope `text` names, or undefined when it is not one. The grammar is
+ * strict — `admin`, `read:*`, `write:*`, `read:<category>`, `write:<category>`,
+ * nothing else, case-sensitive — and so is every reader of it: minting refuses
+ * what this refuses, and a stored scope this refuses grants nothing.
+ * A category is what `categoryOf` gives for a valid stream name, without `:`,
+ * `-`, `*`, `,` or whitespace, and not starting with `$` (the store's own
+ * streams, which only `read:*` reads).
+ *
+ * ```ts
+ * parseScope('write:order') // { action: 'write', category: 'order' }
+ * parseScope('write:order:readonly') // undefined
+ * ```
+ */
+export function parseScope(text: unknown): Scope | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (text === 'admin') return { action: 'admin' };
+  const colon = text.indexOf(':');
+  const action = text.slice(0, colon);
+  if (colon === -1 || (action !== 'read' && action !== 'write')) return undefined;
+  const category = text.slice(colon + 1);
+  if (category === '*') return { action, category };
+  if (streamNameProblem(category) !== undefined || AMBIGUOUS.test(category) || category.startsWith('$')) return undefined;
+  return { action, category };
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import type { EventData } from '../../src/core/event.js';
+import { withServer } from './support.js';
+
+const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 25) * 12;
+const folder = mkdtempSync(join(tmpdir(), 'tributary-same-codes-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const deep = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown;
+const json = fc.jsonValue({ maxDepth: 3 });
+const oddText = fc.constantFrom('', 'A\ud800', '\udc00', 'A\u0000', 'tab\tx', 'x'.repeat(257), '\u202eA', 'Placed', 'naïve ☕');
+const absent = fc.constant(undefined);
+// usually a valid value, so that the checks behind the first one are reached and some appends succeed
+const usually = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: other });
+const type = usually(fc.constantFrom('Placed', 'Paid', 'naïve ☕'), fc.oneof(oddText, fc.string({ maxLength: 8 }), json));
+const id = usually(absent, fc.oneof(fc.uuid(), fc.constantFrom('0190F7A4-2222-7000-8000-000000000001', 'not-a-uuid'), json));
+const data = usually(json, fc.oneof(absent, fc.constantFrom(deep(64), deep(65), { a: deep(63) }, { a: deep(64) }, JSON.parse('{"__proto__":1,"constructor":{"prototype":2}}') as unknown, '\ud800')));
+const metadata = usually(
+  fc.oneof(absent, fc.constant(null), fc.constantFrom({ correlationId: 'c-1' }, { deep: deep(63) })),
+  fc.oneof(fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), oddText, fc.constantFrom('correlationId', 'causationId')), json, { maxKeys: 3 }), fc.constant({ deep: deep(64) }), json),
+);
+const event = usually(fc.record({ id, type, data, metadata, extra: usually(absent, json) }), json);
+const expectedRevision = usually(
+  fc.constantFrom(undefined, 'any', 'no_stream', 'stream_exists', 0),
+  fc.oneof(fc.constantFrom('latest', '0x1', '1', 1, -1, 1.5, 2 ** 53, null), json),
+);
+const body = fc.record({ expectedRevision, events: usually(fc.array(event, { minLength: 1, maxLength: 3 }), fc.oneof(fc.constant([]), absent, json)) });
+
+const outcome = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'accepted',
+    (error: Error & { code?: string }) => error.code ?? `uncoded ${error.message}`,
+  );
+
+describe('one set of rules for HTTP and the library', () => {
+  it('an append body gets the code store.append gives for the same values, or both accept it', async () => {
+    const library = openSqliteStore({ path: join(folder, 'library.db') });
+    try {
+      await withServer({}, async ({ app, store }) => {
+        let run = 0;
+        const seen = new Map<string, number>();
+        await fc.assert(
+          fc.asyncProperty(body, async (sent) => {
+            // a fresh stream per case, the same on both sides, so both stores stay in step
+            const stream = `order-${run++}`;
+            const text = JSON.stringify(sent);
+            const received = JSON.parse(text) as { expectedRevision?: never; events?: EventData[] };
+            const expected = await outcome(library.append(stream, received.events as EventData[], { expectedRevision: received.expectedRevision }));
+            const before = await store.headPosition();
+            const response = await app.inject({ method: 'POST', url: `/streams/${stream}`, payload: text, headers: { 'content-type': 'application/json' } });
+            const answered = response.statusCode === 201 ? 'accepted' : (JSON.parse(response.body) as { error: { code: string } }).error.code;
+            expect({ text, answered }).toEqual({ text, answered: expected });
+            seen.set(answered, (seen.get(answered) ?? 0) + 1);
+            if (answered !== 'accepted') expect(await store.headPosition()).toBe(before);
+          }),
+          { numRuns: RUNS },
+        );
+        expect(await store.headPosition()).toBe(await library.headPosition());
+        // the bodies reach every rule: accepted ones, and each code an append can be refused with
+        expect([...seen.keys()]).toEqual(expect.arrayContaining(['INVALID_EVENT', 'INVALID_EXPECTED_REVISION', 'WRONG_EXPECTED_REVISION', 'accepted']));
+      });
+    } finally {
+      await library.close();
+    }
+  });
+});
