@@ -122,7 +122,7 @@ describe.each(backends)('projection names on $name', ({ location }) => {
         expect(await findDocuments(store, 'group', { order: 2, group: 'Listed' })).toHaveLength(1);
         const hits = await searchProjection(store, 'select', 'boots');
         expect(hits.map((hit) => ({ id: hit.id, fields: hit.fields }))).toEqual([{ id: 'item-1', fields: { select: 'waterproof boots', order: '2', group: 'Listed' } }]);
-        expect(await queryLakes(store, 'SELECT "select", "order", "group" FROM "from" ORDER BY "order"')).toEqual([
+        expect((await queryLakes(store, 'SELECT "select", "order", "group" FROM "from" ORDER BY "order"')).rows).toEqual([
           { select: 'wool socks', order: 1, group: 'Listed' },
           { select: 'waterproof boots', order: 2, group: 'Listed' },
         ]);

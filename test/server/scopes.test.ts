@@ -59,7 +59,10 @@ describe('scopes', () => {
       expect(await status('POST', '/streams/payment-2')).toBe(403);
       expect(await status('GET', '/streams/payment-1')).toBe(403);
       expect(await status('GET', '/streams/stock-1')).toBe(403);
-      expect(await status('GET', '/consumers')).toBe(403);
+      // admin:x is not admin: the consumer over payment stays out of sight
+      await store.consumers.register({ name: 'pay-feed', partitions: 1, startAt: 0, filter: { categories: ['payment'] } });
+      expect((await app.inject({ method: 'GET', url: '/consumers', headers })).json()).toEqual([]);
+      expect(await status('GET', '/consumers/pay-feed')).toBe(403);
       expect(await status('GET', '/streams/order-1')).toBe(200);
       expect(await store.headPosition()).toBe(3);
     });
