@@ -7,6 +7,7 @@ import { LakeQuerySlots } from '../../projections/sinks/lake-slots.js';
 import { requestRebuild } from '../../projections/rebuild.js';
 import { removeProjection } from '../../projections/remove.js';
 import { projectionStatus } from '../../projections/status.js';
+import type { ProjectionRecord } from '../../projections/registry.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ProjectionAccess } from '../projection-access.js';
@@ -18,9 +19,10 @@ import { nameParams, projectionStatusSchema } from './projections.js';
 
 /**
  * Managing projections from any language: add one from a definition (the
- * server feeds it), rebuild, remove, and query the data lake. Admin tokens only,
- * except the lake query, which needs a token that reads every category; `lake`
- * limits its queries (DEFAULT_LAKE for what is not given).
+ * server feeds it), rebuild and remove, for admin tokens; a projection's status
+ * for a token that reads its categories; and the lake query, where each lake is
+ * a view only for a token that may read what it is built from. `lake` limits
+ * the queries (DEFAULT_LAKE for what is not given).
  */
 export function projectionAdminRoutes(
   app: FastifyInstance,
@@ -116,7 +118,7 @@ export function projectionAdminRoutes(
           `Run one read-only SELECT through DuckDB over the lake projections, each a view named after it: at most limit rows ` +
           `(default ${Math.min(limits.defaultRows, limits.maxRows)}), truncated when more existed; stopped after ${limits.timeoutMs} ms or when the client goes away`,
         tags: ['projections'],
-        'x-scope': SCOPES.readEverything,
+        'x-scope': SCOPES.readLakes,
         body: {
           type: 'object',
           required: ['sql'],
@@ -134,13 +136,15 @@ export function projectionAdminRoutes(
       },
     },
     async (request, reply) => {
-      access.checkReadAll(request);
+      // a lake is a view only for a token that may read every category it is built from
+      const readable = new Set((await projections.visible(request)).map((record) => record.name));
       // the response's close, not the request's: a request closes as soon as its body has been read
       const gone = new AbortController();
       const onClose = () => gone.abort();
       reply.raw.once('close', onClose);
       try {
-        return await queryLakes(store, request.body.sql, { ...limits, limit: request.body.limit, signal: gone.signal, slots });
+        const includeLake = (record: ProjectionRecord) => readable.has(record.name);
+        return await queryLakes(store, request.body.sql, { ...limits, limit: request.body.limit, signal: gone.signal, slots, includeLake });
       } finally {
         reply.raw.off('close', onClose);
       }
