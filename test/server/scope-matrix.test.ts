@@ -2,6 +2,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { waitForProjection } from '../../src/projections/progress.js';
 import { findDocuments } from '../../src/projections/reading.js';
@@ -12,6 +14,7 @@ import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
+import { ADMIN_URL, throwawayDatabase, type TestDatabase } from '../support/postgres.js';
 import { OpenApiContract } from './openapi.js';
 import { listening } from './support.js';
 
@@ -120,22 +123,83 @@ const CASES: Case[] = [
 ];
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-scopes-'));
-const template = join(folder, 'template.db');
-const headers = new Map<TokenName, Record<string, string>>();
+// the same six tokens in every template, so one set of headers serves both backends
+const MINTED = new Map(TOKENS.filter((name) => name !== 'none').map((name) => [name, mintToken(name, [name === 'revoked' ? 'admin' : name])]));
+const headers = new Map<TokenName, Record<string, string>>(
+  TOKENS.map((name): [TokenName, Record<string, string>] => [name, name === 'none' ? {} : { authorization: `Bearer ${MINTED.get(name)!.token}` }]),
+);
 let contract: OpenApiContract;
-let copies = 0;
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-beforeAll(async () => {
-  const store = openSqliteStore({ path: template });
-  for (const name of TOKENS) {
-    if (name === 'none') {
-      headers.set(name, {});
-      continue;
-    }
-    const { token, record } = mintToken(name, [name === 'revoked' ? 'admin' : name]);
-    await store.tokens.create(record);
-    if (name === 'revoked') await store.tokens.revoke(record.id);
-    headers.set(name, { authorization: `Bearer ${token}` });
+/** A store of the template's content for one attempt, and how to throw it away. */
+interface Copy {
+  store: EventStore;
+  drop(): Promise<void>;
+}
+
+/** A backend the matrix runs on: a template store is filled once, and every attempt gets a fresh copy of it. */
+interface MatrixBackend {
+  name: string;
+  template(): Promise<EventStore | undefined>;
+  /** Called once the template store is closed. */
+  copy(): Promise<Copy>;
+  cleanup(): Promise<void>;
+}
+
+function sqliteBackend(): MatrixBackend {
+  const template = join(folder, 'template.db');
+  let copies = 0;
+  return {
+    name: 'sqlite',
+    template: async () => openSqliteStore({ path: template }),
+    async copy() {
+      const path = join(folder, `case-${copies++}.db`);
+      copyFileSync(template, path);
+      return { store: openSqliteStore({ path }), drop: async () => rmSync(path, { force: true }) };
+    },
+    cleanup: async () => undefined,
+  };
+}
+
+function postgresBackend(): MatrixBackend {
+  let template: TestDatabase | undefined;
+  let copies = 0;
+  const admin = () => new pg.Client({ connectionString: ADMIN_URL });
+  return {
+    name: 'postgres',
+    async template() {
+      template = await throwawayDatabase();
+      return template === undefined ? undefined : openPostgresStore({ url: template.url });
+    },
+    async copy() {
+      const source = new URL(template!.url).pathname.slice(1);
+      const name = `${source}_c${copies++}`;
+      const client = admin();
+      await client.connect();
+      // a database made from a template is a byte copy of it: far quicker than building the fixture again
+      await client.query(`CREATE DATABASE ${name} TEMPLATE ${source}`);
+      await client.end();
+      const url = new URL(template!.url);
+      url.pathname = `/${name}`;
+      return {
+        store: await openPostgresStore({ url: url.toString() }),
+        async drop() {
+          const cleanup = admin();
+          await cleanup.connect();
+          await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          await cleanup.end();
+        },
+      };
+    },
+    cleanup: async () => template?.drop(),
+  };
+}
+
+/** Fills a template store: the tokens, events, consumers, a parked event, a document projection and a lake over payment. */
+async function fill(store: EventStore, lakeRoot: string): Promise<void> {
+  for (const [name, { record }] of MINTED) {
+    await store.tokens!.create(record);
+    if (name === 'revoked') await store.tokens!.revoke(record.id);
   }
   await store.append('order-1', [{ type: 'Placed', data: { total: 10 } }]);
   await store.append('payment-1', [{ type: 'Paid', data: { amount: 10 } }]);
@@ -157,19 +221,14 @@ beforeAll(async () => {
   );
   const lake = await runProjection(
     store,
-    { name: 'paylake', version: 1, filter: { categories: ['payment'] }, sink: lakeSink({ directory: join(folder, 'lake'), rollMs: 20 }), handlers: { Paid: writeEvent } },
+    { name: 'paylake', version: 1, filter: { categories: ['payment'] }, sink: lakeSink({ directory: lakeRoot, rollMs: 20 }), handlers: { Paid: writeEvent } },
     { watchMs: 50 },
   );
   await waitForProjection(store, 'paydocs', await store.headPosition());
   await waitForProjection(store, 'paylake', await store.headPosition(), { timeoutMs: 20_000 });
   await projection.stop();
   await lake.stop();
-  const app = await buildServer({ store, open: false });
-  contract = await OpenApiContract.load(app);
-  await app.close();
-  await store.close();
-});
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+}
 
 /** Everything of payment a token could see or change: events, consumer records, parked events, documents, the projection registry. */
 async function paymentState(store: EventStore): Promise<unknown> {
@@ -212,10 +271,9 @@ async function send(base: string, c: Case, auth: Record<string, string>): Promis
   return { status: response.status, text, json: false };
 }
 
-async function attempt(c: Case, token: TokenName): Promise<void> {
-  const path = join(folder, `case-${copies++}.db`);
-  copyFileSync(template, path);
-  const store = openSqliteStore({ path });
+async function attempt(backend: MatrixBackend, c: Case, token: TokenName): Promise<void> {
+  const copy = await backend.copy();
+  const store = copy.store;
   const app = await buildServer({ store, open: false });
   try {
     const base = await listening(app);
@@ -232,24 +290,45 @@ async function attempt(c: Case, token: TokenName): Promise<void> {
   } finally {
     await app.close();
     await store.close();
+    await copy.drop();
   }
 }
 
-describe('the scope of every route', () => {
-  it('every operation of /openapi.json says its scope and is tried below', () => {
-    const covered = new Set(CASES.map((c) => c.route));
-    for (const path of contract.paths) {
-      for (const method of contract.methods(path)) {
-        const route = `${method.toUpperCase()} ${path}`;
-        expect(contract.operation(method, path)['x-scope'], `${route} has no x-scope`).toEqual(expect.any(String));
-        expect(covered.has(route), `${route} is not in the scope matrix`).toBe(true);
+for (const backend of [sqliteBackend(), postgresBackend()]) {
+  describe(`the scope of every route on ${backend.name}`, () => {
+    let ready = false;
+    beforeAll(async () => {
+      const store = await backend.template();
+      if (store === undefined) return;
+      try {
+        await fill(store, join(folder, `lake-${backend.name}`));
+        const app = await buildServer({ store, open: false });
+        contract = await OpenApiContract.load(app);
+        await app.close();
+      } finally {
+        await store.close();
       }
+      ready = true;
+    }, 60_000);
+    afterAll(() => backend.cleanup());
+
+    it('every operation of /openapi.json says its scope and is tried below', () => {
+      if (!ready) return;
+      const covered = new Set(CASES.map((c) => c.route));
+      for (const path of contract.paths) {
+        for (const method of contract.methods(path)) {
+          const route = `${method.toUpperCase()} ${path}`;
+          expect(contract.operation(method, path)['x-scope'], `${route} has no x-scope`).toEqual(expect.any(String));
+          expect(covered.has(route), `${route} is not in the scope matrix`).toBe(true);
+        }
+      }
+    });
+
+    for (const c of CASES) {
+      it(`${c.route} ${c.url}`, async () => {
+        if (!ready) return;
+        for (const token of TOKENS) await attempt(backend, c, token);
+      });
     }
   });
-
-  for (const c of CASES) {
-    it(`${c.route} ${c.url}`, async () => {
-      for (const token of TOKENS) await attempt(c, token);
-    });
-  }
-});
+}
