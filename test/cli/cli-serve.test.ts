@@ -1,53 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { cli, freePort, serve as serveWith, stop } from '../support/serve-process.js';
 
-const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const folder = mkdtempSync(join(tmpdir(), 'tributary-serve-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 let databases = 0;
 const freshDb = () => join(folder, `serve-${databases++}.db`);
 
-function cli(args: string[], db: string) {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-/** Starts `tributary serve` and resolves once it listens (pino logs "Server listening"). */
-async function serve(db: string, port: number): Promise<{ child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  await new Promise<void>((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`serve exited early with ${code}: ${logs.join('\n')}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      logs.push(line);
-      if (line.includes('Server listening')) done();
-    });
-  });
-  child.removeAllListeners('exit');
-  return { child, logs };
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((done) => {
-    if (child.exitCode !== null) return done(child.exitCode);
-    child.once('exit', (code) => done(code));
-    child.kill('SIGTERM');
-  });
-}
+const serve = (db: string, port: number) => serveWith(['--port', String(port), '--db', db]);
+const logged = (server: { logs: { msg?: string }[] }) => server.logs.map((line) => line.msg ?? '').join('\n');
 
 const append = (port: number, stream: string, headers: Record<string, string> = {}) =>
   fetch(`http://127.0.0.1:${port}/streams/${stream}`, {
@@ -68,7 +32,7 @@ describe('tributary serve and tokens', () => {
     const db = freshDb();
     const port = await freePort();
     const open = await serve(db, port);
-    expect(open.logs.join('\n')).toContain('open development mode');
+    expect(logged(open)).toContain('open development mode');
     expect((await append(port, 'order-1')).status).toBe(201);
     expect(await stop(open.child)).toBe(0);
 
@@ -79,7 +43,7 @@ describe('tributary serve and tokens', () => {
 
     const secured = await serve(db, port);
     try {
-      expect(secured.logs.join('\n')).not.toContain('open development mode');
+      expect(logged(secured)).not.toContain('open development mode');
       expect((await append(port, 'order-2')).status).toBe(401);
       const authorization = { authorization: `Bearer ${created.token}` };
       expect((await append(port, 'order-2', authorization)).status).toBe(201);

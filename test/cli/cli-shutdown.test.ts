@@ -6,7 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { SseClient } from '../server/sse-client.js';
-import { BIN, freePort, serve, until, type ServeProcess } from './serve-process.js';
+import { BIN, freePort, serve, until, type ServeProcess } from '../support/serve-process.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-shutdown-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from './serve-process.js';
+import { BIN } from '../support/serve-process.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-startup-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

@@ -24,7 +24,7 @@ async function closedWithin(server: ServeProcess, ms: number): Promise<number> {
 async function openUntilATokenExists(db: string, servers: number): Promise<void> {
   const running: ServeProcess[] = [];
   try {
-    for (let i = 0; i < servers; i++) running.push(await serve(db, await freePort()));
+    for (let i = 0; i < servers; i++) running.push(await serve(['--port', String(await freePort()), '--db', db]));
     for (const server of running) expect((await read(server)).status).toBe(200);
     const created = cli(['tokens', 'create', '--name', 'first', '--scope', 'admin', '--json'], db);
     expect(created.code, created.stderr).toBe(0);
@@ -58,7 +58,7 @@ describe('open mode ends everywhere the moment a token exists', () => {
 
   it('allows any origin (--cors-origin *) only in open mode on a loopback address', async () => {
     const db = join(folder, 'cors.db');
-    const open = await serve(db, await freePort(), ['--cors-origin', '*']);
+    const open = await serve(['--port', String(await freePort()), '--db', db, '--cors-origin', '*']);
     try {
       const answer = await fetch(`${open.url}/all`, { headers: { origin: 'https://anywhere.example' } });
       expect(answer.headers.get('access-control-allow-origin')).toBe('*');
