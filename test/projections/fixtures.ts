@@ -1,3 +1,4 @@
+import { openStore } from '../../src/backends/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { tableSink, type TableContext } from '../../src/projections/sinks/table.js';
@@ -52,5 +53,15 @@ export function expectedTallies(streams: number, perStream: number): TallyRow[] 
 export async function appendRounds(store: EventStore, streams: number, from: number, rounds: number): Promise<void> {
   for (let round = from; round < from + rounds; round++) {
     for (let s = 0; s < streams; s++) await store.append(`shard-${s}`, [{ type: 'Counted', data: { n: round } }]);
+  }
+}
+
+/** Opens the store at `location` for `work`, and closes it however work ends. */
+export async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
+  const store = await openStore(location);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
   }
 }

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/declared.js';
 import { waitForProjection } from '../../src/projections/progress.js';
@@ -13,21 +12,12 @@ import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 import { tableSink } from '../../src/projections/sinks/table.js';
 import { nameTaken, tableExists } from '../../src/projections/sql-text.js';
 import { projectionStatus } from '../../src/projections/status.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { STORE_NAMES } from '../../src/store/reserved-names.js';
 import { backends, scratch } from '../subscriptions/backends.js';
 import { until } from '../subscriptions/processes.js';
+import { withStore } from './fixtures.js';
 
 const FAST = { watchMs: 50, pageSize: 200, leaseMs: 2_000, heartbeatMs: 200 };
-
-async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
-  const store = await openStore(location);
-  try {
-    await work(store);
-  } finally {
-    await store.close();
-  }
-}
 
 function refusedName(error: unknown): boolean {
   return isTributaryError(error, 'INVALID_PROJECTION') && error.details['field'] === 'name';

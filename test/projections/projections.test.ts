@@ -20,18 +20,9 @@ import { tableExists } from '../../src/projections/sql-text.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends, scratch } from '../subscriptions/backends.js';
 import { until } from '../subscriptions/processes.js';
-import { appendRounds, expectedTallies, tallies, tallyRows } from './fixtures.js';
+import { appendRounds, expectedTallies, tallies, tallyRows, withStore } from './fixtures.js';
 
 const FAST = { watchMs: 50, pageSize: 200, leaseMs: 2_000, heartbeatMs: 200 };
-
-async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
-  const store = await openStore(location);
-  try {
-    await work(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function caughtUp(store: EventStore, name: string): Promise<void> {
   await waitForProjection(store, name, await store.headPosition(), { timeoutMs: 30_000 });

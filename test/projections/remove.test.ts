@@ -3,7 +3,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import { addDeclaredProjection } from '../../src/projections/declared.js';
 import { feedLakeSink } from '../../src/projections/feeders.js';
@@ -21,18 +20,10 @@ import { projectionStatus } from '../../src/projections/status.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends, scratch } from '../subscriptions/backends.js';
 import { until } from '../subscriptions/processes.js';
+import { withStore } from './fixtures.js';
 import { steadyAppends } from './appends.js';
 
 const FAST = { watchMs: 20, pageSize: 50, leaseMs: 2_000, heartbeatMs: 200 };
-
-async function withStore(location: string, work: (store: EventStore) => Promise<void>): Promise<void> {
-  const store = await openStore(location);
-  try {
-    await work(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** A lake that rolls at every event: with appends coming steadily, a roll is nearly always under way. */
 function rollingLake(name: string, directory: string) {
