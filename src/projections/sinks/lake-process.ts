@@ -181,11 +181,18 @@ export class LakeProcess {
     );
   }
 
-  // the allocator keeps much of what a large query freed: a worker holding over half its room above what it started with is replaced
-  #retireIfSwollen(bounds: WorkerBounds): void {
+  /**
+   * Whether the worker has room for a query bounded at `workerMemoryMb`: the allocator keeps much of what a large
+   * query freed, and a worker holding more than half its room above what it started with is better replaced.
+   */
+  hasRoom(workerMemoryMb: number): boolean {
     const memory = this.#child.pid === undefined ? undefined : residentMemory(this.#child.pid);
     const baseline = this.#baselineMb ?? 0;
-    if (memory !== undefined && memory.rssMb - baseline > (bounds.workerMemoryMb - baseline) / 2) this.kill();
+    return memory === undefined || memory.rssMb - baseline <= (workerMemoryMb - baseline) / 2;
+  }
+
+  #retireIfSwollen(bounds: WorkerBounds): void {
+    if (!this.hasRoom(bounds.workerMemoryMb)) this.kill();
   }
 
   #settle(): void {

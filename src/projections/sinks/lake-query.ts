@@ -64,7 +64,7 @@ async function run(slot: LakeSlot, tables: readonly LakeTable[], sql: string, li
   } catch (error) {
     throw new TributaryError('LAKE_QUERY_FAILED', error instanceof Error ? error.message : String(error), { sql }, { cause: error });
   }
-  const worker = slot.worker();
+  const worker = slot.worker(limits.workerMemoryMb);
   await Promise.race([worker.ready, stop.stopped]);
   // the clock starts once the worker is up: a new worker's start (about half a second, once per slot) is not the query's
   stop.startClock(limits.timeoutMs);

@@ -6,9 +6,9 @@ export const DEFAULT_LAKE_QUERIES = 2;
 /** How long a worker may sit idle before it is stopped, unless told otherwise. */
 export const DEFAULT_LAKE_IDLE_MS = 30_000;
 
-/** A slot taken for one query: its worker (an idle one, or one started now), and the way to give the slot back. */
+/** A slot taken for one query: its worker (an idle one with room for the query's bound, or one started now), and the way to give the slot back. */
 export interface LakeSlot {
-  worker(): LakeProcess;
+  worker(workerMemoryMb: number): LakeProcess;
   release(): void;
 }
 
@@ -58,7 +58,7 @@ export class LakeQuerySlots {
     let worker: LakeProcess | undefined;
     let given = false;
     return {
-      worker: () => (worker ??= this.#worker()),
+      worker: (workerMemoryMb) => (worker ??= this.#worker(workerMemoryMb)),
       release: () => {
         if (given) return;
         given = true;
@@ -79,11 +79,12 @@ export class LakeQuerySlots {
     await Promise.all(workers.map((worker) => worker.exited));
   }
 
-  #worker(): LakeProcess {
+  #worker(workerMemoryMb: number): LakeProcess {
     for (const [worker, timer] of this.#idle) {
       this.#idle.delete(worker);
       clearTimeout(timer);
-      if (worker.alive) return worker;
+      if (worker.alive && worker.hasRoom(workerMemoryMb)) return worker;
+      worker.kill();
     }
     const worker = new LakeProcess();
     this.#workers.add(worker);
