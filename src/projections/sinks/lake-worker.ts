@@ -44,7 +44,8 @@ async function answer(id: number, request: LakeRequest): Promise<void> {
 }
 
 function send(message: FromWorker): void {
-  process.send!(message);
+  // a send that fails finds the parent gone: the disconnect that follows ends this process
+  process.send!(message, () => undefined);
 }
 
 /** Resets VmHWM, so that the peak the parent reads is this query's alone (Linux; elsewhere a no-op). */
