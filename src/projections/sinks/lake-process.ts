@@ -34,8 +34,6 @@ interface Running {
   killedFor: TributaryError | undefined;
 }
 
-const WORKER = workerScript();
-
 /**
  * One lake worker process (lake-worker.ts) seen from its parent: it runs one query at a time in its own DuckDB,
  * watched for memory (VmHWM from /proc every MEMORY_WATCH_MS, killed beyond `workerMemoryMb`) and stopped by its
@@ -57,8 +55,9 @@ export class LakeProcess {
   #startLimit: NodeJS.Timeout;
 
   constructor() {
-    this.#child = fork(WORKER.script, [], {
-      execArgv: WORKER.execArgv,
+    const { script, execArgv } = workerScript();
+    this.#child = fork(script, [], {
+      execArgv,
       serialization: 'advanced',
       // the worker writes nothing to stdout; a crash's trace goes where the parent's own errors go
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -68,8 +67,8 @@ export class LakeProcess {
     // a worker nobody waits for may die loading: that is answered to whoever runs a query in it
     this.ready.catch(() => undefined);
     this.#child.once('exit', (code, signal) => this.#ended(code, signal));
-    // a fork that could not start (no pid) never exits
-    this.#child.once('error', (error) => {
+    // a fork that could not start (no pid) never exits; any later error (a failed kill) leaves it to its exit
+    this.#child.on('error', (error) => {
       if (this.#child.pid === undefined) this.#ended(null, null, error);
       else this.kill();
     });
@@ -94,9 +93,10 @@ export class LakeProcess {
    * error, LAKE_QUERY_OUT_OF_MEMORY when its peak passed `workerMemoryMb`, or LAKE_WORKER_LOST when it died.
    */
   run(request: LakeRequest, bounds: WorkerBounds, stop: LakeQueryStop): Promise<LakeAnswer> {
-    if (this.#state !== 'alive' || this.#running !== undefined || this.#onReady !== undefined) {
-      return Promise.reject(new Error('a lake worker runs one query at a time, once ready'));
+    if (this.#state !== 'alive') {
+      return Promise.reject(new TributaryError('LAKE_WORKER_LOST', 'the lake query’s worker was stopped before the query began; the next query starts a new one', {}));
     }
+    if (this.#running !== undefined || this.#onReady !== undefined) return Promise.reject(new Error('a lake worker runs one query at a time, once ready'));
     const id = ++this.#ids;
     return new Promise<LakeAnswer>((resolve, reject) => {
       const running: Running = {
@@ -243,15 +243,18 @@ function workerLost(code: number | null, signal: NodeJS.Signals | null, error: E
     'LAKE_WORKER_LOST',
     `the process running the lake query ${how} before it answered; the next query starts a new one`,
     { exitCode: code, signal },
-    { cause: error },
+    error === undefined ? undefined : { cause: error },
   );
 }
 
+let worker: { script: string; execArgv: string[] } | undefined;
+
 /** The worker next to this module: its .ts under tsx when this runs from source, its .js in the built package. */
 function workerScript(): { script: string; execArgv: string[] } {
+  if (worker !== undefined) return worker;
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return { script: join(dirname(here), 'lake-worker.js'), execArgv: [] };
-  // tsx is a development dependency: only source runs (tests, tsx scripts) load it
+  if (!here.endsWith('.ts')) return (worker = { script: join(dirname(here), 'lake-worker.js'), execArgv: [] });
+  // tsx is a development dependency: only source runs (tests, tsx scripts) load it, and only once a lake query runs
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { script: join(dirname(here), 'lake-worker.ts'), execArgv: ['--import', tsx] };
+  return (worker = { script: join(dirname(here), 'lake-worker.ts'), execArgv: ['--import', tsx] });
 }

@@ -32,8 +32,8 @@ export interface LakeQueryOptions extends Partial<LakeLimits> {
  * Only one read-only SELECT runs (LAKE_QUERY_REFUSED otherwise, before anything ran); it reads the files the
  * manifests list and nothing else. The answer holds at most `limit` rows (default 10,000) and `maxAnswerBytes`,
  * streamed from the worker a chunk at a time, with `truncated` telling whether more existed. The call ends within
- * `timeoutMs` (LAKE_QUERY_TIMEOUT) or when `signal` aborts: the worker is interrupted, and killed if it has not let
- * go within a second. DuckDB runs on one thread within `memoryMb` (LAKE_QUERY_OUT_OF_MEMORY), and the worker is
+ * `timeoutMs` of its worker being up (a new one takes about half a second) with LAKE_QUERY_TIMEOUT, or when `signal`
+ * aborts: the worker is interrupted, and killed if it has not let go within a second. DuckDB runs on one thread within `memoryMb` (LAKE_QUERY_OUT_OF_MEMORY), and the worker is
  * killed once its resident memory passes `workerMemoryMb` (LAKE_QUERY_OUT_OF_MEMORY too); a worker that dies
  * otherwise fails its query with LAKE_WORKER_LOST. `slots.size` queries run at once (LAKE_BUSY beyond).
  * Rows come back JSON-safe (see `jsonSafe`); DuckDB's other errors become LAKE_QUERY_FAILED.

@@ -18,6 +18,7 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'interrupt') {
+    // the caller already has its answer (the time limit, or its signal's reason): this only frees the worker
     if (current?.id === message.id) current.interrupt.abort(new TributaryError('LAKE_QUERY_TIMEOUT', 'interrupted by the parent process'));
   } else if (message.type === 'query' && current === undefined) {
     void answer(message.id, message.request);
