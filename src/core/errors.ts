@@ -193,6 +193,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'As many lake queries as the process allows are running; try again shortly.',
   },
+  LAKE_WORKER_LOST: {
+    retriable: true,
+    summary: 'The process running a lake query ended before it answered (killed, crashed, or shutting down); the next query gets a new one.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

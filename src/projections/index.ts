@@ -6,7 +6,7 @@ export { projectionStatus, type ProjectionStatus } from './status.js';
 export { getDocument, findDocuments, searchProjection, queryLakes, type QueryLakesOptions } from './reading.js';
 export { type LakeAnswer } from './sinks/lake-answer.js';
 export { DEFAULT_LAKE_LIMITS, type LakeLimits } from './sinks/lake-limits.js';
-export { LakeQuerySlots } from './sinks/lake-slots.js';
+export { LakeQuerySlots, PROCESS_LAKE_SLOTS } from './sinks/lake-slots.js';
 export { addDeclaredProjection, runDeclaredProjections, type DeclaredProjections } from './declared.js';
 export { declaredProjection, type DeclaredProjection } from './declarative.js';
 export { tableSink, type TableContext } from './sinks/table.js';

@@ -36,6 +36,8 @@ export const HTTP_STATUS = {
   // the same query fails the same way until it is narrowed or the limit raised: the request, not the server, has to change
   LAKE_QUERY_OUT_OF_MEMORY: 422,
   LAKE_BUSY: 503,
+  // the engine behind the server went away under the query, not the request: a retry runs in a new worker
+  LAKE_WORKER_LOST: 503,
   DOCUMENT_NOT_FOUND: 404,
   CHECKPOINT_LOST: 409,
   HANDLER_FAILED: 500,

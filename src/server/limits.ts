@@ -23,7 +23,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 /** What `POST /lake/query` may return, take and use: each query's limits, and how many run at once. */
 export interface ServerLakeLimits extends LakeLimits {
-  /** Lake queries running at once; one more is refused with LAKE_BUSY (503); default 2. */
+  /** Lake queries running at once, each in a worker process of its own; one more is refused with LAKE_BUSY (503); default 2. */
   concurrent: number;
 }
 

@@ -11,6 +11,7 @@ import { runProjection } from '../../src/projections/runner.js';
 import { lakeSink, type LakeContext } from '../../src/projections/sinks/lake.js';
 import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { lakeAttacks, snapshotTree, type LakeAttack } from '../projections/lake-attacks.js';
+import { childrenOf, cpuMs, isRunning, until } from '../support/processes.js';
 
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
@@ -138,13 +139,29 @@ it('through a server, a query that runs past the server’s time limit fails wit
   }
 }, 60_000);
 
-/** Resolves once `ready` holds, polled; a CLI process must have installed its Ctrl-C handling before the test presses it. */
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+it('lake query --db runs its query in a worker process, exits as soon as it has answered, and leaves no worker behind', async () => {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'lake', 'query', 'SELECT 42 AS answer', '--json', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const workers = new Set<number>();
+  const watching = setInterval(() => childrenOf(child.pid!).forEach((pid) => workers.add(pid)), 5);
+  const code = await exited;
+  clearInterval(watching);
+  const took = performance.now() - started;
+  expect(code).toBe(0);
+  expect(JSON.parse(stdout)).toEqual([{ answer: 42 }]);
+  expect(workers.size).toBe(1);
+  // its idle worker held nothing open: no wait for the idle timeout (30 s), and the worker went with its parent
+  console.log(`tributary lake query --db took ${took.toFixed(0)} ms`);
+  expect(took).toBeLessThan(10_000);
+  await untilGone([...workers]);
+}, 60_000);
+
+/** Resolves once every process of `pids` is gone, within a second. */
+async function untilGone(pids: number[]): Promise<void> {
+  await until(() => pids.every((pid) => !isRunning(pid)), `workers ${pids.join(', ')} are gone`, 1_000);
 }
 
 /** Whether process `pid` has `file` open: the CLI opens the database only once it handles Ctrl-C. */
@@ -169,14 +186,19 @@ it.each(['db', 'url'] as const)('Ctrl-C stops a running lake query through --%s,
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  if (through === 'db') await until(() => hasOpen(child.pid!, db), 'the CLI has opened the database');
-  else await until(() => server.logs.filter((line) => line.includes('"url":"/lake/query"')).length > requests, 'the server has the query');
-  // the query is under way: DuckDB opened and counting
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  if (through === 'db') await until(() => hasOpen(child.pid!, db), 'the CLI has opened the database', 20_000);
+  else await until(() => server.logs.filter((line) => line.includes('"url":"/lake/query"')).length > requests, 'the server has the query', 20_000);
+  // the query is under way: DuckDB opened and counting (through --db, in a worker of the CLI's)
+  // more CPU than a worker takes to load: it counts
+  if (through === 'db') await until(() => childrenOf(child.pid!).some((pid) => cpuMs(pid) > 1_500), 'the worker counts', 20_000);
+  else await new Promise((resolve) => setTimeout(resolve, 500));
+  const workers = childrenOf(child.pid!);
+  expect(workers).toHaveLength(through === 'db' ? 1 : 0);
   const interrupted = performance.now();
   child.kill('SIGINT');
   const code = await exited;
   expect(performance.now() - interrupted).toBeLessThan(3_000);
   expect(stderr).toBe('interrupted: the lake query was stopped\n');
   expect(code).toBe(0);
+  await untilGone(workers);
 }, 60_000);

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { isTributaryError, type TributaryError } from '../../src/core/errors.js';
@@ -12,10 +14,14 @@ import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { LakeQuerySlots } from '../../src/projections/sinks/lake-slots.js';
 import { LakeWriter } from '../../src/projections/sinks/lake-writer.js';
 import { waitForProjection } from '../../src/projections/progress.js';
+import { KILL_GRACE_MS } from '../../src/projections/sinks/lake-process.js';
+import { WORKER_RUNTIME_MB } from '../../src/projections/sinks/lake-limits.js';
+import { cpuMs, isRunning, memoryMb, until } from '../support/processes.js';
 import { lakeAttacks, snapshotTree } from './lake-attacks.js';
 
 const NEVER_ENDING = 'SELECT count(*) AS n FROM range(1000000000000)';
 const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
+const CHILD = join(import.meta.dirname, 'lake-query-child.ts');
 
 let root: string;
 let lake: string;
@@ -134,18 +140,22 @@ describe('a lake query returns at most its row cap, streamed', () => {
 describe('a lake query ends at its time limit, when its caller gives up, or at its memory limit', () => {
   it('interrupts a never-ending query at the time limit with LAKE_QUERY_TIMEOUT, and the engine is free again', async () => {
     const slots = new LakeQuerySlots(1);
+    // the clock starts once the worker is up: a warm one makes the elapsed time the query's alone
+    await queryLake(tables(), 'SELECT 1', { slots });
     const { result: error, ms } = await timed(() => rejection(queryLake(tables(), NEVER_ENDING, { timeoutMs: 300, slots })));
     expect(isTributaryError(error, 'LAKE_QUERY_TIMEOUT')).toBe(true);
     expect(error.details).toEqual({ timeoutMs: 300 });
     expect(ms).toBeGreaterThanOrEqual(290);
     expect(ms).toBeLessThan(2_000);
-    // the interrupted query lets go of its slot within moments, and a CPU-bound query no longer runs beside this one
+    // the interrupted query lets go of its slot within moments, its worker stays (interrupted, not killed) and computes no more
     await expect.poll(() => slots.running, { timeout: 1_000, interval: 10 }).toBe(0);
+    const [worker] = slots.pids;
     expect((await queryLake(tables(), 'SELECT count(*) AS n FROM paylake', { slots })).rows).toEqual([{ n: 6 }]);
-    const cpu = process.cpuUsage();
+    expect(slots.pids).toEqual([worker]);
+    const cpu = cpuMs(worker!);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const used = process.cpuUsage(cpu);
-    expect((used.user + used.system) / 1000).toBeLessThan(250);
+    expect(cpuMs(worker!) - cpu).toBeLessThan(250);
+    await slots.close();
   });
 
   it('the limit covers the whole call: a query over many files stops in time while its views are being set up', async () => {
@@ -185,6 +195,147 @@ describe('a lake query ends at its time limit, when its caller gives up, or at i
     const refused = await rejection(queryLake(tables(), 'INSTALL httpfs', { slots }));
     expect(refused.code).toBe('LAKE_QUERY_REFUSED');
     expect(slots.running).toBe(0);
+  });
+});
+
+describe('a lake query runs in a worker process, which the caller watches and kills', () => {
+  const LIST_SUM = 'SELECT list_sum(range(1000000000)) AS total';
+
+  it('runs in a worker of its slots, forked on the first query and kept for the next', async () => {
+    const slots = new LakeQuerySlots(1);
+    try {
+      expect(slots.pids).toEqual([]);
+      expect((await queryLake(tables(), 'SELECT count(*) AS n FROM paylake', { slots })).rows).toEqual([{ n: 6 }]);
+      const [worker] = slots.pids;
+      expect(worker).not.toBe(process.pid);
+      expect(isRunning(worker!)).toBe(true);
+      expect((await queryLake(tables(), 'SELECT 1 AS "__proto__"', { slots })).rows).toEqual([JSON.parse('{"__proto__": 1}')]);
+      expect(slots.pids).toEqual([worker]);
+    } finally {
+      await slots.close();
+    }
+  });
+
+  it('a worker past its memory bound is killed: LAKE_QUERY_OUT_OF_MEMORY, this process untouched, the next query in a new worker', async () => {
+    const slots = new LakeQuerySlots(1);
+    try {
+      await queryLake(tables(), 'SELECT 1', { slots });
+      const [first] = slots.pids;
+      const before = memoryMb(process.pid, 'VmRSS');
+      // DuckDB builds this list while preparing, outside its memory limit, and heeds no interrupt until it is done
+      const error = await rejection(queryLake(tables(), LIST_SUM, { slots }));
+      expect(isTributaryError(error, 'LAKE_QUERY_OUT_OF_MEMORY'), String(error)).toBe(true);
+      expect(error.details).toMatchObject({ memoryMb: 256, workerMemoryMb: 256 + WORKER_RUNTIME_MB });
+      const residentMb = error.details['residentMb'] as number;
+      // read every MEMORY_WATCH_MS: past the bound by what the worker allocates between two readings
+      expect(residentMb).toBeGreaterThan(256 + WORKER_RUNTIME_MB);
+      expect(residentMb).toBeLessThan(256 + WORKER_RUNTIME_MB + 250);
+      expect(memoryMb(process.pid, 'VmRSS') - before).toBeLessThan(50);
+      await until(() => !isRunning(first!), 'the worker is gone');
+      expect(slots.running).toBe(0);
+      expect((await queryLake(tables(), 'SELECT 42 AS answer', { slots })).rows).toEqual([{ answer: 42 }]);
+      expect(slots.pids).not.toContain(first);
+    } finally {
+      await slots.close();
+    }
+  });
+
+  it('the bound holds for a query that ends before the first reading: its peak is read as it answers', async () => {
+    // a bound below what any worker holds: even SELECT 1, done within milliseconds, passed it
+    const error = await rejection(queryLake(tables(), 'SELECT 1', { memoryMb: 16, workerMemoryMb: 17 }));
+    expect(isTributaryError(error, 'LAKE_QUERY_OUT_OF_MEMORY'), String(error)).toBe(true);
+    expect(error.details).toMatchObject({ memoryMb: 16, workerMemoryMb: 17 });
+    expect(isTributaryError(await rejection(queryLake(tables(), 'SELECT 1', { memoryMb: 256, workerMemoryMb: 256 })), 'INVALID_ARGUMENT')).toBe(true);
+  });
+
+  it('a worker killed from outside fails its query with the retriable LAKE_WORKER_LOST; the next query gets a new worker', async () => {
+    const slots = new LakeQuerySlots(1);
+    try {
+      await queryLake(tables(), 'SELECT 1', { slots });
+      const [worker] = slots.pids;
+      // the worker is up: what CPU it uses from here on is the query's
+      const loaded = cpuMs(worker!);
+      const running = rejection(queryLake(tables(), NEVER_ENDING, { slots }));
+      await until(() => cpuMs(worker!) - loaded > 300, 'the query is computing in its worker');
+      process.kill(worker!, 'SIGKILL');
+      const error = await running;
+      expect(isTributaryError(error, 'LAKE_WORKER_LOST'), String(error)).toBe(true);
+      expect(error.retriable).toBe(true);
+      expect(error.details).toEqual({ exitCode: null, signal: 'SIGKILL' });
+      expect(slots.running).toBe(0);
+      expect((await queryLake(tables(), 'SELECT 42 AS answer', { slots })).rows).toEqual([{ answer: 42 }]);
+      expect(slots.pids).not.toContain(worker);
+    } finally {
+      await slots.close();
+    }
+  });
+
+  it('a query DuckDB cannot interrupt ends at its time limit, and its worker is killed after the grace', async () => {
+    const slots = new LakeQuerySlots(1);
+    try {
+      await queryLake(tables(), 'SELECT 1', { slots });
+      const [worker] = slots.pids;
+      // a bound far above what the list reaches in two seconds: the time limit, not the memory, ends it
+      const { result: error, ms } = await timed(() => rejection(queryLake(tables(), LIST_SUM, { slots, timeoutMs: 1_000, workerMemoryMb: 16_384 })));
+      expect(isTributaryError(error, 'LAKE_QUERY_TIMEOUT'), String(error)).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(990);
+      expect(ms).toBeLessThan(1_500);
+      expect(slots.running).toBe(1);
+      const answered = performance.now();
+      await until(() => !isRunning(worker!), 'the worker is killed', 5_000);
+      const killedAfter = performance.now() - answered;
+      await until(() => slots.running === 0, 'the slot is free');
+      console.log(`list_sum under a 1 s limit: answered after ${ms.toFixed(0)} ms, its worker killed ${killedAfter.toFixed(0)} ms later`);
+      expect(killedAfter).toBeLessThan(KILL_GRACE_MS + 500);
+      expect((await queryLake(tables(), 'SELECT 42 AS answer', { slots })).rows).toEqual([{ answer: 42 }]);
+    } finally {
+      await slots.close();
+    }
+  });
+
+  it('closing the slots stops every worker, busy or idle, and fails the query in flight with LAKE_WORKER_LOST; an idle worker stops by itself', async () => {
+    const slots = new LakeQuerySlots(2);
+    const running = rejection(queryLake(tables(), NEVER_ENDING, { slots }));
+    await queryLake(tables(), 'SELECT 1', { slots });
+    await until(() => slots.pids.length === 2 && slots.running === 1, 'one worker computes, one is idle');
+    const workers = slots.pids;
+    await slots.close();
+    expect(workers.filter(isRunning)).toEqual([]);
+    expect(slots.pids).toEqual([]);
+    expect((await running).code).toBe('LAKE_WORKER_LOST');
+
+    const idling = new LakeQuerySlots(1, { idleMs: 200 });
+    await queryLake(tables(), 'SELECT 1', { slots: idling });
+    const [idle] = idling.pids;
+    expect(isRunning(idle!)).toBe(true);
+    await until(() => !isRunning(idle!) && idling.pids.length === 0, 'the idle worker stopped', 3_000);
+  });
+
+  it('an idle worker holds no process open, and a worker whose parent dies stops with it', async () => {
+    const child = (sql: string, options: object = {}) => {
+      const process_ = spawn(process.execPath, ['--import', 'tsx', CHILD, sql, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const lines: { worker?: number; rows?: unknown[]; at: number }[] = [];
+      createInterface({ input: process_.stdout }).on('line', (line) => lines.push({ ...(JSON.parse(line) as object), at: performance.now() }));
+      const exited = new Promise<number>((resolve) => process_.once('exit', () => resolve(performance.now())));
+      return { process: process_, lines, exited };
+    };
+    const quick = child('SELECT 42 AS answer');
+    const exitedAt = await quick.exited;
+    const [forked, answered] = quick.lines;
+    expect(answered?.rows).toEqual([{ answer: 42 }]);
+    // nothing closed the slots: the idle worker let the process end at once, and went with it
+    expect(exitedAt - answered!.at).toBeLessThan(1_000);
+    await until(() => !isRunning(forked!.worker!), 'the worker of the ended process is gone', 2_000);
+
+    // a list DuckDB builds while preparing: nothing interrupts it, and nobody is left to watch its memory (up to 2.4 GB)
+    const killed = child(LIST_SUM.replace('1000000000', '300000000'), { workerMemoryMb: 4096 });
+    // hundreds of MiB: DuckDB is building the list, no longer loading
+    await until(() => killed.lines.length > 0 && memoryMb(killed.lines[0]!.worker!, 'VmRSS') > 300, 'the worker is building the list', 20_000);
+    killed.process.kill('SIGKILL');
+    await killed.exited;
+    const orphaned = performance.now();
+    await until(() => !isRunning(killed.lines[0]!.worker!), 'the worker of the killed process is gone', 2_000);
+    expect(performance.now() - orphaned).toBeLessThan(1_000);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import { lakeSink, type LakeContext } from '../../src/projections/sinks/lake.js'
 import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { lakeAttacks, snapshotTree } from '../projections/lake-attacks.js';
+import { childrenOf, isRunning } from '../support/processes.js';
 import { OpenApiContract } from './openapi.js';
 import { listening, withServer } from './support.js';
 
@@ -134,4 +135,17 @@ it('a client that goes away interrupts its query: the only slot is free again lo
     await expect.poll(async () => (await post('SELECT 1 AS one')).status, { timeout: 3_000, interval: 20 }).toBe(200);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
+});
+
+it('closing the server stops its lake workers, and the workers of servers closed before are gone too', async () => {
+  const lakeWorkers = () => childrenOf(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lake-worker'));
+  expect(lakeWorkers()).toEqual([]);
+  let workers: number[] = [];
+  await withServer({ open: true }, async ({ app }) => {
+    const both = await Promise.all([lakeQuery(app, { sql: 'SELECT 1' }), lakeQuery(app, { sql: 'SELECT 2' })]);
+    expect(both.map((response) => response.statusCode)).toEqual([200, 200]);
+    workers = lakeWorkers();
+    expect(workers).toHaveLength(2);
+  });
+  expect(workers.filter(isRunning)).toEqual([]);
 });

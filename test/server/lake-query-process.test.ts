@@ -1,15 +1,18 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { KILL_GRACE_MS } from '../../src/projections/sinks/lake-process.js';
+import { childrenOf, cpuMs, isRunning, memoryMb, until } from '../support/processes.js';
 
-// a real `tributary serve` process, measured through /proc (Linux): its memory and CPU are what the lake limits protect
+// a real `tributary serve` process, measured through /proc (Linux): its memory and CPU, and its lake workers', are what the lake limits protect
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
 const NEVER_ENDING = 'SELECT count(*) AS n FROM range(1000000000000)';
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+// three queries whose values DuckDB builds outside its memory limit: 7.7 GB, 490 MB, and enough to be killed by the system
+const ESCAPING = ['SELECT list_sum(range(1000000000))', "SELECT repeat('x', 200000) FROM range(2048)", "SELECT repeat('x', 1000000) FROM range(100000)"];
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-lake-process-'));
 const children: ChildProcess[] = [];
@@ -45,23 +48,25 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A figure of /proc/<pid>/status, in MiB (VmHWM is the peak resident set). */
-function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
-  return Number(kb) / 1024;
-}
-
-/** CPU time the process has used so far (user and system), in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // after "pid (comm) ", utime and stime are the 12th and 13th fields
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
+/** CPU the server and its lake workers use over `ms`, in ms: the workers compute, the server only waits for them. */
 async function cpuOver(pid: number, ms: number): Promise<number> {
-  const before = cpuMs(pid);
+  const tree = [pid, ...childrenOf(pid)];
+  const before = tree.map((member) => cpuMs(member));
   await new Promise((resolve) => setTimeout(resolve, ms));
-  return cpuMs(pid) - before;
+  // a process gone meanwhile reads 0: count only what each one still there used
+  return tree.reduce((sum, member, i) => sum + Math.max(0, cpuMs(member) - before[i]!), 0);
+}
+
+/** Samples /health every `everyMs` until `done` settles; answers each latency in ms. */
+async function healthWhile(base: string, done: Promise<unknown>, everyMs = 100): Promise<number[]> {
+  let settled = false;
+  void done.finally(() => (settled = true));
+  const latencies: number[] = [];
+  while (!settled) {
+    latencies.push(await healthMs(base));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return latencies;
 }
 
 function lakeQuery(base: string, body: object, signal?: AbortSignal): Promise<Response> {
@@ -127,6 +132,97 @@ describe('lake queries against a real server process', () => {
     expect(busyCpu).toBeGreaterThan(100);
     expect(idleCpu).toBeLessThan(Math.min(150, busyCpu / 4));
     expect(nextMs).toBeLessThan(1_000);
+  }, 60_000);
+
+  it('a query whose values escape DuckDB’s memory limit kills only its worker: 422, the server stays small and answers /health at once, the next query works', async () => {
+    const { base, pid } = await serve();
+    expect((await (await lakeQuery(base, { sql: 'SELECT 1 AS one' })).json()) as object).toEqual({ rows: [{ one: 1 }], truncated: false });
+    const figures: string[] = [];
+    for (const sql of ESCAPING) {
+      const [worker] = childrenOf(pid);
+      let workerPeak = 0;
+      const sampling = setInterval(() => (workerPeak = Math.max(workerPeak, memoryMb(worker!, 'VmHWM'))), 5);
+      const started = performance.now();
+      const answer = lakeQuery(base, { sql });
+      const latencies = await healthWhile(base, answer, 50);
+      const response = await answer;
+      const elapsed = performance.now() - started;
+      clearInterval(sampling);
+      const body = (await response.json()) as { error: { code: string; residentMb?: number; workerMemoryMb?: number } };
+      expect(response.status, sql).toBe(422);
+      expect(body.error, sql).toMatchObject({ code: 'LAKE_QUERY_OUT_OF_MEMORY', memoryMb: 256, workerMemoryMb: 448 });
+      const serverPeak = memoryMb(pid, 'VmHWM');
+      figures.push(
+        `${sql}: 422 after ${elapsed.toFixed(0)} ms; worker killed at ${body.error.residentMb} MiB read by the server, ${workerPeak.toFixed(0)} MiB sampled every 5 ms; ` +
+          `server VmHWM ${serverPeak.toFixed(0)} MB; /health ${latencies.map((ms) => ms.toFixed(1)).join(', ')} ms`,
+      );
+      expect(serverPeak, sql).toBeLessThan(300);
+      expect(latencies.length, sql).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...latencies), sql).toBeLessThan(100);
+      // the bound plus what a worker allocates in one reading's interval, at most
+      expect(workerPeak, sql).toBeLessThan(448 + 250);
+      await until(() => !isRunning(worker!), 'the worker is gone');
+      const next = await lakeQuery(base, { sql: 'SELECT 42 AS answer' });
+      expect((await next.json()) as object, sql).toEqual({ rows: [{ answer: 42 }], truncated: false });
+    }
+    console.log(figures.join('\n'));
+  }, 120_000);
+
+  it('a worker killed from outside fails its query with 503 LAKE_WORKER_LOST, and the next query runs in a new worker', async () => {
+    const { base, pid } = await serve();
+    expect((await lakeQuery(base, { sql: 'SELECT 1' })).status).toBe(200);
+    const [worker] = childrenOf(pid);
+    // the worker is up: what CPU it uses from here on is the query's
+    const loaded = cpuMs(worker!);
+    const running = lakeQuery(base, { sql: NEVER_ENDING });
+    await until(() => cpuMs(worker!) - loaded > 300, 'the query computes in its worker', 20_000);
+    process.kill(worker!, 'SIGKILL');
+    const response = await running;
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: { code: 'LAKE_WORKER_LOST', signal: 'SIGKILL', exitCode: null } });
+    expect((await (await lakeQuery(base, { sql: 'SELECT 42 AS answer' })).json()) as object).toEqual({ rows: [{ answer: 42 }], truncated: false });
+    expect(childrenOf(pid)).not.toContain(worker);
+  }, 60_000);
+
+  it('a query DuckDB cannot interrupt is answered 504 at the time limit, and its worker is killed after the grace', async () => {
+    // a worker bound far above what the list reaches in two seconds: the time limit, not the memory, ends it
+    const { base, pid } = await serve('--lake-timeout-ms', '1000', '--lake-worker-memory-mb', '16384', '--lake-queries', '1');
+    await lakeQuery(base, { sql: 'SELECT 1' });
+    const [worker] = childrenOf(pid);
+    const started = performance.now();
+    const response = await lakeQuery(base, { sql: 'SELECT list_sum(range(1000000000))' });
+    const answeredAfter = performance.now() - started;
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 'LAKE_QUERY_TIMEOUT', timeoutMs: 1000 } });
+    await until(() => !isRunning(worker!), 'the worker is killed', 5_000);
+    const killedAfter = performance.now() - started;
+    // the only slot is free once the server has seen its worker exit, moments after the kill
+    await expect.poll(async () => (await lakeQuery(base, { sql: 'SELECT 42 AS answer' })).status, { timeout: 3_000, interval: 20 }).toBe(200);
+    const nextAfter = performance.now() - started;
+    console.log(`list_sum under a 1 s limit: 504 after ${answeredAfter.toFixed(0)} ms, worker killed after ${killedAfter.toFixed(0)} ms, next query answered after ${nextAfter.toFixed(0)} ms`);
+    expect(answeredAfter).toBeGreaterThanOrEqual(990);
+    expect(answeredAfter).toBeLessThan(1_500);
+    // DuckDB alone would have held its slot 13 s
+    expect(killedAfter).toBeLessThan(1_000 + KILL_GRACE_MS + 500);
+    expect(nextAfter).toBeLessThan(1_000 + KILL_GRACE_MS + 2_000);
+  }, 60_000);
+
+  it('SIGTERM stops the server within its grace period and leaves no worker behind, busy or idle', async () => {
+    const { child, base, pid } = await serve();
+    const running = lakeQuery(base, { sql: NEVER_ENDING }).catch((error: unknown) => error);
+    await until(() => childrenOf(pid).length === 1, 'the first worker is forked', 20_000);
+    expect((await lakeQuery(base, { sql: 'SELECT 1' })).status).toBe(200);
+    const workers = childrenOf(pid);
+    expect(workers).toHaveLength(2);
+    const exited = new Promise<number>((done) => child.once('exit', () => done(performance.now())));
+    const stopping = performance.now();
+    child.kill('SIGTERM');
+    const took = (await exited) - stopping;
+    await running;
+    console.log(`serve stopped ${took.toFixed(0)} ms after SIGTERM with a lake query in flight`);
+    // requests in flight get 5 s (docs/http.md), then the workers are killed with the server
+    expect(took).toBeLessThan(5_000 + 2_000);
+    expect(workers.filter(isRunning)).toEqual([]);
   }, 60_000);
 
   it('a client that goes away stops its query: the server’s CPU use falls back to idle long before the time limit', async () => {

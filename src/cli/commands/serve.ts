@@ -14,11 +14,14 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the HTTP server (append, read, live SSE, consumers, metrics, OpenAPI)',
   usage: `tributary serve [--host H] [--port P] [--log-level L] [--cors-origin O]...
-                 [--lake-timeout-ms MS] [--lake-memory-mb MB] [--lake-max-rows N] [--lake-queries N]
+                 [--lake-timeout-ms MS] [--lake-memory-mb MB] [--lake-worker-memory-mb MB] [--lake-max-rows N]
+                 [--lake-queries N]
     listens on 127.0.0.1:2113 by default; the API is described at /openapi.json
-    POST /lake/query stops a query after --lake-timeout-ms (default 30000), lets DuckDB use --lake-memory-mb
-    for it (default 256), answers at most --lake-max-rows rows (default 100000; 10000 unless the request asks)
-    and runs --lake-queries at once (default 2; one more is refused with LAKE_BUSY)
+    POST /lake/query runs each query in a worker process and stops it after --lake-timeout-ms (default 30000),
+    lets DuckDB use --lake-memory-mb for it (default 256), kills the worker once it holds more than
+    --lake-worker-memory-mb (default the DuckDB memory + 192), answers at most --lake-max-rows rows
+    (default 100000; 10000 unless the request asks) and runs --lake-queries at once (default 2, one worker each;
+    one more is refused with LAKE_BUSY)
     with no token created (tributary tokens create), the server is open to every caller —
     allowed only on a loopback address; on any other address it refuses to start.
     Open mode ends, on every server of the database, within a second of the first token's creation
@@ -26,7 +29,7 @@ export const serveCommand: Command = {
     repeat it for several; * (any origin) only in open mode on a loopback address
     a port another process holds fails at once with ADDRESS_IN_USE (exit code 1)
     SIGTERM or SIGINT stops it gracefully: no new requests, in-flight appends finish (5 s at most),
-    live streams end, consumers and projections stop, then the store closes`,
+    live streams end, lake query workers stop, consumers and projections stop, then the store closes`,
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -34,6 +37,7 @@ export const serveCommand: Command = {
     'cors-origin': { type: 'string', multiple: true },
     'lake-timeout-ms': { type: 'string' },
     'lake-memory-mb': { type: 'string' },
+    'lake-worker-memory-mb': { type: 'string' },
     'lake-max-rows': { type: 'string' },
     'lake-queries': { type: 'string' },
   },
@@ -45,6 +49,7 @@ export const serveCommand: Command = {
     const lake = {
       timeoutMs: integerFlag('lake-timeout-ms', values['lake-timeout-ms']),
       memoryMb: integerFlag('lake-memory-mb', values['lake-memory-mb']),
+      workerMemoryMb: integerFlag('lake-worker-memory-mb', values['lake-worker-memory-mb']),
       maxRows: integerFlag('lake-max-rows', values['lake-max-rows']),
       concurrent: integerFlag('lake-queries', values['lake-queries']),
     };

@@ -12,38 +12,58 @@ import {
   type Json,
 } from '@duckdb/node-api';
 
+/** One row of a lake query's answer, JSON-safe. */
+export type LakeRow = Record<string, Json>;
+
 /** What a lake query answers: its rows, and whether more existed than the answer carries. */
 export interface LakeAnswer {
-  rows: Record<string, Json>[];
+  rows: LakeRow[];
   /** True when the query had more rows than the row limit, or than the answer's byte budget, let through. */
   truncated: boolean;
 }
 
 /**
- * Reads a streaming result a chunk at a time until `rows` rows, or `maxBytes` of cells, are in hand: DuckDB computes
- * no further than the chunk that holds the row after the last, and the process holds no more than the answer.
- * `check` runs after every chunk, and throws to stop reading.
+ * Reads a streaming result a chunk at a time until `rows` rows, or `maxBytes` of cells, are out: DuckDB computes
+ * no further than the chunk that holds the row after the last, and each chunk's rows go to `emit` as they are read,
+ * so no more than one chunk is held here. `check` runs after every chunk, and throws to stop reading.
+ * Resolves with whether the query had more rows than went out.
  */
-export async function readAnswer(result: DuckDBResult, limits: { rows: number; maxBytes: number }, check: () => void): Promise<LakeAnswer> {
+export async function readAnswer(
+  result: DuckDBResult,
+  limits: { rows: number; maxBytes: number },
+  check: () => void,
+  emit: (rows: LakeRow[]) => void,
+): Promise<{ truncated: boolean }> {
   const columns = result.deduplicatedColumnNames();
-  const rows: Record<string, Json>[] = [];
+  let sent = 0;
   let bytes = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     check();
-    if (chunk === null || chunk.rowCount === 0) return { rows, truncated: false };
+    if (chunk === null || chunk.rowCount === 0) return { truncated: false };
+    const rows: LakeRow[] = [];
+    let truncated = false;
     for (let index = 0; index < chunk.rowCount; index++) {
-      if (rows.length === limits.rows) return { rows, truncated: true };
+      if (sent + rows.length === limits.rows) {
+        truncated = true;
+        break;
+      }
       const cells: [string, Json][] = [];
       chunk.visitRowValues(index, (value, _row, column, type) => {
         const cell = jsonSafe(value, type, jsonSafe);
         cells.push([columns[column]!, cell]);
         bytes += columns[column]!.length + jsonBytes(cell);
       });
-      if (bytes > limits.maxBytes) return { rows, truncated: true };
+      if (bytes > limits.maxBytes) {
+        truncated = true;
+        break;
+      }
       // fromEntries, not assignment: a column named __proto__ is a column like any other
       rows.push(Object.fromEntries(cells));
     }
+    if (rows.length > 0) emit(rows);
+    sent += rows.length;
+    if (truncated) return { truncated: true };
   }
 }
 

@@ -1,36 +1,39 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError } from '../../core/errors.js';
 
-const REPEAT_INTERRUPT_MS = 20;
-
 /**
- * Ends a lake query at its time limit, or when its caller's signal aborts: DuckDB is interrupted, and `stopped`
- * rejects at once with LAKE_QUERY_TIMEOUT or the signal's reason, though DuckDB may take a moment to let go.
+ * Ends a lake query at its time limit, once `startClock` has started it, or when its caller's signal aborts:
+ * `stopped` rejects at once with LAKE_QUERY_TIMEOUT or the signal's reason, and what `onStop` registered runs to stop
+ * the work, which may take a moment to let go.
  */
 export class LakeQueryStop {
   readonly stopped: Promise<never>;
   #why: { reason: unknown } | undefined;
-  #connection: DuckDBConnection | undefined;
   #reject: (reason: unknown) => void = () => undefined;
-  #repeat: NodeJS.Timeout | undefined;
-  readonly #timer: NodeJS.Timeout;
+  #acts: (() => void)[] = [];
+  #disposed = false;
+  #timer: NodeJS.Timeout | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.#stop(this.#signal?.reason);
 
-  constructor(timeoutMs: number, signal: AbortSignal | undefined) {
+  constructor(signal: AbortSignal | undefined) {
     this.stopped = new Promise<never>((_resolve, reject) => (this.#reject = reject));
     // a stop nobody races (the answer was already complete) is nobody's error
     this.stopped.catch(() => undefined);
-    this.#timer = setTimeout(() => this.#stop(timedOut(timeoutMs)), timeoutMs);
     this.#signal = signal;
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (signal?.aborted === true) this.#stop(signal.reason);
   }
 
-  /** The connection to interrupt when the query is stopped. */
-  watch(connection: DuckDBConnection): void {
-    this.#connection = connection;
-    if (this.#why !== undefined) connection.interrupt();
+  /** Stops the query with LAKE_QUERY_TIMEOUT `timeoutMs` from now, unless it has ended (or started its clock) before. */
+  startClock(timeoutMs: number): void {
+    if (this.#timer !== undefined || this.#disposed) return;
+    this.#timer = setTimeout(() => this.#stop(timedOut(timeoutMs)), timeoutMs);
+  }
+
+  /** Runs `act` when the query is stopped, at once if it already is. */
+  onStop(act: () => void): void {
+    if (this.#why === undefined) this.#acts.push(act);
+    else act();
   }
 
   /** Throws why the query was stopped, if it was. */
@@ -44,18 +47,17 @@ export class LakeQueryStop {
   }
 
   dispose(): void {
+    this.#disposed = true;
     clearTimeout(this.#timer);
-    clearInterval(this.#repeat);
     this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#acts = [];
   }
 
   #stop(reason: unknown): void {
     if (this.#why !== undefined) return;
     this.#why = { reason };
     this.#reject(reason);
-    this.#connection?.interrupt();
-    // a statement that had not begun when interrupted clears the flag as it begins: interrupt until the query has ended
-    this.#repeat = setInterval(() => this.#connection?.interrupt(), REPEAT_INTERRUPT_MS);
+    for (const act of this.#acts.splice(0)) act();
   }
 }
 

@@ -110,6 +110,8 @@ export function projectionAdminRoutes(
   const { concurrent = DEFAULT_LAKE.concurrent, ...lakeLimits } = lake;
   const limits = validLakeLimits(lakeLimits);
   const slots = new LakeQuerySlots(concurrent);
+  // the workers are this server's: none outlives it
+  app.addHook('onClose', async () => slots.close());
   app.post<{ Body: { sql: string; limit?: number } }>(
     '/lake/query',
     {
