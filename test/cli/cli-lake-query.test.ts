@@ -1,8 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { lakeDirectoryOf } from '../../src/projections/projection.js';
@@ -12,8 +11,8 @@ import { lakeSink, type LakeContext } from '../../src/projections/sinks/lake.js'
 import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { lakeAttacks, snapshotTree, type LakeAttack } from '../projections/lake-attacks.js';
 import { childrenOf, cpuMs, isRunning, until } from '../support/processes.js';
+import { BIN, serve as serveProcess, stop, type ServeProcess } from '../support/serve-process.js';
 
-const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
 const NEVER_ENDING = 'SELECT count(*) AS n FROM range(1000000000000)';
 
@@ -22,7 +21,7 @@ const db = join(folder, 'shop.db');
 const lakes = join(folder, 'lakes');
 let lake: string;
 let attacks: LakeAttack[];
-let server: { child: ChildProcess; url: string; logs: string[] };
+let server: ServeProcess;
 
 /** `tributary <args>` on the test's database, or through the server with `--url`. */
 function cli(args: string[], through: 'db' | 'url' = 'db') {
@@ -61,29 +60,13 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
+/** `tributary serve` on the test's database and a free port. */
+function serve(...flags: string[]): Promise<ServeProcess> {
+  return serveProcess(['--port', '0', '--db', db, ...flags]);
 }
 
-/** `tributary serve` on the test's database and a free port. */
-async function serve(...flags: string[]): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const url = await new Promise<string>((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`serve exited early with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      logs.push(line);
-      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (listening !== null) done(listening[1]!);
-    });
-  });
-  child.removeAllListeners('exit');
-  return { child, url, logs };
-}
+/** How many requests for the lake query the server has logged so far. */
+const lakeRequests = (server: ServeProcess) => server.logs.filter((line) => JSON.stringify(line).includes('"url":"/lake/query"')).length;
 
 describe.each(['db', 'url'] as const)('tributary lake query through --%s', (through) => {
   it('refuses every statement but one read-only SELECT, and the lake stays as it was', () => {
@@ -181,13 +164,13 @@ function hasOpen(pid: number, file: string): boolean {
 
 it.each(['db', 'url'] as const)('Ctrl-C stops a running lake query through --%s, long before its time limit', async (through) => {
   const target = through === 'db' ? ['--db', db] : ['--url', server.url];
-  const requests = server.logs.filter((line) => line.includes('"url":"/lake/query"')).length;
+  const requests = lakeRequests(server);
   const child = spawn(process.execPath, [BIN, 'lake', 'query', NEVER_ENDING, ...target], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   if (through === 'db') await until(() => hasOpen(child.pid!, db), 'the CLI has opened the database', 20_000);
-  else await until(() => server.logs.filter((line) => line.includes('"url":"/lake/query"')).length > requests, 'the server has the query', 20_000);
+  else await until(() => lakeRequests(server) > requests, 'the server has the query', 20_000);
   // the query is under way: DuckDB opened and counting (through --db, in a worker of the CLI's)
   // more CPU than a worker takes to load: it counts
   if (through === 'db') await until(() => childrenOf(child.pid!).some((pid) => cpuMs(pid) > 1_500), 'the worker counts', 20_000);

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KILL_GRACE_MS } from '../../src/projections/sinks/lake-process.js';
 import { childrenOf, cpuMs, isRunning, memoryMb, until } from '../support/processes.js';
+import { serve as serveProcess, stop } from '../support/serve-process.js';
 
 // a real `tributary serve` process, measured through /proc (Linux): its memory and CPU, and its lake workers', are what the lake limits protect
-const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const TEN_MILLION = "SELECT range, repeat('x', 100) AS padding FROM range(10000000)";
 const NEVER_ENDING = 'SELECT count(*) AS n FROM range(1000000000000)';
 // three queries whose values DuckDB builds outside its memory limit: 7.7 GB, 490 MB, and enough to be killed by the system
@@ -22,30 +21,11 @@ afterAll(async () => {
 });
 let databases = 0;
 
-/** Starts `tributary serve` on a free port; resolves with its base URL once it listens. */
+/** Starts `tributary serve` on a fresh database and a free port. */
 async function serve(...flags: string[]): Promise<{ child: ChildProcess; base: string; pid: number }> {
-  const db = join(folder, `serve-${databases++}.db`);
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = await serveProcess(['--port', '0', '--db', join(folder, `serve-${databases++}.db`), ...flags]);
   children.push(child);
-  const logs: string[] = [];
-  const base = await new Promise<string>((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`serve exited early with ${code}: ${logs.join('\n')}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      logs.push(line);
-      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (listening !== null) done(listening[1]!);
-    });
-  });
-  child.removeAllListeners('exit');
-  return { child, base, pid: child.pid! };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
+  return { child, base: url, pid: child.pid! };
 }
 
 /** CPU the server and its lake workers use over `ms`, in ms: the workers compute, the server only waits for them. */
