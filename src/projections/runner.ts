@@ -124,18 +124,21 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
     this.#timer = setInterval(() => this.#lookInBackground(), this.#options.watchMs ?? 1_000);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#looking;
-    await this.#windDown(false);
+  stop(): Promise<void> {
+    return this.#end(false);
   }
 
-  async halt(): Promise<void> {
+  /** Stops for a removal of the projection: nothing more is written, and a lake deletes what it wrote. */
+  halt(): Promise<void> {
+    return this.#end(true);
+  }
+
+  /** No more looks; once the one under way is over, the feeders wind down. */
+  async #end(removed: boolean): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#looking;
-    await this.#windDown(true);
+    await this.#windDown(removed);
   }
 
   /** Stops looking and feeding; `removed`: the projection is gone, so nothing more is written (a lake deletes what it wrote). */

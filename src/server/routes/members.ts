@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
 import { checkFilter, checkPartitionCount } from '../../store/consumer-rows.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
+import { normalizeFilter } from '../../store/options.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
 import { categoriesOf } from '../grant.js';
@@ -141,12 +142,8 @@ async function groupToJoin(
   }
   access.checkRead(request, categoriesOf(existing.filter), `consumer ${JSON.stringify(name)}`);
   if (query.partitions !== undefined) checkPartitionCount(name, existing.partitions.length, query.partitions);
-  if (!isEmptyFilter(asked)) checkFilter(name, existing.filter, asked);
+  if (normalizeFilter(asked) !== undefined) checkFilter(name, existing.filter, asked);
   return { filter: existing.filter, partitions: existing.partitions.length };
-}
-
-function isEmptyFilter(filter: LogFilter): boolean {
-  return (filter.categories ?? []).length === 0 && (filter.types ?? []).length === 0 && (filter.streamPrefix ?? '') === '';
 }
 
 function startOf(text: string | undefined): 'beginning' | 'end' | number {
