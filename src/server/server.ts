@@ -17,6 +17,7 @@ import { ServerMetrics } from './metrics.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { consumerRoutes } from './routes/consumers.js';
+import { lakeRoutes } from './routes/lake.js';
 import { projectionAdminRoutes } from './routes/projection-admin.js';
 import { projectionRoutes } from './routes/projections.js';
 import { memberRoutes } from './routes/members.js';
@@ -137,7 +138,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   consumerRoutes(app, options.store, consumers);
   const projections = new ProjectionAccess(options.store, access);
   projectionRoutes(app, options.store, projections);
-  projectionAdminRoutes(app, options.store, access, projections, options.lake);
+  projectionAdminRoutes(app, options.store, access, projections);
+  lakeRoutes(app, options.store, projections, options.lake);
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { EventStore, StreamMetadata } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import { whileConnected } from '../client-gone.js';
 import { SCOPES } from '../route-scopes.js';
 import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses, streamParams } from '../schemas.js';
@@ -164,15 +165,7 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
     async (request, reply) => {
       const { after, timeoutMs } = request.query;
       if (after === undefined) return { head: await store.headPosition() };
-      // the response's close, not the request's: a request closes as soon as its body has been read
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      reply.raw.once('close', onClose);
-      try {
-        return { head: await store.waitForPosition(after, { timeoutMs, signal: gone.signal }) };
-      } finally {
-        reply.raw.off('close', onClose);
-      }
+      return { head: await whileConnected(reply, (signal) => store.waitForPosition(after, { timeoutMs, signal })) };
     },
   );
 
