@@ -44,7 +44,7 @@ export async function loadState<Event extends DomainEvent, State>(
   store: EventStore,
   stream: string,
   decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve'>,
-  options: { untilRevision?: number } = {},
+  options: LoadStateOptions = {},
 ): Promise<LoadedState<State>> {
   const until = options.untilRevision === undefined ? Infinity : nonNegativeInteger('untilRevision', options.untilRevision);
   let state = decider.initialState();
@@ -63,6 +63,11 @@ export async function loadState<Event extends DomainEvent, State>(
   }
   // events hidden by retention still count: the next append must follow the real last revision
   return { state, revision: until === Infinity ? Math.max(revision, info.lastRevision) : revision };
+}
+
+export interface LoadStateOptions {
+  /** Fold only up to the event at this revision: the state as it was then. Default: the whole stream. */
+  untilRevision?: number;
 }
 
 export interface HandleCommandOptions {

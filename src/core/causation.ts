@@ -1,4 +1,4 @@
-import type { EventMetadata } from './event.js';
+import type { EventMetadata, RecordedEvent } from './event.js';
 
 /**
  * Metadata for an event caused by `cause`: it keeps the cause's correlation
@@ -8,6 +8,6 @@ import type { EventMetadata } from './event.js';
  * await store.append('payment-7', [{ type: 'PaymentRequested', data, metadata: causedBy(orderPlaced) }]);
  * ```
  */
-export function causedBy(cause: { id: string; metadata: EventMetadata }, metadata: EventMetadata = {}): EventMetadata {
+export function causedBy(cause: Pick<RecordedEvent, 'id' | 'metadata'>, metadata: EventMetadata = {}): EventMetadata {
   return { ...metadata, correlationId: cause.metadata.correlationId ?? cause.id, causationId: cause.id };
 }

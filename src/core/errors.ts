@@ -219,7 +219,7 @@ export class TributaryError extends Error {
   readonly details: ErrorDetails;
   readonly retriable: boolean;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.details = details;

@@ -34,6 +34,13 @@ export async function generationReached(
   return { reached: head >= position, checkpoint };
 }
 
+export interface WaitForProjectionOptions {
+  /** Throw PROJECTION_NOT_CAUGHT_UP after this long; default 5,000 ms. */
+  timeoutMs?: number;
+  /** Aborting it stops the wait, which rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /**
  * Resolves when the generation readers see of projection `name` reflects every
  * event up to `position` — read your own writes. Throws PROJECTION_NOT_CAUGHT_UP
@@ -48,7 +55,7 @@ export async function waitForProjection(
   store: EventStore,
   name: string,
   position: number,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: WaitForProjectionOptions = {},
 ): Promise<{ generation: number; checkpoint: number }> {
   const sql = sqlOf(store, name);
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);

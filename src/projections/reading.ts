@@ -7,6 +7,7 @@ import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from
 import type { LakeAnswer } from './sinks/lake-answer.js';
 import { queryLake, type LakeQueryOptions } from './sinks/lake-query.js';
 import { documentsSql, type DocumentFilter, type Json } from './sinks/documents-sql.js';
+import type { FindDocumentsOptions } from './sinks/documents.js';
 import { searchSql, type SearchHit } from './sinks/search-sql.js';
 
 /** The document with `id` in the generation readers see of projection `name`. */
@@ -20,10 +21,15 @@ export async function findDocuments(
   store: EventStore,
   name: string,
   filter: DocumentFilter,
-  options?: { limit?: number; after?: string },
+  options?: FindDocumentsOptions,
 ): Promise<{ id: string; doc: Json }[]> {
   const { reader, table } = await liveStorage(store, name, 'documents');
   return documentsSql.find(reader, table, filter, options);
+}
+
+export interface SearchProjectionOptions {
+  /** Most hits to return; default 20. */
+  limit?: number;
 }
 
 /**
@@ -33,7 +39,7 @@ export async function findDocuments(
  * const hits = await searchProjection(store, 'products', 'waterproof boots');
  * ```
  */
-export async function searchProjection(store: EventStore, name: string, terms: string, options?: { limit?: number }): Promise<SearchHit[]> {
+export async function searchProjection(store: EventStore, name: string, terms: string, options?: SearchProjectionOptions): Promise<SearchHit[]> {
   const { reader, table } = await liveStorage(store, name, 'search');
   return searchSql.search(reader, table, terms, options);
 }

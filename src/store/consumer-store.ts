@@ -58,7 +58,7 @@ export interface ConsumerStore {
   park(consumer: string, entry: ParkRequest): Promise<void>;
 
   /** Parked events in position order, a page at a time. */
-  listParked(consumer: string, options?: { after?: number; limit?: number }): Promise<ParkedEntry[]>;
+  listParked(consumer: string, options?: ListParkedOptions): Promise<ParkedEntry[]>;
 
   /** Asks the running consumer to handle parked events again (all when `positions` is omitted). Returns how many were marked. */
   requestReplay(consumer: string, positions?: readonly number[]): Promise<number>;
@@ -77,8 +77,22 @@ export interface ConsumerStore {
    */
   readonly transact?: <T>(
     work: (tx: SqlTransaction) => Promise<T>,
-    checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
+    checkpoint: CheckpointMove,
   ) => Promise<T>;
+}
+
+export interface ListParkedOptions {
+  /** Parked events after this position; default 0. */
+  after?: number;
+  /** Most entries to return; default 100, at most 10,000. */
+  limit?: number;
+}
+
+/** The checkpoints a `transact` call moves with its work; with `owner`, only while that member holds their partitions. */
+export interface CheckpointMove {
+  consumer: string;
+  checkpoints: readonly PartitionCheckpoint[];
+  owner?: string;
 }
 
 export interface ConsumerRegistration {

@@ -1,5 +1,5 @@
 import { TributaryError } from '../core/errors.js';
-import type { ParkedEntry } from '../store/consumer-store.js';
+import type { ListParkedOptions, ParkedEntry } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { nonNegativeInteger, pageLimit } from '../store/options.js';
 
@@ -10,7 +10,7 @@ import { nonNegativeInteger, pageLimit } from '../store/options.js';
 export async function parkedEvents(
   store: EventStore,
   consumer: string,
-  options: { after?: number; limit?: number } = {},
+  options: ListParkedOptions = {},
 ): Promise<ParkedEntry[]> {
   await existing(store, consumer);
   return store.consumers.listParked(consumer, {

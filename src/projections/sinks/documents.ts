@@ -11,7 +11,13 @@ export interface DocumentsContext {
   /** Merges `fields` into the document's top level, creating it when missing. */
   patch(id: string, fields: Record<string, Json>): Promise<void>;
   remove(id: string): Promise<boolean>;
-  find(filter: DocumentFilter, options?: { limit?: number; after?: string }): Promise<{ id: string; doc: Json }[]>;
+  find(filter: DocumentFilter, options?: FindDocumentsOptions): Promise<{ id: string; doc: Json }[]>;
+}
+
+/** A page of a document search: documents in id order after the id `after`, at most `limit` (default 100). */
+export interface FindDocumentsOptions {
+  limit?: number;
+  after?: string;
 }
 
 /**

@@ -12,6 +12,11 @@ export interface LakeSlot {
   release(): void;
 }
 
+export interface LakeQuerySlotsOptions {
+  /** How long a worker may sit idle before it is stopped; default 30,000 ms. */
+  idleMs?: number;
+}
+
 /**
  * How many lake queries run at once, each in a worker process of its own (one per slot, started on first use and
  * kept for the next queries): with each worker's memory bound this bounds what they can take together. An idle
@@ -30,7 +35,7 @@ export class LakeQuerySlots {
   readonly #workers = new Set<LakeProcess>();
   readonly #idle = new Map<LakeProcess, NodeJS.Timeout>();
 
-  constructor(size: number, options: { idleMs?: number } = {}) {
+  constructor(size: number, options: LakeQuerySlotsOptions = {}) {
     if (!(Number.isSafeInteger(size) && size >= 1)) throw invalidArgument('lake queries', `must be a whole number >= 1, got ${String(size)}`);
     const { idleMs = DEFAULT_LAKE_IDLE_MS } = options;
     if (!(Number.isSafeInteger(idleMs) && idleMs >= 1)) throw invalidArgument('idleMs', `must be a whole number >= 1, got ${String(idleMs)}`);
