@@ -13,6 +13,7 @@ export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
 export { openPostgresStore, PostgresEventStore } from './backends/postgres/postgres-store.js';
 export type { PostgresStoreConfig } from './backends/postgres/postgres-config.js';
 export type * from './store/consumer-store.js';
+export type * from './store/sql-dialect.js';
 export * from './subscriptions/log-subscription.js';
 export * from './subscriptions/consumer.js';
 export type * from './subscriptions/consumer-options.js';

@@ -14,5 +14,4 @@ export { documentSink, type DocumentsContext } from './sinks/documents.js';
 export { searchSink, type SearchContext } from './sinks/search.js';
 export { lakeSink, writeEvent, type LakeContext } from './sinks/lake.js';
 export { JsonText } from './sinks/lake-cells.js';
-export { placeholders } from './sql-text.js';
 export { removeProjection } from './remove.js';
