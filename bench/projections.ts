@@ -28,7 +28,9 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { openStore } from '../src/backends/open-store.js';
+import { postgresDialect } from '../src/backends/postgres/postgres-dialect.js';
 import { openPostgresStore } from '../src/backends/postgres/postgres-store.js';
+import { sqliteDialect } from '../src/backends/sqlite/sqlite-dialect.js';
 import { openSqliteStore } from '../src/backends/sqlite/sqlite-store.js';
 import type { ProjectionDefinition } from '../src/projections/projection.js';
 import {
@@ -162,7 +164,7 @@ const sqlite: Backend = {
       db.pragma('synchronous = FULL');
       db.exec(`DROP TABLE IF EXISTS ${name}`);
       for (const statement of totalsSchema(name)) db.exec(statement);
-      const upsert = db.prepare(upsertSql('sqlite', name));
+      const upsert = db.prepare(upsertSql(sqliteDialect, name));
       const page = db.transaction((from: number, to: number) => {
         for (let i = from; i < to; i++) upsert.run(sales[i]!.stream, sales[i]!.amount);
       });
@@ -220,7 +222,7 @@ const postgres: Backend = {
     try {
       await client.query(`DROP TABLE IF EXISTS ${name}`);
       for (const statement of totalsSchema(name)) await client.query(statement);
-      const upsert = upsertSql('postgres', name);
+      const upsert = upsertSql(postgresDialect, name);
       const start = now();
       for (let from = 0; from < sales.length; from += PAGE) {
         await client.query('BEGIN');
@@ -263,7 +265,7 @@ async function verifyTotals(sql: SqlAccess, relation: string, filled: Filled): P
 
 /** The registry row of `name`: which generations are being built and wait to be dropped. */
 async function registry(sql: SqlAccess, name: string): Promise<{ building: unknown; retired: unknown }> {
-  const text = `SELECT building, retired FROM tributary_projections WHERE name = ${sql.dialect === 'postgres' ? '$1' : '?'}`;
+  const text = `SELECT building, retired FROM tributary_projections WHERE name = ${sql.dialect.placeholder(1)}`;
   const [row] = await sql.query<{ building: unknown; retired: unknown }>(text, [name]);
   if (row === undefined) throw new Error(`projection ${name} is not registered`);
   return row;

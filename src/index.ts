@@ -15,6 +15,7 @@ export type { PostgresStoreConfig } from './backends/postgres/postgres-config.js
 export type * from './store/consumer-store.js';
 export type { SqlAccess, InlineHook, LogReader } from './store/sql-access.js';
 export type { TokenStore, NewToken, TokenRecord } from './store/token-store.js';
+export type * from './store/sql-dialect.js';
 export * from './subscriptions/log-subscription.js';
 export * from './subscriptions/consumer.js';
 export type * from './subscriptions/consumer-options.js';

@@ -50,3 +50,20 @@ it('one backend never imports another backend', () => {
     }
   }
 });
+
+it('no code above the backends asks for a backend by name: differences are on the SQL dialect', () => {
+  const names = readdirSync(join(SRC, 'backends'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  const literal = new RegExp(`(['"\`])(?:${names.join('|')})\\1`);
+  const violations: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    if (relative(SRC, file).startsWith('backends/')) continue;
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (literal.test(line)) violations.push(`src/${relative(SRC, file)}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  expect(violations).toEqual([]);
+});

@@ -3,6 +3,7 @@
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { SqlTransaction } from '../../src/store/consumer-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import type { SqlDialect } from '../../src/store/sql-dialect.js';
 
 export const STREAMS = 1000;
 export const CATEGORIES = ['order', 'cart', 'refund', 'invoice', 'shipment'] as const;
@@ -37,9 +38,8 @@ export function totalsSchema(table: string): string[] {
 }
 
 /** The one statement every variant runs per event, in the dialect's placeholders. */
-export function upsertSql(dialect: SqlTransaction['dialect'], table: string): string {
-  const [a, b] = dialect === 'postgres' ? ['$1', '$2'] : ['?', '?'];
-  return `INSERT INTO ${table} (stream, n, total) VALUES (${a}, 1, ${b}) ON CONFLICT (stream) DO UPDATE SET n = ${table}.n + 1, total = ${table}.total + excluded.total`;
+export function upsertSql(dialect: SqlDialect, table: string): string {
+  return `INSERT INTO ${table} (stream, n, total) VALUES (${dialect.placeholder(1)}, 1, ${dialect.placeholder(2)}) ON CONFLICT (stream) DO UPDATE SET n = ${table}.n + 1, total = ${table}.total + excluded.total`;
 }
 
 /** Texts per table, so the handler builds no string per event. */
@@ -47,7 +47,7 @@ const upserts = new Map<string, string>();
 
 /** What the projection's handler and the hand-written baseline both do for one event. */
 export function applySale(tx: SqlTransaction, table: string, event: RecordedEvent): Promise<unknown> {
-  const key = `${tx.dialect}:${table}`;
+  const key = `${tx.dialect.name}:${table}`;
   let sql = upserts.get(key);
   if (sql === undefined) upserts.set(key, (sql = upsertSql(tx.dialect, table)));
   const { qty, price } = event.data as SaleData;

@@ -19,5 +19,4 @@ export { documentSink, type DocumentsContext, type FindDocumentsOptions } from '
 export { searchSink, type SearchContext } from './sinks/search.js';
 export { lakeSink, writeEvent, type LakeContext, type LakeSinkOptions } from './sinks/lake.js';
 export { JsonText } from './sinks/lake-cells.js';
-export { placeholders } from './sql-text.js';
 export { removeProjection } from './remove.js';

@@ -2,7 +2,7 @@ import { TributaryError } from '../core/errors.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import { addColumn, columnExists, placeholders, tableExists } from './sql-text.js';
+import { addColumn, columnExists, tableExists } from './sql-text.js';
 
 /** One projection as the store records it: which generation readers see, which is being built, which waits to be dropped. */
 export interface ProjectionRecord {
@@ -107,13 +107,13 @@ export async function listProjections(sql: SqlAccess): Promise<ProjectionRecord[
 
 /** The projection `name`, unless there is none or it is being removed. */
 export async function getProjection(db: Pick<SqlTransaction, 'dialect' | 'query'>, name: string): Promise<ProjectionRecord | undefined> {
-  const rows = await db.query<Row>(placeholders(db.dialect, `SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}`), [name]);
+  const rows = await db.query<Row>(db.dialect.placeholders(`SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}`), [name]);
   return rows[0] === undefined ? undefined : recordOf(rows[0]);
 }
 
 /** The registry's row for `name`, a removal under way included. */
 export async function getRegistryEntry(db: Pick<SqlTransaction, 'dialect' | 'query'>, name: string): Promise<RegistryEntry | undefined> {
-  const rows = await db.query<Row>(placeholders(db.dialect, `SELECT * FROM ${TABLE} WHERE name = ?`), [name]);
+  const rows = await db.query<Row>(db.dialect.placeholders(`SELECT * FROM ${TABLE} WHERE name = ?`), [name]);
   return rows[0] === undefined ? undefined : { ...recordOf(rows[0]), removing: rows[0].removed_at !== null };
 }
 
@@ -123,8 +123,8 @@ export async function getRegistryEntry(db: Pick<SqlTransaction, 'dialect' | 'que
  * projection's tables takes turns with a removal that drops them.
  */
 export async function lockProjection(tx: SqlTransaction, name: string): Promise<ProjectionRecord | undefined> {
-  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-  const rows = await tx.query<Row>(placeholders(tx.dialect, `SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}${lock}`), [name]);
+  const select = tx.dialect.selectForUpdate(`SELECT * FROM ${TABLE} WHERE name = ? AND ${ALIVE}`);
+  const rows = await tx.query<Row>(tx.dialect.placeholders(select), [name]);
   return rows[0] === undefined ? undefined : recordOf(rows[0]);
 }
 
@@ -140,8 +140,7 @@ export async function requireProjection(sql: SqlAccess, name: string): Promise<P
 
 export async function insertProjection(tx: SqlTransaction, record: Omit<ProjectionRecord, 'updatedAt'>): Promise<void> {
   await tx.execute(
-    placeholders(
-      tx.dialect,
+    tx.dialect.placeholders(
       `INSERT INTO ${TABLE} (name, sink, mode, live, live_version, live_position, building, building_version, building_position,
          retired, definition, location, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -190,7 +189,7 @@ export async function updateProjection(
   const values = keys.map((key) => (key === 'definition' ? JSON.stringify(changes[key]) : changes[key]));
   const sets = [...keys.map((key) => `${COLUMNS[key]} = ?`), 'updated_at = ?'].join(', ');
   const { changes: updated } = await tx.execute(
-    placeholders(tx.dialect, `UPDATE ${TABLE} SET ${sets} WHERE name = ? AND live = ? AND building IS NOT DISTINCT FROM ? AND ${ALIVE}`),
+    tx.dialect.placeholders(`UPDATE ${TABLE} SET ${sets} WHERE name = ? AND live = ? AND building IS NOT DISTINCT FROM ? AND ${ALIVE}`),
     [...values, Date.now(), name, expected.live, expected.building],
   );
   return updated === 1;
@@ -203,8 +202,7 @@ export async function updateProjection(
  */
 export async function switchGenerations(tx: SqlTransaction, name: string, expected: Pick<ProjectionRecord, 'live' | 'building'>): Promise<boolean> {
   const { changes } = await tx.execute(
-    placeholders(
-      tx.dialect,
+    tx.dialect.placeholders(
       `UPDATE ${TABLE} SET live = building, live_version = building_version, live_position = building_position, retired = live,
          building = NULL, building_version = NULL, building_position = NULL, updated_at = ?
        WHERE name = ? AND live = ? AND building = ? AND ${ALIVE}`,
@@ -234,17 +232,17 @@ export interface GenerationPosition {
 }
 
 export async function movePosition(tx: SqlTransaction, name: string, slot: 'livePosition' | 'buildingPosition', position: number): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `UPDATE ${TABLE} SET ${COLUMNS[slot]} = ? WHERE name = ?`), [position, name]);
+  await tx.execute(tx.dialect.placeholders(`UPDATE ${TABLE} SET ${COLUMNS[slot]} = ? WHERE name = ?`), [position, name]);
 }
 
 /** Starts the removal of `name`: from now on it reads as gone, except to `getRegistryEntry`. */
 export async function markRemoving(tx: SqlTransaction, name: string): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `UPDATE ${TABLE} SET ${REMOVED_AT} = ? WHERE name = ? AND ${ALIVE}`), [Date.now(), name]);
+  await tx.execute(tx.dialect.placeholders(`UPDATE ${TABLE} SET ${REMOVED_AT} = ? WHERE name = ? AND ${ALIVE}`), [Date.now(), name]);
 }
 
 /** Ends the removal of `name`, once nothing else of it is left. */
 export async function deleteProjection(tx: SqlTransaction, name: string): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${TABLE} WHERE name = ? AND ${REMOVED_AT} IS NOT NULL`), [name]);
+  await tx.execute(tx.dialect.placeholders(`DELETE FROM ${TABLE} WHERE name = ? AND ${REMOVED_AT} IS NOT NULL`), [name]);
 }
 
 function recordOf(row: Row): ProjectionRecord {

@@ -1,13 +1,7 @@
 import type { SqlTransaction } from '../store/consumer-store.js';
+import type { SqlStatement } from '../store/sql-dialect.js';
 
 type Reader = Pick<SqlTransaction, 'dialect' | 'query'>;
-
-/** Writes `?` placeholders as the dialect wants them: `$1, $2, …` on PostgreSQL. */
-export function placeholders(dialect: SqlTransaction['dialect'], sql: string): string {
-  if (dialect === 'sqlite') return sql;
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
 
 /**
  * A table, view, index or column name as SQL text: double-quoted, so a keyword
@@ -22,13 +16,13 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+async function found(tx: Reader, { sql, params }: SqlStatement): Promise<boolean> {
+  return (await tx.query(sql, params)).length > 0;
+}
+
 /** Whether a table or view exists, looked up in the catalogue (cheaper than DDL that takes locks on PostgreSQL). */
-export async function tableExists(tx: Reader, name: string): Promise<boolean> {
-  const rows =
-    tx.dialect === 'sqlite'
-      ? await tx.query("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", [name])
-      : await tx.query('SELECT 1 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = (current_schemas(false))[1]::regnamespace', [name]);
-  return rows.length > 0;
+export function tableExists(tx: Reader, name: string): Promise<boolean> {
+  return found(tx, tx.dialect.tableExistsQuery(name));
 }
 
 /**
@@ -36,34 +30,18 @@ export async function tableExists(tx: Reader, name: string): Promise<boolean> {
  * or sequence, or on PostgreSQL a type (a table's row type takes its name too).
  * SQLite ignores case in names, so there `Orders` takes `orders`.
  */
-export async function nameTaken(tx: Reader, name: string): Promise<boolean> {
-  const rows =
-    tx.dialect === 'sqlite'
-      ? await tx.query('SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?)', [name])
-      : await tx.query(
-          `SELECT 1 FROM pg_class WHERE relname = $1 AND relnamespace = (current_schemas(false))[1]::regnamespace
-           UNION ALL SELECT 1 FROM pg_type WHERE typname = $1 AND typnamespace = (current_schemas(false))[1]::regnamespace`,
-          [name],
-        );
-  return rows.length > 0;
+export function nameTaken(tx: Reader, name: string): Promise<boolean> {
+  return found(tx, tx.dialect.nameTakenQuery(name));
 }
 
 /** Whether `table` exists with `column` (false when the table does not exist). */
-export async function columnExists(tx: Reader, table: string, column: string): Promise<boolean> {
-  const rows =
-    tx.dialect === 'sqlite'
-      ? await tx.query('SELECT 1 FROM pragma_table_info(?) WHERE name = ?', [table, column])
-      : await tx.query(
-          `SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           WHERE c.relname = $1 AND c.relnamespace = (current_schemas(false))[1]::regnamespace AND a.attname = $2 AND NOT a.attisdropped`,
-          [table, column],
-        );
-  return rows.length > 0;
+export function columnExists(tx: Reader, table: string, column: string): Promise<boolean> {
+  return found(tx, tx.dialect.columnExistsQuery(table, column));
 }
 
-/** Adds a column unless `table` has it; on PostgreSQL another process may add it between the look and the DDL. */
+/** Adds a column unless `table` has it; where processes write side by side, another may add it between a look and the DDL. */
 export async function addColumn(tx: SqlTransaction, table: string, column: string, type: string): Promise<void> {
-  if (tx.dialect === 'postgres') {
+  if (tx.dialect.addsColumnIfNotExists) {
     await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column)} ${type}`);
   } else if (!(await columnExists(tx, table, column))) {
     await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(column)} ${type}`);

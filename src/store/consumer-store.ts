@@ -1,4 +1,5 @@
 import type { LogFilter } from './event-store.js';
+import type { SqlDialect } from './sql-dialect.js';
 
 /**
  * Where consumers keep their place: checkpoints per partition, group members
@@ -160,14 +161,15 @@ export interface ParkedEntry {
 
 /**
  * A handler's view of the backend's transaction. Placeholders follow the
- * dialect: `?` on SQLite, `$1` on PostgreSQL.
+ * dialect: `?` on SQLite, `$1` on PostgreSQL; `dialect.placeholders` turns
+ * `?` into what the database wants.
  *
  * ```ts
- * await tx.execute('INSERT INTO balances (id, amount) VALUES (?, ?)', [id, amount]);
+ * await tx.execute(tx.dialect.placeholders('INSERT INTO balances (id, amount) VALUES (?, ?)'), [id, amount]);
  * ```
  */
 export interface SqlTransaction {
-  readonly dialect: 'sqlite' | 'postgres';
+  readonly dialect: SqlDialect;
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
 }

@@ -260,8 +260,6 @@ function transactionContract(harness: StoreHarness): void {
         await expectCode(startConsumer(store, { name: 'tx', transaction: async () => undefined }), 'INVALID_ARGUMENT');
         return;
       }
-      const dialect = await transact(async (tx) => tx.dialect, { consumer: 'none', checkpoints: [] });
-      const placeholder = (n: number) => (dialect === 'sqlite' ? '?' : `$${n}`);
       await transact(
         async (tx) => void (await tx.execute('CREATE TABLE totals (stream text PRIMARY KEY, amount integer NOT NULL, events integer NOT NULL)')),
         { consumer: 'none', checkpoints: [] },
@@ -275,8 +273,8 @@ function transactionContract(harness: StoreHarness): void {
         transaction: async (events, tx) => {
           for (const e of events) {
             await tx.execute(
-              `INSERT INTO totals (stream, amount, events) VALUES (${placeholder(1)}, ${placeholder(2)}, 1)
-               ON CONFLICT (stream) DO UPDATE SET amount = totals.amount + excluded.amount, events = totals.events + 1`,
+              tx.dialect.placeholders(`INSERT INTO totals (stream, amount, events) VALUES (?, ?, 1)
+               ON CONFLICT (stream) DO UPDATE SET amount = totals.amount + excluded.amount, events = totals.events + 1`),
               [e.stream, (e.data as { amount: number }).amount],
             );
             // fails after writing, the first time it meets position 20: the rollback must undo the batch's writes

@@ -3,7 +3,6 @@ import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { tableSink, type TableContext } from '../../src/projections/sinks/table.js';
 import type { ProjectionDefinition } from '../../src/projections/projection.js';
-import { placeholders } from '../../src/projections/sql-text.js';
 
 /**
  * A projection whose table would show any event applied twice, skipped or out of
@@ -20,7 +19,7 @@ export function tallies(name: string, version = 1): ProjectionDefinition<TableCo
         const amount = (event.data as { n: number }).n;
         const sql = `INSERT INTO ${table} (stream, n, total, seen) VALUES (?, 1, ?, ?)
           ON CONFLICT (stream) DO UPDATE SET n = ${table}.n + 1, total = ${table}.total + excluded.total, seen = ${table}.seen || ',' || excluded.seen`;
-        await tx.execute(placeholders(tx.dialect, sql), [event.stream, amount, String(event.revision)]);
+        await tx.execute(tx.dialect.placeholders(sql), [event.stream, amount, String(event.revision)]);
       },
     },
   };

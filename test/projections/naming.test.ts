@@ -49,7 +49,7 @@ describe.each(backends)('projection names on $name', ({ location }) => {
       for (const name of ['tokens_g1', 'events_g1', 'streams_g1']) expect(await tableExists(store.sql!, name)).toBe(false);
 
       // a lake's name is only a directory and a DuckDB view: `events` is a fine name for one
-      const lake = join(scratch, `names-lake-${store.sql!.dialect}`);
+      const lake = join(scratch, `names-lake-${store.sql!.dialect.name}`);
       await addDeclaredProjection(store, { name: 'events', version: 1, sink: 'lake', directory: lake });
       await expect(addDeclaredProjection(store, { name: 'orders_g1', version: 1, sink: 'lake', directory: lake })).rejects.toSatisfy(refusedName);
       await removeProjection(store, 'events');
@@ -87,7 +87,7 @@ describe.each(backends)('projection names on $name', ({ location }) => {
   it('SQL keywords work as projection and field names in every sink: built, queried, rebuilt and removed', async () => {
     await withStore(location('keywords'), async (store) => {
       const fields = { select: 'data.select', order: 'data.order', group: 'type' };
-      const directory = join(scratch, `keywords-lake-${store.sql!.dialect}`);
+      const directory = join(scratch, `keywords-lake-${store.sql!.dialect.name}`);
       const files = [
         { name: 'order', version: 1, sink: 'table', categories: ['item'], fields, columns: { order: 'integer' } },
         { name: 'group', version: 1, sink: 'documents', categories: ['item'], fields },

@@ -198,7 +198,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
 
   it('a lake projection rolls Parquet files that DuckDB reads back; run again, it goes on without a repeated row', async () => {
     await withStore(location('lake'), async (store) => {
-      const directory = join(scratch, `lake-${store.sql!.dialect}`);
+      const directory = join(scratch, `lake-${store.sql!.dialect.name}`);
       const events = { name: 'events', version: 1, sink: lakeSink({ directory, rollRows: 7, rollMs: 50 }), handlers: { '*': writeEvent } };
       for (let i = 0; i < 20; i++) await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { sku: `s${i % 2}`, qty: i } }]);
       await store.append('inventory-s0', [{ type: 'Stocked', data: { sku: 's0', onHand: 5 } }]);
@@ -240,7 +240,7 @@ describe.each(backends)('projections on $name', ({ location }) => {
 
   it('a lake handler that fails halfway through an event leaves none of its rows behind; its retry writes them once', async () => {
     await withStore(location('lake-retry'), async (store) => {
-      const directory = join(scratch, `lake-retry-${store.sql!.dialect}`);
+      const directory = join(scratch, `lake-retry-${store.sql!.dialect.name}`);
       await store.append('order-1', [{ type: 'OrderPlaced', data: {} }, { type: 'OrderPlaced', data: {} }]);
       let failed = false;
       const halves = {

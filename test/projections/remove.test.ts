@@ -37,7 +37,7 @@ async function projectionConsumers(store: EventStore): Promise<string[]> {
 describe.each(backends)('removing a projection on $name', ({ location }) => {
   it('while its lake rolls, 20 times: the runner halts, nothing of it is left on disk, nothing is reported', async () => {
     await withStore(location('remove-rolling'), async (store) => {
-      const directory = join(scratch, `remove-rolling-${store.sql!.dialect}`);
+      const directory = join(scratch, `remove-rolling-${store.sql!.dialect.name}`);
       const errors: unknown[] = [];
       const appends = steadyAppends(store, 'order');
       try {
@@ -65,7 +65,7 @@ describe.each(backends)('removing a projection on $name', ({ location }) => {
 
   it('a lake feeder that finds its projection gone, before or after a roll, writes nothing more and deletes its generation', async () => {
     await withStore(location('remove-feeder'), async (store) => {
-      const directory = join(scratch, `remove-feeder-${store.sql!.dialect}`);
+      const directory = join(scratch, `remove-feeder-${store.sql!.dialect.name}`);
       for (const gone of ['before', 'after'] as const) {
         const name = `gone_${gone}`;
         const generation = lakeDirectoryOf(directory, name, 1);
@@ -111,7 +111,7 @@ describe.each(backends)('removing a projection on $name', ({ location }) => {
 
   it('a removal that fails halfway leaves it unusable but finishable: adding it meanwhile is PROJECTION_BUSY, a second removal finishes', async () => {
     await withStore(location('remove-halfway'), async (store) => {
-      const directory = join(scratch, `remove-halfway-${store.sql!.dialect}`);
+      const directory = join(scratch, `remove-halfway-${store.sql!.dialect.name}`);
       const documents = { name: 'half_table', version: 1, sink: documentSink(), handlers: { Placed: (event: RecordedEvent, docs: DocumentsContext) => docs.put(event.stream, {}) } };
       const runners = [await runProjection(store, documents, FAST), await runProjection(store, rollingLake('half_lake', directory), FAST)];
       const { position } = await store.append('order-1', [{ type: 'Placed', data: {} }]);
@@ -163,7 +163,7 @@ describe.each(backends)('removing a projection another process rolls, on $name',
   it('its runner there stops within watchMs, reports nothing, and deletes what it wrote after the removal: nothing is left', async () => {
     const where = location('remove-other-process');
     await withStore(where, async (store) => {
-      const directory = join(scratch, `remove-other-process-${store.sql!.dialect}`);
+      const directory = join(scratch, `remove-other-process-${store.sql!.dialect.name}`);
       const appends = steadyAppends(store, 'order');
       try {
         for (const [round, sink] of (['lake', 'documents', 'lake'] as const).entries()) {

@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { postgresDialect } from '../../src/backends/postgres/postgres-dialect.js';
+import { sqliteDialect } from '../../src/backends/sqlite/sqlite-dialect.js';
 import { documentsSql, type Json } from '../../src/projections/sinks/documents-sql.js';
 import { searchSql } from '../../src/projections/sinks/search-sql.js';
 import type { SqlTransaction } from '../../src/store/consumer-store.js';
@@ -16,7 +18,7 @@ interface Harness {
 function openSqlite(): Promise<Harness> {
   const db = new Database(':memory:');
   const tx: SqlTransaction = {
-    dialect: 'sqlite',
+    dialect: sqliteDialect,
     query: async <Row>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).all(...params) as Row[],
     execute: async (sql, params = []) => ({ changes: db.prepare(sql).run(...params).changes }),
   };
@@ -30,7 +32,7 @@ async function openPostgres(): Promise<Harness> {
   await client.query(`CREATE SCHEMA ${schema}`);
   await client.query(`SET search_path TO ${schema}`);
   const tx: SqlTransaction = {
-    dialect: 'postgres',
+    dialect: postgresDialect,
     query: async <Row>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as Row[],
     execute: async (sql, params = []) => ({ changes: (await client.query(sql, params as unknown[])).rowCount ?? 0 }),
   };

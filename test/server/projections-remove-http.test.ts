@@ -45,7 +45,7 @@ describe.each(backends)('projections added and removed over HTTP on $name', ({ l
 
   it('DELETE while the lake rolls, 20 times, on a server hosting it: 204, nothing left on disk, nothing logged; a half-done removal is finished by the next DELETE', async () => {
     const store = await openStore(location('http-remove'));
-    const directory = join(scratch, `http-remove-${store.sql!.dialect}`);
+    const directory = join(scratch, `http-remove-${store.sql!.dialect.name}`);
     const logged: { level: number; msg: string }[] = [];
     const logger = { level: 'info', stream: { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) } };
     await withServer({ store, logger }, async ({ app }) => {

@@ -18,7 +18,7 @@ async function catalogue(location: string): Promise<string[]> {
   try {
     await registryReady(store.sql!);
     const rows =
-      store.sql!.dialect === 'sqlite'
+      store.sql!.dialect.name === 'sqlite'
         ? await store.sql!.query<{ name: string }>('SELECT name FROM sqlite_master')
         : await store.sql!.query<{ name: string }>(
             `SELECT relname AS name FROM pg_class WHERE relnamespace = (current_schemas(false))[1]::regnamespace

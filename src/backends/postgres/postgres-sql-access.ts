@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { InlineHook, SqlAccess } from '../../store/sql-access.js';
+import { postgresDialect } from './postgres-dialect.js';
 import { guarded } from './postgres-errors.js';
 import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
 import type { PostgresWriter } from './postgres-writer.js';
 
 /** The PostgreSQL database itself; connections look in the store's schema first, so unqualified tables land beside the log. */
 export class PostgresSqlAccess implements SqlAccess {
-  readonly dialect = 'postgres' as const;
+  readonly dialect = postgresDialect;
   readonly #pool: pg.Pool;
   readonly #writer: PostgresWriter;
   readonly #isClosed: () => boolean;

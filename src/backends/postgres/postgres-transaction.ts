@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { postgresDialect } from './postgres-dialect.js';
 import { translatePgError } from './postgres-errors.js';
 
 /** Runs `work` in a transaction on a pooled connection of its own; a throw rolls it back. */
@@ -30,7 +31,7 @@ export async function inTransaction<T>(pool: pg.Pool, isClosed: () => boolean, w
 
 /** SQL on a transaction's own connection: a consumer's `transact`, `sql.transaction`, an inline append. */
 export class PostgresTransaction implements SqlTransaction {
-  readonly dialect = 'postgres' as const;
+  readonly dialect = postgresDialect;
   readonly #client: pg.PoolClient;
 
   constructor(client: pg.PoolClient) {

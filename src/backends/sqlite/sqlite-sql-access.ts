@@ -1,11 +1,12 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import { InlineHooks, type InlineHook, type SqlAccess } from '../../store/sql-access.js';
+import { sqliteDialect } from './sqlite-dialect.js';
 import type { SqliteTransaction } from './sqlite-transaction.js';
 import type { GroupCommitWriter } from './sqlite-writer.js';
 
 /** The SQLite file itself: transactions go through the writer, so they never interleave with a group commit. */
 export class SqliteSqlAccess implements SqlAccess {
-  readonly dialect = 'sqlite' as const;
+  readonly dialect = sqliteDialect;
   readonly inline = new InlineHooks();
   readonly #writer: GroupCommitWriter;
   readonly #transaction: SqliteTransaction;

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SqlTransaction } from '../../store/consumer-store.js';
+import { sqliteDialect } from './sqlite-dialect.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
 /**
@@ -8,7 +9,7 @@ import { translateSqliteError } from './sqlite-errors.js';
  * are prepared once per text.
  */
 export class SqliteTransaction implements SqlTransaction {
-  readonly dialect = 'sqlite' as const;
+  readonly dialect = sqliteDialect;
   readonly #db: Database;
   readonly #cache = new Map<string, Statement>();
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { invalidArgument } from '../../core/errors.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import { pageLimit } from '../../store/options.js';
+import type { FieldValue, SqlDialect } from '../../store/sql-dialect.js';
 import { quoteIdentifier } from '../sql-text.js';
 
 /** A JSON value as stored: what `JSON.parse` returns. */
@@ -32,23 +33,19 @@ export function indexName(table: string, suffix: string): string {
   return quoteIdentifier(`${table.slice(0, 63 - suffix.length - 10)}_${hash}_${suffix}`);
 }
 
-function placeholder(tx: SqlTransaction, n: number): string {
-  return tx.dialect === 'sqlite' ? '?' : `$${n}`;
-}
-
 /** Collects bound values, writing each one's placeholder in the dialect's style. */
 class Params {
   readonly values: unknown[] = [];
-  readonly #dialect: SqlTransaction['dialect'];
+  readonly #dialect: SqlDialect;
 
-  constructor(dialect: SqlTransaction['dialect']) {
+  constructor(dialect: SqlDialect) {
     this.#dialect = dialect;
   }
 
-  add(value: unknown): string {
+  add = (value: unknown): string => {
     this.values.push(value);
-    return this.#dialect === 'sqlite' ? '?' : `$${this.values.length}`;
-  }
+    return this.#dialect.placeholder(this.values.length);
+  };
 }
 
 function fieldPath(field: string): string[] {
@@ -63,26 +60,14 @@ function jsonText(name: string, value: unknown): string {
 }
 
 /** One filter entry as a condition; every value and path is a bound parameter. */
-function condition(dialect: SqlTransaction['dialect'], params: Params, field: string, value: unknown): string {
+function condition(dialect: SqlDialect, params: Params, field: string, value: unknown): string {
   const path = fieldPath(field);
   const comparable = value === null || typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value);
   if (!comparable) {
     const got = typeof value === 'number' ? value : typeof value;
     throw invalidArgument('filter', `${field} must be a string, a finite number, a boolean or null, got ${got}`);
   }
-  if (dialect === 'postgres') {
-    if (value === null) return `coalesce(doc #> ${params.add(path)}::text[], 'null'::jsonb) = 'null'::jsonb`;
-    // containment is what the jsonb_path_ops GIN index answers
-    const nested = path.reduceRight<Json>((inner, key) => ({ [key]: inner }), value as Json);
-    return `doc @> ${params.add(JSON.stringify(nested))}::jsonb`;
-  }
-  // each key quoted, so no key is read as path syntax
-  const jsonPath = `$${path.map((key) => `."${key}"`).join('')}`;
-  if (value === null) return `coalesce(json_type(doc, ${params.add(jsonPath)}), 'null') = 'null'`;
-  // json_type, not json_extract: json_extract gives 1 for true and cannot tell them apart
-  if (typeof value === 'boolean') return `json_type(doc, ${params.add(jsonPath)}) = ${params.add(String(value))}`;
-  const types = typeof value === 'string' ? `= 'text'` : `IN ('integer', 'real')`;
-  return `(json_type(doc, ${params.add(jsonPath)}) ${types} AND json_extract(doc, ${params.add(jsonPath)}) = ${params.add(value)})`;
+  return dialect.documentFieldEquals('doc', path, value as FieldValue, params.add);
 }
 
 function parseRow(row: { doc: string }): Json {
@@ -102,15 +87,7 @@ function parseRow(row: { doc: string }): Json {
 export const documentsSql = {
   /** Creates the table (and on PostgreSQL its GIN index) unless it exists. */
   async create(tx: SqlTransaction, table: string): Promise<void> {
-    const name = quoteTable(table);
-    if (tx.dialect === 'sqlite') {
-      // TEXT, not JSON: a column declared JSON has NUMERIC affinity and would turn the document '2' into an integer
-      await tx.execute(`CREATE TABLE IF NOT EXISTS ${name} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
-      return;
-    }
-    // COLLATE "C": ids sort by code point, as on SQLite, whatever the database's locale
-    await tx.execute(`CREATE TABLE IF NOT EXISTS ${name} (id text COLLATE "C" PRIMARY KEY, doc jsonb NOT NULL)`);
-    await tx.execute(`CREATE INDEX IF NOT EXISTS ${indexName(table, 'doc')} ON ${name} USING gin (doc jsonb_path_ops)`);
+    for (const ddl of tx.dialect.documentTable(quoteTable(table), indexName(table, 'doc'))) await tx.execute(ddl);
   },
 
   /** Drops the table if it exists. */
@@ -120,8 +97,8 @@ export const documentsSql = {
 
   /** Stores the whole document under `id`, replacing any earlier one. */
   async put(tx: SqlTransaction, table: string, id: string, doc: Json): Promise<void> {
-    const value = tx.dialect === 'sqlite' ? 'json(?)' : '$2::jsonb';
-    const sql = `INSERT INTO ${quoteTable(table)} (id, doc) VALUES (${placeholder(tx, 1)}, ${value})`;
+    const value = tx.dialect.jsonParam(tx.dialect.placeholder(2));
+    const sql = `INSERT INTO ${quoteTable(table)} (id, doc) VALUES (${tx.dialect.placeholder(1)}, ${value})`;
     await tx.execute(`${sql} ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, [id, jsonText('doc', doc)]);
   },
 
@@ -132,34 +109,21 @@ export const documentsSql = {
    * non-null fields.
    */
   async patch(tx: SqlTransaction, table: string, id: string, fields: Record<string, Json>): Promise<void> {
-    const name = quoteTable(table);
-    const keys = Object.keys(fields);
     const set = jsonText('fields', Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)));
-    if (tx.dialect === 'postgres') {
-      const base = `CASE WHEN jsonb_typeof(${name}.doc) = 'object' THEN ${name}.doc ELSE '{}'::jsonb END`;
-      const sql = `INSERT INTO ${name} (id, doc) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET doc = (${base} - $3::text[])`;
-      await tx.execute(`${sql} || excluded.doc`, [id, set, keys]);
-      return;
-    }
-    // json_patch merges nested objects and drops their nulls, so it only removes keys; the disjoint, minified objects are joined as text
-    const removed = jsonText('fields', Object.fromEntries(keys.map((key) => [key, null])));
-    const kept = 'json_patch(doc, ?)';
-    const joined = `substr(${kept}, 1, length(${kept}) - 1) || ',' || substr(excluded.doc, 2)`;
-    const merged = `CASE WHEN excluded.doc = '{}' THEN ${kept} WHEN ${kept} = '{}' THEN excluded.doc ELSE ${joined} END`;
-    const sql = `INSERT INTO ${name} (id, doc) VALUES (?, json(?)) ON CONFLICT (id) DO UPDATE SET doc = ${merged}`;
-    await tx.execute(sql, [id, set, removed, removed, removed, removed]);
+    const { sql, params } = tx.dialect.documentMerge(quoteTable(table), id, set, Object.keys(fields));
+    await tx.execute(sql, params);
   },
 
   /** Deletes the document; true when it existed. */
   async remove(tx: SqlTransaction, table: string, id: string): Promise<boolean> {
-    const { changes } = await tx.execute(`DELETE FROM ${quoteTable(table)} WHERE id = ${placeholder(tx, 1)}`, [id]);
+    const { changes } = await tx.execute(`DELETE FROM ${quoteTable(table)} WHERE id = ${tx.dialect.placeholder(1)}`, [id]);
     return changes > 0;
   },
 
   /** The document, or undefined. */
   async get(tx: SqlTransaction, table: string, id: string): Promise<Json | undefined> {
-    const doc = tx.dialect === 'sqlite' ? 'doc' : 'doc::text AS doc';
-    const rows = await tx.query<{ doc: string }>(`SELECT ${doc} FROM ${quoteTable(table)} WHERE id = ${placeholder(tx, 1)}`, [id]);
+    const sql = `SELECT ${tx.dialect.jsonAsText('doc')} FROM ${quoteTable(table)} WHERE id = ${tx.dialect.placeholder(1)}`;
+    const rows = await tx.query<{ doc: string }>(sql, [id]);
     return rows[0] === undefined ? undefined : parseRow(rows[0]);
   },
 
@@ -178,9 +142,8 @@ export const documentsSql = {
     const params = new Params(tx.dialect);
     const where = Object.entries(filter).map(([field, value]) => condition(tx.dialect, params, field, value));
     if (options.after !== undefined) where.push(`id > ${params.add(options.after)}`);
-    const doc = tx.dialect === 'sqlite' ? 'doc' : 'doc::text AS doc';
     const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-    const sql = `SELECT id, ${doc} FROM ${name}${clause} ORDER BY id LIMIT ${params.add(limit)}`;
+    const sql = `SELECT id, ${tx.dialect.jsonAsText('doc')} FROM ${name}${clause} ORDER BY id LIMIT ${params.add(limit)}`;
     const rows = await tx.query<{ id: string; doc: string }>(sql, params.values);
     return rows.map((row) => ({ id: row.id, doc: parseRow(row) }));
   },

@@ -1,5 +1,6 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import { placeholders, quoteIdentifier } from '../sql-text.js';
+import type { SqlDialect } from '../../store/sql-dialect.js';
+import { quoteIdentifier } from '../sql-text.js';
 
 export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'json' | 'timestamp';
 
@@ -19,15 +20,15 @@ export async function upsertRow(
   const sets = columns.length === 0 ? 'NOTHING' : `UPDATE SET ${quoted.map((column) => `${column} = excluded.${column}`).join(', ')}`;
   const sql = `INSERT INTO ${quoteIdentifier(table)} (${[KEY, ...quoted].join(', ')}) VALUES (?${', ?'.repeat(columns.length)})
     ON CONFLICT (${KEY}) DO ${sets}`;
-  await tx.execute(placeholders(tx.dialect, sql), [key, ...columns.map((column) => bindable(tx.dialect, values[column], types[column] ?? 'text'))]);
+  await tx.execute(tx.dialect.placeholders(sql), [key, ...columns.map((column) => bindable(tx.dialect, values[column], types[column] ?? 'text'))]);
 }
 
 export async function deleteRow(tx: SqlTransaction, table: string, key: string): Promise<void> {
-  await tx.execute(placeholders(tx.dialect, `DELETE FROM ${quoteIdentifier(table)} WHERE ${KEY} = ?`), [key]);
+  await tx.execute(tx.dialect.placeholders(`DELETE FROM ${quoteIdentifier(table)} WHERE ${KEY} = ?`), [key]);
 }
 
 /** A JSON value as the column type wants it; a value of the wrong kind becomes NULL rather than failing the projection. */
-function bindable(dialect: SqlTransaction['dialect'], value: unknown, type: ColumnType): unknown {
+function bindable(dialect: SqlDialect, value: unknown, type: ColumnType): unknown {
   switch (type) {
     case 'text':
       return value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
@@ -37,8 +38,7 @@ function bindable(dialect: SqlTransaction['dialect'], value: unknown, type: Colu
     case 'real':
       return typeof value === 'number' ? value : null;
     case 'boolean':
-      // better-sqlite3 binds no booleans
-      return typeof value === 'boolean' ? (dialect === 'sqlite' ? Number(value) : value) : null;
+      return typeof value === 'boolean' ? dialect.booleanParam(value) : null;
     case 'json':
       return JSON.stringify(value);
   }
