@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../src/core/errors.js';
 import {
   advance,
@@ -18,6 +21,12 @@ import {
   type LifecycleEvent,
   type Transition,
 } from '../../src/projections/lifecycle.js';
+import { requestRebuild } from '../../src/projections/rebuild.js';
+import { getProjection } from '../../src/projections/registry.js';
+import { runProjection } from '../../src/projections/runner.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import type { SqlAccess } from '../../src/store/sql-access.js';
+import { tallies, withStore } from './fixtures.js';
 
 /** A projection's generations: the live one and its version, then what is building (and its version), then what is retired. */
 function generations(live: number, liveVersion: number, building: [number, number] | null = null, retired: number | null = null): Generations {
@@ -207,3 +216,48 @@ describe('the decisions the runner, rebuild, removal and status take from it', (
     expect(standingGenerations(generations(2, 1, [3, 1], 1))).toEqual([2, 3, 1]);
   });
 });
+
+describe('requestRebuild', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'tributary-lifecycle-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('refuses with PROJECTION_CONFLICT when another rebuild starts between its read and its write, instead of reporting one that never started', async () => {
+    await withStore(join(folder, 'raced.db'), async (store) => {
+      const running = await runProjection(store, tallies('raced'), { watchMs: 50 });
+      await running.stop();
+      const raced = racing(store, `UPDATE tributary_projections SET building = 2, building_version = 1, building_position = 0 WHERE name = 'raced'`);
+      await expect(requestRebuild(raced, 'raced')).rejects.toSatisfy(refused);
+      // the refusal rolled its transaction back; asked again, the rebuild starts
+      expect((await getProjection(store.sql!, 'raced'))?.building).toBeNull();
+      expect(await requestRebuild(store, 'raced')).toEqual({ generation: 2, resumed: false });
+    });
+  });
+});
+
+/** `store` with each transaction running `statement` right after its first read, as another process would in between on PostgreSQL. */
+function racing(store: EventStore, statement: string): EventStore {
+  const sql = store.sql!;
+  const transaction: SqlAccess['transaction'] = (work) =>
+    sql.transaction((tx) => {
+      let raced = false;
+      const query = async (text: string, params?: readonly unknown[]) => {
+        const rows = await tx.query(text, params);
+        if (!raced) await tx.execute(statement);
+        raced = true;
+        return rows;
+      };
+      return work(passThrough(tx, { query }));
+    });
+  return passThrough(store, { sql: passThrough(sql, { transaction }) });
+}
+
+/** `target` with `overrides` in place of some of its members; the others act on `target` itself. */
+function passThrough<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
+  return new Proxy(target, {
+    get(object, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
+      const value: unknown = Reflect.get(object, key, object);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+    },
+  });
+}
