@@ -151,7 +151,7 @@ export const ERROR_CODES = {
   },
   PROJECTION_CONFLICT: {
     retriable: false,
-    summary: 'A projection of that name is registered with another sink, or a rebuild of it is already running.',
+    summary: 'A projection of that name is registered with another sink, or its generations do not allow the change asked for (another rebuild of it started first).',
   },
   PROJECTION_UNSUPPORTED: {
     retriable: false,

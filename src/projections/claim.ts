@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { TributaryError } from '../core/errors.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
+import { advance, planRebuild, startsRebuild } from './lifecycle.js';
 import { invalidProjection, projectionBusy, projectionRemoved, storageNameOf, type ProjectionDefinition } from './projection.js';
 import { getProjection, getRegistryEntry, insertProjection, updateProjection, type ProjectionRecord } from './registry.js';
 import { nameTaken } from './sql-text.js';
@@ -32,20 +33,20 @@ export async function claimProjection(
     if (entry?.removing === true || (entry === undefined && !adding)) throw projectionRemoved(definition.name);
     const record: ProjectionRecord | undefined = entry;
     if (record === undefined) {
-      const created = { name: definition.name, sink: definition.sink.kind, mode, live: 1, liveVersion: definition.version, livePosition: 0 };
+      const first = advance(definition.name, null, { type: 'create', version: definition.version })!;
       const location = definition.sink.storage === 'lake' ? resolve(definition.sink.directory) : null;
-      const fresh = { ...created, building: null, buildingVersion: null, buildingPosition: null, retired: null, definition: declared, location };
+      const fresh = { name: definition.name, sink: definition.sink.kind, mode, ...first, livePosition: 0, buildingPosition: null, definition: declared, location };
       await insertProjection(tx, fresh);
-      await createFirstGeneration(tx, definition);
+      await createFirstGeneration(tx, definition, first.live);
       return { record: { ...fresh, updatedAt: Date.now() }, superseded: null };
     }
     if (!claimChanges(record, definition, mode)) return { record, superseded: null };
     // newer code: build its generation beside the one readers see
-    const generation = Math.max(record.live, record.building ?? 0, record.retired ?? 0) + 1;
-    if (record.building !== null) await dropStorage(tx, definition, record.building);
-    const building = { building: generation, buildingVersion: definition.version, buildingPosition: 0 };
+    const { changes, superseded } = planRebuild(definition.name, record, definition.version);
+    if (superseded !== null) await dropStorage(tx, definition, superseded);
+    const building = { ...changes, buildingPosition: 0 };
     await updateProjection(tx, definition.name, record, { ...building, ...(declared === null ? {} : { definition: declared }) });
-    return { record: { ...record, ...building }, superseded: record.building };
+    return { record: { ...record, ...building }, superseded };
   });
 }
 
@@ -58,7 +59,7 @@ function claimChanges(record: ProjectionRecord, definition: ProjectionDefinition
       { projection: definition.name },
     );
   }
-  return definition.version > record.liveVersion && (record.buildingVersion ?? 0) < definition.version;
+  return startsRebuild(record, definition.version);
 }
 
 /**
@@ -66,17 +67,17 @@ function claimChanges(record: ProjectionRecord, definition: ProjectionDefinition
  * when a name it needs is taken, or the database refuses its tables (a table
  * sink's schema with an error in it).
  */
-async function createFirstGeneration(tx: SqlTransaction, definition: ProjectionDefinition<unknown>): Promise<void> {
+async function createFirstGeneration(tx: SqlTransaction, definition: ProjectionDefinition<unknown>, generation: number): Promise<void> {
   if (definition.sink.storage !== 'sql') return;
-  const names = [storageNameOf(definition.name, 1), ...(definition.sink.publish === undefined ? [] : [definition.name])];
+  const names = [storageNameOf(definition.name, generation), ...(definition.sink.publish === undefined ? [] : [definition.name])];
   for (const name of names) {
     if (await nameTaken(tx, name)) {
       throw invalidProjection(definition.name, 'name', `needs ${JSON.stringify(name)}, which a table, view or index of the store's database already has`);
     }
   }
   try {
-    await createStorage(tx, definition, 1);
-    await publishStorage(tx, definition, 1);
+    await createStorage(tx, definition, generation);
+    await publishStorage(tx, definition, generation);
   } catch (error) {
     // coded errors (the database busy or gone) are not the definition's fault
     if (error instanceof TributaryError) throw error;

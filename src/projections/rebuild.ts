@@ -1,4 +1,5 @@
 import type { EventStore } from '../store/event-store.js';
+import { planRebuild, transitionRefused } from './lifecycle.js';
 import { generationReached } from './progress.js';
 import { projectionRemoved } from './projection.js';
 import { getProjection, requireProjection, sqlOf, updateProjection } from './registry.js';
@@ -16,10 +17,13 @@ export async function requestRebuild(store: EventStore, name: string): Promise<{
     const record = await getProjection(tx, name);
     // removed since it was looked up
     if (record === undefined) throw projectionRemoved(name);
-    if (record.building !== null) return { generation: record.building, resumed: true };
-    const generation = Math.max(record.live, record.retired ?? 0) + 1;
-    await updateProjection(tx, name, record, { building: generation, buildingVersion: record.liveVersion, buildingPosition: 0 });
-    return { generation, resumed: false };
+    const { generation, resumed, changes } = planRebuild(name, record, record.liveVersion);
+    if (resumed) return { generation, resumed };
+    // another process's rebuild (or removal) came between the read and this write on PostgreSQL: refused, not reported as started
+    if (!(await updateProjection(tx, name, record, { ...changes, buildingPosition: 0 }))) {
+      throw transitionRefused(name, record, { type: 'rebuild', version: record.liveVersion });
+    }
+    return { generation, resumed };
   });
 }
 

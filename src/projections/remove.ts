@@ -1,8 +1,9 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
+import { standingGenerations } from './lifecycle.js';
 import { haltLocalRunners } from './local-runners.js';
 import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from './projection.js';
-import { deleteProjection, getRegistryEntry, markRemoving, registryReady, sqlOf, type RegistryEntry } from './registry.js';
+import { deleteProjection, getRegistryEntry, markRemoving, registryReady, sqlOf } from './registry.js';
 import { dropTable, removeTree } from './storage.js';
 import { dropView } from './sinks/views.js';
 
@@ -29,7 +30,7 @@ export async function removeProjection(store: EventStore, name: string): Promise
     if (found === undefined) throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });
     await markRemoving(tx, name);
     if (found.sink === 'table' || found.sink === 'documents') await dropView(tx, name);
-    if (found.location === null) for (const generation of generationsOf(found)) await dropTable(tx, storageNameOf(name, generation));
+    if (found.location === null) for (const generation of standingGenerations(found)) await dropTable(tx, storageNameOf(name, generation));
     return found;
   });
   await haltLocalRunners(sql, name);
@@ -40,10 +41,6 @@ export async function removeProjection(store: EventStore, name: string): Promise
   }
   if (entry.location !== null) await removeLake(name, lakeProjectionDirectoryOf(entry.location, name));
   await sql.transaction((tx) => deleteProjection(tx, name));
-}
-
-function generationsOf(entry: RegistryEntry): number[] {
-  return [entry.live, entry.building, entry.retired].filter((generation) => generation !== null);
 }
 
 async function removeLake(name: string, directory: string): Promise<void> {

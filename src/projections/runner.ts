@@ -7,6 +7,7 @@ import { generationReached } from './progress.js';
 import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from './projection.js';
 import { claimProjection } from './claim.js';
 import { inlineHook } from './inline-hook.js';
+import { allows, changesOf, dropCandidate, generationsFed, switchCandidate } from './lifecycle.js';
 import { trackRunner, type LocalRunner } from './local-runners.js';
 import { getProjection, registryReady, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
 import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
@@ -180,10 +181,7 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
     this.#claimed = true;
     const { record, superseded } = claimed;
     if (superseded !== null) await this.#forget(superseded);
-    const version = this.#definition.version;
-    const wanted = new Set<number>();
-    if (record.liveVersion === version) wanted.add(record.live);
-    if (record.building !== null && record.buildingVersion === version) wanted.add(record.building);
+    const wanted = new Set(generationsFed(record, this.#definition.version));
     for (const [generation, feeder] of this.#feeders) {
       if (wanted.has(generation)) continue;
       this.#feeders.delete(generation);
@@ -196,8 +194,10 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
       this.#feeders.set(generation, await this.#feed(generation));
     }
     for (const feeder of this.#feeders.values()) await feeder.tick();
-    if (record.building !== null && this.#feeders.has(record.building) && record.retired === null) await this.#switchWhenCaughtUp(record);
-    if (record.retired !== null) await this.#dropRetired(record);
+    const switching = switchCandidate(record, this.#feeders);
+    if (switching !== null) await this.#switchWhenCaughtUp(record, switching);
+    const retired = dropCandidate(record, this.#feeders);
+    if (retired !== null) await this.#dropRetired(record, retired);
   }
 
   #feed(generation: number): Promise<Feeder> {
@@ -226,10 +226,10 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
   }
 
   /** Switches readers to the generation being built once it has handled the whole log as it is now. */
-  async #switchWhenCaughtUp(record: ProjectionRecord): Promise<void> {
-    const building = record.building!;
+  async #switchWhenCaughtUp(record: ProjectionRecord, building: number): Promise<void> {
     const head = await this.#store.headPosition();
-    if (!(await generationReached(this.#store, record, building, head)).reached) return;
+    const { reached } = await generationReached(this.#store, record, building, head);
+    if (!allows(record, { type: 'switch', caughtUp: reached })) return;
     const switched = await this.#sql.transaction(async (tx) => {
       if (!(await switchGenerations(tx, this.name, record))) return false;
       await publishStorage(tx, this.#definition, building);
@@ -239,9 +239,7 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
   }
 
   /** Drops the generation readers left, once no process feeds it any more. */
-  async #dropRetired(record: ProjectionRecord): Promise<void> {
-    const retired = record.retired!;
-    if (this.#feeders.has(retired)) return;
+  async #dropRetired(record: ProjectionRecord, retired: number): Promise<void> {
     const consumer = consumerNameOf(this.name, retired);
     const fed = await this.#store.consumers.get(consumer);
     const now = Date.now();
@@ -249,7 +247,7 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
     // the checkpoint goes first: a crash before the drop leaves `retired` set, and the next look drops the rest
     await this.#store.consumers.remove(consumer);
     const dropped = await this.#sql.transaction(async (tx) => {
-      if (!(await updateProjection(tx, this.name, record, { retired: null }))) return false;
+      if (!(await updateProjection(tx, this.name, record, changesOf(this.name, record, { type: 'drop', fed: false })))) return false;
       await dropStorage(tx, this.#definition, retired);
       return true;
     });

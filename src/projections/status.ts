@@ -1,5 +1,6 @@
 import type { EventStore } from '../store/event-store.js';
 import { consumerStatus } from '../subscriptions/status.js';
+import { generationsFed } from './lifecycle.js';
 import { consumerNameOf } from './projection.js';
 import { listProjections, sqlOf } from './registry.js';
 
@@ -32,7 +33,7 @@ export async function projectionStatus(store: EventStore, names?: readonly strin
   const records = (await listProjections(sqlOf(store, 'status'))).filter((record) => names === undefined || names.includes(record.name));
   const head = await store.headPosition();
   // only the consumers feeding these projections: each status costs reads of the log
-  const feeding = records.flatMap((record) => [record.live, record.building].flatMap((generation) => (generation === null ? [] : [consumerNameOf(record.name, generation)])));
+  const feeding = records.flatMap((record) => generationsFed(record).map((generation) => consumerNameOf(record.name, generation)));
   const consumers = new Map((await consumerStatus(store, feeding)).map((status) => [status.name, status]));
   return records.map((record) => {
     const live = consumers.get(consumerNameOf(record.name, record.live));

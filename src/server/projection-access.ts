@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { generationsFed } from '../projections/lifecycle.js';
 import { consumerNameOf } from '../projections/projection.js';
 import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from '../projections/registry.js';
 import type { EventStore } from '../store/event-store.js';
@@ -34,8 +35,7 @@ export class ProjectionAccess {
   }
 
   async #categoriesOf(record: ProjectionRecord): Promise<Categories> {
-    const generations = [record.live, record.building].filter((generation) => generation !== null);
-    const consumers = await Promise.all(generations.map((generation) => this.#store.consumers.get(consumerNameOf(record.name, generation))));
+    const consumers = await Promise.all(generationsFed(record).map((generation) => this.#store.consumers.get(consumerNameOf(record.name, generation))));
     if (consumers.some((consumer) => consumer === undefined)) return '*';
     return unionOf(consumers.map((consumer) => categoriesOf(consumer!.filter)));
   }
