@@ -47,25 +47,3 @@ export async function nameTaken(tx: Reader, name: string): Promise<boolean> {
         );
   return rows.length > 0;
 }
-
-/** Whether `table` exists with `column` (false when the table does not exist). */
-export async function columnExists(tx: Reader, table: string, column: string): Promise<boolean> {
-  const rows =
-    tx.dialect === 'sqlite'
-      ? await tx.query('SELECT 1 FROM pragma_table_info(?) WHERE name = ?', [table, column])
-      : await tx.query(
-          `SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           WHERE c.relname = $1 AND c.relnamespace = (current_schemas(false))[1]::regnamespace AND a.attname = $2 AND NOT a.attisdropped`,
-          [table, column],
-        );
-  return rows.length > 0;
-}
-
-/** Adds a column unless `table` has it; on PostgreSQL another process may add it between the look and the DDL. */
-export async function addColumn(tx: SqlTransaction, table: string, column: string, type: string): Promise<void> {
-  if (tx.dialect === 'postgres') {
-    await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column)} ${type}`);
-  } else if (!(await columnExists(tx, table, column))) {
-    await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
-  }
-}
