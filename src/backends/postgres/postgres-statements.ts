@@ -63,3 +63,9 @@ export type Statements = ReturnType<typeof statementsFor>;
 
 /** Now in milliseconds on the database's clock: leases and stamps agree across machines. */
 export const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/** A statement's `?` placeholders as PostgreSQL numbers them: `$1, $2, …`. */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

@@ -24,6 +24,7 @@ import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import {
@@ -39,8 +40,7 @@ import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
-import { PostgresTokenStore } from './postgres-tokens.js';
-import { statementsFor, type Statements } from './postgres-statements.js';
+import { numberedPlaceholders, statementsFor, type Statements } from './postgres-statements.js';
 import { PostgresSqlAccess } from './postgres-sql-access.js';
 import { PostgresWriter } from './postgres-writer.js';
 
@@ -87,7 +87,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 export class PostgresEventStore implements EventStore {
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
-  readonly tokens: PostgresTokenStore;
+  readonly tokens: TokenStore;
   readonly sql: PostgresSqlAccess;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
@@ -106,10 +106,10 @@ export class PostgresEventStore implements EventStore {
     this.location = location;
     this.#clock = clock;
     this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed);
-    this.tokens = new PostgresTokenStore(pool, this.#schema, this.#isClosed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options));
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed);
+    this.tokens = new SqlTokenStore(this.sql, clock, numberedPlaceholders);
     this.#listener = new PostgresListener(
       connection,
       channel,

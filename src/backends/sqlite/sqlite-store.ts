@@ -27,6 +27,7 @@ import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
@@ -36,7 +37,6 @@ import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { SqliteTransaction } from './sqlite-transaction.js';
 import { migrate } from './sqlite-schema.js';
-import { SqliteTokenStore } from './sqlite-tokens.js';
 import { changeSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
@@ -79,7 +79,7 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
 export class SqliteEventStore implements EventStore {
   readonly location: string;
   readonly consumers: SqliteConsumerStore;
-  readonly tokens: SqliteTokenStore;
+  readonly tokens: TokenStore;
   readonly sql: SqliteSqlAccess;
   readonly #transaction: SqliteTransaction;
   readonly #db: Database;
@@ -105,7 +105,8 @@ export class SqliteEventStore implements EventStore {
     this.#transaction = transaction;
     this.consumers = new SqliteConsumerStore(db, this.#writer, transaction, clock, (query) => this.#read(query));
     this.sql = new SqliteSqlAccess(this.#writer, transaction, (query) => this.#read(query));
-    this.tokens = new SqliteTokenStore(db, this.#writer, clock, (query) => this.#read(query));
+    // SQLite takes the statements' ? placeholders as they are
+    this.tokens = new SqlTokenStore(this.sql, clock, (sql) => sql);
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
     });
