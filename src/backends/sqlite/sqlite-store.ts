@@ -24,7 +24,7 @@ import type {
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
-import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
+import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
@@ -186,8 +186,8 @@ export class SqliteEventStore implements EventStore {
       const clean = checkStreamMetadata(metadata);
       return this.#writer.submit(() => {
         const row = this.#statements.streamByName.get(stream);
-        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-        const streamId = row?.[0] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
+        if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        const streamId = row?.[STREAM_ROW.streamId] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
         this.#statements.setStreamMetadata.run(
           clean.truncateBefore ?? null,
           clean.maxCount ?? null,
@@ -203,15 +203,16 @@ export class SqliteEventStore implements EventStore {
 
   deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, (row) => {
-      if (row === undefined || row[1] < 0) throw streamNotFound(stream);
-      if (row[3] !== STREAM_SOFT_DELETED) this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[1] + 1, row[0]);
+      if (row === undefined || row[STREAM_ROW.lastRevision] < 0) throw streamNotFound(stream);
+      if (row[STREAM_ROW.state] === STREAM_SOFT_DELETED) return;
+      this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
     });
   }
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, (row) => {
       if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
-      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[1] + 1, row[0]);
+      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
     });
   }
 
@@ -222,7 +223,7 @@ export class SqliteEventStore implements EventStore {
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        removed += this.#statements.scavengeStream.run(row[0], minRevision, minRecordedAt).changes;
+        removed += this.#statements.scavengeStream.run(row[STREAM_ROW.streamId], minRevision, minRecordedAt).changes;
       }
       return { removed };
     });
