@@ -18,7 +18,7 @@ import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { nameTaken } from '../../src/projections/sql-text.js';
 import { projectionStatus } from '../../src/projections/status.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { backends, scratch } from '../subscriptions/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { withStore } from './fixtures.js';
 import { steadyAppends } from './appends.js';

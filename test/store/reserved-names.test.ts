@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { projectionNameProblem } from '../../src/projections/naming.js';
 import { STORE_NAMES, isStoreName } from '../../src/store/reserved-names.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends } from '../support/backends.js';
 
 const SCHEMA_FILES = ['src/backends/sqlite/sqlite-schema.ts', 'src/backends/postgres/postgres-schema.ts'];
 

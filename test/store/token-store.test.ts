@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends } from '../support/backends.js';
 
 const token = (id: string, scopes: string[]) => ({ id, name: `${id} name`, secretHash: `${id} hash`, scopes });
 
