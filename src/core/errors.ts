@@ -81,6 +81,10 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'A consumer handler failed on every attempt; the consumer stopped (it was told not to park).',
   },
+  DELIVERY_FAILED: {
+    retriable: true,
+    summary: 'A group member served over HTTP did not handle an event: it said it failed, did not acknowledge in time, or went away.',
+  },
   SCHEMA_TOO_NEW: {
     retriable: false,
     summary: 'The database was created by a newer Tributary than this one.',
@@ -139,7 +143,7 @@ export const ERROR_CODES = {
   },
   INTERNAL_ERROR: {
     retriable: false,
-    summary: 'The server failed in a way it did not expect; its log has the details.',
+    summary: 'Tributary failed in a way it did not expect (a bug, or its database changed behind its back); a server logs the details.',
   },
   SERVER_NOT_SECURED: {
     retriable: false,

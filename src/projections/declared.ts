@@ -5,7 +5,7 @@ import { claimProjection } from './claim.js';
 import { declaredProjection } from './declarative.js';
 import { consumerNameOf } from './projection.js';
 import { dropLakeFiles } from './storage.js';
-import { getProjection, listProjections, registryReady, sqlOf, type ProjectionRecord } from './registry.js';
+import { getProjection, listProjections, sqlOf, type ProjectionRecord } from './registry.js';
 import { runProjection, type RunProjectionOptions, type RunningProjection } from './runner.js';
 
 /**
@@ -16,7 +16,6 @@ import { runProjection, type RunProjectionOptions, type RunningProjection } from
 export async function addDeclaredProjection(store: EventStore, file: unknown): Promise<ProjectionRecord> {
   const definition = declaredProjection(file);
   const sql = sqlOf(store, definition.name);
-  await registryReady(sql);
   const existing = await getProjection(sql, definition.name);
   if (existing !== undefined && existing.definition === null) {
     throw new TributaryError('PROJECTION_CONFLICT', `projection ${JSON.stringify(definition.name)} is defined in code, not by a file`, {

@@ -60,7 +60,7 @@ function readerOf(sql: SqlAccess): SqlTransaction {
   return {
     dialect: sql.dialect,
     query: (text, params) => sql.query(text, params),
-    execute: () => Promise.reject(new Error('a projection reader does not write')),
+    execute: () => Promise.reject(new TributaryError('INTERNAL_ERROR', 'a projection reader does not write')),
   };
 }
 

@@ -2,7 +2,6 @@ import { TributaryError } from '../core/errors.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import { addColumn, columnExists, tableExists } from './sql-text.js';
 
 /** One projection as the store records it: which generation readers see, which is being built, which waits to be dropped. */
 export interface ProjectionRecord {
@@ -30,23 +29,6 @@ export type RegistryEntry = ProjectionRecord & { removing: boolean };
 
 const TABLE = 'tributary_projections';
 
-const SCHEMA = `CREATE TABLE ${TABLE} (
-  name TEXT PRIMARY KEY,
-  sink TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  live INTEGER NOT NULL,
-  live_version INTEGER NOT NULL,
-  live_position BIGINT NOT NULL,
-  building INTEGER,
-  building_version INTEGER,
-  building_position BIGINT,
-  retired INTEGER,
-  definition TEXT,
-  location TEXT,
-  updated_at BIGINT NOT NULL,
-  removed_at BIGINT
-)`;
-
 // set when a removal starts; the row goes when its checkpoints and files are gone, so a failed removal can be finished
 const REMOVED_AT = 'removed_at';
 const ALIVE = `${REMOVED_AT} IS NULL`;
@@ -68,8 +50,6 @@ interface Row {
   removed_at: number | string | null;
 }
 
-const prepared = new WeakMap<SqlAccess, Promise<void>>();
-
 /** The store's SQL, or PROJECTION_UNSUPPORTED (a remote store keeps no projection tables). */
 export function sqlOf(store: EventStore, projection: string): SqlAccess {
   if (store.sql === undefined) {
@@ -82,26 +62,7 @@ export function sqlOf(store: EventStore, projection: string): SqlAccess {
   return store.sql;
 }
 
-/** The projections table, created the first time a handle needs it (looked up first: no DDL on every open). */
-export function registryReady(sql: SqlAccess): Promise<void> {
-  let ready = prepared.get(sql);
-  if (ready === undefined) {
-    ready = (async () => {
-      if (await columnExists(sql, TABLE, REMOVED_AT)) return;
-      await sql.transaction(async (tx) => {
-        // another process may have created it meanwhile; a registry from before removals could be finished lacks the column
-        if (!(await tableExists(tx, TABLE))) await tx.execute(SCHEMA);
-        else await addColumn(tx, TABLE, REMOVED_AT, 'BIGINT');
-      });
-    })();
-    ready.catch(() => prepared.delete(sql));
-    prepared.set(sql, ready);
-  }
-  return ready;
-}
-
 export async function listProjections(sql: SqlAccess): Promise<ProjectionRecord[]> {
-  await registryReady(sql);
   return (await sql.query<Row>(`SELECT * FROM ${TABLE} WHERE ${ALIVE} ORDER BY name`)).map(recordOf);
 }
 
@@ -130,7 +91,6 @@ export async function lockProjection(tx: SqlTransaction, name: string): Promise<
 
 /** The record of `name`, or PROJECTION_NOT_FOUND. */
 export async function requireProjection(sql: SqlAccess, name: string): Promise<ProjectionRecord> {
-  await registryReady(sql);
   const record = await getProjection(sql, name);
   if (record === undefined) {
     throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });

@@ -3,7 +3,7 @@ import type { EventStore } from '../store/event-store.js';
 import { standingGenerations } from './lifecycle.js';
 import { haltLocalRunners } from './local-runners.js';
 import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from './projection.js';
-import { deleteProjection, getRegistryEntry, markRemoving, registryReady, sqlOf } from './registry.js';
+import { deleteProjection, getRegistryEntry, markRemoving, sqlOf, type RegistryEntry } from './registry.js';
 import { dropTable, removeTree } from './storage.js';
 import { dropView } from './sinks/views.js';
 
@@ -24,7 +24,6 @@ import { dropView } from './sinks/views.js';
  */
 export async function removeProjection(store: EventStore, name: string): Promise<void> {
   const sql = sqlOf(store, name);
-  await registryReady(sql);
   const entry = await sql.transaction(async (tx) => {
     const found = await getRegistryEntry(tx, name);
     if (found === undefined) throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });

@@ -9,7 +9,7 @@ import { claimProjection } from './claim.js';
 import { inlineHook } from './inline-hook.js';
 import { allows, changesOf, dropCandidate, generationsFed, switchCandidate } from './lifecycle.js';
 import { trackRunner, type LocalRunner } from './local-runners.js';
-import { getProjection, registryReady, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
+import { getProjection, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
 import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
 
 export interface RunProjectionOptions {
@@ -105,7 +105,6 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
     if (this.#options.inline === true && definition.sink.storage !== 'sql') {
       throw invalidProjection(this.name, 'sink', 'of an inline projection must live in the store database (table, documents or search)');
     }
-    await registryReady(this.#sql);
     // tracked before the first look, so a removal in this process halts whatever that look starts
     this.#untrack = trackRunner(this.#sql, this.name, this);
     const first = this.#look();

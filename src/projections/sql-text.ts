@@ -33,17 +33,3 @@ export function tableExists(tx: Reader, name: string): Promise<boolean> {
 export function nameTaken(tx: Reader, name: string): Promise<boolean> {
   return found(tx, tx.dialect.nameTakenQuery(name));
 }
-
-/** Whether `table` exists with `column` (false when the table does not exist). */
-export function columnExists(tx: Reader, table: string, column: string): Promise<boolean> {
-  return found(tx, tx.dialect.columnExistsQuery(table, column));
-}
-
-/** Adds a column unless `table` has it; where processes write side by side, another may add it between a look and the DDL. */
-export async function addColumn(tx: SqlTransaction, table: string, column: string, type: string): Promise<void> {
-  if (tx.dialect.addsColumnIfNotExists) {
-    await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column)} ${type}`);
-  } else if (!(await columnExists(tx, table, column))) {
-    await tx.execute(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
-  }
-}

@@ -41,6 +41,8 @@ export const HTTP_STATUS = {
   DOCUMENT_NOT_FOUND: 404,
   CHECKPOINT_LOST: 409,
   HANDLER_FAILED: 500,
+  // a member behind the server failed the event, not the request; recorded with the parked event rather than answered
+  DELIVERY_FAILED: 502,
   SCHEMA_TOO_NEW: 500,
   ADDRESS_IN_USE: 500,
   DATABASE_NOT_FOUND: 503,

@@ -95,7 +95,7 @@ export class MemberSession {
         clearTimeout(timer);
         this.#inFlight = undefined;
         if (failure === undefined) resolve();
-        else reject(new Error(failure));
+        else reject(deliveryFailed(this.#options, event.position, failure));
       };
       if (signal.aborted) return settle('the member disconnected');
       this.#inFlight = { position: event.position, settle };
@@ -103,6 +103,15 @@ export class MemberSession {
       this.#wakeReader?.();
     });
   }
+}
+
+function deliveryFailed({ name, member }: MemberSessionOptions, position: number, reason: string): TributaryError {
+  return new TributaryError('DELIVERY_FAILED', `member ${JSON.stringify(member)} did not handle event ${position}: ${reason}`, {
+    consumer: name,
+    member,
+    position,
+    reason,
+  });
 }
 
 export function sessionKey(name: string, member: string): string {

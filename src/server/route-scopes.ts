@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { TributaryError } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -28,6 +29,8 @@ export const SCOPES = {
 export function requireScopes(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide === true || route.method === 'HEAD' || route.method === 'OPTIONS') return;
-    if (route.schema?.['x-scope'] === undefined) throw new Error(`route ${String(route.method)} ${route.url} has no x-scope in its schema`);
+    if (route.schema?.['x-scope'] === undefined) {
+      throw new TributaryError('INTERNAL_ERROR', `route ${String(route.method)} ${route.url} has no x-scope in its schema`, { route: route.url });
+    }
   });
 }

@@ -2,7 +2,7 @@ import { streamDeleted, streamNotFound } from '../core/errors.js';
 import type { AllPage, StreamPage } from './event-store.js';
 import { FILTER_SCAN_WINDOW, type AllReadPlan, type NormalizedFilter, type StreamReadPlan } from './options.js';
 import { retentionOf } from './retention.js';
-import { headOf, metadataOf, toRecordedEvents, type EventRow, type StreamRow } from './sql-rows.js';
+import { EVENT_ROW, STREAM_ROW, headOf, metadataOf, toRecordedEvents, type EventRow, type StreamRow } from './sql-rows.js';
 import { STREAM_TOMBSTONED, isAbsent } from './write-rules.js';
 
 /**
@@ -24,10 +24,11 @@ export interface StreamPageQuery {
 
 /** Plans a stream read from the stream's row; throws STREAM_NOT_FOUND or STREAM_DELETED. */
 export function streamPageQuery(stream: string, row: StreamRow | undefined, plan: StreamReadPlan, now: number): StreamPageQuery {
-  if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+  if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
   if (row === undefined || isAbsent(headOf(row))) throw streamNotFound(stream);
-  const [streamId, lastRevision] = row;
-  const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[4], metadataOf(row), now);
+  const streamId = row[STREAM_ROW.streamId];
+  const lastRevision = row[STREAM_ROW.lastRevision];
+  const { minRevision, minRecordedAt } = retentionOf(lastRevision, row[STREAM_ROW.deletedBefore], metadataOf(row), now);
   const { limit, backward } = plan;
   const from = backward ? Math.min(plan.from ?? lastRevision, lastRevision) : Math.max(plan.from ?? 0, minRevision);
   return {
@@ -42,8 +43,9 @@ export function streamPageQuery(stream: string, row: StreamRow | undefined, plan
       const last = rows[rows.length - 1];
       let next: number | null = null;
       if (rows.length === limit && last !== undefined) {
-        if (backward && last[3] > minRevision) next = last[3] - 1;
-        if (!backward && last[3] < lastRevision) next = last[3] + 1;
+        const revision = last[EVENT_ROW.revision];
+        if (backward && revision > minRevision) next = revision - 1;
+        if (!backward && revision < lastRevision) next = revision + 1;
       }
       return { events: toRecordedEvents(rows), next };
     },
@@ -73,7 +75,7 @@ export function logPageQuery({ after, limit, filter }: AllReadPlan, head: number
     filter,
     page(rows) {
       const last = rows[rows.length - 1];
-      if (rows.length === limit && last !== undefined) return { events: toRecordedEvents(rows), next: last[0] };
+      if (rows.length === limit && last !== undefined) return { events: toRecordedEvents(rows), next: last[EVENT_ROW.position] };
       return { events: toRecordedEvents(rows), next: filter !== undefined && until < head ? until : null };
     },
   };

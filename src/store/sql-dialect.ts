@@ -41,15 +41,11 @@ export interface SqlDialect {
   booleanParam(value: boolean): unknown;
   /** `select` taking a lock on the rows it reads until the transaction ends, where writers can run side by side. */
   selectForUpdate(select: string): string;
-  /** Whether `ALTER TABLE … ADD COLUMN IF NOT EXISTS` exists, so processes adding the same column cannot collide. */
-  readonly addsColumnIfNotExists: boolean;
 
   /** A query with a row when a table or view `name` exists in the store's schema. */
   tableExistsQuery(name: string): SqlStatement;
   /** A query with a row when anything in the store's schema goes by `name` as the database compares names. */
   nameTakenQuery(name: string): SqlStatement;
-  /** A query with a row when `table` exists with `column`. */
-  columnExistsQuery(table: string, column: string): SqlStatement;
 
   /** The DDL of a documents table `(id, doc)` keyed by text in code point order, with `index` answering `documentFieldEquals`. Names come quoted. */
   documentTable(table: string, index: string): string[];

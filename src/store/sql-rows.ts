@@ -20,6 +20,22 @@ export type StreamRow = [
   customMetadata: string | null,
 ];
 
+/**
+ * Where each column sits in a {@link StreamRow}. Rows stay arrays (better-sqlite3's
+ * `raw()`, pg's `rowMode: 'array'`): they are read on every append and every read.
+ */
+export const STREAM_ROW = {
+  streamId: 0,
+  lastRevision: 1,
+  lastPosition: 2,
+  state: 3,
+  deletedBefore: 4,
+  truncateBefore: 5,
+  maxCount: 6,
+  maxAge: 7,
+  customMetadata: 8,
+} as const;
+
 /** The event columns both SQL backends select, in this order. */
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data';
 
@@ -35,11 +51,15 @@ export type EventRow = [
   data: string,
 ];
 
+/** Where each column sits in an {@link EventRow}; arrays for the same reason as stream rows. */
+export const EVENT_ROW = { position: 0, id: 1, stream: 2, revision: 3, type: 4, recordedAt: 5, metadata: 6, data: 7 } as const;
+
 export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
+  const { id, stream, type, revision, position, data, metadata, recordedAt } = EVENT_ROW;
   const events = new Array<RecordedEvent>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    events[i] = new RecordedEvent(row[1], row[2], row[4], row[3], row[0], row[7], row[6], row[5]);
+    events[i] = new RecordedEvent(row[id], row[stream], row[type], row[revision], row[position], row[data], row[metadata], row[recordedAt]);
   }
   return events;
 }
@@ -54,15 +74,16 @@ export function storedEventsOf(rows: Iterable<EventRow>): Map<string, StoredEven
 }
 
 export function headOf(row: StreamRow | undefined): StreamHead | undefined {
-  return row === undefined ? undefined : { lastRevision: row[1], state: row[3] };
+  return row === undefined ? undefined : { lastRevision: row[STREAM_ROW.lastRevision], state: row[STREAM_ROW.state] };
 }
 
 export function metadataOf(row: StreamRow): StreamMetadata {
   const metadata: StreamMetadata = {};
-  if (row[5] !== null) metadata.truncateBefore = row[5];
-  if (row[6] !== null) metadata.maxCount = row[6];
-  if (row[7] !== null) metadata.maxAge = row[7];
-  if (row[8] !== null) metadata.custom = JSON.parse(row[8]) as Record<string, unknown>;
+  const { truncateBefore, maxCount, maxAge, customMetadata } = STREAM_ROW;
+  if (row[truncateBefore] !== null) metadata.truncateBefore = row[truncateBefore];
+  if (row[maxCount] !== null) metadata.maxCount = row[maxCount];
+  if (row[maxAge] !== null) metadata.maxAge = row[maxAge];
+  if (row[customMetadata] !== null) metadata.custom = JSON.parse(row[customMetadata]) as Record<string, unknown>;
   return metadata;
 }
 
@@ -80,10 +101,10 @@ export function summaryOf(stream: string, category: string, lastRevision: number
 export function streamInfoOf(stream: string, row: StreamRow | undefined): StreamInfo {
   return {
     stream,
-    exists: !isAbsent(headOf(row)) && row?.[3] === STREAM_LIVE,
-    lastRevision: row?.[1] ?? -1,
-    lastPosition: row?.[2] ?? 0,
-    deleted: deletedStateOf(row?.[3] ?? STREAM_LIVE),
+    exists: !isAbsent(headOf(row)) && row?.[STREAM_ROW.state] === STREAM_LIVE,
+    lastRevision: row?.[STREAM_ROW.lastRevision] ?? -1,
+    lastPosition: row?.[STREAM_ROW.lastPosition] ?? 0,
+    deleted: deletedStateOf(row?.[STREAM_ROW.state] ?? STREAM_LIVE),
   };
 }
 
@@ -96,6 +117,6 @@ export function streamListOf(rows: [string, string, number, number, number][], l
 
 /** The events `scavenge` removes from a stream: everything of a tombstoned stream, else what retention hides. */
 export function scavengeFloor(row: StreamRow, now: number): Retention {
-  if (row[3] === STREAM_TOMBSTONED) return { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 };
-  return retentionOf(row[1], row[4], metadataOf(row), now);
+  if (row[STREAM_ROW.state] === STREAM_TOMBSTONED) return { minRevision: Number.MAX_SAFE_INTEGER, minRecordedAt: 0 };
+  return retentionOf(row[STREAM_ROW.lastRevision], row[STREAM_ROW.deletedBefore], metadataOf(row), now);
 }

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends } from '../support/backends.js';
 import { activeTimers } from '../support/watched-store.js';
 
 it.each(backends)('$name: a wait on a closed store is refused at once and leaves no waiter, timer or connection behind', async ({ location }) => {

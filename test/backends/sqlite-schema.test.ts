@@ -4,10 +4,47 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
-import { SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
+import { listProjections } from '../../src/projections/registry.js';
+import { removeProjection } from '../../src/projections/remove.js';
+import { nameTaken } from '../../src/projections/sql-text.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-sqlite-schema-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+// the projection registry as Tributary created it on first use before version 4, in its two shapes
+const REGISTRY_ON_FIRST_USE = `CREATE TABLE tributary_projections (
+  name TEXT PRIMARY KEY, sink TEXT NOT NULL, mode TEXT NOT NULL, live INTEGER NOT NULL, live_version INTEGER NOT NULL,
+  live_position BIGINT NOT NULL, building INTEGER, building_version INTEGER, building_position BIGINT, retired INTEGER,
+  definition TEXT, location TEXT, updated_at BIGINT NOT NULL, removed_at BIGINT
+)`;
+const REGISTRY_BEFORE_REMOVALS = REGISTRY_ON_FIRST_USE.replace(', removed_at BIGINT', '');
+
+/** A file as Tributary 3 left it: migrations 1 to 3, and the registry in the shape given, holding a documents projection. */
+function versionThreeFile(name: string, registry?: string): string {
+  const path = join(folder, name);
+  const db = new BetterSqlite3(path);
+  for (const migration of MIGRATIONS.slice(0, 3)) migration.up(db);
+  db.pragma('user_version = 3');
+  if (registry !== undefined) {
+    db.exec(registry);
+    db.exec(`INSERT INTO tributary_projections (name, sink, mode, live, live_version, live_position, updated_at)
+      VALUES ('old_docs', 'documents', 'async', 1, 1, 7, 0)`);
+    db.exec('CREATE TABLE old_docs_g1 (id TEXT PRIMARY KEY, doc TEXT NOT NULL)');
+    db.exec('CREATE VIEW old_docs AS SELECT * FROM old_docs_g1');
+  }
+  db.close();
+  return path;
+}
+
+const columnsOf = (path: string) => {
+  const db = new BetterSqlite3(path, { readonly: true });
+  try {
+    return db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('tributary_projections')").all().map((column) => column.name);
+  } finally {
+    db.close();
+  }
+};
 
 describe('sqlite: schema and migrations', () => {
   it('several handles opening a new file at once migrate it once, and all work', async () => {
@@ -20,6 +57,38 @@ describe('sqlite: schema and migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('a new file gets the projection registry from the migrations, before any projection runs', async () => {
+    const store = openSqliteStore({ path: join(folder, 'fresh.db') });
+    expect(await listProjections(store.sql)).toEqual([]);
+    await store.close();
+    expect(columnsOf(join(folder, 'fresh.db'))).toContain('removed_at');
+  });
+
+  it.each([
+    { label: 'none', registry: undefined },
+    { label: 'first-use', registry: REGISTRY_ON_FIRST_USE },
+    { label: 'before-removals', registry: REGISTRY_BEFORE_REMOVALS },
+  ])('a file of version 3 with registry $label upgrades to the registry a new file has, keeping its projections, which remove', async ({ label, registry }) => {
+    const fresh = join(folder, `fresh-${label}.db`);
+    await openSqliteStore({ path: fresh }).close();
+    const path = versionThreeFile(`v3-${label}.db`, registry);
+    const store = openSqliteStore({ path });
+    try {
+      const projections = await listProjections(store.sql);
+      expect(projections.map(({ name, livePosition }) => ({ name, livePosition }))).toEqual(registry === undefined ? [] : [{ name: 'old_docs', livePosition: 7 }]);
+      if (registry !== undefined) await removeProjection(store, 'old_docs');
+      expect(await listProjections(store.sql)).toEqual([]);
+      for (const name of ['old_docs', 'old_docs_g1']) expect(await nameTaken(store.sql, name)).toBe(false);
+      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+    } finally {
+      await store.close();
+    }
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+    expect(columnsOf(path)).toEqual(columnsOf(fresh));
   });
 
   it('refuses a file migrated by a newer Tributary', () => {

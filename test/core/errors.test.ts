@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, TributaryError, isTributaryError, wrongExpectedRevision } from '../../src/core/errors.js';
 
@@ -16,6 +16,18 @@ describe('errors', () => {
       const section = docs.split(`### ${code}\n`)[1]!.split('###')[0]!;
       expect(section.startsWith('Retriable.'), code).toBe(retriable);
     }
+  });
+
+  it('product code raises only coded errors: no plain Error, TypeError or RangeError anywhere in src/', () => {
+    const root = resolve(import.meta.dirname, '../../src');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(50);
+    const uncoded = files.flatMap((file) =>
+      readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/\bnew (?:Type|Range)?Error\(/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(uncoded).toEqual([]);
   });
 
   it('carries code, details and retriable, and serialises for the HTTP error body', () => {

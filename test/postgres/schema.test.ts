@@ -1,11 +1,66 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
-import { SCHEMA_VERSION } from '../../src/backends/postgres/postgres-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/postgres/postgres-schema.js';
+import { listProjections } from '../../src/projections/registry.js';
+import { removeProjection } from '../../src/projections/remove.js';
+import { nameTaken } from '../../src/projections/sql-text.js';
 import { throwawayDatabase } from '../support/postgres.js';
 
 const database = await throwawayDatabase();
 afterAll(async () => database?.drop());
+
+// the projection registry as Tributary created it on first use before version 4, in its two shapes
+const REGISTRY_ON_FIRST_USE = `CREATE TABLE $schema.tributary_projections (
+  name TEXT PRIMARY KEY, sink TEXT NOT NULL, mode TEXT NOT NULL, live INTEGER NOT NULL, live_version INTEGER NOT NULL,
+  live_position BIGINT NOT NULL, building INTEGER, building_version INTEGER, building_position BIGINT, retired INTEGER,
+  definition TEXT, location TEXT, updated_at BIGINT NOT NULL, removed_at BIGINT
+)`;
+const REGISTRY_BEFORE_REMOVALS = REGISTRY_ON_FIRST_USE.replace(', removed_at BIGINT', '');
+
+/** Runs `work` with a plain connection to the test database. */
+async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: database!.url });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A schema as Tributary 3 left it: migrations 1 to 3, and the registry in the shape given, holding a documents projection. */
+async function versionThreeSchema(schema: string, registry?: string): Promise<void> {
+  await withAdmin(async (admin) => {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${schema}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (const migration of MIGRATIONS.slice(0, 3)) {
+      await admin.query(migration.sql.replaceAll('$schema', schema));
+      await admin.query(`INSERT INTO ${schema}.migrations (version) VALUES ($1)`, [migration.version]);
+    }
+    if (registry !== undefined) {
+      await admin.query(registry.replaceAll('$schema', schema));
+      await admin.query(
+        `INSERT INTO ${schema}.tributary_projections (name, sink, mode, live, live_version, live_position, updated_at)
+         VALUES ('old_docs', 'documents', 'async', 1, 1, 7, 0)`,
+      );
+      await admin.query(`CREATE TABLE ${schema}.old_docs_g1 (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+      await admin.query(`CREATE VIEW ${schema}.old_docs AS SELECT * FROM ${schema}.old_docs_g1`);
+    }
+  });
+}
+
+/** The registry's columns and their types in `schema`. */
+function registryColumns(schema: string): Promise<string[]> {
+  return withAdmin(async (admin) => {
+    const rows = await admin.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'tributary_projections' ORDER BY ordinal_position`,
+      [schema],
+    );
+    return rows.rows.map((row) => `${row.column_name} ${row.data_type}`);
+  });
+}
 
 describe.skipIf(database === undefined)('postgres: schema and migrations', () => {
   it('many processes opening a new database at the same moment migrate it once, and all work', async () => {
@@ -54,6 +109,41 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
       await admin.end();
       await first.close();
     }
+  });
+
+  it('a new schema gets the projection registry from the migrations, before any projection runs', async () => {
+    const store = await openPostgresStore({ url: database!.url, schema: 'fresh', poolSize: 1 });
+    try {
+      expect(await listProjections(store.sql)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    expect(await registryColumns('fresh')).toContain('removed_at bigint');
+  });
+
+  it.each([
+    { label: 'none', registry: undefined },
+    { label: 'first_use', registry: REGISTRY_ON_FIRST_USE },
+    { label: 'before_removals', registry: REGISTRY_BEFORE_REMOVALS },
+  ])('a schema of version 3 with registry $label upgrades to the registry a new schema has, keeping its projections, which remove', async ({ label, registry }) => {
+    const fresh = `fresh_${label}`;
+    await (await openPostgresStore({ url: database!.url, schema: fresh, poolSize: 1 })).close();
+    const schema = `v3_${label}`;
+    await versionThreeSchema(schema, registry);
+    const store = await openPostgresStore({ url: database!.url, schema, poolSize: 1 });
+    try {
+      const projections = await listProjections(store.sql);
+      expect(projections.map(({ name, livePosition }) => ({ name, livePosition }))).toEqual(registry === undefined ? [] : [{ name: 'old_docs', livePosition: 7 }]);
+      if (registry !== undefined) await removeProjection(store, 'old_docs');
+      expect(await listProjections(store.sql)).toEqual([]);
+      for (const name of ['old_docs', 'old_docs_g1']) expect(await nameTaken(store.sql, name)).toBe(false);
+      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+    } finally {
+      await store.close();
+    }
+    const versions = await withAdmin((admin) => admin.query<{ version: number }>(`SELECT version FROM ${schema}.migrations ORDER BY version`));
+    expect(versions.rows.map((row) => row.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    expect(await registryColumns(schema)).toEqual(await registryColumns(fresh));
   });
 
   it('refuses a schema name that would need quoting', async () => {

@@ -13,7 +13,7 @@ import { tableSink } from '../../src/projections/sinks/table.js';
 import { nameTaken, tableExists } from '../../src/projections/sql-text.js';
 import { projectionStatus } from '../../src/projections/status.js';
 import { STORE_NAMES } from '../../src/store/reserved-names.js';
-import { backends, scratch } from '../subscriptions/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { withStore } from './fixtures.js';
 

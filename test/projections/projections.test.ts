@@ -18,7 +18,7 @@ import { projectionStatus } from '../../src/projections/status.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { tableExists } from '../../src/projections/sql-text.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { backends, scratch } from '../subscriptions/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { appendRounds, expectedTallies, tallies, tallyRows, withStore } from './fixtures.js';
 

@@ -6,7 +6,7 @@ import { openStore } from '../../src/backends/open-store.js';
 import { consumerNameOf } from '../../src/projections/projection.js';
 import { waitForProjection } from '../../src/projections/progress.js';
 import { runProjection } from '../../src/projections/runner.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { expectedTallies, tallies, tallyRows } from './fixtures.js';
 

@@ -18,7 +18,7 @@ import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { nameTaken } from '../../src/projections/sql-text.js';
 import { projectionStatus } from '../../src/projections/status.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { backends, scratch } from '../subscriptions/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { withStore } from './fixtures.js';
 import { steadyAppends } from './appends.js';
@@ -89,23 +89,6 @@ describe.each(backends)('removing a projection on $name', ({ location }) => {
         expect(existsSync(join(directory, name)), gone).toBe(false);
         expect(reads, gone).toBe(removedAt);
       }
-    });
-  });
-
-  it('a registry made before removals were marked gains the column on open, keeps its projections, and removes them', async () => {
-    await withStore(location('remove-old-registry'), async (store) => {
-      await store.sql!.transaction(async (tx) => {
-        await tx.execute(`CREATE TABLE tributary_projections (name TEXT PRIMARY KEY, sink TEXT NOT NULL, mode TEXT NOT NULL, live INTEGER NOT NULL,
-          live_version INTEGER NOT NULL, live_position BIGINT NOT NULL, building INTEGER, building_version INTEGER, building_position BIGINT,
-          retired INTEGER, definition TEXT, location TEXT, updated_at BIGINT NOT NULL)`);
-        await tx.execute(`INSERT INTO tributary_projections VALUES ('old_docs', 'documents', 'async', 1, 1, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0)`);
-        await tx.execute('CREATE TABLE old_docs_g1 (id TEXT PRIMARY KEY, doc TEXT NOT NULL)');
-        await tx.execute('CREATE VIEW old_docs AS SELECT * FROM old_docs_g1');
-      });
-      expect((await projectionStatus(store)).map((status) => status.name)).toEqual(['old_docs']);
-      await removeProjection(store, 'old_docs');
-      expect(await projectionStatus(store)).toEqual([]);
-      for (const name of ['old_docs', 'old_docs_g1']) expect(await nameTaken(store.sql!, name)).toBe(false);
     });
   });
 

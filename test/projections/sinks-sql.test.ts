@@ -8,7 +8,7 @@ import { sqliteDialect } from '../../src/backends/sqlite/sqlite-dialect.js';
 import { documentsSql, type Json } from '../../src/projections/sinks/documents-sql.js';
 import { searchSql } from '../../src/projections/sinks/search-sql.js';
 import type { SqlTransaction } from '../../src/store/consumer-store.js';
-import { ADMIN_URL } from '../support/postgres.js';
+import { backends, database, type SqlBackendName } from '../support/backends.js';
 
 interface Harness {
   tx: SqlTransaction;
@@ -26,7 +26,7 @@ function openSqlite(): Promise<Harness> {
 }
 
 async function openPostgres(): Promise<Harness> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: database!.url, connectionTimeoutMillis: 3000 });
   await client.connect();
   const schema = `test_sinks_${randomBytes(4).toString('hex')}`;
   await client.query(`CREATE SCHEMA ${schema}`);
@@ -41,19 +41,6 @@ async function openPostgres(): Promise<Harness> {
     await client.end();
   };
   return { tx, close };
-}
-
-/** PostgreSQL when it answers; under CI=true its absence fails the file instead of skipping. */
-async function postgresAvailable(): Promise<boolean> {
-  try {
-    await (await openPostgres()).close();
-    return true;
-  } catch (error) {
-    const reason = `PostgreSQL is not reachable at ${ADMIN_URL}`;
-    if (process.env['CI'] === 'true') throw new Error(`${reason} (CI=true: these tests must run)`, { cause: error });
-    console.warn(`skipping the PostgreSQL cases: ${reason}: ${(error as Error).message}`);
-    return false;
-  }
 }
 
 /** The transaction, recording every statement sent through it. */
@@ -75,8 +62,8 @@ function recording(tx: SqlTransaction): { tx: SqlTransaction; statements: { sql:
   };
 }
 
-const dialects: [string, () => Promise<Harness>][] = [['sqlite', openSqlite]];
-if (await postgresAvailable()) dialects.push(['postgres', openPostgres]);
+const harnesses: Record<SqlBackendName, () => Promise<Harness>> = { sqlite: openSqlite, postgres: openPostgres };
+const dialects = backends.map(({ name }): [SqlBackendName, () => Promise<Harness>] => [name, harnesses[name]]);
 
 describe.each(dialects)('%s', (dialect, open) => {
   let harness: Harness;

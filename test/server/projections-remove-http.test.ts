@@ -8,7 +8,7 @@ import { lakeDirectoryOf } from '../../src/projections/projection.js';
 import { readManifest } from '../../src/projections/sinks/lake-manifest.js';
 import { STORE_NAMES } from '../../src/store/reserved-names.js';
 import { steadyAppends } from '../projections/appends.js';
-import { backends, scratch } from '../subscriptions/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';
 import { OpenApiContract } from './openapi.js';
 import { withServer } from './support.js';

@@ -3,11 +3,10 @@ import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { projectionNameProblem } from '../../src/projections/naming.js';
-import { registryReady } from '../../src/projections/registry.js';
 import { STORE_NAMES, isStoreName } from '../../src/store/reserved-names.js';
-import { backends } from '../subscriptions/backends.js';
+import { backends } from '../support/backends.js';
 
-const SCHEMA_FILES = ['src/backends/sqlite/sqlite-schema.ts', 'src/backends/postgres/postgres-schema.ts', 'src/projections/registry.ts'];
+const SCHEMA_FILES = ['src/backends/sqlite/sqlite-schema.ts', 'src/backends/postgres/postgres-schema.ts'];
 
 // a name a SQL projection's generation table, or something hanging off it, could have: `<projection>_g<n>…`
 const GENERATION_NAME = /^[a-z][a-z0-9_]{0,39}_g\d+(?:_|$)/;
@@ -16,7 +15,6 @@ const GENERATION_NAME = /^[a-z][a-z0-9_]{0,39}_g\d+(?:_|$)/;
 async function catalogue(location: string): Promise<string[]> {
   const store = await openStore(location);
   try {
-    await registryReady(store.sql!);
     const rows =
       store.sql!.dialect.name === 'sqlite'
         ? await store.sql!.query<{ name: string }>('SELECT name FROM sqlite_master')
@@ -33,9 +31,7 @@ async function catalogue(location: string): Promise<string[]> {
 it('the reserved names cover every object the schema files create', () => {
   const created = SCHEMA_FILES.flatMap((file) => {
     const text = readFileSync(resolve(import.meta.dirname, '../..', file), 'utf8');
-    return [...text.matchAll(/CREATE (?:UNIQUE |VIRTUAL )?(?:TABLE|INDEX|VIEW|SEQUENCE)(?: IF NOT EXISTS)? (?:\$schema\.|\$\{sqlSchema\}\.)?(\$\{TABLE\}|\w+)/g)].map(
-      ([, name]) => (name === '${TABLE}' ? /const TABLE = '(\w+)'/.exec(text)![1]! : name!),
-    );
+    return [...text.matchAll(/CREATE (?:UNIQUE |VIRTUAL )?(?:TABLE|INDEX|VIEW|SEQUENCE)(?: IF NOT EXISTS)? (?:\$schema\.|\$\{sqlSchema\}\.)?(\w+)/g)].map(([, name]) => name!);
   });
   expect(created).toContain('tokens');
   expect(created).toContain('log_head');

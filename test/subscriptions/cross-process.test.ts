@@ -5,7 +5,7 @@ import { openStore } from '../../src/backends/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { subscribeToAll } from '../../src/subscriptions/log-subscription.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
-import { backends, scratch } from './backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { killChildren, readHandled, startConsumerChild, stopChild, until } from './processes.js';
 
 async function appendSpread(store: EventStore, from: number, count: number, streams: number): Promise<void> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
-import { backends, scratch } from './backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { killChildren, readHandled, startConsumerChild, stopChild, until, type HandledLine } from './processes.js';
 
 // the size on PostgreSQL; a smaller one on SQLite, where every member's writes share one file lock

@@ -1,4 +1,5 @@
 import { escapeLiteral, type PoolClient } from 'pg';
+import { TributaryError } from '../../core/errors.js';
 import { RecordedEvent, type AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
@@ -98,7 +99,10 @@ export async function appendGroup(
         values: [...values, ...columns],
       });
       const inserted = written.rows[0]!.inserted;
-      if (inserted !== rows) throw new Error(`append group wrote ${inserted} of ${rows} events`);
+      if (inserted !== rows) {
+        // the group's streams changed between its read under the head lock and its insert: a bug, or another writer in the schema
+        throw new TributaryError('INTERNAL_ERROR', `an append group inserted ${inserted} of its ${rows} events; it is rolled back`, { inserted, events: rows });
+      }
       if (inline !== undefined) await inline(recordedEventsOf(columns, recordedAt), client);
     }
     await client.query('COMMIT');

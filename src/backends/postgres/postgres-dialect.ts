@@ -13,7 +13,6 @@ export const postgresDialect: SqlDialect = {
   },
   booleanParam: (value) => value,
   selectForUpdate: (select) => `${select} FOR UPDATE`,
-  addsColumnIfNotExists: true,
 
   tableExistsQuery: (name) => ({ sql: `SELECT 1 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = ${SCHEMA}`, params: [name] }),
   // a table's row type takes its name too
@@ -21,11 +20,6 @@ export const postgresDialect: SqlDialect = {
     sql: `SELECT 1 FROM pg_class WHERE relname = $1 AND relnamespace = ${SCHEMA}
            UNION ALL SELECT 1 FROM pg_type WHERE typname = $1 AND typnamespace = ${SCHEMA}`,
     params: [name],
-  }),
-  columnExistsQuery: (table, column) => ({
-    sql: `SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           WHERE c.relname = $1 AND c.relnamespace = ${SCHEMA} AND a.attname = $2 AND NOT a.attisdropped`,
-    params: [table, column],
   }),
 
   // COLLATE "C": ids sort by code point, as on SQLite, whatever the database's locale

@@ -2,13 +2,25 @@ import type { Pool } from 'pg';
 import { TributaryError } from '../../core/errors.js';
 import { schemaIdentifier } from './postgres-config.js';
 
+/** One step of the schema: `version` is its place in the list, from 1. */
+export interface PostgresMigration {
+  version: number;
+  /** What it adds, in the words of SQLite's migration of the same version. */
+  description: string;
+  /** Its statements; `$schema` stands for the store's schema. */
+  sql: string;
+}
+
 /**
- * Versioned migrations, each run once in its own transaction. Append a
- * migration to change the schema; never edit a released one. `$schema` is
- * replaced by the store's schema name.
+ * Versioned migrations, run in one transaction with the version table. Append
+ * a migration to change the schema; never edit a released one. SQLite's list
+ * has the same versions (a test checks it).
  */
-const MIGRATIONS: readonly string[] = [
-  `
+export const MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'the log: streams and events',
+    sql: `
   CREATE TABLE $schema.streams (
     stream_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name            text COLLATE "C" NOT NULL UNIQUE,
@@ -45,7 +57,11 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO $schema.log_head (last_position) VALUES (0);
   `,
-  `
+  },
+  {
+    version: 2,
+    description: 'consumers: checkpoints, group members, parked events',
+    sql: `
   CREATE TABLE $schema.consumers (
     name       text COLLATE "C" PRIMARY KEY,
     filter     text NOT NULL,
@@ -84,7 +100,11 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (consumer, position)
   );
   `,
-  `
+  },
+  {
+    version: 3,
+    description: 'API tokens',
+    sql: `
   CREATE TABLE $schema.tokens (
     id          text PRIMARY KEY,
     name        text NOT NULL,
@@ -94,6 +114,31 @@ const MIGRATIONS: readonly string[] = [
     revoked_at  bigint
   );
   `,
+  },
+  {
+    version: 4,
+    description: 'the projection registry',
+    // versions before this one created it on first use, the oldest without removed_at
+    sql: `
+  CREATE TABLE IF NOT EXISTS $schema.tributary_projections (
+    name              text PRIMARY KEY,
+    sink              text NOT NULL,
+    mode              text NOT NULL,
+    live              integer NOT NULL,
+    live_version      integer NOT NULL,
+    live_position     bigint NOT NULL,
+    building          integer,
+    building_version  integer,
+    building_position bigint,
+    retired           integer,
+    definition        text,
+    location          text,
+    updated_at        bigint NOT NULL,
+    removed_at        bigint
+  );
+  ALTER TABLE $schema.tributary_projections ADD COLUMN IF NOT EXISTS removed_at bigint;
+  `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -124,9 +169,9 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
         supported: SCHEMA_VERSION,
       });
     }
-    for (let version = found; version < SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version]!.replaceAll('$schema', sqlSchema));
-      await client.query(`INSERT INTO ${sqlSchema}.migrations (version) VALUES ($1)`, [version + 1]);
+    for (const migration of MIGRATIONS.slice(found)) {
+      await client.query(migration.sql.replaceAll('$schema', sqlSchema));
+      await client.query(`INSERT INTO ${sqlSchema}.migrations (version) VALUES ($1)`, [migration.version]);
     }
     await client.query('COMMIT');
   } catch (error) {

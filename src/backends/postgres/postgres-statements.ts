@@ -63,3 +63,4 @@ export type Statements = ReturnType<typeof statementsFor>;
 
 /** Now in milliseconds on the database's clock: leases and stamps agree across machines. */
 export const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+

@@ -24,7 +24,8 @@ import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
-import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
+import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
+import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -39,7 +40,6 @@ import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
-import { PostgresTokenStore } from './postgres-tokens.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
 import { PostgresSqlAccess } from './postgres-sql-access.js';
 import { PostgresWriter } from './postgres-writer.js';
@@ -87,7 +87,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 export class PostgresEventStore implements EventStore {
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
-  readonly tokens: PostgresTokenStore;
+  readonly tokens: TokenStore;
   readonly sql: PostgresSqlAccess;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
@@ -106,10 +106,10 @@ export class PostgresEventStore implements EventStore {
     this.location = location;
     this.#clock = clock;
     this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed);
-    this.tokens = new PostgresTokenStore(pool, this.#schema, this.#isClosed);
     const channel = `tributary_${schema}`;
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options));
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed);
+    this.tokens = new SqlTokenStore(this.sql, clock);
     this.#listener = new PostgresListener(
       connection,
       channel,
@@ -192,8 +192,8 @@ export class PostgresEventStore implements EventStore {
       const clean = checkStreamMetadata(metadata);
       return this.#writer.transaction(async (client) => {
         const row = await this.#streamRow(stream, client);
-        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-        const streamId = row?.[0] ?? (await this.#insertStream(client, stream, STREAM_LIVE));
+        if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        const streamId = row?.[STREAM_ROW.streamId] ?? (await this.#insertStream(client, stream, STREAM_LIVE));
         await client.query(this.#sql.setStreamMetadata, [
           clean.truncateBefore ?? null,
           clean.maxCount ?? null,
@@ -209,15 +209,16 @@ export class PostgresEventStore implements EventStore {
 
   deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, async (client, row) => {
-      if (row === undefined || row[1] < 0) throw streamNotFound(stream);
-      if (row[3] !== STREAM_SOFT_DELETED) await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[1] + 1, row[0]]);
+      if (row === undefined || row[STREAM_ROW.lastRevision] < 0) throw streamNotFound(stream);
+      if (row[STREAM_ROW.state] === STREAM_SOFT_DELETED) return;
+      await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
     });
   }
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, async (client, row) => {
       if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
-      else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[1] + 1, row[0]]);
+      else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
     });
   }
 
@@ -228,15 +229,15 @@ export class PostgresEventStore implements EventStore {
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
       for (const row of rows.rows) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        removed += (await client.query(this.#sql.scavengeStream, [row[0], minRevision, minRecordedAt])).rowCount ?? 0;
+        removed += (await client.query(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt])).rowCount ?? 0;
       }
       return { removed };
     });
   }
 
   async headPosition(): Promise<number> {
-    const rows = await this.#rows<[number]>(this.#sql.head, []);
-    return rows[0]?.[0] ?? 0;
+    const { rows } = await this.#query<{ last_position: number }>(this.#sql.head, []);
+    return rows[0]?.last_position ?? 0;
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
@@ -296,8 +297,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #insertStream(client: pg.PoolClient, stream: string, state: number): Promise<number> {
-    const result = await client.query<[number]>({ text: this.#sql.insertStream, values: [stream, categoryOf(stream), state], rowMode: 'array' });
-    return result.rows[0]![0];
+    const result = await client.query<{ stream_id: number }>(this.#sql.insertStream, [stream, categoryOf(stream), state]);
+    return result.rows[0]!.stream_id;
   }
 
   async #streamRow(stream: string, client?: pg.PoolClient): Promise<StreamRow | undefined> {

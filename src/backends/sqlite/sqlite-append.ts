@@ -2,7 +2,7 @@ import type { AppendResult } from '../../core/event.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { ProposedEvent } from '../../core/proposed-event.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { headOf, storedEventsOf } from '../../store/sql-rows.js';
+import { STREAM_ROW, headOf, storedEventsOf } from '../../store/sql-rows.js';
 import { planAppend } from '../../store/write-rules.js';
 import type { Statements } from './sqlite-statements.js';
 
@@ -18,7 +18,7 @@ export function appendInTransaction(
   const plan = planAppend(stream, events, expected, headOf(row), (ids) => storedEventsOf(statements.eventsById.all(JSON.stringify(ids))));
   if ('retry' in plan) return plan.retry;
 
-  const streamId = row?.[0] ?? Number(statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
+  const streamId = row?.[STREAM_ROW.streamId] ?? Number(statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
   const appended = new Array<{ id: string; revision: number; position: number }>(events.length);
   let revision = plan.firstRevision - 1;
   let position = 0;

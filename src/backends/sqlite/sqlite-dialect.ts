@@ -52,12 +52,9 @@ export const sqliteDialect: SqlDialect = {
   // better-sqlite3 binds no booleans
   booleanParam: (value) => Number(value),
   selectForUpdate: (select) => select,
-  addsColumnIfNotExists: false,
-
   tableExistsQuery: (name) => ({ sql: "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", params: [name] }),
   // SQLite ignores case in names, so `Orders` takes `orders`
   nameTakenQuery: (name) => ({ sql: 'SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?)', params: [name] }),
-  columnExistsQuery: (table, column) => ({ sql: 'SELECT 1 FROM pragma_table_info(?) WHERE name = ?', params: [table, column] }),
 
   // TEXT, not JSON: a column declared JSON has NUMERIC affinity and would turn the document '2' into an integer
   documentTable: (table) => [`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`],

@@ -1,13 +1,27 @@
 import type { Database } from 'better-sqlite3';
 import { TributaryError } from '../../core/errors.js';
 
+/** One step of the schema: `version` is its place in the list, from 1. */
+export interface SqliteMigration {
+  version: number;
+  /** What it adds, in the words of PostgreSQL's migration of the same version. */
+  description: string;
+  up(db: Database): void;
+}
+
+const run = (sql: string) => (db: Database) => void db.exec(sql);
+
 /**
  * Versioned migrations. The version lives in `PRAGMA user_version`, read
  * before anything else, so an up-to-date database costs one pragma at open.
  * Append a migration to change the schema; never edit a released one.
+ * PostgreSQL's list has the same versions (a test checks it).
  */
-const MIGRATIONS: readonly string[] = [
-  `
+export const MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    description: 'the log: streams and events',
+    up: run(`
   CREATE TABLE streams (
     stream_id       INTEGER PRIMARY KEY,
     name            TEXT NOT NULL UNIQUE,
@@ -37,8 +51,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX events_by_stream ON events (stream_id, revision);
   CREATE UNIQUE INDEX events_by_id ON events (id);
-  `,
-  `
+  `),
+  },
+  {
+    version: 2,
+    description: 'consumers: checkpoints, group members, parked events',
+    up: run(`
   CREATE TABLE consumers (
     name       TEXT PRIMARY KEY,
     filter     TEXT NOT NULL,
@@ -76,8 +94,12 @@ const MIGRATIONS: readonly string[] = [
     replay    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (consumer, position)
   ) WITHOUT ROWID;
-  `,
-  `
+  `),
+  },
+  {
+    version: 3,
+    description: 'API tokens',
+    up: run(`
   CREATE TABLE tokens (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -86,7 +108,35 @@ const MIGRATIONS: readonly string[] = [
     created_at  INTEGER NOT NULL,
     revoked_at  INTEGER
   ) WITHOUT ROWID;
-  `,
+  `),
+  },
+  {
+    version: 4,
+    description: 'the projection registry',
+    up(db) {
+      // versions before this one created it on first use, the oldest without removed_at
+      db.exec(`
+  CREATE TABLE IF NOT EXISTS tributary_projections (
+    name              TEXT PRIMARY KEY,
+    sink              TEXT NOT NULL,
+    mode              TEXT NOT NULL,
+    live              INTEGER NOT NULL,
+    live_version      INTEGER NOT NULL,
+    live_position     INTEGER NOT NULL,
+    building          INTEGER,
+    building_version  INTEGER,
+    building_position INTEGER,
+    retired           INTEGER,
+    definition        TEXT,
+    location          TEXT,
+    updated_at        INTEGER NOT NULL,
+    removed_at        INTEGER
+  );
+  `);
+      const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('tributary_projections')").all();
+      if (!columns.some((column) => column.name === 'removed_at')) db.exec('ALTER TABLE tributary_projections ADD COLUMN removed_at INTEGER');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -107,7 +157,7 @@ export function migrate(db: Database): void {
         { found: current, supported: SCHEMA_VERSION },
       );
     }
-    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    for (const migration of MIGRATIONS.slice(current)) migration.up(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {

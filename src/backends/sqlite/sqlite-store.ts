@@ -24,9 +24,10 @@ import type {
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
-import { headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
+import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
@@ -36,7 +37,6 @@ import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { SqliteTransaction } from './sqlite-transaction.js';
 import { migrate } from './sqlite-schema.js';
-import { SqliteTokenStore } from './sqlite-tokens.js';
 import { changeSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
@@ -79,7 +79,7 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
 export class SqliteEventStore implements EventStore {
   readonly location: string;
   readonly consumers: SqliteConsumerStore;
-  readonly tokens: SqliteTokenStore;
+  readonly tokens: TokenStore;
   readonly sql: SqliteSqlAccess;
   readonly #transaction: SqliteTransaction;
   readonly #db: Database;
@@ -105,7 +105,8 @@ export class SqliteEventStore implements EventStore {
     this.#transaction = transaction;
     this.consumers = new SqliteConsumerStore(db, this.#writer, transaction, clock, (query) => this.#read(query));
     this.sql = new SqliteSqlAccess(this.#writer, transaction, (query) => this.#read(query));
-    this.tokens = new SqliteTokenStore(db, this.#writer, clock, (query) => this.#read(query));
+    // SQLite takes the statements' ? placeholders as they are
+    this.tokens = new SqlTokenStore(this.sql, clock);
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
     });
@@ -185,8 +186,8 @@ export class SqliteEventStore implements EventStore {
       const clean = checkStreamMetadata(metadata);
       return this.#writer.submit(() => {
         const row = this.#statements.streamByName.get(stream);
-        if (row?.[3] === STREAM_TOMBSTONED) throw streamDeleted(stream);
-        const streamId = row?.[0] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
+        if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
+        const streamId = row?.[STREAM_ROW.streamId] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
         this.#statements.setStreamMetadata.run(
           clean.truncateBefore ?? null,
           clean.maxCount ?? null,
@@ -202,15 +203,16 @@ export class SqliteEventStore implements EventStore {
 
   deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, (row) => {
-      if (row === undefined || row[1] < 0) throw streamNotFound(stream);
-      if (row[3] !== STREAM_SOFT_DELETED) this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[1] + 1, row[0]);
+      if (row === undefined || row[STREAM_ROW.lastRevision] < 0) throw streamNotFound(stream);
+      if (row[STREAM_ROW.state] === STREAM_SOFT_DELETED) return;
+      this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
     });
   }
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete(stream, options, (row) => {
       if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
-      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[1] + 1, row[0]);
+      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
     });
   }
 
@@ -221,7 +223,7 @@ export class SqliteEventStore implements EventStore {
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        removed += this.#statements.scavengeStream.run(row[0], minRevision, minRecordedAt).changes;
+        removed += this.#statements.scavengeStream.run(row[STREAM_ROW.streamId], minRevision, minRecordedAt).changes;
       }
       return { removed };
     });

@@ -96,7 +96,9 @@ export class LakeProcess {
     if (this.#state !== 'alive') {
       return Promise.reject(new TributaryError('LAKE_WORKER_LOST', 'the lake query’s worker was stopped before the query began; the next query starts a new one', {}));
     }
-    if (this.#running !== undefined || this.#onReady !== undefined) return Promise.reject(new Error('a lake worker runs one query at a time, once ready'));
+    if (this.#running !== undefined || this.#onReady !== undefined) {
+      return Promise.reject(new TributaryError('INTERNAL_ERROR', 'a lake worker runs one query at a time, once ready'));
+    }
     const id = ++this.#ids;
     return new Promise<LakeAnswer>((resolve, reject) => {
       const running: Running = {

@@ -59,7 +59,7 @@ export async function readOnlyStatement(connection: DuckDBConnection, sql: strin
 /** The parse tree of `sql` when DuckDB's parser reads it as one SELECT; undefined for any other statement. */
 async function selectTree(connection: DuckDBConnection, sql: string): Promise<unknown> {
   const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
-  const parsed = JSON.parse(String(reader.getRows()[0]?.[0])) as { error?: boolean; statements?: unknown[] };
+  const parsed = JSON.parse(String(reader.getRowObjects()[0]?.['tree'])) as { error?: boolean; statements?: unknown[] };
   return parsed.error === false && parsed.statements?.length === 1 ? parsed.statements[0] : undefined;
 }
 

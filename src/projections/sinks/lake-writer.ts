@@ -254,7 +254,12 @@ export class LakeWriter {
       for (const [index, group] of groups.entries()) {
         const groupDirectory = join(staging, `${groupColumn}=${index}`);
         const produced = await readdir(groupDirectory);
-        if (produced.length !== 1) throw new Error(`DuckDB wrote ${produced.length} files for one partition in ${groupDirectory}`);
+        if (produced.length !== 1) {
+          throw new TributaryError('INTERNAL_ERROR', `DuckDB wrote ${produced.length} files for one partition in ${groupDirectory}`, {
+            directory: groupDirectory,
+            files: produced.length,
+          });
+        }
         const path = `${partitionPath(group.day, group.category)}/part-${name}.parquet`;
         const target = join(this.directory, ...path.split('/'));
         await makeDirectories(this.directory, dirname(path));
