@@ -3,7 +3,7 @@ import type { EventStore } from '../store/event-store.js';
 import { standingGenerations } from './lifecycle.js';
 import { haltLocalRunners } from './local-runners.js';
 import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from './projection.js';
-import { deleteProjection, getRegistryEntry, markRemoving, sqlOf, type RegistryEntry } from './registry.js';
+import { deleteProjection, getRegistryEntry, markRemoving, sqlOf } from './registry.js';
 import { dropTable, removeTree } from './storage.js';
 import { dropView } from './sinks/views.js';
 
