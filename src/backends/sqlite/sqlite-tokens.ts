@@ -1,27 +1,26 @@
-import type { Database } from 'better-sqlite3';
 import { tokenOf, type NewToken, type TokenRecord, type TokenRow, type TokenStore } from '../../store/token-store.js';
-import type { GroupCommitWriter } from './sqlite-writer.js';
+import type { SqliteConnection, StatementSource } from './sqlite-connection.js';
 
 /** API tokens in the store's SQLite file. */
 export class SqliteTokenStore implements TokenStore {
-  readonly #writer: GroupCommitWriter;
+  readonly #connection: SqliteConnection;
   readonly #clock: () => number;
-  readonly #read: <T>(query: () => T) => T;
   readonly #sql: ReturnType<typeof prepare>;
 
-  constructor(db: Database, writer: GroupCommitWriter, clock: () => number, read: <T>(query: () => T) => T) {
-    this.#writer = writer;
+  constructor(connection: SqliteConnection, clock: () => number) {
+    this.#connection = connection;
     this.#clock = clock;
-    this.#read = read;
-    this.#sql = prepare(db);
+    this.#sql = prepare(connection);
   }
 
   create(token: NewToken): Promise<void> {
-    return this.#writer.submit(() => void this.#sql.insert.run(token.id, token.name, token.secretHash, JSON.stringify(token.scopes), this.#clock()));
+    return this.#connection.write('store.tokens.create', () =>
+      void this.#sql.insert.run(token.id, token.name, token.secretHash, JSON.stringify(token.scopes), this.#clock()),
+    );
   }
 
   async list(): Promise<TokenRecord[]> {
-    return this.#read(() =>
+    return this.#connection.read(() =>
       (this.#sql.all.all() as TokenRow[]).map((row) => {
         const { secretHash: _hash, ...record } = tokenOf(row);
         return record;
@@ -30,18 +29,18 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async find(id: string): Promise<(TokenRecord & { secretHash: string }) | undefined> {
-    return this.#read(() => {
+    return this.#connection.read(() => {
       const row = this.#sql.one.get(id) as TokenRow | undefined;
       return row === undefined ? undefined : tokenOf(row);
     });
   }
 
   revoke(id: string): Promise<boolean> {
-    return this.#writer.submit(() => this.#sql.revoke.run(this.#clock(), id).changes === 1);
+    return this.#connection.write('store.tokens.revoke', () => this.#sql.revoke.run(this.#clock(), id).changes === 1);
   }
 }
 
-function prepare(db: Database) {
+function prepare(db: StatementSource) {
   const columns = 'id, name, secret_hash, scopes, created_at, revoked_at';
   return {
     insert: db.prepare('INSERT INTO tokens (id, name, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)'),
