@@ -65,6 +65,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'The database could not be reached or failed an I/O; nothing of the call was written.',
   },
+  TRANSACTION_REENTRY: {
+    retriable: false,
+    summary: 'A write was started inside a transaction of the same store, which it would have to wait for; nothing of it was written.',
+  },
   CONSUMER_NOT_FOUND: {
     retriable: false,
     summary: 'No consumer with that name has ever run against this store.',

@@ -21,6 +21,8 @@ export const HTTP_STATUS = {
   STORE_CLOSED: 503,
   STORE_BUSY: 503,
   STORE_UNAVAILABLE: 503,
+  // a library caller's mistake in its own code: no request reaches it
+  TRANSACTION_REENTRY: 500,
   CONSUMER_NOT_FOUND: 404,
   CONSUMER_CONFLICT: 409,
   PROJECTION_NOT_FOUND: 404,

@@ -74,7 +74,8 @@ export interface ConsumerStore {
    * Present when the backend can run a handler's own SQL and the checkpoint in
    * one transaction, making the handler's effects exactly once. Returns the
    * work's value, or throws CHECKPOINT_LOST (rolling back) when `owner` no
-   * longer holds a partition being moved.
+   * longer holds a partition being moved. A write through the store from
+   * inside `work` fails with TRANSACTION_REENTRY.
    */
   readonly transact?: <T>(
     work: (tx: SqlTransaction) => Promise<T>,

@@ -6,9 +6,9 @@ import type { AllPage, ReadAllOptions } from './event-store.js';
 /**
  * Runs inside an append's own transaction with the events that append wrote:
  * what it writes commits or rolls back with them (inline projections). A
- * throw fails the append, and nothing of it is stored. `readLog` reads the log
- * from inside the transaction: every event before the append's first is
- * committed and there.
+ * throw fails the append, and nothing of it is stored; so does a write through
+ * the store (TRANSACTION_REENTRY). `readLog` reads the log from inside the
+ * transaction: every event before the append's first is committed and there.
  */
 export type InlineHook = (events: readonly RecordedEvent[], tx: SqlTransaction, readLog: LogReader) => Promise<void>;
 
@@ -24,9 +24,17 @@ export type LogReader = (options: ReadAllOptions) => Promise<AllPage>;
  */
 export interface SqlAccess {
   readonly dialect: SqlTransaction['dialect'];
-  /** Runs `work` in one write transaction; a throw rolls it back. */
+  /**
+   * Runs `work` in one write transaction; a throw rolls it back. Inside `work`,
+   * write through `tx`: a write through the store (an append, another
+   * transaction) fails at once with TRANSACTION_REENTRY.
+   */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
-  /** Reads committed data outside any transaction. */
+  /**
+   * Reads committed data; never a transaction still open. Called from inside a
+   * transaction it answers at once, but read through `tx` there: SQLite shows
+   * the transaction's own writes, PostgreSQL only committed ones.
+   */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /**
    * Runs `hook` in every later append of this handle, in its transaction. Appends

@@ -21,7 +21,8 @@ export type EventHandler = (event: RecordedEvent, context: HandlerContext) => un
 /**
  * Handles a batch of events inside the store's own transaction, which also
  * moves the checkpoint: the batch's effects and the checkpoint commit
- * together, so each event's effect happens exactly once.
+ * together, so each event's effect happens exactly once. Write through `tx`:
+ * a write through the store from here fails with TRANSACTION_REENTRY.
  */
 export type TransactionHandler = (events: readonly RecordedEvent[], tx: SqlTransaction, context: HandlerContext) => Promise<void>;
 

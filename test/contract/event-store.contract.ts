@@ -8,6 +8,7 @@ import { metadataContract } from './metadata.contract.js';
 import { propertiesContract } from './properties.contract.js';
 import { readsContract } from './reads.contract.js';
 import { subscriptionsContract } from './subscriptions.contract.js';
+import { transactionsContract } from './transactions.contract.js';
 import { waitContract } from './wait.contract.js';
 
 /**
@@ -25,5 +26,6 @@ export function describeEventStoreContract(harness: StoreHarness): void {
     propertiesContract(harness);
     subscriptionsContract(harness);
     consumersContract(harness);
+    transactionsContract(harness);
   });
 }

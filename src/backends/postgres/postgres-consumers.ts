@@ -24,6 +24,7 @@ import {
   type PartitionRow,
 } from '../../store/consumer-rows.js';
 import type { LogFilter } from '../../store/event-store.js';
+import type { TransactionScope } from '../../store/transaction-scope.js';
 import { guarded } from './postgres-errors.js';
 import { NOW_MS } from './postgres-statements.js';
 import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
@@ -39,16 +40,19 @@ export class PostgresConsumerStore implements ConsumerStore {
   readonly #pool: pg.Pool;
   readonly #s: string;
   readonly #isClosed: () => boolean;
+  readonly #scope: TransactionScope;
 
-  constructor(pool: pg.Pool, schema: string, isClosed: () => boolean) {
+  /** `scope` knows the handle's open transactions: writes from inside one are refused, as on every backend. */
+  constructor(pool: pg.Pool, schema: string, isClosed: () => boolean, scope: TransactionScope) {
     this.#pool = pool;
     this.#s = schema;
     this.#isClosed = isClosed;
+    this.#scope = scope;
   }
 
   register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
     const { name, partitions, startAt, filter } = registration;
-    return this.#transaction(async (client) => {
+    return this.#transaction('store.consumers.register', async (client) => {
       const inserted = await client.query(
         `INSERT INTO ${this.#s}.consumers (name, filter, created_at) VALUES ($1, $2, ${NOW_MS}) ON CONFLICT (name) DO NOTHING`,
         [name, JSON.stringify(filter)],
@@ -82,7 +86,7 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   remove(consumer: string): Promise<boolean> {
-    return this.#transaction(async (client) => {
+    return this.#transaction('store.consumers.remove', async (client) => {
       for (const table of ['consumer_partitions', 'consumer_members', 'parked_events']) {
         await client.query(`DELETE FROM ${this.#s}.${table} WHERE consumer = $1`, [consumer]);
       }
@@ -92,11 +96,11 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   saveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner?: string): Promise<number[]> {
-    return this.#run((client) => this.#moveCheckpoints(client, consumer, checkpoints, owner));
+    return this.#write('store.consumers.saveCheckpoints', (client) => this.#moveCheckpoints(client, consumer, checkpoints, owner));
   }
 
   heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
-    return this.#transaction(async (client) => {
+    return this.#transaction('store.consumers.heartbeat', async (client) => {
       await client.query(
         `INSERT INTO ${this.#s}.consumer_members (consumer, member, state, position, lease_until, joined_at)
          VALUES ($1, $2, $3, $4, ${NOW_MS} + $5, ${NOW_MS})
@@ -115,7 +119,7 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.claim', async (client) => {
       // one statement: the lease check and the take happen under the same row locks
       await client.query(
         `UPDATE ${this.#s}.consumer_partitions SET owner = $2
@@ -132,7 +136,7 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.release', async (client) => {
       await client.query(
         `UPDATE ${this.#s}.consumer_partitions SET owner = NULL
          WHERE consumer = $1 AND owner = $2 AND ($3::int[] IS NULL OR partition = ANY($3::int[]))`,
@@ -142,20 +146,20 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   leave(consumer: string, member: string): Promise<void> {
-    return this.#transaction(async (client) => {
+    return this.#transaction('store.consumers.leave', async (client) => {
       await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND member = $2`, [consumer, member]);
       await client.query(`UPDATE ${this.#s}.consumer_partitions SET owner = NULL WHERE consumer = $1 AND owner = $2`, [consumer, member]);
     });
   }
 
   setFault(consumer: string, fault: string | null): Promise<void> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.setFault', async (client) => {
       await client.query(`UPDATE ${this.#s}.consumers SET fault = $2 WHERE name = $1`, [consumer, fault]);
     });
   }
 
   park(consumer: string, entry: ParkRequest): Promise<void> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.park', async (client) => {
       await client.query(
         `INSERT INTO ${this.#s}.parked_events (consumer, position, event_id, stream, type, error, attempts, parked_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, ${NOW_MS})
@@ -177,7 +181,7 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   requestReplay(consumer: string, positions?: readonly number[]): Promise<number> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.requestReplay', async (client) => {
       const marked = await client.query(
         `UPDATE ${this.#s}.parked_events SET replay = true
          WHERE consumer = $1 AND NOT replay AND ($2::bigint[] IS NULL OR position = ANY($2::bigint[]))`,
@@ -198,7 +202,7 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   removeParked(consumer: string, positions?: readonly number[]): Promise<number> {
-    return this.#run(async (client) => {
+    return this.#write('store.consumers.removeParked', async (client) => {
       const removed = await client.query(
         `DELETE FROM ${this.#s}.parked_events WHERE consumer = $1 AND ($2::bigint[] IS NULL OR position = ANY($2::bigint[]))`,
         [consumer, positions ?? null],
@@ -211,8 +215,8 @@ export class PostgresConsumerStore implements ConsumerStore {
     work: (tx: SqlTransaction) => Promise<T>,
     checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
   ): Promise<T> =>
-    this.#transaction(async (client) => {
-      const value = await work(new PostgresTransaction(client));
+    this.#transaction('store.consumers.transact', async (client) => {
+      const value = await this.#scope.enter(() => work(new PostgresTransaction(client)));
       const lost = await this.#moveCheckpoints(client, checkpoint.consumer, checkpoint.checkpoints, checkpoint.owner);
       if (lost.length > 0) throw checkpointLost(checkpoint.consumer, checkpoint.owner ?? '', lost);
       return value;
@@ -274,7 +278,13 @@ export class PostgresConsumerStore implements ConsumerStore {
     return guarded(this.#isClosed, () => work(this.#pool));
   }
 
-  #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #write<T>(operation: string, work: (client: Queryable) => Promise<T>): Promise<T> {
+    this.#scope.refuse(operation);
+    return this.#run(work);
+  }
+
+  async #transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#scope.refuse(operation);
     return inTransaction(this.#pool, this.#isClosed, work);
   }
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { InlineHook, SqlAccess } from '../../store/sql-access.js';
+import type { TransactionScope } from '../../store/transaction-scope.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { guarded } from './postgres-errors.js';
 import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
@@ -12,15 +13,18 @@ export class PostgresSqlAccess implements SqlAccess {
   readonly #pool: pg.Pool;
   readonly #writer: PostgresWriter;
   readonly #isClosed: () => boolean;
+  readonly #scope: TransactionScope;
 
-  constructor(pool: pg.Pool, writer: PostgresWriter, isClosed: () => boolean) {
+  constructor(pool: pg.Pool, writer: PostgresWriter, isClosed: () => boolean, scope: TransactionScope) {
     this.#pool = pool;
     this.#writer = writer;
     this.#isClosed = isClosed;
+    this.#scope = scope;
   }
 
-  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    return inTransaction(this.#pool, this.#isClosed, (client) => work(new PostgresTransaction(client)));
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    this.#scope.refuse('store.sql.transaction');
+    return inTransaction(this.#pool, this.#isClosed, (client) => this.#scope.enter(() => work(new PostgresTransaction(client))));
   }
 
   query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {

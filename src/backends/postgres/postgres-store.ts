@@ -25,6 +25,7 @@ import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
+import { TransactionScope } from '../../store/transaction-scope.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import {
@@ -105,10 +106,12 @@ export class PostgresEventStore implements EventStore {
     this.#sql = statementsFor(this.#schema);
     this.location = location;
     this.#clock = clock;
-    this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed);
+    // which work runs inside one of this handle's transactions, so writes from there are refused as on SQLite
+    const scope = new TransactionScope();
+    this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed, scope);
     const channel = `tributary_${schema}`;
-    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options));
-    this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed);
+    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
+    this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
     this.#listener = new PostgresListener(
       connection,
@@ -190,7 +193,7 @@ export class PostgresEventStore implements EventStore {
     try {
       assertStreamName(stream);
       const clean = checkStreamMetadata(metadata);
-      return this.#writer.transaction(async (client) => {
+      return this.#writer.transaction('store.setStreamMetadata', async (client) => {
         const row = await this.#streamRow(stream, client);
         if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
         const streamId = row?.[STREAM_ROW.streamId] ?? (await this.#insertStream(client, stream, STREAM_LIVE));
@@ -208,22 +211,23 @@ export class PostgresEventStore implements EventStore {
   }
 
   deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
-    return this.#delete(stream, options, async (client, row) => {
+    return this.#delete('store.deleteStream', stream, options, async (client, row) => {
       if (row === undefined || row[STREAM_ROW.lastRevision] < 0) throw streamNotFound(stream);
-      if (row[STREAM_ROW.state] === STREAM_SOFT_DELETED) return;
-      await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
+      if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
+        await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
+      }
     });
   }
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
-    return this.#delete(stream, options, async (client, row) => {
+    return this.#delete('store.tombstoneStream', stream, options, async (client, row) => {
       if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
       else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
     });
   }
 
   scavenge(): Promise<{ removed: number }> {
-    return this.#writer.transaction(async (client) => {
+    return this.#writer.transaction('store.scavenge', async (client) => {
       const now = this.#clock();
       let removed = 0;
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
@@ -278,6 +282,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   #delete(
+    operation: string,
     stream: string,
     options: DeleteOptions,
     apply: (client: pg.PoolClient, row: StreamRow | undefined) => Promise<void>,
@@ -286,7 +291,7 @@ export class PostgresEventStore implements EventStore {
       assertStreamName(stream);
       const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
-      return this.#writer.transaction(async (client) => {
+      return this.#writer.transaction(operation, async (client) => {
         const row = await this.#streamRow(stream, client);
         checkDelete(stream, expected, headOf(row));
         await apply(client, row);

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AppendResult, RecordedEvent } from '../../core/event.js';
 import { InlineHooks, type LogReader } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { transactionReentry, type TransactionScope } from '../../store/transaction-scope.js';
 import { appendGroup, type AppendRequest } from './postgres-append.js';
 import { translatePgError } from './postgres-errors.js';
 import type { Statements } from './postgres-statements.js';
@@ -24,29 +25,34 @@ export class PostgresWriter {
   readonly #clock: () => number;
   readonly #channel: string;
   readonly #readLog: LogReader;
-  /** Inline hooks run in every append's transaction; while there are any, each append commits alone. */
+  readonly #scope: TransactionScope;
+  /** The hooks every append of this handle runs in its own transaction; while there are any, appends commit one at a time. */
   readonly inline = new InlineHooks();
   #queue: Pending[] = [];
   #draining = false;
   #drained: Promise<void> = Promise.resolve();
   #closed = false;
 
-  /** `readLog` reads committed events: under the head lock, every event before an append's first is committed. */
-  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string, readLog: LogReader) {
+  /**
+   * `readLog` reads committed events: under the head lock, every event before an append's first is committed.
+   * `scope` marks inline hooks as inside a transaction, and refuses writes from inside one.
+   */
+  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string, readLog: LogReader, scope: TransactionScope) {
     this.#pool = pool;
     this.#readLog = readLog;
+    this.#scope = scope;
     this.#sql = sql;
     this.#clock = clock;
     this.#channel = channel;
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
-    return this.#enqueue((resolve, reject) => ({ kind: 'append', request, resolve, reject }));
+    return this.#enqueue('store.append', (resolve, reject) => ({ kind: 'append', request, resolve, reject }));
   }
 
-  /** Runs `run` in its own transaction, holding the log_head lock. */
-  transaction<T>(run: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.#enqueue((resolve, reject) => ({
+  /** Runs `run` in its own transaction, holding the log_head lock; `operation` names the call for TRANSACTION_REENTRY. */
+  transaction<T>(operation: string, run: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#enqueue(operation, (resolve, reject) => ({
       kind: 'other',
       resolve: resolve as (value: unknown) => void,
       reject,
@@ -71,8 +77,10 @@ export class PostgresWriter {
     await this.#drained;
   }
 
-  #enqueue<T>(make: (resolve: (value: T) => void, reject: (error: unknown) => void) => Pending): Promise<T> {
+  #enqueue<T>(operation: string, make: (resolve: (value: T) => void, reject: (error: unknown) => void) => Pending): Promise<T> {
     if (this.#closed) return Promise.reject(storeClosed());
+    // refused on every backend; from an inline hook it would wait for the round that runs the hook
+    if (this.#scope.inside()) return Promise.reject(transactionReentry(operation));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(make(resolve, reject));
       if (!this.#draining) {
@@ -136,7 +144,8 @@ export class PostgresWriter {
         try {
           const inline =
             this.inline.size > 0
-              ? (events: readonly RecordedEvent[], on: PoolClient) => this.inline.run(events, new PostgresTransaction(on), this.#readLog)
+              ? (events: readonly RecordedEvent[], on: PoolClient) =>
+                  this.#scope.enter(() => this.inline.run(events, new PostgresTransaction(on), this.#readLog))
               : undefined;
           const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel, inline);
           outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));

@@ -1,4 +1,3 @@
-import type { Database } from 'better-sqlite3';
 import type {
   ConsumerRecord,
   ConsumerRegistration,
@@ -24,8 +23,7 @@ import {
   type PartitionRow,
 } from '../../store/consumer-rows.js';
 import type { LogFilter } from '../../store/event-store.js';
-import type { SqliteTransaction } from './sqlite-transaction.js';
-import type { GroupCommitWriter } from './sqlite-writer.js';
+import type { SqliteConnection, StatementSource } from './sqlite-connection.js';
 
 // checkpoints, leases and members: losing the newest to a power loss means handling events again, which at-least-once allows
 const BOOKKEEPING = { durable: false };
@@ -37,24 +35,19 @@ const LIVE_MEMBERS = 'SELECT member FROM consumer_members WHERE consumer = :cons
  * group commit, so a checkpoint shares its fsync with the appends around it.
  */
 export class SqliteConsumerStore implements ConsumerStore {
-  readonly #writer: GroupCommitWriter;
-  readonly #transaction: SqliteTransaction;
+  readonly #connection: SqliteConnection;
   readonly #clock: () => number;
-  readonly #read: <T>(query: () => T) => T;
   readonly #sql: ReturnType<typeof prepare>;
 
-  /** `read` runs a query with the store's closed check and error translation. */
-  constructor(db: Database, writer: GroupCommitWriter, transaction: SqliteTransaction, clock: () => number, read: <T>(query: () => T) => T) {
-    this.#writer = writer;
-    this.#transaction = transaction;
+  constructor(connection: SqliteConnection, clock: () => number) {
+    this.#connection = connection;
     this.#clock = clock;
-    this.#read = read;
-    this.#sql = prepare(db);
+    this.#sql = prepare(connection);
   }
 
   register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
     const { name, partitions, startAt, filter } = registration;
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.register', () => {
       const existing = this.#sql.consumer.get(name) as ConsumerRow | undefined;
       if (existing === undefined) {
         this.#sql.insertConsumer.run(name, JSON.stringify(filter), this.#clock());
@@ -69,18 +62,18 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   async get(consumer: string): Promise<ConsumerRecord | undefined> {
-    return this.#read(() => {
+    return this.#connection.read(() => {
       const row = this.#sql.consumer.get(consumer) as ConsumerRow | undefined;
       return row === undefined ? undefined : this.#record(row);
     });
   }
 
   async list(): Promise<ConsumerRecord[]> {
-    return this.#read(() => (this.#sql.consumers.all() as ConsumerRow[]).map((row) => this.#record(row)));
+    return this.#connection.read(() => (this.#sql.consumers.all() as ConsumerRow[]).map((row) => this.#record(row)));
   }
 
   remove(consumer: string): Promise<boolean> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.remove', () => {
       const existed = this.#sql.consumer.get(consumer) !== undefined;
       for (const statement of this.#sql.removeConsumer) statement.run(consumer);
       return existed;
@@ -88,11 +81,11 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   saveCheckpoints(consumer: string, checkpoints: readonly PartitionCheckpoint[], owner?: string): Promise<number[]> {
-    return this.#writer.submit(() => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
+    return this.#connection.write('store.consumers.saveCheckpoints', () => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
   }
 
   heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.heartbeat', () => {
       const now = this.#clock();
       this.#sql.upsertMember.run({ consumer, member: beat.member, state: beat.state, position: beat.position, until: now + beat.leaseMs, now });
       this.#sql.dropExpiredMembers.run({ consumer, now });
@@ -102,7 +95,7 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.claim', () => {
       const now = this.#clock();
       for (const partition of partitions) this.#sql.claim.run({ consumer, member, partition, now });
       return (this.#sql.owned.all(consumer, member) as { partition: number }[]).map((row) => row.partition);
@@ -110,25 +103,25 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.release', () => {
       if (partitions === undefined) this.#sql.releaseAll.run(consumer, member);
       else for (const partition of partitions) this.#sql.releaseOne.run(consumer, member, partition);
     }, BOOKKEEPING);
   }
 
   leave(consumer: string, member: string): Promise<void> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.leave', () => {
       this.#sql.deleteMember.run(consumer, member);
       this.#sql.releaseAll.run(consumer, member);
     }, BOOKKEEPING);
   }
 
   setFault(consumer: string, fault: string | null): Promise<void> {
-    return this.#writer.submit(() => void this.#sql.setFault.run(fault, consumer));
+    return this.#connection.write('store.consumers.setFault', () => void this.#sql.setFault.run(fault, consumer));
   }
 
   park(consumer: string, entry: ParkRequest): Promise<void> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.park', () => {
       this.#sql.park.run({
         consumer,
         position: entry.position,
@@ -143,11 +136,11 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   async listParked(consumer: string, options: { after?: number; limit?: number } = {}): Promise<ParkedEntry[]> {
-    return this.#read(() => (this.#sql.parked.all(consumer, options.after ?? 0, options.limit ?? 100) as ParkedRow[]).map(parkedEntryOf));
+    return this.#connection.read(() => (this.#sql.parked.all(consumer, options.after ?? 0, options.limit ?? 100) as ParkedRow[]).map(parkedEntryOf));
   }
 
   requestReplay(consumer: string, positions?: readonly number[]): Promise<number> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.requestReplay', () => {
       if (positions === undefined) return this.#sql.replayAll.run(consumer).changes;
       let marked = 0;
       for (const position of positions) marked += this.#sql.replayOne.run(consumer, position).changes;
@@ -156,11 +149,11 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 
   async replayRequests(consumer: string, limit: number): Promise<ParkedEntry[]> {
-    return this.#read(() => (this.#sql.replayRequests.all(consumer, limit) as ParkedRow[]).map(parkedEntryOf));
+    return this.#connection.read(() => (this.#sql.replayRequests.all(consumer, limit) as ParkedRow[]).map(parkedEntryOf));
   }
 
   removeParked(consumer: string, positions?: readonly number[]): Promise<number> {
-    return this.#writer.submit(() => {
+    return this.#connection.write('store.consumers.removeParked', () => {
       if (positions === undefined) return this.#sql.purge.run(consumer).changes;
       let removed = 0;
       for (const position of positions) removed += this.#sql.unpark.run(consumer, position).changes;
@@ -172,8 +165,8 @@ export class SqliteConsumerStore implements ConsumerStore {
     work: (tx: SqlTransaction) => Promise<T>,
     checkpoint: { consumer: string; checkpoints: readonly PartitionCheckpoint[]; owner?: string },
   ): Promise<T> =>
-    this.#writer.exclusive(async () => {
-      const value = await work(this.#transaction);
+    this.#connection.transaction('store.consumers.transact', async (tx) => {
+      const value = await work(tx);
       const lost = this.#moveCheckpoints(checkpoint.consumer, checkpoint.checkpoints, checkpoint.owner);
       if (lost.length > 0) throw checkpointLost(checkpoint.consumer, checkpoint.owner ?? '', lost);
       return value;
@@ -194,7 +187,7 @@ export class SqliteConsumerStore implements ConsumerStore {
   }
 }
 
-function prepare(db: Database) {
+function prepare(db: StatementSource) {
   return {
     consumer: db.prepare('SELECT name, filter, fault, created_at FROM consumers WHERE name = ?'),
     consumers: db.prepare('SELECT name, filter, fault, created_at FROM consumers ORDER BY name'),

@@ -1,13 +1,14 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import type { NormalizedFilter } from '../../store/options.js';
 import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
+import type { StatementSource } from './sqlite-connection.js';
 
 /** A filtered read of the global log: statements are cached per shape of filter. */
 export class FilteredLogReader {
-  readonly #db: Database;
+  readonly #db: StatementSource;
   readonly #cache = new Map<string, Statement<unknown[], EventRow>>();
 
-  constructor(db: Database) {
+  constructor(db: StatementSource) {
     this.#db = db;
   }
 

@@ -1,6 +1,7 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 
 import { EVENT_COLUMNS, STREAM_COLUMNS, type EventRow, type StreamRow } from '../../store/sql-rows.js';
+import type { StatementSource } from './sqlite-connection.js';
 
 type Run<P extends unknown[]> = Statement<P, unknown>;
 type Rows<R> = Statement<unknown[], R>;
@@ -25,7 +26,7 @@ export interface Statements {
   scavengeStream: Run<[number, number, number]>;
 }
 
-export function prepareStatements(db: Database): Statements {
+export function prepareStatements(db: StatementSource): Statements {
   const raw = <T extends unknown[]>(sql: string) => db.prepare<unknown[], T>(sql).raw(true);
   return {
     streamByName: raw<StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE name = ?`),

@@ -6,6 +6,7 @@ import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
 import { prepareEvents, type ProposedEvent } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
 import type {
   AllPage,
   AppendOptions,
@@ -33,13 +34,12 @@ import { appendInTransaction } from './sqlite-append.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStoreConfig } from './sqlite-config.js';
 import { databaseNotFound, translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
-import { SqliteTransaction } from './sqlite-transaction.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { GroupCommitWriter } from './sqlite-writer.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
@@ -81,34 +81,28 @@ export class SqliteEventStore implements EventStore {
   readonly consumers: SqliteConsumerStore;
   readonly tokens: TokenStore;
   readonly sql: SqliteSqlAccess;
-  readonly #transaction: SqliteTransaction;
-  readonly #db: Database;
+  readonly #connection: SqliteConnection;
   readonly #statements: Statements;
-  readonly #writer: GroupCommitWriter;
   readonly #filtered: FilteredLogReader;
   readonly #clock: () => number;
   readonly #waiters = new HeadWaiters();
   readonly #signal: ReturnType<typeof changeSignalFor>;
   readonly #unsubscribe: () => void;
-  #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(db: Database, location: string, clock: () => number) {
-    this.#db = db;
     this.location = location;
     this.#clock = clock;
-    this.#statements = prepareStatements(db);
     this.#signal = changeSignalFor(location);
-    this.#writer = new GroupCommitWriter(db, () => this.#signal.notify());
-    this.#filtered = new FilteredLogReader(db);
-    const transaction = new SqliteTransaction(db);
-    this.#transaction = transaction;
-    this.consumers = new SqliteConsumerStore(db, this.#writer, transaction, clock, (query) => this.#read(query));
-    this.sql = new SqliteSqlAccess(this.#writer, transaction, (query) => this.#read(query));
-    // SQLite takes the statements' ? placeholders as they are
+    const connection = new SqliteConnection(db, () => this.#signal.notify());
+    this.#connection = connection;
+    this.#statements = prepareStatements(connection);
+    this.#filtered = new FilteredLogReader(connection);
+    this.consumers = new SqliteConsumerStore(connection, clock);
+    this.sql = new SqliteSqlAccess(connection);
     this.tokens = new SqlTokenStore(this.sql, clock);
     this.#unsubscribe = this.#signal.subscribe(() => {
-      if (this.#waiters.size > 0 && !this.#closed) this.#waiters.advance(this.#head());
+      if (this.#waiters.size > 0 && !connection.closed) void this.headPosition().then((head) => this.#waiters.advance(head), () => undefined);
     });
   }
 
@@ -118,8 +112,8 @@ export class SqliteEventStore implements EventStore {
       const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       const prepared = prepareEvents(events);
-      if (this.sql.inline.size > 0) return this.#appendInline(stream, prepared, expected);
-      return this.#writer.submit(() => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
+      if (this.#connection.inline.size > 0) return this.#appendInline(stream, prepared, expected);
+      return this.#connection.write('store.append', () => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -128,7 +122,7 @@ export class SqliteEventStore implements EventStore {
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
     const plan = planStreamRead(options);
-    return this.#readCommitted(() => {
+    return this.#connection.read(() => {
       const query = streamPageQuery(stream, this.#statements.streamByName.get(stream), plan, this.#clock());
       const { streamId, from, minRevision, minRecordedAt, limit } = query;
       if (query.empty) return query.page([]);
@@ -141,7 +135,7 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
     const plan = planAllRead(options);
-    return this.#readCommitted(() => this.#readAllNow(plan));
+    return this.#connection.read(() => this.#readAllNow(plan));
   }
 
   #readAllNow(plan: ReturnType<typeof planAllRead>): AllPage {
@@ -152,12 +146,12 @@ export class SqliteEventStore implements EventStore {
 
   async streamInfo(stream: string): Promise<StreamInfo> {
     assertStreamName(stream);
-    return this.#readCommitted(() => streamInfoOf(stream, this.#statements.streamByName.get(stream)));
+    return this.#connection.read(() => streamInfoOf(stream, this.#statements.streamByName.get(stream)));
   }
 
   async listStreams(options?: ListStreamsOptions): Promise<StreamList> {
     const plan = planStreamList(options);
-    return this.#readCommitted(() => {
+    return this.#connection.read(() => {
       const rows = this.#statements.listStreams.all({
         after: plan.after,
         category: plan.category ?? null,
@@ -169,12 +163,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   async listCategories(): Promise<CategorySummary[]> {
-    return this.#readCommitted(() => this.#statements.categories.all());
+    return this.#connection.read(() => this.#statements.categories.all());
   }
 
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
     assertStreamName(stream);
-    return this.#readCommitted(() => {
+    return this.#connection.read(() => {
       const row = this.#statements.streamByName.get(stream);
       return row === undefined ? {} : metadataOf(row);
     });
@@ -184,7 +178,7 @@ export class SqliteEventStore implements EventStore {
     try {
       assertStreamName(stream);
       const clean = checkStreamMetadata(metadata);
-      return this.#writer.submit(() => {
+      return this.#connection.write('store.setStreamMetadata', () => {
         const row = this.#statements.streamByName.get(stream);
         if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
         const streamId = row?.[STREAM_ROW.streamId] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
@@ -202,23 +196,24 @@ export class SqliteEventStore implements EventStore {
   }
 
   deleteStream(stream: string, options: DeleteOptions = {}): Promise<void> {
-    return this.#delete(stream, options, (row) => {
+    return this.#delete('store.deleteStream', stream, options, (row) => {
       if (row === undefined || row[STREAM_ROW.lastRevision] < 0) throw streamNotFound(stream);
-      if (row[STREAM_ROW.state] === STREAM_SOFT_DELETED) return;
-      this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
+      if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
+        this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
+      }
     });
   }
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
-    return this.#delete(stream, options, (row) => {
+    return this.#delete('store.tombstoneStream', stream, options, (row) => {
       if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
       else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
     });
   }
 
   scavenge(): Promise<{ removed: number }> {
-    if (this.#closed) return Promise.reject(storeClosed());
-    return this.#writer.submit(() => {
+    if (this.#connection.closed) return Promise.reject(storeClosed());
+    return this.#connection.write('store.scavenge', () => {
       const now = this.#clock();
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
@@ -230,19 +225,19 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.#readCommitted(() => this.#head());
+    return this.#connection.read(() => this.#head());
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
-    try {
-      // the head first: on a closed or failing store no waiter is left behind with its timer
-      const head = this.#read(() => this.#head());
-      const waiting = this.#waiters.wait(after, options, () => this.headPosition());
-      this.#waiters.advance(head);
-      return waiting;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    // the head first, and the waiter in the same step: on a closed or failing store no waiter is left behind with its timer
+    return this.#connection
+      .read(() => {
+        const head = this.#head();
+        const waiting = this.#waiters.wait(after, options, () => this.headPosition());
+        this.#waiters.advance(head);
+        return { waiting };
+      })
+      .then(({ waiting }) => waiting);
   }
 
   close(): Promise<void> {
@@ -251,23 +246,22 @@ export class SqliteEventStore implements EventStore {
   }
 
   async #shutdown(): Promise<void> {
-    await this.#writer.close();
+    await this.#connection.finishWrites();
     this.#waiters.release(this.#head());
-    this.#closed = true;
     this.#unsubscribe();
-    this.#db.close();
+    this.#connection.close();
   }
 
   #head(): number {
     return this.#statements.head.get()?.seq ?? 0;
   }
 
-  #delete(stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {
+  #delete(operation: string, stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {
     try {
       assertStreamName(stream);
       const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
-      return this.#writer.submit(() => {
+      return this.#connection.write(operation, () => {
         const row = this.#statements.streamByName.get(stream);
         checkDelete(stream, expected, headOf(row));
         apply(row);
@@ -278,33 +272,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
-  async #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    // appends queued before the hook was added commit first, so no later event slips past the hooks
-    await this.#writer.drained();
-    return this.#writer.exclusive(async () => {
+  #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const append = async (tx: SqlTransaction) => {
       const head = this.#head();
       const recordedAt = this.#clock();
       const result = appendInTransaction(this.#statements, stream, prepared, expected, recordedAt);
-      // inside the transaction on the one connection: a read that waited for it to end would never start
-      const readLog = async (options: ReadAllOptions) => this.#read(() => this.#readAllNow(planAllRead(options)));
-      await this.sql.inline.run(appendedEvents(result, prepared, recordedAt, head), this.#transaction, readLog);
+      // the hooks read from inside the transaction: their reads do not wait for it
+      await this.#connection.inline.run(appendedEvents(result, prepared, recordedAt, head), tx, (options) => this.readAll(options));
       return result;
-    });
-  }
-
-  /** A read that waits while an inline append's transaction is open: the connection would show its uncommitted events. */
-  async #readCommitted<T>(query: () => T): Promise<T> {
-    if (this.sql.inline.size > 0) await this.#writer.idle();
-    return this.#read(query);
-  }
-
-  #read<T>(query: () => T): T {
-    if (this.#closed) throw storeClosed();
-    try {
-      return query();
-    } catch (error) {
-      throw translateSqliteError(error);
-    }
+    };
+    // after the appends queued before the hook was added, so no later event slips past the hooks
+    return this.#connection.transaction('store.append', append, { afterQueued: true });
   }
 }
-

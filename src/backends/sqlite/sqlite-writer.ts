@@ -92,6 +92,11 @@ export class GroupCommitWriter {
     await this.#drained;
   }
 
+  /** True while `exclusive` work holds the connection's transaction. */
+  get holding(): boolean {
+    return this.#exclusive !== undefined;
+  }
+
   /** Resolves when no `exclusive` work holds the connection's transaction, so a read sees only committed rows. */
   async idle(): Promise<void> {
     while (this.#exclusive !== undefined) await this.#exclusive;
