@@ -4,7 +4,7 @@ export { requestRebuild, rebuildProgress, type RebuildProgress } from './rebuild
 export { waitForProjection } from './progress.js';
 export { projectionStatus, type ProjectionStatus } from './status.js';
 export { getDocument, findDocuments, searchProjection, queryLakes, type QueryLakesOptions } from './reading.js';
-export { type LakeAnswer } from './sinks/lake-answer.js';
+export type { LakeAnswer } from './sinks/lake-answer.js';
 export { DEFAULT_LAKE_LIMITS, type LakeLimits } from './sinks/lake-limits.js';
 export { LakeQuerySlots, PROCESS_LAKE_SLOTS } from './sinks/lake-slots.js';
 export { addDeclaredProjection, runDeclaredProjections, type DeclaredProjections } from './declared.js';
