@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/backends/open-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { tributaryPlugin } from '../../src/entry/server.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -89,6 +90,21 @@ describe('the HTTP API as a fastify plugin in an application of its own', () => 
         expect((await app.inject(append('/streams/order-1', [{ type: 'Placed', data: {} }]))).statusCode).toBe(201);
         expect((await app.inject({ url: '/hello' })).json()).toEqual({ hello: 'world' });
         expect((await app.inject({ url: '/nowhere' })).json()).toMatchObject({ error: 'Not Found', statusCode: 404 });
+      },
+    );
+  });
+
+  it('the remote store works through the prefix', async () => {
+    await hostApp(
+      (app, store) => app.register(tributaryPlugin, { store, open: true, prefix: '/events' }),
+      async (app) => {
+        const remote = await openStore(`${await listening(app)}/events`);
+        try {
+          await remote.append('order-1', [{ type: 'Placed', data: { sku: 'abc' } }], { expectedRevision: 'no_stream' });
+          expect((await remote.readStream('order-1')).events.map((event) => event.data)).toEqual([{ sku: 'abc' }]);
+        } finally {
+          await remote.close();
+        }
       },
     );
   });
