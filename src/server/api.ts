@@ -30,8 +30,8 @@ import { SseRegistry } from './sse.js';
 import { trackStorageHealth } from './storage-health.js';
 import { strictInputs } from './strict-inputs.js';
 
-/** What the HTTP API serves, and how, wherever it is mounted. */
-export interface ApiOptions {
+/** What the HTTP API serves, and how, wherever it is mounted; fastify's own `prefix` goes beside these when it is registered as a plugin. */
+export interface TributaryPluginOptions {
   store: EventStore;
   /** Open mode: every request may do everything (loopback development only). Otherwise bearer tokens decide. Default false. */
   open?: boolean;
@@ -49,7 +49,7 @@ export interface ApiOptions {
  * answers, CORS and OpenAPI document apply to its own routes only. Live
  * streams end when the app starts closing; the store stays open for its owner.
  */
-export async function mountApi(app: FastifyInstance, options: ApiOptions): Promise<void> {
+export async function mountApi(app: FastifyInstance, options: TributaryPluginOptions): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers

@@ -1,8 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { answerRouteNotFound, mountApi, type ApiOptions } from './api.js';
-
-/** What `tributaryPlugin` takes besides fastify's own `prefix`: the store, and the API's options. */
-export type TributaryPluginOptions = ApiOptions;
+import { answerRouteNotFound, mountApi, type TributaryPluginOptions } from './api.js';
 
 /**
  * The HTTP API as a fastify plugin, for an application that serves routes of

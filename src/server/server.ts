@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { answerRouteNotFound, mountApi, type ApiOptions } from './api.js';
+import { answerRouteNotFound, mountApi, type TributaryPluginOptions } from './api.js';
 import { answerClientError } from './client-errors.js';
 import { closeGracefully } from './graceful-close.js';
 import { errorResponse } from './http-errors.js';
 import { redactingLogger } from './log-redaction.js';
 
-export interface ServerOptions extends ApiOptions {
+export interface ServerOptions extends TributaryPluginOptions {
   /** Open mode: every request may do everything (loopback development). Otherwise bearer tokens decide. */
   open: boolean;
   /** Fastify's logger (pino) options; false for none. */
