@@ -11,9 +11,11 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const scratch = mkdtempSync(join(tmpdir(), 'tributary-tarball-'));
 const app = join(scratch, 'app');
 let packed: string[] = [];
+// as from a user's shell: under `npm test` npm hands its scripts its own settings (npm_config_local_prefix among them)
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_')));
 
 function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, ...options });
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, env, ...options });
   expect(result.status, `${command} ${args.join(' ')}\n${String(result.stdout)}\n${String(result.stderr)}`).toBe(0);
   return String(result.stdout);
 }
@@ -106,7 +108,7 @@ export { options };
     expect(run('npx', ['tributary', '--version'], { cwd: app }).trim()).toBe(manifest.version);
     const port = await freePort();
     // a process group of its own: npx passes SIGTERM on to the server but exits without waiting for it
-    const child = spawn('npx', ['tributary', 'serve', '--port', String(port), '--db', './serve.db'], { cwd: app, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tributary', 'serve', '--port', String(port), '--db', './serve.db'], { cwd: app, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: string[] = [];
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
