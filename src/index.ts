@@ -1,3 +1,10 @@
+/**
+ * `tributary`: everything that needs no database driver, DuckDB or fastify —
+ * the event model and errors, `openStore`, subscriptions and consumers, command
+ * handling, and projections. Importing it loads none of them; each loads when
+ * first used. The subpaths `tributary/sqlite`, `/postgres`, `/lake`, `/server`
+ * and `/testing` hold what belongs to one backend, the lake, the HTTP API and tests.
+ */
 export * from './core/errors.js';
 export * from './core/event.js';
 export { newEventId, isEventId } from './core/event-id.js';
@@ -7,10 +14,11 @@ export { MAX_JSON_DEPTH } from './core/json-depth.js';
 export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
 export type * from './store/event-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
+// a backend loads with the first store opened on it; `tributary/sqlite` and `tributary/postgres` open one directly
 export { openStore, DEFAULT_DATABASE, type OpenStoreOptions } from './backends/open-store.js';
-export { openSqliteStore, SqliteEventStore } from './backends/sqlite/sqlite-store.js';
+export type { SqliteEventStore } from './backends/sqlite/sqlite-store.js';
 export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
-export { openPostgresStore, PostgresEventStore } from './backends/postgres/postgres-store.js';
+export type { PostgresEventStore } from './backends/postgres/postgres-store.js';
 export type { PostgresStoreConfig } from './backends/postgres/postgres-config.js';
 export type * from './store/consumer-store.js';
 export type { SqlAccess, InlineHook, LogReader } from './store/sql-access.js';

@@ -15,7 +15,41 @@ const ALLOWED: Record<string, string[]> = {
   testing: ['testing', 'command', 'core'],
   server: ['server', 'projections', 'subscriptions', 'store', 'core'],
   cli: ['cli', 'server', 'projections', 'subscriptions', 'backends', 'store', 'core'],
+  // the package's subpath entries (package.json `exports`) re-export what their part offers
+  entry: ['entry', 'server', 'projections', 'subscriptions', 'command', 'testing', 'backends', 'store', 'core'],
 };
+
+/** The packages that are slow to load or native, and what each entry of the package may load of them on import. */
+const DRIVERS = ['better-sqlite3', 'pg', '@duckdb/node-api', 'fastify'];
+const ENTRY_DRIVERS: Record<string, string[]> = {
+  'index.ts': [],
+  'entry/sqlite.ts': ['better-sqlite3'],
+  'entry/postgres.ts': ['pg'],
+  'entry/lake.ts': [],
+  'entry/server.ts': ['fastify'],
+  'entry/testing.ts': [],
+};
+
+// import and export statements that load their module: under verbatimModuleSyntax only `import type` and `export type` do not
+const LOADING_IMPORT = /^(?:import|export)(\s+type\b)?[^;'"]*?\bfrom\s+'([^']+)'|^import\s+'([^']+)'/gm;
+
+/** The packages `entry` loads when imported: its static imports followed through src/, not the dynamic `import()`s that load a driver when it is used. */
+function packagesLoadedBy(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, typeOnly, from, bare] of readFileSync(file, 'utf8').matchAll(LOADING_IMPORT)) {
+      const target = (from ?? bare)!;
+      if (typeOnly !== undefined) continue;
+      if (target.startsWith('.')) visit(resolve(file, '..', target.replace(/\.js$/, '.ts')));
+      else if (!target.startsWith('node:')) packages.add(target);
+    }
+  };
+  visit(join(SRC, entry));
+  return packages;
+}
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
@@ -66,4 +100,13 @@ it('no code above the backends asks for a backend by name: differences are on th
       });
   }
   expect(violations).toEqual([]);
+});
+
+it('the root entry loads no driver, DuckDB or fastify; each subpath entry only its own', () => {
+  const entries = readdirSync(join(SRC, 'entry')).map((name) => `entry/${name}`);
+  expect(Object.keys(ENTRY_DRIVERS).sort()).toEqual(['index.ts', ...entries].sort());
+  for (const [entry, drivers] of Object.entries(ENTRY_DRIVERS)) {
+    const loaded = [...packagesLoadedBy(entry)].filter((name) => DRIVERS.includes(name));
+    expect(loaded.sort(), entry).toEqual(drivers);
+  }
 });

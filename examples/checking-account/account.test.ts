@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { given, handleCommand, isTributaryError, loadState, openSqliteStore } from '../../src/index.js';
+import { openSqliteStore } from '../../src/entry/sqlite.js';
+import { given } from '../../src/entry/testing.js';
+import { handleCommand, isTributaryError, loadState } from '../../src/index.js';
 import { account, type AccountEvent } from './account.js';
 
 const opened = (balance: number): AccountEvent => ({

@@ -1,9 +1,6 @@
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { redactUrl } from '../store/redact-url.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
-import { openRemoteStore } from './remote/remote-store.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /** Where the CLI and `openStore` look when no location is given. */
 export const DEFAULT_DATABASE = './data/tributary.db';
@@ -20,15 +17,22 @@ export const DEFAULT_DATABASE = './data/tributary.db';
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
  * const reader = await openStore('./data/tributary.db', { create: false });
  * ```
+ *
+ * Each backend's module, and with it its driver, is loaded the first time a
+ * location needs it: importing the package loads no database driver.
  */
 export async function openStore(location: string = DEFAULT_DATABASE, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
-  if (/^https?:\/\//i.test(location)) return openRemoteStore({ url: location, token: options.token });
+  if (/^https?:\/\//i.test(location)) {
+    const { openRemoteStore } = await import('./remote/remote-store.js');
+    return openRemoteStore({ url: location, token: options.token });
+  }
   if (/^postgres(ql)?:\/\//i.test(location)) {
     // ?schema= picks the schema; pg itself never sees the parameter
     const url = new URL(location);
     const schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore({ url: url.toString(), schema });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
@@ -36,6 +40,7 @@ export async function openStore(location: string = DEFAULT_DATABASE, options: Op
       location: redactUrl(location),
     });
   }
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   return openSqliteStore({ path: location, mustExist: options.create === false });
 }
 

@@ -4,39 +4,26 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE, openStore } from '../backends/open-store.js';
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import { stringFlag } from './arguments.js';
-import { appendCommand } from './commands/append.js';
-import { categoriesCommand } from './commands/categories.js';
-import { consumersCommand } from './commands/consumers.js';
-import { migrateCommand } from './commands/migrate.js';
-import { lakeCommand } from './commands/lake.js';
-import { parkedCommand } from './commands/parked.js';
-import { projectionsCommand } from './commands/projections.js';
-import { readAllCommand } from './commands/read-all.js';
-import { readCommand } from './commands/read.js';
-import { searchCommand } from './commands/search.js';
-import { serveCommand } from './commands/serve.js';
-import { streamsCommand } from './commands/streams.js';
-import { tailCommand } from './commands/tail.js';
-import { tokensCommand } from './commands/tokens.js';
 import type { Command } from './context.js';
 import { errorLine } from './output.js';
 
-const COMMANDS: readonly Command[] = [
-  serveCommand,
-  appendCommand,
-  readCommand,
-  readAllCommand,
-  tailCommand,
-  streamsCommand,
-  categoriesCommand,
-  consumersCommand,
-  parkedCommand,
-  projectionsCommand,
-  searchCommand,
-  lakeCommand,
-  tokensCommand,
-  migrateCommand,
-];
+/** Each command's module, loaded when that command runs: `read` pays for no server, lake or other backend. In the order help lists them. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  append: async () => (await import('./commands/append.js')).appendCommand,
+  read: async () => (await import('./commands/read.js')).readCommand,
+  'read-all': async () => (await import('./commands/read-all.js')).readAllCommand,
+  tail: async () => (await import('./commands/tail.js')).tailCommand,
+  streams: async () => (await import('./commands/streams.js')).streamsCommand,
+  categories: async () => (await import('./commands/categories.js')).categoriesCommand,
+  consumers: async () => (await import('./commands/consumers.js')).consumersCommand,
+  parked: async () => (await import('./commands/parked.js')).parkedCommand,
+  projections: async () => (await import('./commands/projections.js')).projectionsCommand,
+  search: async () => (await import('./commands/search.js')).searchCommand,
+  lake: async () => (await import('./commands/lake.js')).lakeCommand,
+  tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
+};
 
 const GLOBAL_OPTIONS = {
   db: { type: 'string' },
@@ -45,10 +32,11 @@ const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function help(): string {
+async function help(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   const lines = [
     'tributary: an event store. Commands:',
-    ...COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`),
+    ...commands.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`),
     '',
     `Every command takes --db <sqlite file | postgres:// URL> (or TRIBUTARY_DB; default ${DEFAULT_DATABASE}),`,
     'or --url http://host:2113 [--token trb_…] (or TRIBUTARY_URL, TRIBUTARY_TOKEN) to work through a server.',
@@ -61,16 +49,17 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help());
+    process.stdout.write(await help());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
   try {
-    if (command === undefined) throw invalidArgument('command', `${JSON.stringify(name)} is unknown; try tributary --help`);
+    const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (load === undefined) throw invalidArgument('command', `${JSON.stringify(name)} is unknown; try tributary --help`);
+    const command = await load();
     const { values, positionals } = parseFlags(command, rest);
     if (values['help'] === true) {
       process.stdout.write(command.usage + '\n');

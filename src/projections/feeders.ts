@@ -5,7 +5,6 @@ import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
-import { LakeWriter } from './sinks/lake-writer.js';
 import { removeLakeGeneration } from './storage.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
@@ -62,6 +61,8 @@ export async function feedLakeSink<Context>(
 ): Promise<Feeder> {
   const { sink } = definition;
   const directory = lakeDirectoryOf(sink.directory, definition.name, generation);
+  // DuckDB loads with the first lake this process feeds, not with the package
+  const { LakeWriter } = await import('./sinks/lake-writer.js');
   const writer = await LakeWriter.open({ directory, columns: sink.columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;

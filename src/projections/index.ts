@@ -9,7 +9,7 @@ export type { LakeQueryOptions } from './sinks/lake-query.js';
 export type { LakeColumn, LakeColumnType } from './sinks/lake-cells.js';
 export type { Json, DocumentFilter } from './sinks/documents-sql.js';
 export type { SearchHit } from './sinks/search-sql.js';
-export { type LakeAnswer } from './sinks/lake-answer.js';
+export type { LakeAnswer } from './sinks/lake-answer.js';
 export { DEFAULT_LAKE_LIMITS, type LakeLimits } from './sinks/lake-limits.js';
 export { LakeQuerySlots, PROCESS_LAKE_SLOTS, type LakeQuerySlotsOptions } from './sinks/lake-slots.js';
 export { addDeclaredProjection, runDeclaredProjections, type DeclaredProjections } from './declared.js';

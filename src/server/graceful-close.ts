@@ -1,17 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import type { SseRegistry } from './sse.js';
 
 /** How long a closing server waits for in-flight requests before dropping their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
 /**
- * What `app.close()` does, in order: live streams end (they never would by
+ * What `app.close()` does, in order: live streams end (the API's own preClose
+ * hook, which runs after this one, ends them: they never would by
  * themselves); requests in flight, appends above all, finish and are answered
  * with `Connection: close`; then every connection is dropped, idle keep-alive
  * ones included, so the close never waits on a client that keeps its socket.
  * A request still running after the grace period loses its connection.
  */
-export function closeGracefully(app: FastifyInstance, registry: SseRegistry): void {
+export function closeGracefully(app: FastifyInstance): void {
   let closing = false;
   let inFlight = 0;
   let deadline: NodeJS.Timeout | undefined;
@@ -38,7 +38,6 @@ export function closeGracefully(app: FastifyInstance, registry: SseRegistry): vo
   });
   app.addHook('preClose', async () => {
     closing = true;
-    registry.closeAll();
     dropConnectionsWhenDone();
     deadline = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
   });

@@ -5,6 +5,17 @@ export function redactedUrl(url: string): string {
   return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
 }
 
+/** How a request is logged: its URL without a token. */
+export function requestSerializer(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: redactedUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** Fastify's logger options with a request serializer that logs URLs without tokens. */
 export function redactingLogger(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
@@ -13,13 +24,7 @@ export function redactingLogger(logger: FastifyServerOptions['logger']): Fastify
     ...options,
     serializers: {
       ...(options as { serializers?: object }).serializers,
-      req: (request: FastifyRequest) => ({
-        method: request.method,
-        url: redactedUrl(request.url),
-        host: request.host,
-        remoteAddress: request.ip,
-        remotePort: request.socket?.remotePort,
-      }),
+      req: requestSerializer,
     },
   };
 }

@@ -23,18 +23,6 @@ import { projectCompilerOptions, ROOT, sourceEntryPoints } from '../support/pack
 const DOCUMENTS = ['README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 const FRAGMENTS_ALLOWED = 2;
 
-/**
- * Entry points that docs may import but package.json does not export yet, and the
- * source each stands for until it does; package.json's `exports` take precedence.
- */
-const PLANNED_ENTRY_POINTS: Record<string, string> = {
-  'tributary/sqlite': 'src/index.ts',
-  'tributary/postgres': 'src/index.ts',
-  'tributary/lake': 'src/index.ts',
-  'tributary/server': 'src/index.ts',
-  'tributary/testing': 'src/index.ts',
-};
-
 const GIVENS = `import type { EventStore } from 'tributary';
 
 declare global {
@@ -45,7 +33,6 @@ declare global {
 
 function entryPointPaths(): Record<string, string[]> {
   const paths: Record<string, string[]> = {};
-  for (const [specifier, source] of Object.entries(PLANNED_ENTRY_POINTS)) paths[specifier] = [resolve(ROOT, source)];
   for (const [specifier, source] of sourceEntryPoints()) paths[specifier] = [source];
   return paths;
 }

@@ -1,4 +1,3 @@
-import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { TributaryError } from '../../core/errors.js';
 
 /** The DuckDB type of a lake column. */
@@ -47,16 +46,6 @@ export const TO_CELL: Record<LakeColumnType, (value: unknown) => Cell> = {
       return null;
     }
   },
-};
-
-/** How the appender takes a cell of each type. */
-export const APPEND: Record<LakeColumnType, (appender: DuckDBAppender, cell: Cell) => void> = {
-  VARCHAR: (appender, cell) => appender.appendVarchar(cell as string),
-  BIGINT: (appender, cell) => appender.appendBigInt(cell as bigint),
-  DOUBLE: (appender, cell) => appender.appendDouble(cell as number),
-  BOOLEAN: (appender, cell) => appender.appendBoolean(cell as boolean),
-  TIMESTAMP: (appender, cell) => appender.appendTimestamp(new DuckDBTimestampValue(cell as bigint)),
-  JSON: (appender, cell) => appender.appendVarchar(cell as string),
 };
 
 /** Throws INVALID_PROJECTION unless the columns are named once each, typed, and clear of the partitions. */

@@ -2,7 +2,8 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
-import { APPEND, TO_CELL, assertColumns, type Cell, type LakeColumn } from './lake-cells.js';
+import { APPEND } from './lake-append.js';
+import { TO_CELL, assertColumns, type Cell, type LakeColumn } from './lake-cells.js';
 import {
   STAGING_PREFIX,
   partitionPath,
