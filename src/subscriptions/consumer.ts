@@ -402,7 +402,7 @@ class ConsumerRunner implements Consumer {
   async #beat(): Promise<void> {
     const startedAt = performance.now();
     try {
-      const members = await this.#consumers.heartbeat(this.name, {
+      const { members } = await this.#consumers.heartbeat(this.name, {
         member: this.member,
         state: this.#state,
         position: this.#progress.cursor,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -24,6 +24,9 @@ async function appendSpread(store: EventStore, streams: number, perStream: numbe
 }
 
 const QUICK: Partial<ConsumerOptions> = { checkpointMs: 50, heartbeatMs: 50, leaseMs: 1_000, retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+
+/** This machine's clock, read without `Date.now`: a test may skew that one. */
+const machineClock = () => Math.floor(performance.timeOrigin + performance.now());
 
 export function consumersContract(harness: StoreHarness): void {
   describe('consumers', () => {
@@ -232,6 +235,53 @@ export function consumersContract(harness: StoreHarness): void {
         }
         expect(new Set(handled.map((h) => h.member))).toEqual(new Set(['a', 'b', 'c']));
       });
+    });
+
+    it('answers a heartbeat with the live members, who holds each partition, and the store’s clock', async () => {
+      await withStore(harness, async (store) => {
+        await store.consumers.register({ name: 'view', partitions: 3, startAt: 0, filter: {} });
+        const first = await store.consumers.heartbeat('view', { member: 'm1', state: 'live', position: 0, leaseMs: 60_000 });
+        expect(first.members.map((m) => m.member)).toEqual(['m1']);
+        expect(first.owners).toEqual([null, null, null]);
+        const stamped = first.members[0]!.leaseUntil - 60_000;
+        expect(first.now).toBeGreaterThanOrEqual(stamped);
+        expect(first.now - stamped).toBeLessThan(5_000);
+        expect(await store.consumers.claim('view', 'm1', [0, 2])).toEqual([0, 2]);
+        await store.consumers.heartbeat('view', { member: 'short', state: 'live', position: 0, leaseMs: 1 });
+        expect(await store.consumers.claim('view', 'short', [1])).toEqual([1]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        // the member whose lease ran out is gone from the same answer, and its partition free
+        const second = await store.consumers.heartbeat('view', { member: 'm2', state: 'catching-up', position: 0, leaseMs: 60_000 });
+        expect(second.members.map((m) => [m.member, m.state])).toEqual([
+          ['m1', 'live'],
+          ['m2', 'catching-up'],
+        ]);
+        expect(second.owners).toEqual(['m1', null, 'm1']);
+        expect(second.now).toBeGreaterThanOrEqual(first.now);
+        expect((await store.consumers.get('view'))!.now).toBeGreaterThanOrEqual(second.now);
+        expect((await store.consumers.list()).map((record) => record.now >= second.now)).toEqual([true]);
+      });
+    });
+
+    it('judges leases by the store’s clock: a process whose clock runs a minute ahead still sees the live members', async () => {
+      await withStore(
+        harness,
+        async (store) => {
+          const consumer = await startConsumer(store, { ...QUICK, name: 'skewed', group: { partitions: 2 }, leaseMs: 10_000, handler: () => undefined });
+          await eventually(async () => (await consumerStatus(store, ['skewed']))[0]?.members[0]?.partitions.length === 2, 'the member holds both partitions');
+          await eventually(async () => (await consumerStatus(store, ['skewed']))[0]?.state === 'live', 'the member reports live');
+          const skewed = vi.spyOn(Date, 'now').mockImplementation(() => machineClock() + 60_000);
+          try {
+            const [status] = await consumerStatus(store, ['skewed']);
+            expect(status!.members.map((member) => [member.member, member.partitions])).toEqual([[consumer.member, [0, 1]]]);
+            expect(status!.state).toBe('live');
+          } finally {
+            skewed.mockRestore();
+          }
+          await consumer.stop();
+        },
+        { clock: machineClock },
+      );
     });
 
     it('refuses to reopen a group with another partition count', async () => {

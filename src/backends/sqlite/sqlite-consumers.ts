@@ -3,8 +3,8 @@ import type {
   ConsumerRecord,
   ConsumerRegistration,
   ConsumerStore,
+  GroupView,
   MemberBeat,
-  MemberRecord,
   ParkedEntry,
   ParkRequest,
   PartitionCheckpoint,
@@ -91,13 +91,14 @@ export class SqliteConsumerStore implements ConsumerStore {
     return this.#writer.submit(() => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
   }
 
-  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     return this.#writer.submit(() => {
       const now = this.#clock();
       this.#sql.upsertMember.run({ consumer, member: beat.member, state: beat.state, position: beat.position, until: now + beat.leaseMs, now });
       this.#sql.dropExpiredMembers.run({ consumer, now });
       this.#sql.releaseOrphans.run({ consumer, now });
-      return (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
+      const members = (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
+      return { members, owners: (this.#sql.partitions.all(consumer) as PartitionRow[]).map((row) => row.owner), now };
     }, BOOKKEEPING);
   }
 
@@ -190,7 +191,8 @@ export class SqliteConsumerStore implements ConsumerStore {
 
   #record(row: ConsumerRow): ConsumerRecord {
     const parked = (this.#sql.parkedCount.get(row.name) as { n: number }).n;
-    return consumerRecordOf(row, this.#sql.partitions.all(row.name) as PartitionRow[], this.#sql.members.all(row.name) as MemberRow[], parked);
+    const partitions = this.#sql.partitions.all(row.name) as PartitionRow[];
+    return consumerRecordOf(row, partitions, this.#sql.members.all(row.name) as MemberRow[], parked, this.#clock());
   }
 }
 
