@@ -28,6 +28,13 @@ const QUICK: Partial<ConsumerOptions> = { checkpointMs: 50, heartbeatMs: 50, lea
 /** This machine's clock, read without `Date.now`: a test may skew that one. */
 const machineClock = () => Math.floor(performance.timeOrigin + performance.now());
 
+/** The revisions handled per stream, in the order handled: each must be 0, 1, 2, … once. */
+function revisionsByStream(handled: readonly { stream: string; revision: number }[]): Map<string, number[]> {
+  const streams = new Map<string, number[]>();
+  for (const { stream, revision } of handled) streams.set(stream, [...(streams.get(stream) ?? []), revision]);
+  return streams;
+}
+
 export function consumersContract(harness: StoreHarness): void {
   describe('consumers', () => {
     it('handles every matching event in order, goes live, and resumes after a stop from its stored checkpoint', async () => {
@@ -234,6 +241,61 @@ export function consumersContract(harness: StoreHarness): void {
           expect(revisions).toEqual(Array.from({ length: 15 }, (_, i) => i));
         }
         expect(new Set(handled.map((h) => h.member))).toEqual(new Set(['a', 'b', 'c']));
+      });
+    });
+
+    it('moves only the partitions a joining member takes: the others keep theirs, and each stream stays in order', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 24, 5);
+        const handled: { member: string; stream: string; revision: number }[] = [];
+        const options = (member: string): ConsumerOptions => ({
+          ...QUICK,
+          name: 'sticky',
+          group: { partitions: 8 },
+          member,
+          handler: async (e, context) => {
+            handled.push({ member: context.member, stream: e.stream, revision: e.revision });
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        });
+        const a = await startConsumer(store, options('a'));
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => a.partitions.length === 4 && b.partitions.length === 4, 'a and b hold four partitions each');
+        const before = { a: [...a.partitions], b: [...b.partitions] };
+        const c = await startConsumer(store, options('c'));
+        await eventually(() => c.partitions.length === 2 && a.partitions.length === 3 && b.partitions.length === 3, 'c has its share');
+        expect(before.a).toEqual(expect.arrayContaining([...a.partitions]));
+        expect(before.b).toEqual(expect.arrayContaining([...b.partitions]));
+        // a settled group stays put: the next heartbeats move nothing
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const after = { a: [...a.partitions], b: [...b.partitions], c: [...c.partitions] };
+        expect(after.a.length + after.b.length + after.c.length).toBe(8);
+        expect(after.c).toEqual([...before.a, ...before.b].filter((p) => !after.a.includes(p) && !after.b.includes(p)).sort((x, y) => x - y));
+        await appendSpread(store, 24, 5);
+        await eventually(() => handled.length >= 24 * 10, 'every event is handled');
+        for (const consumer of [a, b, c]) await consumer.stop();
+        expect(handled).toHaveLength(24 * 10);
+        for (const revisions of revisionsByStream(handled).values()) expect(revisions).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      });
+    });
+
+    it('gives a joining member its free partitions before startConsumer resolves, and the rest as soon as their holder lets go', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 8, 3);
+        // the heartbeat left to its default: a quarter of the lease would be 5 s; in a group it is no more than checkpointMs
+        const options = (member: string): ConsumerOptions => ({ name: 'prompt', group: { partitions: 4 }, member, checkpointMs: 100, leaseMs: 20_000, handler: () => undefined });
+        const a = await startConsumer(store, options('a'));
+        expect(a.partitions).toEqual([0, 1, 2, 3]);
+        await eventually(() => a.state === 'live', 'a is live');
+        const joined = performance.now();
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => b.partitions.length === 2, 'b takes its share', 3_000);
+        expect(performance.now() - joined).toBeLessThan(3_000);
+        expect(a.partitions).toEqual([0, 1]);
+        expect(b.partitions).toEqual([2, 3]);
+        await b.stop();
+        await eventually(() => a.partitions.length === 4, 'a takes back what b let go', 3_000);
+        await a.stop();
       });
     });
 
