@@ -241,8 +241,7 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
   async #dropRetired(record: ProjectionRecord, retired: number): Promise<void> {
     const consumer = consumerNameOf(this.name, retired);
     const fed = await this.#store.consumers.get(consumer);
-    const now = Date.now();
-    if (fed !== undefined && fed.members.some((member) => member.leaseUntil >= now)) return;
+    if (fed !== undefined && fed.members.some((member) => member.leaseUntil >= fed.now)) return;
     // the checkpoint goes first: a crash before the drop leaves `retired` set, and the next look drops the rest
     await this.#store.consumers.remove(consumer);
     const dropped = await this.#sql.transaction(async (tx) => {

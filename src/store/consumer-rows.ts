@@ -44,6 +44,7 @@ export function consumerRecordOf(
   partitions: readonly PartitionRow[],
   members: readonly MemberRow[],
   parked: number,
+  now: number,
 ): ConsumerRecord {
   return {
     name: row.name,
@@ -53,6 +54,7 @@ export function consumerRecordOf(
     parked,
     fault: row.fault,
     createdAt: row.created_at,
+    now,
   };
 }
 

@@ -34,9 +34,11 @@ export interface ConsumerStore {
 
   /**
    * Renews a member's lease and state, forgets members whose lease ran out,
-   * releases their partitions, and returns the members still alive.
+   * releases their partitions, and returns the group as it is then: the
+   * members still alive and who holds each partition, read in the same
+   * transaction. A joining member's first beat is its join.
    */
-  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]>;
+  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView>;
 
   /**
    * Takes each of `partitions` that is free, already the member's, or held by
@@ -121,6 +123,8 @@ export interface ConsumerRecord {
   parked: number;
   fault: string | null;
   createdAt: number;
+  /** The backend's clock when the record was read: judge `leaseUntil` against it, never against the local clock. */
+  now: number;
 }
 
 export interface PartitionCheckpoint {
@@ -144,6 +148,16 @@ export interface MemberRecord {
   position: number;
   leaseUntil: number;
   joinedAt: number;
+}
+
+/** A consumer group as a heartbeat leaves it. */
+export interface GroupView {
+  /** The members still alive, by name. */
+  members: MemberRecord[];
+  /** Who holds each partition (null when free), indexed by partition. */
+  owners: (string | null)[];
+  /** The backend's clock when the beat was stamped: judge `leaseUntil` against it, never against the local clock. */
+  now: number;
 }
 
 export type ParkRequest = Omit<ParkedEntry, 'parkedAt' | 'replay'>;

@@ -62,7 +62,11 @@ export interface ConsumerOptions {
   onFailure?: 'park' | 'stop';
   /** A member not heard from for this long is gone and its partitions move; default 10,000 ms. */
   leaseMs?: number;
-  /** How often a member renews its lease and reports its state; default a quarter of `leaseMs`. */
+  /**
+   * How often a member renews its lease, reports its state and looks at its
+   * group; default a quarter of `leaseMs`, and in a group no more than
+   * `checkpointMs`, so a member that joins gets its share within about that.
+   */
   heartbeatMs?: number;
   /** Events read per page; default 500. */
   pageSize?: number;
@@ -108,7 +112,9 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
     throw invalidArgument('group.partitions', `must be an integer from 1 to ${MAX_PARTITIONS}, got ${JSON.stringify(partitions)}`);
   }
   const leaseMs = positive('leaseMs', options.leaseMs ?? 10_000);
-  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 4)));
+  const checkpointMs = positive('checkpointMs', options.checkpointMs ?? 1_000);
+  const quarterLease = Math.max(1, Math.floor(leaseMs / 4));
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? (grouped ? Math.min(quarterLease, checkpointMs) : quarterLease));
   if (heartbeatMs >= leaseMs) throw invalidArgument('heartbeatMs', `must be shorter than leaseMs (${leaseMs}), got ${heartbeatMs}`);
   return {
     name: options.name,
@@ -120,7 +126,7 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
     grouped,
     member: options.member ?? defaultMember,
     checkpointEvents: positive('checkpointEvents', options.checkpointEvents ?? 1_000),
-    checkpointMs: positive('checkpointMs', options.checkpointMs ?? 1_000),
+    checkpointMs,
     durableThrough: options.durableThrough,
     retry: settleRetryPolicy(options.retry),
     onFailure: options.onFailure ?? 'park',

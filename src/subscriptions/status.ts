@@ -41,19 +41,19 @@ const MAX_LAG_PAGES = 4;
 export async function consumerStatus(store: EventStore, names?: readonly string[]): Promise<ConsumerStatus[]> {
   const records = await store.consumers.list();
   const head = await store.headPosition();
-  const now = Date.now();
   const statuses: ConsumerStatus[] = [];
   for (const record of records) {
     if (names !== undefined && !names.includes(record.name)) continue;
-    statuses.push(await statusOf(store, record, head, now));
+    statuses.push(await statusOf(store, record, head));
   }
   return statuses;
 }
 
-async function statusOf(store: EventStore, record: ConsumerRecord, head: number, now: number): Promise<ConsumerStatus> {
+async function statusOf(store: EventStore, record: ConsumerRecord, head: number): Promise<ConsumerStatus> {
   const checkpoint = Math.min(...record.partitions.map((partition) => partition.checkpoint));
   const members = record.members
-    .filter((member) => member.leaseUntil >= now)
+    // leases are stamped by the store's clock: judged by this process's, a skewed clock would call live members gone
+    .filter((member) => member.leaseUntil >= record.now)
     .map((member) => ({
       member: member.member,
       state: member.state,
@@ -70,7 +70,8 @@ async function statusOf(store: EventStore, record: ConsumerRecord, head: number,
     checkpoint,
     head,
     lagEvents: Math.max(0, head - checkpoint),
-    lagSeconds: await oldestUnhandledAge(store, record.filter, checkpoint, head, now),
+    // recordedAt is stamped by the appending process's clock, not the store's
+    lagSeconds: await oldestUnhandledAge(store, record.filter, checkpoint, head, Date.now()),
     state: stateOf(members, record.fault),
     parked: record.parked,
     fault: record.fault,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -24,6 +24,16 @@ async function appendSpread(store: EventStore, streams: number, perStream: numbe
 }
 
 const QUICK: Partial<ConsumerOptions> = { checkpointMs: 50, heartbeatMs: 50, leaseMs: 1_000, retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+
+/** This machine's clock, read without `Date.now`: a test may skew that one. */
+const machineClock = () => Math.floor(performance.timeOrigin + performance.now());
+
+/** The revisions handled per stream, in the order handled: each must be 0, 1, 2, … once. */
+function revisionsByStream(handled: readonly { stream: string; revision: number }[]): Map<string, number[]> {
+  const streams = new Map<string, number[]>();
+  for (const { stream, revision } of handled) streams.set(stream, [...(streams.get(stream) ?? []), revision]);
+  return streams;
+}
 
 export function consumersContract(harness: StoreHarness): void {
   describe('consumers', () => {
@@ -232,6 +242,108 @@ export function consumersContract(harness: StoreHarness): void {
         }
         expect(new Set(handled.map((h) => h.member))).toEqual(new Set(['a', 'b', 'c']));
       });
+    });
+
+    it('moves only the partitions a joining member takes: the others keep theirs, and each stream stays in order', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 24, 5);
+        const handled: { member: string; stream: string; revision: number }[] = [];
+        const options = (member: string): ConsumerOptions => ({
+          ...QUICK,
+          name: 'sticky',
+          group: { partitions: 8 },
+          member,
+          handler: async (e, context) => {
+            handled.push({ member: context.member, stream: e.stream, revision: e.revision });
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        });
+        const a = await startConsumer(store, options('a'));
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => a.partitions.length === 4 && b.partitions.length === 4, 'a and b hold four partitions each');
+        const before = { a: [...a.partitions], b: [...b.partitions] };
+        const c = await startConsumer(store, options('c'));
+        await eventually(() => c.partitions.length === 2 && a.partitions.length === 3 && b.partitions.length === 3, 'c has its share');
+        expect(before.a).toEqual(expect.arrayContaining([...a.partitions]));
+        expect(before.b).toEqual(expect.arrayContaining([...b.partitions]));
+        // a settled group stays put: the next heartbeats move nothing
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const after = { a: [...a.partitions], b: [...b.partitions], c: [...c.partitions] };
+        expect(after.a.length + after.b.length + after.c.length).toBe(8);
+        expect(after.c).toEqual([...before.a, ...before.b].filter((p) => !after.a.includes(p) && !after.b.includes(p)).sort((x, y) => x - y));
+        await appendSpread(store, 24, 5);
+        await eventually(() => handled.length >= 24 * 10, 'every event is handled');
+        for (const consumer of [a, b, c]) await consumer.stop();
+        expect(handled).toHaveLength(24 * 10);
+        for (const revisions of revisionsByStream(handled).values()) expect(revisions).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      });
+    });
+
+    it('gives a joining member its free partitions before startConsumer resolves, and the rest as soon as their holder lets go', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 8, 3);
+        // the heartbeat left to its default: a quarter of the lease would be 5 s; in a group it is no more than checkpointMs
+        const options = (member: string): ConsumerOptions => ({ name: 'prompt', group: { partitions: 4 }, member, checkpointMs: 100, leaseMs: 20_000, handler: () => undefined });
+        const a = await startConsumer(store, options('a'));
+        expect(a.partitions).toEqual([0, 1, 2, 3]);
+        await eventually(() => a.state === 'live', 'a is live');
+        const joined = performance.now();
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => b.partitions.length === 2, 'b takes its share', 3_000);
+        expect(performance.now() - joined).toBeLessThan(3_000);
+        expect(a.partitions).toEqual([0, 1]);
+        expect(b.partitions).toEqual([2, 3]);
+        await b.stop();
+        await eventually(() => a.partitions.length === 4, 'a takes back what b let go', 3_000);
+        await a.stop();
+      });
+    });
+
+    it('answers a heartbeat with the live members, who holds each partition, and the store’s clock', async () => {
+      await withStore(harness, async (store) => {
+        await store.consumers.register({ name: 'view', partitions: 3, startAt: 0, filter: {} });
+        const first = await store.consumers.heartbeat('view', { member: 'm1', state: 'live', position: 0, leaseMs: 60_000 });
+        expect(first.members.map((m) => m.member)).toEqual(['m1']);
+        expect(first.owners).toEqual([null, null, null]);
+        const stamped = first.members[0]!.leaseUntil - 60_000;
+        expect(first.now).toBeGreaterThanOrEqual(stamped);
+        expect(first.now - stamped).toBeLessThan(5_000);
+        expect(await store.consumers.claim('view', 'm1', [0, 2])).toEqual([0, 2]);
+        await store.consumers.heartbeat('view', { member: 'short', state: 'live', position: 0, leaseMs: 1 });
+        expect(await store.consumers.claim('view', 'short', [1])).toEqual([1]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        // the member whose lease ran out is gone from the same answer, and its partition free
+        const second = await store.consumers.heartbeat('view', { member: 'm2', state: 'catching-up', position: 0, leaseMs: 60_000 });
+        expect(second.members.map((m) => [m.member, m.state])).toEqual([
+          ['m1', 'live'],
+          ['m2', 'catching-up'],
+        ]);
+        expect(second.owners).toEqual(['m1', null, 'm1']);
+        expect(second.now).toBeGreaterThanOrEqual(first.now);
+        expect((await store.consumers.get('view'))!.now).toBeGreaterThanOrEqual(second.now);
+        expect((await store.consumers.list()).map((record) => record.now >= second.now)).toEqual([true]);
+      });
+    });
+
+    it('judges leases by the store’s clock: a process whose clock runs a minute ahead still sees the live members', async () => {
+      await withStore(
+        harness,
+        async (store) => {
+          const consumer = await startConsumer(store, { ...QUICK, name: 'skewed', group: { partitions: 2 }, leaseMs: 10_000, handler: () => undefined });
+          await eventually(async () => (await consumerStatus(store, ['skewed']))[0]?.members[0]?.partitions.length === 2, 'the member holds both partitions');
+          await eventually(async () => (await consumerStatus(store, ['skewed']))[0]?.state === 'live', 'the member reports live');
+          const skewed = vi.spyOn(Date, 'now').mockImplementation(() => machineClock() + 60_000);
+          try {
+            const [status] = await consumerStatus(store, ['skewed']);
+            expect(status!.members.map((member) => [member.member, member.partitions])).toEqual([[consumer.member, [0, 1]]]);
+            expect(status!.state).toBe('live');
+          } finally {
+            skewed.mockRestore();
+          }
+          await consumer.stop();
+        },
+        { clock: machineClock },
+      );
     });
 
     it('refuses to reopen a group with another partition count', async () => {

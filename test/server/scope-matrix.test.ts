@@ -229,7 +229,8 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
 /** Everything of payment a token could see or change: events, consumer records, parked events, documents, the projection registry. */
 async function paymentState(store: EventStore): Promise<unknown> {
   const events = (await store.readAll({ categories: ['payment'] })).events.map((event) => event.toJSON());
-  const records = await Promise.all(['pay-feed', 'projection:paydocs:g1'].map((name) => store.consumers.get(name)));
+  // a record's `now` is the clock at the read, not state
+  const records = (await Promise.all(['pay-feed', 'projection:paydocs:g1'].map((name) => store.consumers.get(name)))).map((record) => record && { ...record, now: 0 });
   const parked = await store.consumers.listParked('pay-feed');
   const documents = await findDocuments(store, 'paydocs', {});
   const projections = await listProjections(store.sql!);

@@ -3,8 +3,8 @@ import type {
   ConsumerRecord,
   ConsumerRegistration,
   ConsumerStore,
+  GroupView,
   MemberBeat,
-  MemberRecord,
   ParkedEntry,
   ParkRequest,
   PartitionCheckpoint,
@@ -99,7 +99,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     return this.#write('store.consumers.saveCheckpoints', (client) => this.#moveCheckpoints(client, consumer, checkpoints, owner));
   }
 
-  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     return this.#transaction('store.consumers.heartbeat', async (client) => {
       await client.query(
         `INSERT INTO ${this.#s}.consumer_members (consumer, member, state, position, lease_until, joined_at)
@@ -114,7 +114,12 @@ export class PostgresConsumerStore implements ConsumerStore {
          WHERE consumer = $1 AND owner IS NOT NULL AND owner NOT IN (${this.#liveMembers('$1')})`,
         [consumer],
       );
-      return (await this.#members(client, consumer)).map(memberOf);
+      const { members, now } = await this.#members(client, consumer);
+      const owners = await client.query<{ owner: string | null }>(
+        `SELECT owner FROM ${this.#s}.consumer_partitions WHERE consumer = $1 ORDER BY partition`,
+        [consumer],
+      );
+      return { members: members.map(memberOf), owners: owners.rows.map((row) => row.owner), now };
     });
   }
 
@@ -249,12 +254,17 @@ export class PostgresConsumerStore implements ConsumerStore {
     return `SELECT position, event_id::text AS event_id, stream, type, error, attempts, parked_at, replay FROM ${this.#s}.parked_events`;
   }
 
-  async #members(client: Queryable, consumer: string): Promise<MemberRow[]> {
-    const rows = await client.query<MemberRow>(
-      `SELECT member, state, position, lease_until, joined_at FROM ${this.#s}.consumer_members WHERE consumer = $1 ORDER BY member`,
+  /** The members, and the database's clock read by the same query (one row with no member when there is none). */
+  async #members(client: Queryable, consumer: string): Promise<{ members: MemberRow[]; now: number }> {
+    const rows = await client.query<Omit<MemberRow, 'member'> & { member: string | null; now: number }>(
+      `SELECT clock.now, m.member, m.state, m.position, m.lease_until, m.joined_at
+       FROM (SELECT ${NOW_MS} AS now) AS clock
+       LEFT JOIN ${this.#s}.consumer_members AS m ON m.consumer = $1
+       ORDER BY m.member`,
       [consumer],
     );
-    return rows.rows;
+    const members = rows.rows.filter((row): row is MemberRow & { now: number } => row.member !== null);
+    return { members, now: rows.rows[0]!.now };
   }
 
   async #records(client: Queryable, name?: string): Promise<ConsumerRecord[]> {
@@ -269,7 +279,8 @@ export class PostgresConsumerStore implements ConsumerStore {
         [row.name],
       );
       const parked = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.#s}.parked_events WHERE consumer = $1`, [row.name]);
-      records.push(consumerRecordOf(row, partitions.rows, await this.#members(client, row.name), parked.rows[0]!.n));
+      const { members, now } = await this.#members(client, row.name);
+      records.push(consumerRecordOf(row, partitions.rows, members, parked.rows[0]!.n, now));
     }
     return records;
   }

@@ -3,8 +3,8 @@ import type {
   ConsumerRecord,
   ConsumerRegistration,
   ConsumerStore,
+  GroupView,
   MemberBeat,
-  MemberRecord,
   ParkedEntry,
   ParkRequest,
   PartitionCheckpoint,
@@ -45,9 +45,9 @@ export class RemoteConsumerStore implements ConsumerStore {
     return (await this.#http.request<{ lost: number[] }>('POST', `${this.#path(consumer)}/checkpoints`, { body: { checkpoints, owner } })).lost;
   }
 
-  async heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     const { member, ...body } = beat;
-    return (await this.#http.request<{ members: MemberRecord[] }>('POST', `${this.#member(consumer, member)}/heartbeat`, { body })).members;
+    return this.#http.request('POST', `${this.#member(consumer, member)}/heartbeat`, { body });
   }
 
   async claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {

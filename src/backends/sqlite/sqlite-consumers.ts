@@ -2,8 +2,8 @@ import type {
   ConsumerRecord,
   ConsumerRegistration,
   ConsumerStore,
+  GroupView,
   MemberBeat,
-  MemberRecord,
   ParkedEntry,
   ParkRequest,
   PartitionCheckpoint,
@@ -84,13 +84,14 @@ export class SqliteConsumerStore implements ConsumerStore {
     return this.#connection.write('store.consumers.saveCheckpoints', () => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
   }
 
-  heartbeat(consumer: string, beat: MemberBeat): Promise<MemberRecord[]> {
+  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     return this.#connection.write('store.consumers.heartbeat', () => {
       const now = this.#clock();
       this.#sql.upsertMember.run({ consumer, member: beat.member, state: beat.state, position: beat.position, until: now + beat.leaseMs, now });
       this.#sql.dropExpiredMembers.run({ consumer, now });
       this.#sql.releaseOrphans.run({ consumer, now });
-      return (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
+      const members = (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
+      return { members, owners: (this.#sql.partitions.all(consumer) as PartitionRow[]).map((row) => row.owner), now };
     }, BOOKKEEPING);
   }
 
@@ -183,7 +184,8 @@ export class SqliteConsumerStore implements ConsumerStore {
 
   #record(row: ConsumerRow): ConsumerRecord {
     const parked = (this.#sql.parkedCount.get(row.name) as { n: number }).n;
-    return consumerRecordOf(row, this.#sql.partitions.all(row.name) as PartitionRow[], this.#sql.members.all(row.name) as MemberRow[], parked);
+    const partitions = this.#sql.partitions.all(row.name) as PartitionRow[];
+    return consumerRecordOf(row, partitions, this.#sql.members.all(row.name) as MemberRow[], parked, this.#clock());
   }
 }
 

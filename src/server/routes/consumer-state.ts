@@ -18,6 +18,15 @@ const checkpoints = {
   type: 'array',
   items: { type: 'object', required: ['partition', 'position'], properties: { partition: { type: 'integer', minimum: 0 }, position: { type: 'integer', minimum: 0 } } },
 } as const;
+const groupView = {
+  type: 'object',
+  required: ['members', 'owners', 'now'],
+  properties: {
+    members: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'the member holding each partition (null when free), indexed by partition' },
+    now: { type: 'integer', description: "the store's clock (ms since the epoch) when the beat was stamped: judge leaseUntil against it" },
+  },
+} as const;
 const noContent = { 204: { type: 'null' }, ...errorResponses } as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
 // a log filter and nothing else: it is stored as JSON text with the consumer
@@ -118,7 +127,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore, acc
     '/consumers/:name/members/:member/heartbeat',
     {
       schema: {
-        summary: "Renew a member's lease and report its state; answers the members still alive",
+        summary: "Renew a member's lease and report its state; answers the members still alive, who holds each partition, and the server's clock",
         tags,
         'x-scope': SCOPES.changeConsumer,
         params: memberParams,
@@ -128,12 +137,12 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore, acc
           properties: { state: { type: 'string', enum: ['catching-up', 'live', 'stopped', 'faulted'] }, position: { type: 'integer', minimum: 0 }, leaseMs: { type: 'integer', minimum: 1 } },
           additionalProperties: false,
         },
-        response: { 200: { type: 'object', required: ['members'], properties: { members: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
+        response: { 200: groupView, ...errorResponses },
       },
     },
     async (request) => {
       await guard.changeable(request, request.params.name);
-      return { members: await consumers.heartbeat(request.params.name, { member: request.params.member, ...request.body }) };
+      return consumers.heartbeat(request.params.name, { member: request.params.member, ...request.body });
     },
   );
 
