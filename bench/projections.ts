@@ -32,7 +32,7 @@ import { postgresDialect } from '../src/backends/postgres/postgres-dialect.js';
 import { openPostgresStore } from '../src/backends/postgres/postgres-store.js';
 import { sqliteDialect } from '../src/backends/sqlite/sqlite-dialect.js';
 import { openSqliteStore } from '../src/backends/sqlite/sqlite-store.js';
-import type { ProjectionDefinition } from '../src/projections/projection.js';
+import type { ProjectionDefinition } from '../src/projections/definition/projection.js';
 import {
   lakeSink,
   projectionStatus,

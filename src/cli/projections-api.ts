@@ -1,11 +1,11 @@
 import { RemoteHttp } from '../backends/remote/remote-http.js';
-import { addDeclaredProjection, runDeclared } from '../projections/declared.js';
-import { queryLakes, searchProjection } from '../projections/reading.js';
-import { rebuildProgress, requestRebuild, type RebuildProgress } from '../projections/rebuild.js';
-import { requireProjection, sqlOf } from '../projections/registry.js';
-import { removeProjection } from '../projections/remove.js';
-import type { RunningProjection } from '../projections/runner.js';
-import { projectionStatus, type ProjectionStatus } from '../projections/status.js';
+import { addDeclaredProjection, runDeclared } from '../projections/lifecycle/file-projections.js';
+import { queryLakes, searchProjection } from '../projections/reading/queries.js';
+import { rebuildProgress, requestRebuild, type RebuildProgress } from '../projections/lifecycle/rebuild.js';
+import { requireProjection, sqlOf } from '../projections/lifecycle/registry.js';
+import { removeProjection } from '../projections/lifecycle/remove.js';
+import type { RunningProjection } from '../projections/feeding/runner.js';
+import { projectionStatus, type ProjectionStatus } from '../projections/reading/status.js';
 import type { LakeAnswer } from '../projections/sinks/lake-answer.js';
 import type { SearchHit } from '../projections/sinks/search-sql.js';
 import type { EventStore } from '../store/event-store.js';

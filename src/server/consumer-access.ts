@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { TributaryError } from '../core/errors.js';
-import { projectionOfConsumer } from '../projections/projection.js';
+import { projectionOfConsumer } from '../projections/definition/projection.js';
 import type { ConsumerRecord } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Access } from './access.js';

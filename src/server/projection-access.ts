@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { generationsFed } from '../projections/lifecycle.js';
-import { consumerNameOf } from '../projections/projection.js';
-import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from '../projections/registry.js';
+import { generationsFed } from '../projections/lifecycle/generation-states.js';
+import { consumerNameOf } from '../projections/definition/projection.js';
+import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from '../projections/lifecycle/registry.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Access } from './access.js';
 import { categoriesOf, unionOf, type Categories } from './grant.js';

@@ -5,9 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
-import { listProjections } from '../../src/projections/registry.js';
-import { removeProjection } from '../../src/projections/remove.js';
-import { nameTaken } from '../../src/projections/sql-text.js';
+import { listProjections } from '../../src/projections/lifecycle/registry.js';
+import { removeProjection } from '../../src/projections/lifecycle/remove.js';
+import { nameTaken } from '../../src/projections/sinks/sql-text.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-sqlite-schema-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { openSqliteStore, type SqliteEventStore } from '../../src/backends/sqlite/sqlite-store.js';
-import { runDeclaredProjections } from '../../src/projections/declared.js';
+import { runDeclaredProjections } from '../../src/projections/lifecycle/file-projections.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
 import { until } from '../subscriptions/processes.js';

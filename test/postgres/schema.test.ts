@@ -2,9 +2,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/postgres/postgres-schema.js';
-import { listProjections } from '../../src/projections/registry.js';
-import { removeProjection } from '../../src/projections/remove.js';
-import { nameTaken } from '../../src/projections/sql-text.js';
+import { listProjections } from '../../src/projections/lifecycle/registry.js';
+import { removeProjection } from '../../src/projections/lifecycle/remove.js';
+import { nameTaken } from '../../src/projections/sinks/sql-text.js';
 import { throwawayDatabase } from '../support/postgres.js';
 
 const database = await throwawayDatabase();

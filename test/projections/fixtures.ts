@@ -2,7 +2,7 @@ import { openStore } from '../../src/backends/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { tableSink, type TableContext } from '../../src/projections/sinks/table.js';
-import type { ProjectionDefinition } from '../../src/projections/projection.js';
+import type { ProjectionDefinition } from '../../src/projections/definition/projection.js';
 
 /**
  * A projection whose table would show any event applied twice, skipped or out of

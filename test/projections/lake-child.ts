@@ -2,8 +2,8 @@
 // prints "running" once it feeds, any error it is told of, and "stopped" once it finds the projection removed.
 import { openStore } from '../../src/backends/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
-import type { ProjectionDefinition } from '../../src/projections/projection.js';
-import { runProjection } from '../../src/projections/runner.js';
+import type { ProjectionDefinition } from '../../src/projections/definition/projection.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { lakeSink, writeEvent, type LakeContext } from '../../src/projections/sinks/lake.js';
 

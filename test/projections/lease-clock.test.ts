@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
-import { consumerNameOf } from '../../src/projections/projection.js';
-import { waitForProjection } from '../../src/projections/progress.js';
-import { runProjection } from '../../src/projections/runner.js';
-import { tableExists } from '../../src/projections/sql-text.js';
-import { projectionStatus } from '../../src/projections/status.js';
+import { consumerNameOf } from '../../src/projections/definition/projection.js';
+import { waitForProjection } from '../../src/projections/lifecycle/progress.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
+import { tableExists } from '../../src/projections/sinks/sql-text.js';
+import { projectionStatus } from '../../src/projections/reading/status.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends } from '../support/backends.js';
 import { until } from '../subscriptions/processes.js';

@@ -2,9 +2,9 @@
 // rebuild (or resumes the one under way), prints what it sees as JSON lines, and exits once readers switched.
 import { openStore } from '../../src/backends/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
-import { projectionStatus } from '../../src/projections/status.js';
-import { requestRebuild } from '../../src/projections/rebuild.js';
-import { runProjection } from '../../src/projections/runner.js';
+import { projectionStatus } from '../../src/projections/reading/status.js';
+import { requestRebuild } from '../../src/projections/lifecycle/rebuild.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
 import type { TableContext } from '../../src/projections/sinks/table.js';
 import { tallies } from './fixtures.js';
 

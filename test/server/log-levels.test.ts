@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { addDeclaredProjection } from '../../src/projections/declared.js';
+import { addDeclaredProjection } from '../../src/projections/lifecycle/file-projections.js';
 import { watchStore } from '../support/watched-store.js';
 import { listening, withServer } from './support.js';
 

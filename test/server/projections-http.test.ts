@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { runProjection } from '../../src/projections/runner.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { searchSink, type SearchContext } from '../../src/projections/sinks/search.js';
 import { OpenApiContract } from './openapi.js';

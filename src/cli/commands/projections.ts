@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { invalidArgument } from '../../core/errors.js';
-import { runDeclaredProjections } from '../../projections/declared.js';
-import type { ProjectionStatus } from '../../projections/status.js';
+import { runDeclaredProjections } from '../../projections/lifecycle/file-projections.js';
+import type { ProjectionStatus } from '../../projections/reading/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import { jsonFlag } from '../arguments.js';
 import type { Command } from '../context.js';

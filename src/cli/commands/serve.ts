@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
-import { runDeclaredProjections, type DeclaredProjections } from '../../projections/declared.js';
+import { runDeclaredProjections, type DeclaredProjections } from '../../projections/lifecycle/file-projections.js';
 import { listenOn } from '../../server/listen.js';
 import { buildServer } from '../../server/server.js';
 import { integerFlag, portFlag, stringFlag } from '../arguments.js';

@@ -3,7 +3,7 @@ import { invalidArgument } from '../../core/errors.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import { pageLimit } from '../../store/options.js';
 import type { FieldValue, SqlDialect } from '../../store/sql-dialect.js';
-import { quoteIdentifier } from '../sql-text.js';
+import { quoteIdentifier } from './sql-text.js';
 
 /** A JSON value as stored: what `JSON.parse` returns. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

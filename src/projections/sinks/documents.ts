@@ -1,5 +1,5 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import type { SqlSink } from '../projection.js';
+import type { SqlSink } from '../definition/projection.js';
 import { documentsSql, type DocumentFilter, type Json } from './documents-sql.js';
 import { replaceView } from './views.js';
 

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../core/event.js';
-import type { LakeSink } from '../projection.js';
+import type { LakeSink } from '../definition/projection.js';
 import { JsonText, type LakeColumn } from './lake-cells.js';
 
 /** What a lake projection's handlers get: `write` adds one row for the event in hand. */

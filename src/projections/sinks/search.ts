@@ -1,5 +1,5 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import type { SqlSink } from '../projection.js';
+import type { SqlSink } from '../definition/projection.js';
 import { searchSql } from './search-sql.js';
 
 /** What a search projection's handlers get: its full-text index, written in the checkpoint's transaction. */

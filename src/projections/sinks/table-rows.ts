@@ -1,6 +1,6 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { SqlDialect } from '../../store/sql-dialect.js';
-import { quoteIdentifier } from '../sql-text.js';
+import { quoteIdentifier } from './sql-text.js';
 
 export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'json' | 'timestamp';
 

@@ -1,5 +1,5 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import type { SqlSink } from '../projection.js';
+import type { SqlSink } from '../definition/projection.js';
 import { replaceView } from './views.js';
 
 /** What a table projection's handlers get: the transaction the checkpoint commits in, and this generation's table. */

@@ -1,5 +1,5 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import { quoteIdentifier } from '../sql-text.js';
+import { quoteIdentifier } from './sql-text.js';
 
 /** Points the view readers query at a generation's table; DDL is transactional on both backends, so the switch is atomic. */
 export async function replaceView(tx: SqlTransaction, table: string, view: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { queryLakes } from '../../projections/reading.js';
-import type { ProjectionRecord } from '../../projections/registry.js';
+import { queryLakes } from '../../projections/reading/queries.js';
+import type { ProjectionRecord } from '../../projections/lifecycle/registry.js';
 import { validLakeLimits } from '../../projections/sinks/lake-limits.js';
 import { LakeQuerySlots } from '../../projections/sinks/lake-slots.js';
 import type { EventStore } from '../../store/event-store.js';

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
-import { addDeclaredProjection } from '../../projections/declared.js';
-import { requestRebuild } from '../../projections/rebuild.js';
-import { removeProjection } from '../../projections/remove.js';
-import { projectionStatus } from '../../projections/status.js';
+import { addDeclaredProjection } from '../../projections/lifecycle/file-projections.js';
+import { requestRebuild } from '../../projections/lifecycle/rebuild.js';
+import { removeProjection } from '../../projections/lifecycle/remove.js';
+import { projectionStatus } from '../../projections/reading/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ProjectionAccess } from '../projection-access.js';

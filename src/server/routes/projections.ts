@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { TributaryError } from '../../core/errors.js';
-import { waitForProjection } from '../../projections/progress.js';
-import { findDocuments, getDocument, searchProjection } from '../../projections/reading.js';
-import { projectionStatus } from '../../projections/status.js';
+import { waitForProjection } from '../../projections/lifecycle/progress.js';
+import { findDocuments, getDocument, searchProjection } from '../../projections/reading/queries.js';
+import { projectionStatus } from '../../projections/reading/status.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { ProjectionAccess } from '../projection-access.js';
 import { SCOPES } from '../route-scopes.js';

@@ -1,14 +1,14 @@
-import { TributaryError } from '../core/errors.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { EventStore } from '../store/event-store.js';
-import type { SqlAccess } from '../store/sql-access.js';
-import { lakeDirectoryOf, storageNameOf } from './projection.js';
-import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
-import type { LakeAnswer } from './sinks/lake-answer.js';
-import { queryLake, type LakeQueryOptions } from './sinks/lake-query.js';
-import { documentsSql, type DocumentFilter, type Json } from './sinks/documents-sql.js';
-import type { FindDocumentsOptions } from './sinks/documents.js';
-import { searchSql, type SearchHit } from './sinks/search-sql.js';
+import { TributaryError } from '../../core/errors.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { EventStore } from '../../store/event-store.js';
+import type { SqlAccess } from '../../store/sql-access.js';
+import { lakeDirectoryOf, storageNameOf } from '../definition/projection.js';
+import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from '../lifecycle/registry.js';
+import type { LakeAnswer } from '../sinks/lake-answer.js';
+import { queryLake, type LakeQueryOptions } from '../sinks/lake-query.js';
+import { documentsSql, type DocumentFilter, type Json } from '../sinks/documents-sql.js';
+import type { FindDocumentsOptions } from '../sinks/documents.js';
+import { searchSql, type SearchHit } from '../sinks/search-sql.js';
 
 /** The document with `id` in the generation readers see of projection `name`. */
 export async function getDocument(store: EventStore, name: string, id: string): Promise<Json | undefined> {

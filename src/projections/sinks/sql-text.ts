@@ -1,5 +1,5 @@
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { SqlStatement } from '../store/sql-dialect.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { SqlStatement } from '../../store/sql-dialect.js';
 
 type Reader = Pick<SqlTransaction, 'dialect' | 'query'>;
 

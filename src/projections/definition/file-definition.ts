@@ -1,15 +1,15 @@
-import type { RecordedEvent } from '../core/event.js';
-import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../core/json-depth.js';
-import { categoryOf } from '../core/stream-name.js';
+import type { RecordedEvent } from '../../core/event.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../core/json-depth.js';
+import { categoryOf } from '../../core/stream-name.js';
 import { defineProjection, invalidProjection, type ProjectionDefinition, type ProjectionHandler } from './projection.js';
-import { documentSink, type DocumentsContext } from './sinks/documents.js';
-import type { Json } from './sinks/documents-sql.js';
-import { lakeSink, writeEvent, type LakeContext } from './sinks/lake.js';
-import type { LakeColumnType } from './sinks/lake-cells.js';
-import { searchSink, type SearchContext } from './sinks/search.js';
-import { tableSink, type TableContext } from './sinks/table.js';
-import { KEY, upsertRow, deleteRow, type ColumnType } from './sinks/table-rows.js';
-import { quoteIdentifier } from './sql-text.js';
+import { documentSink, type DocumentsContext } from '../sinks/documents.js';
+import type { Json } from '../sinks/documents-sql.js';
+import { lakeSink, writeEvent, type LakeContext } from '../sinks/lake.js';
+import type { LakeColumnType } from '../sinks/lake-cells.js';
+import { searchSink, type SearchContext } from '../sinks/search.js';
+import { tableSink, type TableContext } from '../sinks/table.js';
+import { KEY, upsertRow, deleteRow, type ColumnType } from '../sinks/table-rows.js';
+import { quoteIdentifier } from '../sinks/sql-text.js';
 
 /**
  * A projection from a file, for teams that do not write TypeScript: which

@@ -1,11 +1,11 @@
-import type { RecordedEvent } from '../core/event.js';
-import { categoryOf } from '../core/stream-name.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { LogFilter } from '../store/event-store.js';
-import type { InlineHook, LogReader } from '../store/sql-access.js';
+import type { RecordedEvent } from '../../core/event.js';
+import { categoryOf } from '../../core/stream-name.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { LogFilter } from '../../store/event-store.js';
+import type { InlineHook, LogReader } from '../../store/sql-access.js';
 import { applyFrom } from './apply.js';
-import type { ProjectionDefinition, SqlSink } from './projection.js';
-import { getProjection, lockedPosition } from './registry.js';
+import type { ProjectionDefinition, SqlSink } from '../definition/projection.js';
+import { getProjection, lockedPosition } from '../lifecycle/registry.js';
 
 // an inline append closes at most this many events of a gap itself; a longer one is left to the consumer
 const MOST_CAUGHT_UP = 1_000;

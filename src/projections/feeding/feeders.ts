@@ -1,11 +1,11 @@
-import type { RecordedEvent } from '../core/event.js';
-import { categoryOf } from '../core/stream-name.js';
-import type { EventStore } from '../store/event-store.js';
-import { startConsumer, type Consumer } from '../subscriptions/consumer.js';
-import type { ConsumerOptions } from '../subscriptions/consumer-options.js';
+import type { RecordedEvent } from '../../core/event.js';
+import { categoryOf } from '../../core/stream-name.js';
+import type { EventStore } from '../../store/event-store.js';
+import { startConsumer, type Consumer } from '../../subscriptions/consumer.js';
+import type { ConsumerOptions } from '../../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
-import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from './projection.js';
-import { removeLakeGeneration } from './storage.js';
+import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
+import { removeLakeGeneration } from '../sinks/storage.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
 export interface Feeder {
@@ -62,7 +62,7 @@ export async function feedLakeSink<Context>(
   const { sink } = definition;
   const directory = lakeDirectoryOf(sink.directory, definition.name, generation);
   // DuckDB loads with the first lake this process feeds, not with the package
-  const { LakeWriter } = await import('./sinks/lake-writer.js');
+  const { LakeWriter } = await import('../sinks/lake-writer.js');
   const writer = await LakeWriter.open({ directory, columns: sink.columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;

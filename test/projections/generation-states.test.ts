@@ -20,10 +20,10 @@ import {
   type Generations,
   type LifecycleEvent,
   type Transition,
-} from '../../src/projections/lifecycle.js';
-import { requestRebuild } from '../../src/projections/rebuild.js';
-import { getProjection } from '../../src/projections/registry.js';
-import { runProjection } from '../../src/projections/runner.js';
+} from '../../src/projections/lifecycle/generation-states.js';
+import { requestRebuild } from '../../src/projections/lifecycle/rebuild.js';
+import { getProjection } from '../../src/projections/lifecycle/registry.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import type { SqlAccess } from '../../src/store/sql-access.js';
 import { tallies, withStore } from './fixtures.js';

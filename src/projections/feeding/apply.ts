@@ -1,7 +1,7 @@
-import type { RecordedEvent } from '../core/event.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import { handlerFor, storageNameOf, type ProjectionDefinition, type SqlSink } from './projection.js';
-import { lockedPosition, movePosition, type GenerationPosition } from './registry.js';
+import type { RecordedEvent } from '../../core/event.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import { handlerFor, storageNameOf, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
+import { lockedPosition, movePosition, type GenerationPosition } from '../lifecycle/registry.js';
 
 /**
  * Applies `events` (in position order) to a generation of a SQL sink, skipping

@@ -1,8 +1,8 @@
-import { TributaryError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
-import { consumerNameOf, lakeDirectoryOf } from './projection.js';
+import { TributaryError } from '../../core/errors.js';
+import type { EventStore } from '../../store/event-store.js';
+import { consumerNameOf, lakeDirectoryOf } from '../definition/projection.js';
 import { requireProjection, sqlOf, type ProjectionRecord } from './registry.js';
-import { readManifest } from './sinks/lake-manifest.js';
+import { readManifest } from '../sinks/lake-manifest.js';
 
 /**
  * Whether a generation has handled everything its filter selects up to

@@ -1,9 +1,9 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { SqlAccess } from '../store/sql-access.js';
-import { lakeDirectoryOf, storageNameOf, type ProjectionDefinition } from './projection.js';
-import { lockProjection } from './registry.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { SqlAccess } from '../../store/sql-access.js';
+import { lakeDirectoryOf, storageNameOf, type ProjectionDefinition } from '../definition/projection.js';
+import { lockProjection } from '../lifecycle/registry.js';
 import { quoteIdentifier, tableExists } from './sql-text.js';
 
 /** Creates a generation's tables in the switch's transaction; a lake's directory is made by its writer. */

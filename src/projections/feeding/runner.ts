@@ -1,16 +1,16 @@
-import { isTributaryError } from '../core/errors.js';
-import { settleAll } from '../core/settle-all.js';
-import type { EventStore } from '../store/event-store.js';
-import type { SqlAccess } from '../store/sql-access.js';
+import { isTributaryError } from '../../core/errors.js';
+import { settleAll } from '../../core/settle-all.js';
+import type { EventStore } from '../../store/event-store.js';
+import type { SqlAccess } from '../../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
-import { generationReached } from './progress.js';
-import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from './projection.js';
-import { claimProjection } from './claim.js';
+import { generationReached } from '../lifecycle/progress.js';
+import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from '../definition/projection.js';
+import { claimProjection } from '../lifecycle/claim.js';
 import { inlineHook } from './inline-hook.js';
-import { allows, changesOf, dropCandidate, generationsFed, switchCandidate } from './lifecycle.js';
-import { trackRunner, type LocalRunner } from './local-runners.js';
-import { getProjection, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from './registry.js';
-import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from './storage.js';
+import { allows, changesOf, dropCandidate, generationsFed, switchCandidate } from '../lifecycle/generation-states.js';
+import { trackRunner, type LocalRunner } from '../lifecycle/local-runners.js';
+import { getProjection, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from '../lifecycle/registry.js';
+import { dropLakeFiles, dropStorage, ensureStorage, publishStorage } from '../sinks/storage.js';
 
 export interface RunProjectionOptions {
   /** This process's member name in the generation's consumer group. */

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { TributaryError } from '../core/errors.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { SqlAccess } from '../store/sql-access.js';
-import { advance, planRebuild, startsRebuild } from './lifecycle.js';
-import { invalidProjection, projectionBusy, projectionRemoved, storageNameOf, type ProjectionDefinition } from './projection.js';
+import { TributaryError } from '../../core/errors.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { SqlAccess } from '../../store/sql-access.js';
+import { advance, planRebuild, startsRebuild } from './generation-states.js';
+import { invalidProjection, projectionBusy, projectionRemoved, storageNameOf, type ProjectionDefinition } from '../definition/projection.js';
 import { getProjection, getRegistryEntry, insertProjection, updateProjection, type ProjectionRecord } from './registry.js';
-import { nameTaken } from './sql-text.js';
-import { createStorage, dropStorage, publishStorage } from './storage.js';
+import { nameTaken } from '../sinks/sql-text.js';
+import { createStorage, dropStorage, publishStorage } from '../sinks/storage.js';
 
 /**
  * Registers a projection (its first generation created and published), or

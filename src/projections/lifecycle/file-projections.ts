@@ -1,12 +1,12 @@
-import { TributaryError, isTributaryError } from '../core/errors.js';
-import { settleAll } from '../core/settle-all.js';
-import type { EventStore } from '../store/event-store.js';
+import { TributaryError, isTributaryError } from '../../core/errors.js';
+import { settleAll } from '../../core/settle-all.js';
+import type { EventStore } from '../../store/event-store.js';
 import { claimProjection } from './claim.js';
-import { declaredProjection } from './declarative.js';
-import { consumerNameOf } from './projection.js';
-import { dropLakeFiles } from './storage.js';
+import { declaredProjection } from '../definition/file-definition.js';
+import { consumerNameOf } from '../definition/projection.js';
+import { dropLakeFiles } from '../sinks/storage.js';
 import { getProjection, listProjections, sqlOf, type ProjectionRecord } from './registry.js';
-import { runProjection, type RunProjectionOptions, type RunningProjection } from './runner.js';
+import { runProjection, type RunProjectionOptions, type RunningProjection } from '../feeding/runner.js';
 
 /**
  * Registers the projection a definition file describes (`tributary projections add`).

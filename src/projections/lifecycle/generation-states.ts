@@ -1,4 +1,4 @@
-import { TributaryError } from '../core/errors.js';
+import { TributaryError } from '../../core/errors.js';
 import type { ProjectionRecord } from './registry.js';
 
 /**

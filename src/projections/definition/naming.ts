@@ -1,4 +1,4 @@
-import { STORE_PREFIXES, isStoreName } from '../store/reserved-names.js';
+import { STORE_PREFIXES, isStoreName } from '../../store/reserved-names.js';
 
 /**
  * A projection name: 1-40 lower-case letters, digits and `_`, starting with a

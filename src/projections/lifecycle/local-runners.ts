@@ -1,4 +1,4 @@
-import type { SqlAccess } from '../store/sql-access.js';
+import type { SqlAccess } from '../../store/sql-access.js';
 
 /** A projection this process runs, as a removal in this process sees it. */
 export interface LocalRunner {

@@ -1,7 +1,7 @@
-import { TributaryError } from '../core/errors.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { EventStore } from '../store/event-store.js';
-import type { SqlAccess } from '../store/sql-access.js';
+import { TributaryError } from '../../core/errors.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { EventStore } from '../../store/event-store.js';
+import type { SqlAccess } from '../../store/sql-access.js';
 
 /** One projection as the store records it: which generation readers see, which is being built, which waits to be dropped. */
 export interface ProjectionRecord {

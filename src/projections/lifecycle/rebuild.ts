@@ -1,7 +1,7 @@
-import type { EventStore } from '../store/event-store.js';
-import { planRebuild, transitionRefused } from './lifecycle.js';
+import type { EventStore } from '../../store/event-store.js';
+import { planRebuild, transitionRefused } from './generation-states.js';
 import { generationReached } from './progress.js';
-import { projectionRemoved } from './projection.js';
+import { projectionRemoved } from '../definition/projection.js';
 import { getProjection, requireProjection, sqlOf, updateProjection } from './registry.js';
 
 /**

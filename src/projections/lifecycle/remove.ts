@@ -1,11 +1,11 @@
-import { TributaryError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
-import { standingGenerations } from './lifecycle.js';
+import { TributaryError } from '../../core/errors.js';
+import type { EventStore } from '../../store/event-store.js';
+import { standingGenerations } from './generation-states.js';
 import { haltLocalRunners } from './local-runners.js';
-import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from './projection.js';
+import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from '../definition/projection.js';
 import { deleteProjection, getRegistryEntry, markRemoving, sqlOf } from './registry.js';
-import { dropTable, removeTree } from './storage.js';
-import { dropView } from './sinks/views.js';
+import { dropTable, removeTree } from '../sinks/storage.js';
+import { dropView } from '../sinks/views.js';
 
 /**
  * Removes projection `name`: every generation's tables (or lake files), the view

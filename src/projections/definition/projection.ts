@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { TributaryError } from '../core/errors.js';
-import type { RecordedEvent } from '../core/event.js';
-import type { SqlTransaction } from '../store/consumer-store.js';
-import type { LogFilter } from '../store/event-store.js';
-import { columnsProblem, type LakeColumn } from './sinks/lake-cells.js';
+import { TributaryError } from '../../core/errors.js';
+import type { RecordedEvent } from '../../core/event.js';
+import type { SqlTransaction } from '../../store/consumer-store.js';
+import type { LogFilter } from '../../store/event-store.js';
+import { columnsProblem, type LakeColumn } from '../sinks/lake-cells.js';
 import { projectionNameProblem } from './naming.js';
 
 /** Applies one event to the sink through the context the sink gives (a transaction, a document collection, …). */

@@ -1,8 +1,8 @@
-import type { EventStore } from '../store/event-store.js';
-import { consumerStatus } from '../subscriptions/status.js';
-import { generationsFed } from './lifecycle.js';
-import { consumerNameOf } from './projection.js';
-import { listProjections, sqlOf } from './registry.js';
+import type { EventStore } from '../../store/event-store.js';
+import { consumerStatus } from '../../subscriptions/status.js';
+import { generationsFed } from '../lifecycle/generation-states.js';
+import { consumerNameOf } from '../definition/projection.js';
+import { listProjections, sqlOf } from '../lifecycle/registry.js';
 
 /** Where a projection stands. */
 export interface ProjectionStatus {
