@@ -98,8 +98,8 @@ export const sqlite: SqliteEventStore | undefined = undefined;
 export { options };
 `,
     );
-    // the package's declarations name pg's and better-sqlite3's types, which only the project's devDependencies install
-    const compilerOptions = { strict: true, skipLibCheck: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', noEmit: true, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'] };
+    // the package's declarations name pg's and better-sqlite3's types: its dependencies install them
+    const compilerOptions = { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', noEmit: true, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'] };
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
     run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app });
   });
