@@ -29,6 +29,26 @@ const QUICK: Partial<ConsumerOptions> = { checkpointMs: 50, heartbeatMs: 50, lea
 const machineClock = () => Math.floor(performance.timeOrigin + performance.now());
 
 /** The revisions handled per stream, in the order handled: each must be 0, 1, 2, … once. */
+interface Handled {
+  member: string;
+  stream: string;
+  revision: number;
+}
+
+/** A member of an eight-partition group that records which member handled which event, yielding between events so others interleave. */
+function recordingMember(name: string, member: string, handled: Handled[]): ConsumerOptions {
+  return {
+    ...QUICK,
+    name,
+    group: { partitions: 8 },
+    member,
+    handler: async (e, context) => {
+      handled.push({ member: context.member, stream: e.stream, revision: e.revision });
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
 function revisionsByStream(handled: readonly { stream: string; revision: number }[]): Map<string, number[]> {
   const streams = new Map<string, number[]>();
   for (const { stream, revision } of handled) streams.set(stream, [...(streams.get(stream) ?? []), revision]);
@@ -210,17 +230,8 @@ export function consumersContract(harness: StoreHarness): void {
     it('shares streams among group members: every event once, each stream in order, through joins and leaves', async () => {
       await withStore(harness, async (store) => {
         await appendSpread(store, 24, 10);
-        const handled: { member: string; stream: string; revision: number }[] = [];
-        const options = (member: string): ConsumerOptions => ({
-          ...QUICK,
-          name: 'group',
-          group: { partitions: 8 },
-          member,
-          handler: async (e, context) => {
-            handled.push({ member: context.member, stream: e.stream, revision: e.revision });
-            await new Promise((resolve) => setImmediate(resolve));
-          },
-        });
+        const handled: Handled[] = [];
+        const options = (member: string) => recordingMember('group', member, handled);
         const a = await startConsumer(store, options('a'));
         const b = await startConsumer(store, options('b'));
         await eventually(() => handled.length >= 80, 'the group makes progress');
@@ -247,17 +258,8 @@ export function consumersContract(harness: StoreHarness): void {
     it('moves only the partitions a joining member takes: the others keep theirs, and each stream stays in order', async () => {
       await withStore(harness, async (store) => {
         await appendSpread(store, 24, 5);
-        const handled: { member: string; stream: string; revision: number }[] = [];
-        const options = (member: string): ConsumerOptions => ({
-          ...QUICK,
-          name: 'sticky',
-          group: { partitions: 8 },
-          member,
-          handler: async (e, context) => {
-            handled.push({ member: context.member, stream: e.stream, revision: e.revision });
-            await new Promise((resolve) => setImmediate(resolve));
-          },
-        });
+        const handled: Handled[] = [];
+        const options = (member: string) => recordingMember('sticky', member, handled);
         const a = await startConsumer(store, options('a'));
         const b = await startConsumer(store, options('b'));
         await eventually(() => a.partitions.length === 4 && b.partitions.length === 4, 'a and b hold four partitions each');
