@@ -54,6 +54,16 @@ export interface ConsumerStore {
   /** Removes the member and releases its partitions. */
   leave(consumer: string, member: string): Promise<void>;
 
+  /**
+   * Present when the backend can tell members at once that their group
+   * changed: `listener` runs soon after a member joins, leaves, is forgotten
+   * (lease ran out) or lets go of partitions, in this process or another. It
+   * may also run when nothing changed for this group; the member then beats
+   * to see. Without it, members see changes at their next heartbeat. Returns
+   * a function that stops the listening.
+   */
+  readonly watchGroup?: (consumer: string, listener: () => void) => () => void;
+
   /** Records a fault (or clears it with null), shown in status until the consumer runs again. */
   setFault(consumer: string, fault: string | null): Promise<void>;
 

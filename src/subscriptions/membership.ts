@@ -6,7 +6,7 @@ import type { PartitionProgress } from './partition-progress.js';
 import { assignPartitions } from './partitions.js';
 import type { WakeUps } from './wake-ups.js';
 
-export type MembershipStore = Pick<ConsumerStore, 'heartbeat' | 'claim' | 'release' | 'get' | 'leave'>;
+export type MembershipStore = Pick<ConsumerStore, 'heartbeat' | 'claim' | 'release' | 'get' | 'leave' | 'watchGroup'>;
 
 export type MembershipOptions = Pick<SettledConsumerOptions, 'name' | 'member' | 'grouped' | 'leaseMs' | 'heartbeatMs' | 'onError'>;
 
@@ -28,8 +28,10 @@ export interface MembershipHooks {
  * should hold (`assignPartitions`), and lets partitions go and takes others
  * when the loop is between events. A partition moves only once its holder
  * has saved its checkpoint and let go, or its lease ran out, so each stream
- * stays in order. A lone consumer beats too (status shows it) and holds its
- * one partition without claiming it.
+ * stays in order. Where the store tells of group changes (`watchGroup`), a
+ * member beats at once when another joins, leaves or lets go, instead of at
+ * its next heartbeat. A lone consumer beats too (status shows it) and holds
+ * its one partition without claiming it.
  */
 export class Membership {
   readonly #store: MembershipStore;
@@ -42,6 +44,10 @@ export class Membership {
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
+  #unwatch: (() => void) | undefined;
+  /** A group change was signalled that no beat started since has seen. */
+  #changed = false;
+  #following: Promise<void> | undefined;
   #leaseUntil = 0;
   /** The share the last heartbeat asked for, and who held what then, until the loop moves to it. */
   #wanted: { share: number[]; owners: (string | null)[] } | undefined;
@@ -71,6 +77,7 @@ export class Membership {
    * of its share comes as their holders let go.
    */
   async join(): Promise<void> {
+    if (this.#options.grouped) this.#unwatch = this.#store.watchGroup?.(this.#options.name, () => this.#groupChanged());
     await this.#beat();
     // the loop meets a failed take again, and deals with it
     await this.moveToShare().catch(() => undefined);
@@ -107,9 +114,12 @@ export class Membership {
     }
   }
 
-  /** Stops beating, after the beat under way. */
+  /** Stops beating and listening for group changes, after the beat under way. */
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    await this.#following;
     await this.#beating;
   }
 
@@ -149,6 +159,21 @@ export class Membership {
       () => void this.beatSoon().finally(() => this.#schedule()),
       waiting ? Math.max(1, Math.floor(heartbeatMs / WAITING_BEATS)) : heartbeatMs,
     );
+  }
+
+  #groupChanged(): void {
+    if (this.#stopping.aborted) return;
+    this.#changed = true;
+    this.#following ??= this.#followChanges().finally(() => (this.#following = undefined));
+  }
+
+  /** Beats once after a burst of signals, never beside another beat: one under way may have read the group before the change. */
+  async #followChanges(): Promise<void> {
+    while (this.#changed && !this.#stopping.aborted) {
+      await this.#beating;
+      this.#changed = false;
+      await this.beatSoon();
+    }
   }
 
   /** Renews the lease and reports; in a group, looks whether this member's share changed. */

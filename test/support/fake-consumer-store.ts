@@ -13,6 +13,7 @@ import type {
   SqlTransaction,
 } from '../../src/store/consumer-store.js';
 import type { LogFilter } from '../../src/store/event-store.js';
+import { GroupWatchers } from '../../src/store/group-watchers.js';
 import { sqliteDialect } from '../../src/backends/sqlite/sqlite-dialect.js';
 
 interface StoredConsumer {
@@ -28,6 +29,8 @@ interface StoredConsumer {
  * A consumer store in memory, for the subscription modules' unit tests: the
  * same rules as the SQL backends (leases judged by its own clock `now`, fenced
  * checkpoints), with every call recorded and a way to make the next call fail.
+ * With `groupSignals` it tells watchers of a group's changes (`watchGroup`) as
+ * the SQL backends do: after a member joins, leaves, is forgotten or lets go.
  */
 export class FakeConsumerStore implements ConsumerStore {
   /** The store's clock, in ms since the epoch; tests move it. */
@@ -38,9 +41,12 @@ export class FakeConsumerStore implements ConsumerStore {
   readonly #failures = new Map<string, Error>();
   /** What a transaction handler's `tx` sees; absent unless the test gives transactions. */
   readonly transact?: ConsumerStore['transact'];
+  readonly watchGroup?: ConsumerStore['watchGroup'];
+  readonly #watchers = new GroupWatchers();
 
-  constructor(options: { transactions?: boolean } = {}) {
+  constructor(options: { transactions?: boolean; groupSignals?: boolean } = {}) {
     if (options.transactions === true) this.transact = (work, checkpoint) => this.#transact(work, checkpoint);
+    if (options.groupSignals === true) this.watchGroup = (consumer, listener) => this.#watchers.watch(consumer, listener);
   }
 
   /** Makes the next call of `method` throw `error`. */
@@ -87,10 +93,13 @@ export class FakeConsumerStore implements ConsumerStore {
   async heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     this.#call('heartbeat', consumer, beat.member);
     const stored = this.#consumer(consumer);
+    const joining = !stored.members.has(beat.member);
     const joinedAt = stored.members.get(beat.member)?.joinedAt ?? this.now;
     stored.members.set(beat.member, { member: beat.member, state: beat.state, position: beat.position, leaseUntil: this.now + beat.leaseMs, joinedAt });
+    const alive = stored.members.size;
     for (const [name, member] of stored.members) if (member.leaseUntil < this.now) stored.members.delete(name);
     for (const partition of stored.partitions) if (partition.owner !== null && !stored.members.has(partition.owner)) partition.owner = null;
+    if (joining || stored.members.size < alive) this.#changed(consumer);
     return { members: this.#members(stored), owners: stored.partitions.map((partition) => partition.owner), now: this.now };
   }
 
@@ -107,14 +116,18 @@ export class FakeConsumerStore implements ConsumerStore {
 
   async release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
     this.#call('release', consumer, member, partitions?.join(',') ?? 'all');
+    let released = 0;
     for (const state of this.#consumer(consumer).partitions) {
-      if (state.owner === member && (partitions === undefined || partitions.includes(state.partition))) state.owner = null;
+      if (state.owner !== member || (partitions !== undefined && !partitions.includes(state.partition))) continue;
+      state.owner = null;
+      released++;
     }
+    if (released > 0) this.#changed(consumer);
   }
 
   async leave(consumer: string, member: string): Promise<void> {
     this.#call('leave', consumer, member);
-    this.#consumer(consumer).members.delete(member);
+    if (this.#consumer(consumer).members.delete(member)) this.#changed(consumer);
     await this.release(consumer, member);
   }
 
@@ -178,6 +191,11 @@ export class FakeConsumerStore implements ConsumerStore {
       else state.checkpoint = Math.max(state.checkpoint, position);
     }
     return lost;
+  }
+
+  /** Tells the group's watchers once the call that changed it has returned, as a backend does after its commit. */
+  #changed(consumer: string): void {
+    queueMicrotask(() => this.#watchers.raise(consumer));
   }
 
   #call(method: keyof ConsumerStore, ...args: string[]): void {

@@ -24,13 +24,25 @@ import {
   type PartitionRow,
 } from '../../store/consumer-rows.js';
 import type { LogFilter } from '../../store/event-store.js';
+import type { GroupWatchers } from '../../store/group-watchers.js';
 import type { TransactionScope } from '../../store/transaction-scope.js';
 import { guarded } from './postgres-errors.js';
+import { GROUP_PAYLOAD } from './postgres-listener.js';
 import { NOW_MS } from './postgres-statements.js';
 import { PostgresTransaction, inTransaction } from './postgres-transaction.js';
 
-
 type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** How group changes travel: NOTIFY on the store's channel, heard by each handle's listening connection. */
+export interface GroupListening {
+  channel: string;
+  /** Starts the handle's listening connection (once). */
+  start(): Promise<void>;
+  watchers: GroupWatchers;
+}
+
+// a notification's payload holds under 8000 bytes: a longer name is not signalled, and its members see changes at their heartbeat
+const MAX_SIGNALLED_NAME = 1_000;
 
 /**
  * The consumer tables in the store's schema. They take no log lock: moving a
@@ -41,13 +53,15 @@ export class PostgresConsumerStore implements ConsumerStore {
   readonly #s: string;
   readonly #isClosed: () => boolean;
   readonly #scope: TransactionScope;
+  readonly #listening: GroupListening;
 
   /** `scope` knows the handle's open transactions: writes from inside one are refused, as on every backend. */
-  constructor(pool: pg.Pool, schema: string, isClosed: () => boolean, scope: TransactionScope) {
+  constructor(pool: pg.Pool, schema: string, isClosed: () => boolean, scope: TransactionScope, listening: GroupListening) {
     this.#pool = pool;
     this.#s = schema;
     this.#isClosed = isClosed;
     this.#scope = scope;
+    this.#listening = listening;
   }
 
   register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
@@ -101,14 +115,17 @@ export class PostgresConsumerStore implements ConsumerStore {
 
   heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
     return this.#transaction('store.consumers.heartbeat', async (client) => {
-      await client.query(
+      // xmax is 0 on a row the statement inserted, not on one it updated: the member is new
+      const upserted = await client.query<{ joined: boolean }>(
         `INSERT INTO ${this.#s}.consumer_members (consumer, member, state, position, lease_until, joined_at)
          VALUES ($1, $2, $3, $4, ${NOW_MS} + $5, ${NOW_MS})
          ON CONFLICT (consumer, member) DO UPDATE SET state = excluded.state, position = excluded.position,
-           lease_until = excluded.lease_until`,
+           lease_until = excluded.lease_until
+         RETURNING xmax = 0 AS joined`,
         [consumer, beat.member, beat.state, beat.position, beat.leaseMs],
       );
-      await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND lease_until < ${NOW_MS}`, [consumer]);
+      const forgotten = await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND lease_until < ${NOW_MS}`, [consumer]);
+      if (upserted.rows[0]?.joined === true || (forgotten.rowCount ?? 0) > 0) await this.#signal(client, consumer);
       await client.query(
         `UPDATE ${this.#s}.consumer_partitions SET owner = NULL
          WHERE consumer = $1 AND owner IS NOT NULL AND owner NOT IN (${this.#liveMembers('$1')})`,
@@ -141,21 +158,30 @@ export class PostgresConsumerStore implements ConsumerStore {
   }
 
   release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
-    return this.#write('store.consumers.release', async (client) => {
-      await client.query(
+    return this.#transaction('store.consumers.release', async (client) => {
+      const released = await client.query(
         `UPDATE ${this.#s}.consumer_partitions SET owner = NULL
          WHERE consumer = $1 AND owner = $2 AND ($3::int[] IS NULL OR partition = ANY($3::int[]))`,
         [consumer, member, partitions ?? null],
       );
+      if ((released.rowCount ?? 0) > 0) await this.#signal(client, consumer);
     });
   }
 
   leave(consumer: string, member: string): Promise<void> {
     return this.#transaction('store.consumers.leave', async (client) => {
-      await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND member = $2`, [consumer, member]);
-      await client.query(`UPDATE ${this.#s}.consumer_partitions SET owner = NULL WHERE consumer = $1 AND owner = $2`, [consumer, member]);
+      const left = await client.query(`DELETE FROM ${this.#s}.consumer_members WHERE consumer = $1 AND member = $2`, [consumer, member]);
+      const released = await client.query(`UPDATE ${this.#s}.consumer_partitions SET owner = NULL WHERE consumer = $1 AND owner = $2`, [consumer, member]);
+      if ((left.rowCount ?? 0) + (released.rowCount ?? 0) > 0) await this.#signal(client, consumer);
     });
   }
+
+  readonly watchGroup = (consumer: string, listener: () => void): (() => void) => {
+    const unwatch = this.#listening.watchers.watch(consumer, listener);
+    // a listener that cannot connect leaves the member to its heartbeat; waiting for events reports the failure
+    this.#listening.start().catch(() => undefined);
+    return unwatch;
+  };
 
   setFault(consumer: string, fault: string | null): Promise<void> {
     return this.#write('store.consumers.setFault', async (client) => {
@@ -244,6 +270,12 @@ export class PostgresConsumerStore implements ConsumerStore {
     if (owner === undefined) return [];
     const kept = new Set(moved.rows.map((row) => row.partition));
     return checkpoints.map((c) => c.partition).filter((partition) => !kept.has(partition));
+  }
+
+  /** Tells every handle listening on the store's channel, at commit, that the group changed. */
+  async #signal(client: Queryable, consumer: string): Promise<void> {
+    if (consumer.length > MAX_SIGNALLED_NAME) return;
+    await client.query('SELECT pg_notify($1, $2)', [this.#listening.channel, GROUP_PAYLOAD + consumer]);
   }
 
   #liveMembers(consumerParameter: string): string {

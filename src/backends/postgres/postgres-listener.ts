@@ -4,28 +4,38 @@ import { storeClosed } from '../../store/store-closed.js';
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 
+/** The payload that says a consumer group changed, before the group's name; the log's payloads are head positions, digits only. */
+export const GROUP_PAYLOAD = 'group:';
+
+/** What the listener reports: each committed head position, each changed group, and a reconnect. */
+export interface ListenerReports {
+  head(head: number): void;
+  group(consumer: string): void;
+  /** Notifications sent while the listener was away are lost: heads and groups must be looked at again. */
+  reconnected(): void;
+}
+
 /**
  * A dedicated connection that LISTENs on the store's channel and reports every
- * committed head position, so waiting for events needs no polling. It
- * reconnects with backoff after a drop and then calls `onReconnect`, because
- * notifications sent while it was away are lost and the head must be re-read.
+ * committed head position and every changed consumer group, so waiting for
+ * events and for a group's changes needs no polling. It reconnects with
+ * backoff after a drop and then reports it, because notifications sent while
+ * it was away are lost.
  */
 export class PostgresListener {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
-  readonly #onHead: (head: number) => void;
-  readonly #onReconnect: () => void;
+  readonly #reports: ListenerReports;
   #client: pg.Client | undefined;
   #ready: Promise<void> | undefined;
   #retryMs = RETRY_MIN_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(config: pg.ClientConfig, channel: string, onHead: (head: number) => void, onReconnect: () => void) {
+  constructor(config: pg.ClientConfig, channel: string, reports: ListenerReports) {
     this.#config = config;
     this.#channel = channel;
-    this.#onHead = onHead;
-    this.#onReconnect = onReconnect;
+    this.#reports = reports;
   }
 
   /** Connects and listens, once; later calls share the first attempt. */
@@ -43,7 +53,10 @@ export class PostgresListener {
   async #connect(): Promise<void> {
     const client = new pg.Client(this.#config);
     client.on('notification', (message) => {
-      if (message.channel === this.#channel && message.payload !== undefined) this.#onHead(Number(message.payload));
+      const payload = message.payload;
+      if (message.channel !== this.#channel || payload === undefined) return;
+      if (payload.startsWith(GROUP_PAYLOAD)) this.#reports.group(payload.slice(GROUP_PAYLOAD.length));
+      else this.#reports.head(Number(payload));
     });
     client.on('error', () => this.#reconnectLater(client));
     client.on('end', () => this.#reconnectLater(client));
@@ -70,7 +83,7 @@ export class PostgresListener {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#ready = this.#connect().then(
-        () => this.#onReconnect(),
+        () => this.#reports.reconnected(),
         () => undefined,
       );
     }, this.#retryMs);

@@ -19,6 +19,7 @@ import type {
   StreamPage,
   WaitOptions,
 } from '../../store/event-store.js';
+import { GroupWatchers } from '../../store/group-watchers.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
@@ -108,17 +109,21 @@ export class PostgresEventStore implements EventStore {
     this.#clock = clock;
     // which work runs inside one of this handle's transactions, so writes from there are refused as on SQLite
     const scope = new TransactionScope();
-    this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed, scope);
     const channel = `tributary_${schema}`;
+    const groups = new GroupWatchers();
+    const listening = { channel, start: () => this.#listener.start(), watchers: groups };
+    this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed, scope, listening);
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
-    this.#listener = new PostgresListener(
-      connection,
-      channel,
-      (head) => this.#waiters.advance(head),
-      () => void this.headPosition().then((head) => this.#waiters.advance(head), () => undefined),
-    );
+    this.#listener = new PostgresListener(connection, channel, {
+      head: (head) => this.#waiters.advance(head),
+      group: (consumer) => groups.raise(consumer),
+      reconnected: () => {
+        void this.headPosition().then((head) => this.#waiters.advance(head), () => undefined);
+        groups.raiseAll();
+      },
+    });
   }
 
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {

@@ -24,6 +24,7 @@ import {
 } from '../../store/consumer-rows.js';
 import type { LogFilter } from '../../store/event-store.js';
 import type { SqliteConnection, StatementSource } from './sqlite-connection.js';
+import type { GroupSignal } from './sqlite-signal.js';
 
 // checkpoints, leases and members: losing the newest to a power loss means handling events again, which at-least-once allows
 const BOOKKEEPING = { durable: false };
@@ -38,11 +39,14 @@ export class SqliteConsumerStore implements ConsumerStore {
   readonly #connection: SqliteConnection;
   readonly #clock: () => number;
   readonly #sql: ReturnType<typeof prepare>;
+  readonly #groups: GroupSignal;
 
-  constructor(connection: SqliteConnection, clock: () => number) {
+  /** `groups` tells members in every process on the file that a group changed. */
+  constructor(connection: SqliteConnection, clock: () => number, groups: GroupSignal) {
     this.#connection = connection;
     this.#clock = clock;
     this.#sql = prepare(connection);
+    this.#groups = groups;
   }
 
   register(registration: ConsumerRegistration): Promise<ConsumerRecord> {
@@ -84,15 +88,19 @@ export class SqliteConsumerStore implements ConsumerStore {
     return this.#connection.write('store.consumers.saveCheckpoints', () => this.#moveCheckpoints(consumer, checkpoints, owner), BOOKKEEPING);
   }
 
-  heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
-    return this.#connection.write('store.consumers.heartbeat', () => {
+  async heartbeat(consumer: string, beat: MemberBeat): Promise<GroupView> {
+    const { view, changed } = await this.#connection.write('store.consumers.heartbeat', () => {
       const now = this.#clock();
+      const joining = this.#sql.member.get(consumer, beat.member) === undefined;
       this.#sql.upsertMember.run({ consumer, member: beat.member, state: beat.state, position: beat.position, until: now + beat.leaseMs, now });
-      this.#sql.dropExpiredMembers.run({ consumer, now });
+      const forgotten = this.#sql.dropExpiredMembers.run({ consumer, now }).changes;
       this.#sql.releaseOrphans.run({ consumer, now });
       const members = (this.#sql.members.all(consumer) as MemberRow[]).map(memberOf);
-      return { members, owners: (this.#sql.partitions.all(consumer) as PartitionRow[]).map((row) => row.owner), now };
+      const view = { members, owners: (this.#sql.partitions.all(consumer) as PartitionRow[]).map((row) => row.owner), now };
+      return { view, changed: joining || forgotten > 0 };
     }, BOOKKEEPING);
+    if (changed) this.#groups.notify();
+    return view;
   }
 
   claim(consumer: string, member: string, partitions: readonly number[]): Promise<number[]> {
@@ -103,19 +111,24 @@ export class SqliteConsumerStore implements ConsumerStore {
     }, BOOKKEEPING);
   }
 
-  release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
-    return this.#connection.write('store.consumers.release', () => {
-      if (partitions === undefined) this.#sql.releaseAll.run(consumer, member);
-      else for (const partition of partitions) this.#sql.releaseOne.run(consumer, member, partition);
+  async release(consumer: string, member: string, partitions?: readonly number[]): Promise<void> {
+    const released = await this.#connection.write('store.consumers.release', () => {
+      if (partitions === undefined) return this.#sql.releaseAll.run(consumer, member).changes;
+      let changes = 0;
+      for (const partition of partitions) changes += this.#sql.releaseOne.run(consumer, member, partition).changes;
+      return changes;
     }, BOOKKEEPING);
+    if (released > 0) this.#groups.notify();
   }
 
-  leave(consumer: string, member: string): Promise<void> {
-    return this.#connection.write('store.consumers.leave', () => {
-      this.#sql.deleteMember.run(consumer, member);
-      this.#sql.releaseAll.run(consumer, member);
+  async leave(consumer: string, member: string): Promise<void> {
+    const left = await this.#connection.write('store.consumers.leave', () => {
+      return this.#sql.deleteMember.run(consumer, member).changes + this.#sql.releaseAll.run(consumer, member).changes;
     }, BOOKKEEPING);
+    if (left > 0) this.#groups.notify();
   }
+
+  readonly watchGroup = (_consumer: string, listener: () => void): (() => void) => this.#groups.subscribe(listener);
 
   setFault(consumer: string, fault: string | null): Promise<void> {
     return this.#connection.write('store.consumers.setFault', () => void this.#sql.setFault.run(fault, consumer));
@@ -208,6 +221,7 @@ function prepare(db: StatementSource) {
       `UPDATE consumer_partitions SET checkpoint = max(checkpoint, :position)
        WHERE consumer = :consumer AND partition = :partition AND (:owner IS NULL OR owner = :owner)`,
     ),
+    member: db.prepare('SELECT 1 FROM consumer_members WHERE consumer = ? AND member = ?'),
     members: db.prepare(
       'SELECT member, state, position, lease_until, joined_at FROM consumer_members WHERE consumer = ? ORDER BY member',
     ),

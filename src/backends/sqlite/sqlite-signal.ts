@@ -68,16 +68,65 @@ class ChangeSignal {
   }
 }
 
-const signals = new Map<string, ChangeSignal>();
+/** The signals of one kind, one per database file in this process, each with its file `<database><suffix>`. */
+class SignalFiles {
+  readonly #suffix: string;
+  readonly #signals = new Map<string, ChangeSignal>();
+
+  constructor(suffix: string) {
+    this.#suffix = suffix;
+  }
+
+  /** The signal of the database at `path` (`:memory:` databases get a private one). */
+  for(path: string): ChangeSignal {
+    if (path === ':memory:') return new ChangeSignal(undefined, () => undefined);
+    let signal = this.#signals.get(path);
+    if (signal === undefined) {
+      // forgotten once no handle listens, so a process opening many files does not keep them all
+      signal = new ChangeSignal(`${path}${this.#suffix}`, () => this.#signals.delete(path));
+      this.#signals.set(path, signal);
+    }
+    return signal;
+  }
+
+  /** Raises the signal of `path` here and in other processes, keeping nothing open when nobody here listens. */
+  notify(path: string): void {
+    const signal = this.#signals.get(path);
+    if (signal !== undefined) return signal.notify();
+    try {
+      const fd = openSync(`${path}${this.#suffix}`, constants.O_WRONLY | constants.O_CREAT);
+      try {
+        writeSync(fd, TICK, 0, 1, 0);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // as for a commit: other processes' members see the change at their next heartbeat
+    }
+  }
+}
+
+const changes = new SignalFiles('-signal');
+const groups = new SignalFiles('-groups');
 
 /** The change signal of the database at `path` (`:memory:` databases get a private one). */
 export function changeSignalFor(path: string): ChangeSignal {
-  if (path === ':memory:') return new ChangeSignal(undefined, () => undefined);
-  let signal = signals.get(path);
-  if (signal === undefined) {
-    // forgotten once no handle listens, so a process opening many files does not keep them all
-    signal = new ChangeSignal(`${path}-signal`, () => signals.delete(path));
-    signals.set(path, signal);
-  }
-  return signal;
+  return changes.for(path);
+}
+
+/** Tells listeners in any process that a consumer group changed, through a signal of its own. */
+export interface GroupSignal {
+  subscribe(listener: Listener): () => void;
+  notify(): void;
+}
+
+/**
+ * "A consumer group in the database changed" (a member joined, left, or let
+ * go of partitions): a second signal file, `<file>-groups`, so members are not
+ * woken by every commit of a busy log. It names no group: a member told of a
+ * change in another group beats once to no effect.
+ */
+export function groupSignalFor(path: string): GroupSignal {
+  if (path === ':memory:') return changes.for(path);
+  return { subscribe: (listener) => groups.for(path).subscribe(listener), notify: () => groups.notify(path) };
 }

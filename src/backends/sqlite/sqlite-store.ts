@@ -38,7 +38,7 @@ import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
-import { changeSignalFor } from './sqlite-signal.js';
+import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /**
@@ -98,7 +98,7 @@ export class SqliteEventStore implements EventStore {
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
     this.#filtered = new FilteredLogReader(connection);
-    this.consumers = new SqliteConsumerStore(connection, clock);
+    this.consumers = new SqliteConsumerStore(connection, clock, groupSignalFor(location));
     this.sql = new SqliteSqlAccess(connection);
     this.tokens = new SqlTokenStore(this.sql, clock);
     this.#unsubscribe = this.#signal.subscribe(() => {
