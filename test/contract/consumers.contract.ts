@@ -301,6 +301,72 @@ export function consumersContract(harness: StoreHarness): void {
       });
     });
 
+    it('tells the holders of a join at once where the store signals group changes: the joiner gets its share long before their next heartbeat', async () => {
+      await withStore(harness, async (store) => {
+        await appendSpread(store, 16, 3);
+        const handled: Handled[] = [];
+        // with the signal (watchGroup) the heartbeat is left long, to show it plays no part; without it (remote) the heartbeat sets the pace
+        const signalled = store.consumers.watchGroup !== undefined;
+        const heartbeatMs = signalled ? 5_000 : 500;
+        const options = (member: string): ConsumerOptions => ({ ...recordingMember('signalled', member, handled), heartbeatMs, checkpointMs: heartbeatMs, leaseMs: 20_000 });
+        const a = await startConsumer(store, options('a'));
+        const b = await startConsumer(store, options('b'));
+        await eventually(() => a.partitions.length === 4 && b.partitions.length === 4, 'a and b hold four partitions each', 3 * heartbeatMs);
+        await appendSpread(store, 16, 2);
+        const joined = performance.now();
+        const c = await startConsumer(store, options('c'));
+        await eventually(() => c.partitions.length === 2 && a.partitions.length === 3 && b.partitions.length === 3, 'c has its share', 3 * heartbeatMs);
+        expect(performance.now() - joined).toBeLessThan(signalled ? 1_000 : heartbeatMs + 1_500);
+        await eventually(() => handled.length >= 16 * 5, 'every event is handled');
+        for (const consumer of [a, b, c]) await consumer.stop();
+        expect(handled).toHaveLength(16 * 5);
+        for (const revisions of revisionsByStream(handled).values()) expect(revisions).toEqual(Array.from({ length: 5 }, (_, i) => i));
+      });
+    });
+
+    it('signals a group’s changes to watchers on another handle: a join, a release and a leave, not a renewal', async () => {
+      await withStore(harness, async (store) => {
+        const other = await harness.openAnother(store);
+        try {
+          const watchGroup = store.consumers.watchGroup;
+          // a store that cannot signal (remote) leaves its members to their heartbeats
+          if (watchGroup === undefined) return expect(harness.name).toMatch(/^remote/);
+          await store.consumers.register({ name: 'watched', partitions: 2, startAt: 0, filter: {} });
+          let signals = 0;
+          const unwatch = watchGroup('watched', () => void signals++);
+          const beat = (member: string) => other.consumers.heartbeat('watched', { member, state: 'live', position: 0, leaseMs: 60_000 });
+          // the first signal may come only once the watcher listens (PostgreSQL's LISTEN connects): join until it does
+          await eventually(async () => (await beat(`early-${signals}-${Date.now()}`)) !== undefined && signals > 0, 'a join is signalled');
+          // signals may come twice (SQLite raises at once and again through its file): let the last ones arrive before counting
+          const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+          await settle();
+          const counted = signals;
+          await beat('m1');
+          await eventually(() => signals > counted, 'the join of m1 is signalled', 2_000);
+          await settle();
+          const afterJoin = signals;
+          await beat('m1');
+          await other.consumers.claim('watched', 'm1', [0, 1]);
+          await settle();
+          expect(signals).toBe(afterJoin);
+          await other.consumers.release('watched', 'm1', [1]);
+          await eventually(() => signals > afterJoin, 'the release is signalled', 2_000);
+          await settle();
+          const afterRelease = signals;
+          await other.consumers.leave('watched', 'm1');
+          await eventually(() => signals > afterRelease, 'the leave is signalled', 2_000);
+          unwatch();
+          await settle();
+          const afterUnwatch = signals;
+          await beat('m2');
+          await settle();
+          expect(signals).toBe(afterUnwatch);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
     it('answers a heartbeat with the live members, who holds each partition, and the store’s clock', async () => {
       await withStore(harness, async (store) => {
         await store.consumers.register({ name: 'view', partitions: 3, startAt: 0, filter: {} });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { startConsumer } from '../../src/subscriptions/consumer.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { backends, scratch } from '../support/backends.js';
 import { killChildren, readHandled, startConsumerChild, stopChild, until, type HandledLine } from './processes.js';
@@ -99,4 +100,28 @@ describe.each(backends)('a consumer group of processes on $name', ({ name, locat
       await store.close();
     }
   }, 180_000);
+
+  it('members in this process learn at once of a join in another, and let go long before their next heartbeat', async () => {
+    const location = locationFor('join');
+    const store = await openStore(location);
+    // heartbeats a minute apart (the child takes seconds to start): only the group signal, crossing processes, can move the partitions within a second
+    const slow = { name: 'joined', group: { partitions: 8 }, heartbeatMs: 60_000, checkpointMs: 60_000, leaseMs: 240_000, handler: () => undefined };
+    const a = await startConsumer(store, { ...slow, member: 'a' });
+    const b = await startConsumer(store, { ...slow, member: 'b' });
+    try {
+      await until(() => a.partitions.length === 4 && b.partitions.length === 4, 'a and b hold four partitions each', 3_000);
+      const child = await startConsumerChild({ location, name: 'joined', member: 'c', out: join(scratch, `${name}-join-c.ndjson`), partitions: 8, leaseMs: 240_000, heartbeatMs: 60_000 });
+      const joined = performance.now();
+      const held = async () => (await consumerStatus(store, ['joined']))[0]?.members.find((member) => member.member === 'c')?.partitions.length;
+      await until(async () => a.partitions.length === 3 && b.partitions.length === 3 && (await held()) === 2, 'c in its process has its share', 5_000);
+      expect(performance.now() - joined).toBeLessThan(1_500);
+      await stopChild(child, 'SIGTERM');
+      expect(child.exitCode).toBe(0);
+    } finally {
+      await killChildren();
+      await a.stop();
+      await b.stop();
+      await store.close();
+    }
+  }, 30_000);
 });

@@ -213,4 +213,42 @@ describe('membership', () => {
     // at the heartbeat's own pace there would have been no second beat yet
     expect(beats()).toBeGreaterThanOrEqual(3);
   });
+
+  it('beats at once when the store signals a change to its group, once per burst and never beside another beat', async () => {
+    const store = new FakeConsumerStore({ groupSignals: true });
+    await store.register({ name: 'g', partitions: 4, startAt: 0, filter: {} });
+    let beating = 0;
+    let overlapping = 0;
+    const heartbeat = store.heartbeat.bind(store);
+    // a's beats take a while, so a signal can come during one
+    store.heartbeat = async (consumer, beat) => {
+      if (beat.member !== 'a') return heartbeat(consumer, beat);
+      if (beating++ > 0) overlapping++;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await heartbeat(consumer, beat);
+      } finally {
+        beating--;
+      }
+    };
+    const a = memberOf(store, 'a');
+    await a.membership.join();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const beats = () => store.calls.filter((call) => call === 'heartbeat g a').length;
+    const before = beats();
+    // three members join at once: a burst of signals
+    await Promise.all(['b', 'c', 'd'].map((member) => store.heartbeat('g', { member, state: 'live', position: 0, leaseMs: LEASE_MS })));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(beats() - before).toBeGreaterThanOrEqual(1);
+    expect(beats() - before).toBeLessThanOrEqual(2);
+    expect(a.membership.reassigning).toBe(true);
+    expect(overlapping).toBe(0);
+    // stopped: a change no longer makes it beat
+    await a.stop();
+    const stopped = beats();
+    await store.release('g', 'b');
+    await store.heartbeat('g', { member: 'e', state: 'live', position: 0, leaseMs: LEASE_MS });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(beats()).toBe(stopped);
+  });
 });
