@@ -400,7 +400,8 @@ async function bench(backend: Backend, large: number): Promise<void> {
     for (let i = 0; i < samples(log, 50); i++) {
       const stream = pick();
       cold.push((await timed(() => log.store.readStream(stream))) * 1000);
-      warm.push((await timed(() => log.store.readStream(stream))) * 1000);
+      // a stream can be read cold only once, but cached many times: more samples for the cached p99
+      for (let again = 0; again < 5; again++) warm.push((await timed(() => log.store.readStream(stream))) * 1000);
     }
     cold.sort((a, b) => a - b);
     warm.sort((a, b) => a - b);
