@@ -12,6 +12,7 @@ export interface Statements {
   insertStream: Run<[string, string]>;
   setStreamHead: Run<[number, number, number]>;
   insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
+  insertEventCategory: Run<[string, number]>;
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
   insertStreamInState: Run<[string, string, number]>;
@@ -24,6 +25,7 @@ export interface Statements {
   categories: Rows<{ category: string; streams: number }>;
   retainedStreams: Rows<StreamRow>;
   scavengeStream: Run<[number, number, number]>;
+  scavengeStreamCategories: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
 }
 
 export function prepareStatements(db: StatementSource): Statements {
@@ -37,6 +39,7 @@ export function prepareStatements(db: StatementSource): Statements {
     insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string]>(
       'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    insertEventCategory: db.prepare<[string, number]>('INSERT INTO event_categories (category, position) VALUES (?, ?)'),
     eventsById: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`),
     setStreamState: db.prepare<[number, number, number]>(
       'UPDATE streams SET state = ?, deleted_before = ? WHERE stream_id = ?',
@@ -71,6 +74,11 @@ export function prepareStatements(db: StatementSource): Statements {
     ),
     scavengeStream: db.prepare<[number, number, number]>(
       'DELETE FROM events WHERE stream_id = ? AND (revision < ? OR recorded_at < ?)',
+    ),
+    // the same events' index rows, removed before them while they can still be found
+    scavengeStreamCategories: db.prepare<[{ streamId: number; minRevision: number; minRecordedAt: number }]>(
+      `DELETE FROM event_categories WHERE category = (SELECT category FROM streams WHERE stream_id = @streamId)
+         AND position IN (SELECT position FROM events WHERE stream_id = @streamId AND (revision < @minRevision OR recorded_at < @minRecordedAt))`,
     ),
   };
 }
