@@ -32,9 +32,14 @@ export function filteredRead(schema: string, filter: NormalizedFilter, after: nu
   values.push(keys);
   const keyList = `$${values.length}::text[]`;
   if (tested === '') {
-    // an index answers the filter alone: the page function walks it (see postgres-schema.ts)
-    const page = categories === undefined ? 'type_page' : 'category_page';
-    return { text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.${page}(${keyList}, $1, $2, $3)`, values };
+    // an index answers the filter alone: a positions function walks it (see postgres-schema.ts), then the events by primary key;
+    // a subquery, so the function runs once at execution and not again when the planner estimates its result
+    const positions = categories === undefined ? 'type_positions' : 'category_positions';
+    return {
+      text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
+        WHERE position = ANY((SELECT ${schema}.${positions}(${keyList}, $1, $2, $3))::bigint[]) ORDER BY position`,
+      values,
+    };
   }
   // categories with per-row tests read a bounded window (read-pages.ts), so any plan of it is bounded too
   return {

@@ -153,8 +153,8 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     PRIMARY KEY (category, position)
   );
   CREATE INDEX events_by_type ON $schema.events (type, position);
-  ${pageFunction('category_page', 'event_categories', 'category')}
-  ${pageFunction('type_page', 'events', 'type')}
+  ${positionsFunction('category_positions', 'event_categories', 'category')}
+  ${positionsFunction('type_positions', 'events', 'type')}
   `,
     async fill(client, schema, report) {
       const { rows } = await client.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${schema}.events`);
@@ -173,22 +173,25 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * A page of the log for a list of keys of one index: each key's first `page`
- * positions in `(after, until]`, merged, then their events. Without statistics
+ * The positions of a page of the log for a list of keys of one index: each
+ * key's first `page` positions in `(after, until]`, merged. Without statistics
  * the planner prefers a bitmap scan that reads every match and sorts them, so
- * the function turns bitmap scans off: the ordered index walk is the only plan left.
+ * the function turns bitmap scans off: the ordered index walk is the only plan
+ * left. PL/pgSQL, so each connection plans it once; positions only, so the
+ * caller fetches the events by primary key.
  */
-function pageFunction(name: string, table: string, key: string): string {
+function positionsFunction(name: string, table: string, key: string): string {
   return `
   CREATE FUNCTION $schema.${name}(keys text[], after bigint, until bigint, page integer)
-  RETURNS SETOF $schema.events LANGUAGE sql STABLE SET enable_bitmapscan = off AS $body$
-    SELECT e.* FROM (
+  RETURNS bigint[] LANGUAGE plpgsql STABLE SET enable_bitmapscan = off AS $body$
+  BEGIN
+    RETURN ARRAY(
       SELECT p.position FROM unnest(keys) AS k(key) CROSS JOIN LATERAL (
         SELECT x.position FROM $schema.${table} x WHERE x.${key} = k.key AND x.position > after AND x.position <= until
         ORDER BY x.${key}, x.position LIMIT page
       ) AS p ORDER BY p.position LIMIT page
-    ) AS found CROSS JOIN LATERAL (SELECT * FROM $schema.events e WHERE e.position = found.position) AS e
-    ORDER BY e.position
+    );
+  END
   $body$;`;
 }
 
