@@ -30,9 +30,9 @@ export function appendInTransaction(
       statements.insertEvent.run(streamId, revision, event.id, stream, event.type, recordedAt, event.metadataJson, event.dataJson)
         .lastInsertRowid,
     );
-    statements.insertEventCategory.run(category, position);
     appended[i] = { id: event.id, revision, position };
   }
+  statements.insertEventCategories.run(category, appended[0]!.position, position);
   statements.setStreamHead.run(revision, position, streamId);
   return { stream, nextExpectedRevision: revision, position, events: appended };
 }

@@ -12,7 +12,7 @@ export interface Statements {
   insertStream: Run<[string, string]>;
   setStreamHead: Run<[number, number, number]>;
   insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
-  insertEventCategory: Run<[string, number]>;
+  insertEventCategories: Run<[string, number, number]>;
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
   insertStreamInState: Run<[string, string, number]>;
@@ -39,7 +39,10 @@ export function prepareStatements(db: StatementSource): Statements {
     insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string]>(
       'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    insertEventCategory: db.prepare<[string, number]>('INSERT INTO event_categories (category, position) VALUES (?, ?)'),
+    // one call per append rather than per event: an append's events hold a contiguous range of positions
+    insertEventCategories: db.prepare<[string, number, number]>(
+      'INSERT INTO event_categories (category, position) SELECT ?, position FROM events WHERE position >= ? AND position <= ?',
+    ),
     eventsById: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`),
     setStreamState: db.prepare<[number, number, number]>(
       'UPDATE streams SET state = ?, deleted_before = ? WHERE stream_id = ?',
