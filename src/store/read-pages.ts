@@ -54,8 +54,9 @@ export function streamPageQuery(stream: string, row: StreamRow | undefined, plan
 
 /**
  * One page of the global log, as a backend must query it: positions in
- * `(after, until]` matching `filter`, at most `limit`. A filtered read scans a
- * bounded window up to the head, so a sparse filter answers promptly.
+ * `(after, until]` matching `filter`, at most `limit`. A filtered read that
+ * tests rows one by one scans a bounded window up to the head, so a sparse
+ * filter answers promptly; one an index answers reads up to the head.
  */
 export interface LogPageQuery {
   after: number;
@@ -65,9 +66,18 @@ export interface LogPageQuery {
   page(rows: EventRow[]): AllPage;
 }
 
+/**
+ * True for a filter an index answers alone (categories, or types, and nothing
+ * else): its read walks only its matches, so it needs no scan window.
+ */
+export function answeredByIndex(filter: NormalizedFilter): boolean {
+  return filter.streamPrefix === undefined && (filter.categories === undefined) !== (filter.types === undefined);
+}
+
 /** Plans a read of the log; `head` is needed only when the read is filtered. */
 export function logPageQuery({ after, limit, filter }: AllReadPlan, head: number): LogPageQuery {
-  const until = filter === undefined ? Number.MAX_SAFE_INTEGER : Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
+  let until = Number.MAX_SAFE_INTEGER;
+  if (filter !== undefined) until = answeredByIndex(filter) ? head : Math.min(head, after + Math.max(FILTER_SCAN_WINDOW, limit));
   return {
     after,
     until,

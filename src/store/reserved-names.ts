@@ -19,6 +19,10 @@ export const STORE_NAMES: readonly string[] = [
   'events_by_id',
   'log_head',
   'log_head_pkey',
+  // the category and type indexes of the log
+  'event_categories',
+  'event_categories_pkey',
+  'events_by_type',
   // consumers: checkpoints, group members, parked events
   'consumers',
   'consumers_pkey',

@@ -8,6 +8,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-sch
 import { listProjections } from '../../src/projections/lifecycle/registry.js';
 import { removeProjection } from '../../src/projections/lifecycle/remove.js';
 import { nameTaken } from '../../src/projections/sinks/sql-text.js';
+import { expectReadsMatchScan, fillCategoryLog } from '../support/category-log.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-sqlite-schema-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ const REGISTRY_BEFORE_REMOVALS = REGISTRY_ON_FIRST_USE.replace(', removed_at BIG
 function versionThreeFile(name: string, registry?: string): string {
   const path = join(folder, name);
   const db = new BetterSqlite3(path);
-  for (const migration of MIGRATIONS.slice(0, 3)) migration.up(db);
+  for (const migration of MIGRATIONS.slice(0, 3)) migration.up(db, () => undefined);
   db.pragma('user_version = 3');
   if (registry !== undefined) {
     db.exec(registry);
@@ -97,5 +98,41 @@ describe('sqlite: schema and migrations', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openSqliteStore({ path })).toThrow(expect.objectContaining({ code: 'SCHEMA_TOO_NEW' }) as Error);
+  });
+  it('a file of version 4 upgrades to 5: its category and type reads return what a scan returns, before and after a scavenge, and the index keeps no rows of removed events', async () => {
+    const path = join(folder, 'v4-categories.db');
+    const before = openSqliteStore({ path });
+    await fillCategoryLog(before);
+    const expected = await expectReadsMatchScan(before);
+    await before.close();
+    // back to the file Tributary 4 left: no category table, no type index
+    const db = new BetterSqlite3(path);
+    db.exec('DROP TABLE event_categories; DROP INDEX events_by_type');
+    db.pragma('user_version = 4');
+    db.close();
+
+    const lines: string[] = [];
+    const store = openSqliteStore({ path, onMigrationProgress: (line) => lines.push(line) });
+    try {
+      expect(await expectReadsMatchScan(store)).toEqual(expected);
+      expect(lines).toEqual([]);
+      expect((await store.scavenge()).removed).toBeGreaterThan(0);
+      await expectReadsMatchScan(store);
+      await store.append('order-9', [{ type: 'Paid', data: {} }]);
+      await expectReadsMatchScan(store);
+    } finally {
+      await store.close();
+    }
+    const after = new BetterSqlite3(path, { readonly: true });
+    try {
+      expect(after.pragma('user_version', { simple: true })).toBe(5);
+      const count = (sql: string) => after.prepare<[], { n: number }>(sql).get()!.n;
+      const indexed = count(`SELECT count(*) AS n FROM events e JOIN streams s ON s.stream_id = e.stream_id
+        JOIN event_categories c ON c.category = s.category AND c.position = e.position`);
+      expect(count('SELECT count(*) AS n FROM event_categories')).toBe(count('SELECT count(*) AS n FROM events'));
+      expect(indexed).toBe(count('SELECT count(*) AS n FROM events'));
+    } finally {
+      after.close();
+    }
   });
 });

@@ -55,6 +55,7 @@ export async function appendGroup(
 
     let position = firstPosition;
     const columns: unknown[][] = [[], [], [], [], [], [], []];
+    const categories: string[] = [];
     const outcomes = requests.map(({ stream, events: proposed, expected }): Outcome => {
       try {
         const head = heads.get(stream);
@@ -66,6 +67,7 @@ export async function appendGroup(
           position++;
           const row = [position, revision, event.id, stream, event.type, event.metadataJson, event.dataJson];
           for (let column = 0; column < 7; column++) columns[column]!.push(row[column]);
+          categories.push(categoryOf(stream));
           stored.set(event.id, { id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson });
           return { id: event.id, revision, position };
         });
@@ -96,7 +98,7 @@ export async function appendGroup(
       const written = await client.query<{ inserted: number }>({
         name: `tributary-write-group-${channel}`,
         text: sql.writeGroup,
-        values: [...values, ...columns],
+        values: [...values, ...columns, categories],
       });
       const inserted = written.rows[0]!.inserted;
       if (inserted !== rows) {

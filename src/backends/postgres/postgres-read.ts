@@ -1,25 +1,54 @@
 import type { NormalizedFilter } from '../../store/options.js';
 import { EVENT_COLUMNS } from '../../store/sql-rows.js';
 
-/** The SQL of a filtered read of the global log: events in `(after, until]` matching `filter`, at most `limit`. */
+const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
+
+/**
+ * The SQL of a filtered read of the global log: events in `(after, until]` matching `filter`, at most `limit`.
+ * Categories drive the read through event_categories, else types through
+ * events_by_type; a stream prefix alone walks the position range.
+ */
 export function filteredRead(schema: string, filter: NormalizedFilter, after: number, until: number, limit: number) {
-  const values: unknown[] = [after, until];
-  const conditions = ['position > $1', 'position <= $2'];
-  if (filter.categories) {
-    values.push(filter.categories);
-    conditions.push(`stream_id IN (SELECT stream_id FROM ${schema}.streams WHERE category = ANY($${values.length}::text[]))`);
+  const { categories, types, streamPrefix } = filter;
+  const values: unknown[] = [after, until, limit];
+  const tests: string[] = [];
+  if (types !== undefined && (categories !== undefined || streamPrefix !== undefined)) {
+    values.push(types);
+    tests.push(`e.type = ANY($${values.length}::text[])`);
   }
-  if (filter.types) {
-    values.push(filter.types);
-    conditions.push(`type = ANY($${values.length}::text[])`);
+  if (streamPrefix !== undefined) {
+    values.push(likePrefix(streamPrefix));
+    tests.push(`e.stream LIKE $${values.length}`);
   }
-  if (filter.streamPrefix !== undefined) {
-    values.push(likePrefix(filter.streamPrefix));
-    conditions.push(`stream LIKE $${values.length}`);
+  const tested = tests.map((test) => ` AND ${test}`).join('');
+  const keys = categories ?? (tests.length === 0 ? types : undefined);
+  if (keys === undefined) {
+    // a stream prefix, with types or not: a bounded window (read-pages.ts) tested row by row
+    return {
+      text: `SELECT ${JOINED_COLUMNS} FROM ${schema}.events e WHERE e.position > $1 AND e.position <= $2${tested} ORDER BY e.position LIMIT $3`,
+      values,
+    };
   }
-  values.push(limit);
+  values.push(keys);
+  const keyList = `$${values.length}::text[]`;
+  if (tested === '') {
+    // an index answers the filter alone: a positions function walks it (see postgres-schema.ts), then the events by primary key;
+    // a subquery, so the function runs once at execution and not again when the planner estimates its result
+    const positions = categories === undefined ? 'type_positions' : 'category_positions';
+    return {
+      text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
+        WHERE position = ANY((SELECT ${schema}.${positions}(${keyList}, $1, $2, $3))::bigint[]) ORDER BY position`,
+      values,
+    };
+  }
+  // categories with per-row tests read a bounded window (read-pages.ts), so any plan of it is bounded too
   return {
-    text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT $${values.length}`,
+    text: `SELECT m.* FROM unnest(${keyList}) AS k(key) CROSS JOIN LATERAL (
+        SELECT ${JOINED_COLUMNS} FROM ${schema}.event_categories c CROSS JOIN LATERAL (
+          SELECT * FROM ${schema}.events e WHERE e.position = c.position
+        ) AS e
+        WHERE c.category = k.key AND c.position > $1 AND c.position <= $2${tested} ORDER BY c.category, c.position LIMIT $3
+      ) AS m ORDER BY m.position LIMIT $3`,
     values,
   };
 }

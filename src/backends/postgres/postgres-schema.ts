@@ -1,5 +1,6 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { TributaryError } from '../../core/errors.js';
+import { fillBatches, stderrProgress, type MigrationProgress } from '../../store/category-index-fill.js';
 import { schemaIdentifier } from './postgres-config.js';
 
 /** One step of the schema: `version` is its place in the list, from 1. */
@@ -9,6 +10,8 @@ export interface PostgresMigration {
   description: string;
   /** Its statements; `$schema` stands for the store's schema. */
   sql: string;
+  /** What runs after the statements, for steps that work in batches; `schema` is quoted. */
+  fill?(client: PoolClient, schema: string, report: MigrationProgress): Promise<void>;
 }
 
 /**
@@ -139,9 +142,58 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   ALTER TABLE $schema.tributary_projections ADD COLUMN IF NOT EXISTS removed_at bigint;
   `,
   },
+  {
+    version: 5,
+    description: 'category and type indexes of the log',
+    // a narrow table rather than a column on events: an existing log fills it without rewriting every event row (and its MVCC copy)
+    sql: `
+  CREATE TABLE $schema.event_categories (
+    category text COLLATE "C" NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (category, position)
+  );
+  CREATE INDEX events_by_type ON $schema.events (type, position);
+  ${positionsFunction('category_positions', 'event_categories', 'category')}
+  ${positionsFunction('type_positions', 'events', 'type')}
+  `,
+    async fill(client, schema, report) {
+      const { rows } = await client.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${schema}.events`);
+      for (const { after, until } of fillBatches(Number(rows[0]?.head ?? 0), report)) {
+        await client.query(
+          `INSERT INTO ${schema}.event_categories (category, position)
+           SELECT s.category, e.position FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
+           WHERE e.position > $1 AND e.position <= $2 ORDER BY s.category, e.position`,
+          [after, until],
+        );
+      }
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The positions of a page of the log for a list of keys of one index: each
+ * key's first `page` positions in `(after, until]`, merged. Without statistics
+ * the planner prefers a bitmap scan that reads every match and sorts them, so
+ * the function turns bitmap scans off: the ordered index walk is the only plan
+ * left. PL/pgSQL, so each connection plans it once; positions only, so the
+ * caller fetches the events by primary key.
+ */
+function positionsFunction(name: string, table: string, key: string): string {
+  return `
+  CREATE FUNCTION $schema.${name}(keys text[], after bigint, until bigint, page integer)
+  RETURNS bigint[] LANGUAGE plpgsql STABLE SET enable_bitmapscan = off AS $body$
+  BEGIN
+    RETURN ARRAY(
+      SELECT p.position FROM unnest(keys) AS k(key) CROSS JOIN LATERAL (
+        SELECT x.position FROM $schema.${table} x WHERE x.${key} = k.key AND x.position > after AND x.position <= until
+        ORDER BY x.${key}, x.position LIMIT page
+      ) AS p ORDER BY p.position LIMIT page
+    );
+  END
+  $body$;`;
+}
 
 /**
  * Brings the schema up to date. The version is read first, without locks, so
@@ -149,7 +201,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * would queue behind in-flight appends). Processes that start at once
  * serialise on an advisory lock and read the version again under it.
  */
-export async function migrate(pool: Pool, schema: string): Promise<void> {
+export async function migrate(pool: Pool, schema: string, report: MigrationProgress = stderrProgress): Promise<void> {
   const sqlSchema = schemaIdentifier(schema);
   if ((await currentVersion(pool, sqlSchema)) === SCHEMA_VERSION) return;
   const client = await pool.connect();
@@ -171,6 +223,7 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     }
     for (const migration of MIGRATIONS.slice(found)) {
       await client.query(migration.sql.replaceAll('$schema', sqlSchema));
+      await migration.fill?.(client, sqlSchema, report);
       await client.query(`INSERT INTO ${sqlSchema}.migrations (version) VALUES ($1)`, [migration.version]);
     }
     await client.query('COMMIT');

@@ -16,7 +16,8 @@ export function statementsFor(schema: string) {
             FROM ${schema}.events WHERE id = ANY(${ids})) AS events`,
     /**
      * A group's whole write in one statement: create and move its streams, insert its events
-     * (one array per column, $11 to $17), move the log head to $8 and notify channel $9.
+     * (one array per column, $11 to $17) with their categories ($18, for the category index),
+     * move the log head to $8 and notify channel $9.
      * Its text never changes, so each connection prepares it once.
      */
     writeGroup: `WITH created AS (
@@ -37,6 +38,9 @@ export function statementsFor(schema: string) {
            AS e(position, revision, id, stream, type, metadata, data)
          JOIN ids ON ids.name = e.stream
          RETURNING 1
+       ), categorized AS (
+         INSERT INTO ${schema}.event_categories (category, position)
+         SELECT * FROM unnest($18::text[], $11::bigint[])
        ), moved AS (
          UPDATE ${schema}.log_head SET last_position = $8 RETURNING 1
        )
@@ -55,7 +59,14 @@ export function statementsFor(schema: string) {
       GROUP BY category ORDER BY category`,
     retainedStreams: `SELECT ${STREAM_COLUMNS} FROM ${schema}.streams
       WHERE state <> 0 OR deleted_before > 0 OR truncate_before IS NOT NULL OR max_count IS NOT NULL OR max_age IS NOT NULL`,
-    scavengeStream: `DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3)`,
+    /** Removes a stream's events below its floor and their category index rows; yields how many events went. */
+    scavengeStream: `WITH gone AS (
+         DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3) RETURNING position
+       ), unindexed AS (
+         DELETE FROM ${schema}.event_categories c USING gone
+         WHERE c.category = (SELECT category FROM ${schema}.streams WHERE stream_id = $1) AND c.position = gone.position
+       )
+       SELECT count(*)::integer AS removed FROM gone`,
   };
 }
 

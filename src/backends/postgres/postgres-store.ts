@@ -78,7 +78,7 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
   // an idle connection that breaks is dropped by the pool; without a listener it would crash the process
   pool.on('error', () => undefined);
   try {
-    await migrate(pool, schema);
+    await migrate(pool, schema, config.onMigrationProgress);
   } catch (error) {
     await pool.end();
     throw translatePgError(error, redactUrl(config.url));
@@ -238,7 +238,8 @@ export class PostgresEventStore implements EventStore {
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
       for (const row of rows.rows) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        removed += (await client.query(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt])).rowCount ?? 0;
+        const gone = await client.query<{ removed: number }>(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt]);
+        removed += gone.rows[0]!.removed;
       }
       return { removed };
     });

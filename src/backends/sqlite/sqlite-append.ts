@@ -18,7 +18,8 @@ export function appendInTransaction(
   const plan = planAppend(stream, events, expected, headOf(row), (ids) => storedEventsOf(statements.eventsById.all(JSON.stringify(ids))));
   if ('retry' in plan) return plan.retry;
 
-  const streamId = row?.[STREAM_ROW.streamId] ?? Number(statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
+  const category = categoryOf(stream);
+  const streamId = row?.[STREAM_ROW.streamId] ?? Number(statements.insertStream.run(stream, category).lastInsertRowid);
   const appended = new Array<{ id: string; revision: number; position: number }>(events.length);
   let revision = plan.firstRevision - 1;
   let position = 0;
@@ -31,6 +32,7 @@ export function appendInTransaction(
     );
     appended[i] = { id: event.id, revision, position };
   }
+  statements.insertEventCategories.run(category, appended[0]!.position, position);
   statements.setStreamHead.run(revision, position, streamId);
   return { stream, nextExpectedRevision: revision, position, events: appended };
 }

@@ -8,6 +8,8 @@ export interface SqliteStoreConfig {
   busyTimeoutMs?: number;
   /** The clock stamped on events as `recordedAt` and used for max-age retention. Default `Date.now`. */
   clock?: () => number;
+  /** Receives the progress lines of a migration that takes long (a log above a million events); default stderr, `() => {}` for none. */
+  onMigrationProgress?: (line: string) => void;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;

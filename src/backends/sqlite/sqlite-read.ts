@@ -3,7 +3,15 @@ import type { NormalizedFilter } from '../../store/options.js';
 import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
 import type { StatementSource } from './sqlite-connection.js';
 
-/** A filtered read of the global log: statements are cached per shape of filter. */
+const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
+
+/**
+ * A filtered read of the global log: statements are cached per shape of filter.
+ * Categories drive the read through event_categories, else types through
+ * events_by_type: each key walks its own index range, in position order, up to
+ * the page size, so a read costs its matches and never builds a set per call.
+ * A stream prefix, alone or with types, walks a bounded window of positions.
+ */
 export class FilteredLogReader {
   readonly #db: StatementSource;
   readonly #cache = new Map<string, Statement<unknown[], EventRow>>();
@@ -14,28 +22,58 @@ export class FilteredLogReader {
 
   /** Events in `(after, until]` that match `filter`, at most `limit`, in position order. */
   read(filter: NormalizedFilter, after: number, until: number, limit: number): EventRow[] {
-    const { categories, types, streamPrefix } = filter;
-    const shape = `${categories?.length ?? 0}/${types?.length ?? 0}/${streamPrefix === undefined ? 0 : 1}`;
-    let statement = this.#cache.get(shape);
+    const { sql, parameters } = filteredRead(filter, after, until, limit);
+    let statement = this.#cache.get(sql);
     if (statement === undefined) {
-      const conditions = ['position > ?', 'position <= ?'];
-      if (categories) {
-        // "+stream_id": walk the position range, not every event of the matching streams (a page would cost the whole history)
-        conditions.push(`+stream_id IN (SELECT stream_id FROM streams WHERE category IN (${marks(categories.length)}))`);
-      }
-      if (types) conditions.push(`type IN (${marks(types.length)})`);
-      if (streamPrefix !== undefined) conditions.push('stream GLOB ?');
-      const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ?`;
       statement = this.#db.prepare<unknown[], EventRow>(sql).raw(true);
-      this.#cache.set(shape, statement);
+      this.#cache.set(sql, statement);
     }
-    const parameters: unknown[] = [after, until];
-    if (categories) parameters.push(...categories);
-    if (types) parameters.push(...types);
-    if (streamPrefix !== undefined) parameters.push(globPrefix(streamPrefix));
-    parameters.push(limit);
     return statement.all(...parameters);
   }
+}
+
+/** The SQL of a filtered read and its parameters, in the order of their marks. */
+function filteredRead(filter: NormalizedFilter, after: number, until: number, limit: number): { sql: string; parameters: unknown[] } {
+  const { categories, types, streamPrefix } = filter;
+  const parameters: unknown[] = [];
+  const tests: string[] = [];
+  const testParameters: unknown[] = [];
+  if (types !== undefined && (categories !== undefined || streamPrefix !== undefined)) {
+    tests.push(`e.type IN (${marks(types.length)})`);
+    testParameters.push(...types);
+  }
+  if (streamPrefix !== undefined) {
+    tests.push('e.stream GLOB ?');
+    testParameters.push(globPrefix(streamPrefix));
+  }
+  const tested = tests.map((test) => ` AND ${test}`).join('');
+  const keys = categories ?? (tests.length === 0 ? types : undefined);
+  if (keys === undefined) {
+    // a stream prefix, with types or not: a bounded window (read-pages.ts) tested row by row
+    return {
+      sql: `SELECT ${JOINED_COLUMNS} FROM events e WHERE e.position > ? AND e.position <= ?${tested} ORDER BY e.position LIMIT ?`,
+      parameters: [after, until, ...testParameters, limit],
+    };
+  }
+  for (const key of keys) parameters.push(key, after, until, ...testParameters, limit);
+  if (tested === '') {
+    // an index answers the filter alone: each key's first `limit` positions from the index only, merged, then their events
+    const positions = categories !== undefined
+      ? 'SELECT position FROM event_categories WHERE category = ? AND position > ? AND position <= ? ORDER BY position LIMIT ?'
+      : 'SELECT position FROM events INDEXED BY events_by_type WHERE type = ? AND position > ? AND position <= ? ORDER BY position LIMIT ?';
+    const merged = keys.length === 1 ? positions : `${keys.map(() => `SELECT * FROM (${positions})`).join(' UNION ALL ')} ORDER BY position LIMIT ?`;
+    if (keys.length > 1) parameters.push(limit);
+    return {
+      sql: `SELECT ${JOINED_COLUMNS} FROM (${merged}) AS p CROSS JOIN events e ON e.position = p.position ORDER BY p.position`,
+      parameters,
+    };
+  }
+  // categories with per-row tests: CROSS JOIN keeps event_categories outside, whatever the statistics say
+  const one = `SELECT ${JOINED_COLUMNS} FROM event_categories c CROSS JOIN events e ON e.position = c.position
+    WHERE c.category = ? AND c.position > ? AND c.position <= ?${tested} ORDER BY c.position LIMIT ?`;
+  if (keys.length === 1) return { sql: one, parameters };
+  parameters.push(limit);
+  return { sql: `${keys.map(() => `SELECT * FROM (${one})`).join(' UNION ALL ')} ORDER BY position LIMIT ?`, parameters };
 }
 
 function marks(count: number): string {

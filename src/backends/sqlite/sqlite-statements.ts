@@ -12,6 +12,7 @@ export interface Statements {
   insertStream: Run<[string, string]>;
   setStreamHead: Run<[number, number, number]>;
   insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
+  insertEventCategories: Run<[string, number, number]>;
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
   insertStreamInState: Run<[string, string, number]>;
@@ -24,6 +25,7 @@ export interface Statements {
   categories: Rows<{ category: string; streams: number }>;
   retainedStreams: Rows<StreamRow>;
   scavengeStream: Run<[number, number, number]>;
+  scavengeStreamCategories: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
 }
 
 export function prepareStatements(db: StatementSource): Statements {
@@ -36,6 +38,10 @@ export function prepareStatements(db: StatementSource): Statements {
     ),
     insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string]>(
       'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    // one call per append rather than per event: an append's events hold a contiguous range of positions
+    insertEventCategories: db.prepare<[string, number, number]>(
+      'INSERT INTO event_categories (category, position) SELECT ?, position FROM events WHERE position >= ? AND position <= ?',
     ),
     eventsById: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`),
     setStreamState: db.prepare<[number, number, number]>(
@@ -71,6 +77,11 @@ export function prepareStatements(db: StatementSource): Statements {
     ),
     scavengeStream: db.prepare<[number, number, number]>(
       'DELETE FROM events WHERE stream_id = ? AND (revision < ? OR recorded_at < ?)',
+    ),
+    // the same events' index rows, removed before them while they can still be found
+    scavengeStreamCategories: db.prepare<[{ streamId: number; minRevision: number; minRecordedAt: number }]>(
+      `DELETE FROM event_categories WHERE category = (SELECT category FROM streams WHERE stream_id = @streamId)
+         AND position IN (SELECT position FROM events WHERE stream_id = @streamId AND (revision < @minRevision OR recorded_at < @minRecordedAt))`,
     ),
   };
 }

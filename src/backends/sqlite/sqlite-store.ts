@@ -68,7 +68,7 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
     db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    migrate(db);
+    migrate(db, config.onMigrationProgress);
   } catch (error) {
     db.close();
     throw translateSqliteError(error);
@@ -218,6 +218,7 @@ export class SqliteEventStore implements EventStore {
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
+        this.#statements.scavengeStreamCategories.run({ streamId: row[STREAM_ROW.streamId], minRevision, minRecordedAt });
         removed += this.#statements.scavengeStream.run(row[STREAM_ROW.streamId], minRevision, minRecordedAt).changes;
       }
       return { removed };
