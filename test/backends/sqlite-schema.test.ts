@@ -6,9 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 import { listProjections } from '../../src/projections/lifecycle/registry.js';
-import { removeProjection } from '../../src/projections/lifecycle/remove.js';
-import { nameTaken } from '../../src/projections/sinks/sql-text.js';
 import { expectReadsMatchScan, fillCategoryLog } from '../support/category-log.js';
+import { expectRegistryUpgraded } from '../support/registry-upgrade.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-sqlite-schema-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -77,12 +76,7 @@ describe('sqlite: schema and migrations', () => {
     const path = versionThreeFile(`v3-${label}.db`, registry);
     const store = openSqliteStore({ path });
     try {
-      const projections = await listProjections(store.sql);
-      expect(projections.map(({ name, livePosition }) => ({ name, livePosition }))).toEqual(registry === undefined ? [] : [{ name: 'old_docs', livePosition: 7 }]);
-      if (registry !== undefined) await removeProjection(store, 'old_docs');
-      expect(await listProjections(store.sql)).toEqual([]);
-      for (const name of ['old_docs', 'old_docs_g1']) expect(await nameTaken(store.sql, name)).toBe(false);
-      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+      await expectRegistryUpgraded(store, registry !== undefined);
     } finally {
       await store.close();
     }

@@ -3,10 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/postgres/postgres-schema.js';
 import { listProjections } from '../../src/projections/lifecycle/registry.js';
-import { removeProjection } from '../../src/projections/lifecycle/remove.js';
-import { nameTaken } from '../../src/projections/sinks/sql-text.js';
 import { expectReadsMatchScan, fillCategoryLog } from '../support/category-log.js';
 import { throwawayDatabase } from '../support/postgres.js';
+import { expectRegistryUpgraded } from '../support/registry-upgrade.js';
 
 const database = await throwawayDatabase();
 afterAll(async () => database?.drop());
@@ -133,12 +132,7 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     await versionThreeSchema(schema, registry);
     const store = await openPostgresStore({ url: database!.url, schema, poolSize: 1 });
     try {
-      const projections = await listProjections(store.sql);
-      expect(projections.map(({ name, livePosition }) => ({ name, livePosition }))).toEqual(registry === undefined ? [] : [{ name: 'old_docs', livePosition: 7 }]);
-      if (registry !== undefined) await removeProjection(store, 'old_docs');
-      expect(await listProjections(store.sql)).toEqual([]);
-      for (const name of ['old_docs', 'old_docs_g1']) expect(await nameTaken(store.sql, name)).toBe(false);
-      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+      await expectRegistryUpgraded(store, registry !== undefined);
     } finally {
       await store.close();
     }
