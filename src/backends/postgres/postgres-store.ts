@@ -25,6 +25,7 @@ import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { TransactionScope } from '../../store/transaction-scope.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
@@ -91,6 +92,7 @@ export class PostgresEventStore implements EventStore {
   readonly consumers: PostgresConsumerStore;
   readonly tokens: TokenStore;
   readonly sql: PostgresSqlAccess;
+  readonly snapshots: SnapshotStore;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -116,6 +118,7 @@ export class PostgresEventStore implements EventStore {
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
+    this.snapshots = new SqlSnapshotStore(this.sql, clock);
     this.#listener = new PostgresListener(connection, channel, {
       head: (head) => this.#waiters.advance(head),
       group: (consumer) => groups.raise(consumer),
