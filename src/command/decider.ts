@@ -1,6 +1,6 @@
 import type { AppendResult, EventData, EventMetadata } from '../core/event.js';
 import { isTributaryError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, StreamPage } from '../store/event-store.js';
 import { nonNegativeInteger } from '../store/options.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
 import { checkSnapshotPolicy, snapshotText, snapshotsOf, type SnapshotPolicy } from './snapshot-policy.js';
@@ -82,14 +82,14 @@ async function load<Event extends DomainEvent, State>(
   const snapshots = policy === undefined ? undefined : snapshotsOf(store, policy);
   const [info, kept] = await Promise.all([store.streamInfo(stream), snapshots?.read(stream, policy!.name) ?? null]);
   if (!info.exists) return { state: decider.initialState(), revision: -1, folded: -1, sinceSnapshot: 0, fromRevision: undefined };
-  const start = kept !== null && kept.version === policy!.version && kept.revision <= Math.min(until, info.lastRevision) && (await stillHolds(store, stream, kept))
-    ? { state: JSON.parse(kept.state) as State, revision: kept.revision, fromRevision: kept.fromRevision as number | undefined }
-    : { state: decider.initialState(), revision: -1, fromRevision: undefined };
+  const start = await startOf(store, stream, decider.initialState, kept, policy?.version, Math.min(until, info.lastRevision));
   let { state, revision, fromRevision } = start;
+  let prefetched = start.page;
   let sinceSnapshot = 0;
   let from: number | null = revision + 1;
   fold: while (from !== null && from <= until) {
-    const page = await store.readStream(stream, { from, limit: PAGE });
+    const page: StreamPage = prefetched ?? (await store.readStream(stream, { from, limit: PAGE }));
+    prefetched = undefined;
     for (const event of page.events) {
       if (event.revision > until) break fold;
       state = decider.evolve(state, event as unknown as Event);
@@ -115,10 +115,36 @@ async function load<Event extends DomainEvent, State>(
   return loaded;
 }
 
-/** Whether the events a snapshot folded are still the stream's first: a deleted, truncated or aged-out beginning makes it stale. */
-async function stillHolds(store: EventStore, stream: string, kept: Snapshot): Promise<boolean> {
-  const first = await store.readStream(stream, { from: 0, limit: 1 });
-  return first.events[0]?.revision === kept.fromRevision;
+interface Start<State> {
+  state: State;
+  revision: number;
+  fromRevision: number | undefined;
+  /** The first page after the snapshot, when the fold starts from one. */
+  page?: StreamPage;
+}
+
+/**
+ * Where a fold starts: the kept snapshot when it is of `version`, at or before
+ * `last`, and its first event is still the stream's first readable one (a
+ * deleted, truncated or aged-out beginning makes it stale); else the start.
+ */
+async function startOf<State>(
+  store: EventStore,
+  stream: string,
+  initialState: () => State,
+  kept: Snapshot | null,
+  version: number | undefined,
+  last: number,
+): Promise<Start<State>> {
+  const scratch = () => ({ state: initialState(), revision: -1, fromRevision: undefined });
+  if (kept === null || kept.version !== version || kept.revision > last) return scratch();
+  // the check and the first page after the snapshot together: a pool answers both in one round trip's time
+  const [first, page] = await Promise.all([
+    store.readStream(stream, { from: 0, limit: 1 }),
+    store.readStream(stream, { from: kept.revision + 1, limit: PAGE }),
+  ]);
+  if (first.events[0]?.revision !== kept.fromRevision) return scratch();
+  return { state: JSON.parse(kept.state) as State, revision: kept.revision, fromRevision: kept.fromRevision, page };
 }
 
 /** Writes a snapshot; a failed write costs the next load more events to fold, and fails nothing. */
