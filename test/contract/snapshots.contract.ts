@@ -187,12 +187,16 @@ export function snapshotsContract(harness: StoreHarness): void {
       });
     });
 
-    it('a snapshot of a deleted and recreated, truncated, scavenged or tombstoned stream, or past its last revision, is ignored', async () => {
+    it('deleting a stream deletes its snapshots; one of a deleted and recreated, truncated, scavenged or tombstoned stream, or past its last revision, is ignored', async () => {
       await withStore(harness, async (store) => {
         if (store.snapshots === undefined) return expect(store.sql).toBeUndefined();
         await store.append('tally-1', added(0, 12));
         await loadState(store, 'tally-1', snapshotting());
+        expect(await keptOf(store, 'tally-1')).toMatchObject({ revision: 11 });
         await store.deleteStream('tally-1');
+        expect(await keptOf(store, 'tally-1')).toBeNull();
+        // as a load that began before the deletion would leave it
+        await store.snapshots.write({ stream: 'tally-1', name: 'tally', version: 1, revision: 11, fromRevision: 0, state: JSON.stringify(tallyOf(range(0, 11))) });
         expect(await loadState(store, 'tally-1', snapshotting())).toEqual({ state: tally.initialState(), revision: -1 });
         await store.append('tally-1', added(100, 3), { expectedRevision: 'no_stream' });
         expect(await loadState(store, 'tally-1', snapshotting())).toEqual({ state: tallyOf([100, 101, 102]), revision: 14 });
@@ -212,6 +216,8 @@ export function snapshotsContract(harness: StoreHarness): void {
         await store.append('tally-3', added(0, 12));
         await loadState(store, 'tally-3', snapshotting());
         await store.tombstoneStream('tally-3');
+        expect(await keptOf(store, 'tally-3')).toBeNull();
+        await store.snapshots.write({ stream: 'tally-3', name: 'tally', version: 1, revision: 11, fromRevision: 0, state: '{}' });
         expect(await loadState(store, 'tally-3', snapshotting())).toEqual({ state: tally.initialState(), revision: -1 });
       });
     });

@@ -224,6 +224,8 @@ export class PostgresEventStore implements EventStore {
       if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
         await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
       }
+      // no snapshot of the events deleted can hold again; a load would ignore it, this frees its row
+      await client.query(this.#sql.deleteSnapshots, [stream]);
     });
   }
 
@@ -231,6 +233,7 @@ export class PostgresEventStore implements EventStore {
     return this.#delete('store.tombstoneStream', stream, options, async (client, row) => {
       if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
       else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
+      await client.query(this.#sql.deleteSnapshots, [stream]);
     });
   }
 

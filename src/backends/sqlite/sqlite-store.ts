@@ -208,6 +208,8 @@ export class SqliteEventStore implements EventStore {
       if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
         this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
       }
+      // no snapshot of the events deleted can hold again; a load would ignore it, this frees its row
+      this.#statements.deleteSnapshots.run(stream);
     });
   }
 
@@ -215,6 +217,7 @@ export class SqliteEventStore implements EventStore {
     return this.#delete('store.tombstoneStream', stream, options, (row) => {
       if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
       else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
+      this.#statements.deleteSnapshots.run(stream);
     });
   }
 
