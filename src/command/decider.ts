@@ -180,7 +180,10 @@ export interface HandledCommand<Event extends DomainEvent, State> {
 /**
  * Loads the stream, decides, and appends under the loaded revision, so a
  * concurrent change makes the append fail (and, with `retries`, decide again
- * on the fresh state) rather than act on a stale state.
+ * on the fresh state) rather than act on a stale state. With a `snapshot`
+ * policy it loads as {@link loadState} does, and keeps a snapshot of the new
+ * state once its events bring the count past the last one to `every`; a
+ * snapshot that cannot be written never fails the command.
  */
 export async function handleCommand<Command, Event extends DomainEvent, State>(
   store: EventStore,
