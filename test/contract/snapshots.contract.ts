@@ -237,7 +237,9 @@ export function snapshotsContract(harness: StoreHarness): void {
         await expectCode(handleCommand(store, 'tally-1', withDate, { add: [5] }), 'SNAPSHOT_NOT_JSON');
         expect((await store.streamInfo('tally-1')).lastRevision).toBe(1);
         expect(await store.snapshots.read('tally-1', 'dated')).toBeNull();
-        const odd = [{ m: new Map() }, { u: undefined }, new Array<number>(3), { n: Number.NaN }, { b: 1n }, { f: () => 1 }];
+        const cycle: Record<string, unknown> = {};
+        cycle['self'] = cycle;
+        const odd = [{ m: new Map() }, { u: undefined }, new Array<number>(3), { n: Number.NaN }, { b: 1n }, { f: () => 1 }, cycle];
         for (const [i, state] of odd.entries()) {
           const weird = { ...tally, initialState: () => state as unknown as Tally, evolve: (s: Tally) => s, snapshot: { ...policy, every: 1 } };
           await expectCode(loadState(store, 'tally-1', weird), 'SNAPSHOT_NOT_JSON').then((e) => expect(e.details, `state ${i}`).toHaveProperty('path'));
