@@ -118,7 +118,11 @@ export class PostgresEventStore implements EventStore {
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
-    this.snapshots = new SqlSnapshotStore(this.sql, clock);
+    // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
+    this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => async (values) => {
+      scope.refuse('store.snapshots.write');
+      await guarded(this.#isClosed, () => pool.query(text, values as unknown[]));
+    });
     this.#listener = new PostgresListener(connection, channel, {
       head: (head) => this.#waiters.advance(head),
       group: (consumer) => groups.raise(consumer),
