@@ -1,5 +1,5 @@
 // Every figure at 100k events and on a large log, side by side: append, readAll (unfiltered, a common
-// and a rare category, a type), readStream and loadState (not recently read and cached), consumer
+// and a rare category, a type), readStream and loadState, without and with snapshots (not recently read and cached), consumer
 // catch-up with peak RSS, bytes per event and open time, on SQLite (10M) and PostgreSQL (2M).
 //   npm run bench:scale                      (SQLite 10M, PostgreSQL 2M)
 //   npm run bench:scale -- --quick           (SQLite 5M, PostgreSQL 1M)
@@ -308,6 +308,23 @@ function picker(log: Log, length: number, seed: number): () => string {
 
 const counter = { initialState: () => 0, evolve: (n: number) => n + 1 };
 
+// as a decider keeps them on a ~50-event stream: the newest snapshot at revision 39, ten events after it
+const SNAPSHOT_EVERY = 20;
+const snapshotCounter = { ...counter, snapshot: { name: 'scale-counter', version: 1, every: SNAPSHOT_EVERY } };
+
+/** Every stream's snapshot as `snapshotCounter` would have kept it, in one statement (kept from run to run with the log). */
+async function keepSnapshots(store: EventStore): Promise<void> {
+  const kept = `last_revision - ((last_revision + 1) % ${SNAPSHOT_EVERY})`;
+  await store.sql!.transaction((tx) =>
+    tx.execute(
+      tx.dialect.placeholders(`INSERT INTO tributary_snapshots (stream, name, version, revision, from_revision, state, written_at)
+        SELECT name, ?, 1, ${kept}, 0, CAST(${kept} + 1 AS TEXT), 0 FROM streams WHERE last_revision >= ${SNAPSHOT_EVERY - 1}
+        ON CONFLICT (stream, name) DO NOTHING`),
+      [snapshotCounter.snapshot.name],
+    ),
+  );
+}
+
 /** One figure: `measure` returns values by name for one log; run RUNS times, small and large taking turns. */
 interface Figure {
   name: string;
@@ -425,6 +442,27 @@ async function bench(backend: Backend, large: number): Promise<void> {
     cold.sort((a, b) => a - b);
     warm.sort((a, b) => a - b);
     return { [stateDefs[0]!.name]: percentile(cold, 0.5), [stateDefs[1]!.name]: percentile(cold, 0.99), [stateDefs[2]!.name]: percentile(warm, 0.5) };
+  });
+
+  for (const log of logs) await keepSnapshots(log.store);
+  const snapshotDefs: Figure[] = [
+    { name: `loadState ~50 events with snapshots every ${SNAPSHOT_EVERY}, not recently read, p50`, unit: 'ms', better: 'lower' },
+    { name: `loadState ~50 events with snapshots every ${SNAPSHOT_EVERY}, not recently read, p99`, unit: 'ms', better: 'lower' },
+    { name: `loadState ~50 events with snapshots every ${SNAPSHOT_EVERY}, cached, p50`, unit: 'ms', better: 'lower' },
+  ];
+  await figures(logs, rows, snapshotDefs, async (log) => {
+    // the streams readStream left unread: each picker hands out at most half of its pool
+    const pick = readPickers[logs.indexOf(log)]!;
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < samples(log, 50); i++) {
+      const stream = pick();
+      cold.push((await timed(() => loadState(log.store, stream, snapshotCounter))) * 1000);
+      warm.push((await timed(() => loadState(log.store, stream, snapshotCounter))) * 1000);
+    }
+    cold.sort((a, b) => a - b);
+    warm.sort((a, b) => a - b);
+    return { [snapshotDefs[0]!.name]: percentile(cold, 0.5), [snapshotDefs[1]!.name]: percentile(cold, 0.99), [snapshotDefs[2]!.name]: percentile(warm, 0.5) };
   });
 
   const catchUpDefs: Figure[] = [

@@ -32,5 +32,7 @@ export * from './subscriptions/parked.js';
 export * from './subscriptions/status.js';
 export { partitionOfStream } from './subscriptions/partitions.js';
 export * from './command/decider.js';
+export type { SnapshotPolicy } from './command/snapshot-policy.js';
+export { MAX_SNAPSHOT_NAME_LENGTH, type Snapshot, type SnapshotStore } from './store/snapshot-store.js';
 export { given } from './testing/decider-spec.js';
 export * from './projections/index.js';

@@ -19,6 +19,10 @@ export type AccountState = { status: 'none' } | { status: 'open'; owner: string;
 export const account: Decider<AccountCommand, AccountEvent, AccountState> = {
   initialState: () => ({ status: 'none' }),
 
+  // a busy account has thousands of events: a load starts from the snapshot and folds at most 20 more
+  // (bump the version when evolve or the state's shape changes, and older snapshots are ignored)
+  snapshot: { name: 'account', version: 1, every: 20 },
+
   evolve(state, event) {
     switch (event.type) {
       case 'AccountOpened':

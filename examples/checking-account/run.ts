@@ -21,6 +21,10 @@ try {
   for (const event of (await store.readStream(stream)).events) {
     console.log(`${event.position} — ${event.type} — ${JSON.stringify(event.data)}`);
   }
+  // a month of small deposits: every 20 events the account keeps a snapshot, so loads stay short
+  for (let day = 1; day <= 30; day++) await handleCommand(store, stream, account, { type: 'Deposit', amount: 1_00 });
+  const snapshot = await store.snapshots?.read(stream, 'account');
+  if (snapshot) console.log(`snapshot kept at revision ${snapshot.revision}: ${snapshot.state}`);
   const now = await loadState(store, stream, account);
   const then = await loadState(store, stream, account, { untilRevision: 1 });
   if (now.state.status === 'open' && then.state.status === 'open') {

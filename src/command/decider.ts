@@ -1,7 +1,9 @@
 import type { AppendResult, EventData, EventMetadata } from '../core/event.js';
 import { isTributaryError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, StreamPage } from '../store/event-store.js';
 import { nonNegativeInteger } from '../store/options.js';
+import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
+import { checkSnapshotPolicy, snapshotText, snapshotsOf, type SnapshotPolicy } from './snapshot-policy.js';
 
 /** An event as a decider sees it: its type and data. */
 export interface DomainEvent<Type extends string = string, Data = unknown> {
@@ -26,6 +28,12 @@ export interface Decider<Command, Event extends DomainEvent, State> {
   evolve: (state: State, event: Event) => State;
   /** Throw (for example with {@link rejectCommand}) to refuse the command. */
   decide: (command: Command, state: State) => Event | readonly Event[];
+  /**
+   * Keep snapshots of the state every so many events, so a load reads the
+   * newest snapshot and folds only the events after it. The state must be
+   * plain JSON. Absent: every load folds the whole stream.
+   */
+  snapshot?: SnapshotPolicy;
 }
 
 export interface LoadedState<State> {
@@ -38,31 +46,114 @@ const PAGE = 1000;
 
 /**
  * Folds a stream into state. With `untilRevision`, the state as it was right
- * after the event at that revision: a temporal query on one stream.
+ * after the event at that revision: a temporal query on one stream. With a
+ * `snapshot` policy on the decider, starts from the snapshot kept for the
+ * stream when it still holds, and keeps a new one after folding `every`
+ * events or more past it (a read up to `untilRevision` keeps none).
  */
 export async function loadState<Event extends DomainEvent, State>(
   store: EventStore,
   stream: string,
-  decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve'>,
+  decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve' | 'snapshot'>,
   options: LoadStateOptions = {},
 ): Promise<LoadedState<State>> {
+  const { state, revision } = await load(store, stream, decider, options);
+  return { state, revision };
+}
+
+/** A load, with what a snapshot after it needs to know. */
+interface Load<State> extends LoadedState<State> {
+  /** Revision of the last event folded in (the snapshot's when nothing was), or -1. */
+  folded: number;
+  /** Events folded since the snapshot kept (or since the start). */
+  sinceSnapshot: number;
+  /** Revision of the first event the state holds, or undefined when it holds none. */
+  fromRevision: number | undefined;
+}
+
+async function load<Event extends DomainEvent, State>(
+  store: EventStore,
+  stream: string,
+  decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve' | 'snapshot'>,
+  options: LoadStateOptions,
+): Promise<Load<State>> {
   const until = options.untilRevision === undefined ? Infinity : nonNegativeInteger('untilRevision', options.untilRevision);
-  let state = decider.initialState();
-  let revision = -1;
-  const info = await store.streamInfo(stream);
-  if (!info.exists) return { state, revision: -1 };
-  let from: number | null = 0;
-  while (from !== null && from <= until) {
-    const page = await store.readStream(stream, { from, limit: PAGE });
+  const policy = decider.snapshot === undefined ? undefined : checkSnapshotPolicy(decider.snapshot);
+  const snapshots = policy === undefined ? undefined : snapshotsOf(store, policy);
+  const [info, kept] = await Promise.all([store.streamInfo(stream), snapshots?.read(stream, policy!.name) ?? null]);
+  if (!info.exists) return { state: decider.initialState(), revision: -1, folded: -1, sinceSnapshot: 0, fromRevision: undefined };
+  const start = await startOf(store, stream, decider.initialState, kept, policy?.version, Math.min(until, info.lastRevision));
+  let { state, revision, fromRevision } = start;
+  let prefetched = start.page;
+  let sinceSnapshot = 0;
+  let from: number | null = revision + 1;
+  fold: while (from !== null && from <= until) {
+    const page: StreamPage = prefetched ?? (await store.readStream(stream, { from, limit: PAGE }));
+    prefetched = undefined;
     for (const event of page.events) {
-      if (event.revision > until) return { state, revision };
+      if (event.revision > until) break fold;
       state = decider.evolve(state, event as unknown as Event);
       revision = event.revision;
+      fromRevision ??= event.revision;
+      sinceSnapshot++;
     }
     from = page.next;
   }
-  // events hidden by retention still count: the next append must follow the real last revision
-  return { state, revision: until === Infinity ? Math.max(revision, info.lastRevision) : revision };
+  const loaded: Load<State> = {
+    state,
+    // events hidden by retention still count: the next append must follow the real last revision
+    revision: until === Infinity ? Math.max(revision, info.lastRevision) : revision,
+    folded: revision,
+    sinceSnapshot,
+    fromRevision,
+  };
+  if (policy !== undefined && until === Infinity && sinceSnapshot >= policy.every && fromRevision !== undefined) {
+    // the state is checked before the write: a state that is not JSON fails the load, where nothing was written yet
+    await keepSnapshot(snapshots!, { stream, name: policy.name, version: policy.version, revision, fromRevision, state: snapshotText(state, policy) });
+    loaded.sinceSnapshot = 0;
+  }
+  return loaded;
+}
+
+interface Start<State> {
+  state: State;
+  revision: number;
+  fromRevision: number | undefined;
+  /** The first page after the snapshot, when the fold starts from one. */
+  page?: StreamPage;
+}
+
+/**
+ * Where a fold starts: the kept snapshot when it is of `version`, at or before
+ * `last`, and its first event is still the stream's first readable one (a
+ * deleted, truncated or aged-out beginning makes it stale); else the start.
+ */
+async function startOf<State>(
+  store: EventStore,
+  stream: string,
+  initialState: () => State,
+  kept: Snapshot | null,
+  version: number | undefined,
+  last: number,
+): Promise<Start<State>> {
+  const scratch = () => ({ state: initialState(), revision: -1, fromRevision: undefined });
+  if (kept === null || kept.version !== version || kept.revision > last) return scratch();
+  // the check and the first page after the snapshot together: a pool answers both in one round trip's time
+  const [first, page] = await Promise.all([
+    store.readStream(stream, { from: 0, limit: 1 }),
+    store.readStream(stream, { from: kept.revision + 1, limit: PAGE }),
+  ]);
+  if (first.events[0]?.revision !== kept.fromRevision) return scratch();
+  return { state: JSON.parse(kept.state) as State, revision: kept.revision, fromRevision: kept.fromRevision, page };
+}
+
+/** Writes a snapshot; a failed write costs the next load more events to fold, and fails nothing. */
+async function keepSnapshot(snapshots: SnapshotStore, snapshot: Snapshot): Promise<void> {
+  try {
+    await snapshots.write(snapshot);
+  } catch {
+    // the log is the truth: a missing snapshot only makes a later load slower
+  }
 }
 
 export interface LoadStateOptions {
@@ -89,7 +180,10 @@ export interface HandledCommand<Event extends DomainEvent, State> {
 /**
  * Loads the stream, decides, and appends under the loaded revision, so a
  * concurrent change makes the append fail (and, with `retries`, decide again
- * on the fresh state) rather than act on a stale state.
+ * on the fresh state) rather than act on a stale state. With a `snapshot`
+ * policy it loads as {@link loadState} does, and keeps a snapshot of the new
+ * state once its events bring the count past the last one to `every`; a
+ * snapshot that cannot be written never fails the command.
  */
 export async function handleCommand<Command, Event extends DomainEvent, State>(
   store: EventStore,
@@ -100,7 +194,7 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
 ): Promise<HandledCommand<Event, State>> {
   const retries = options.retries === undefined ? 0 : nonNegativeInteger('retries', options.retries);
   for (let attempt = 0; ; attempt++) {
-    const loaded = await loadState(store, stream, decider);
+    const loaded = await load(store, stream, decider, {});
     const decided = decider.decide(command, loaded.state);
     const events: Event[] = Array.isArray(decided) ? [...(decided as readonly Event[])] : [decided as Event];
     if (events.length === 0) return { state: loaded.state, events, result: null };
@@ -111,10 +205,41 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
       const result = await store.append(stream, proposed, {
         expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
       });
-      return { state: events.reduce(decider.evolve, loaded.state), events, result };
+      const state = events.reduce(decider.evolve, loaded.state);
+      await snapshotAfterAppend(store, stream, decider.snapshot, loaded, state, result);
+      return { state, events, result };
     } catch (error) {
       if (attempt < retries && isTributaryError(error, 'WRONG_EXPECTED_REVISION')) continue;
       throw error;
     }
   }
+}
+
+/**
+ * After a command's append, keeps a snapshot of the new state once `every`
+ * events have passed the last one — only when the events landed right after
+ * the ones folded (not an idempotent retry of older ones). Never throws: the
+ * events are stored, and the command succeeded.
+ */
+async function snapshotAfterAppend<State>(
+  store: EventStore,
+  stream: string,
+  policy: SnapshotPolicy | undefined,
+  loaded: Load<State>,
+  state: State,
+  result: AppendResult,
+): Promise<void> {
+  const first = result.events[0];
+  if (policy === undefined || store.snapshots === undefined || first === undefined) return;
+  if (first.revision !== loaded.folded + 1 || loaded.folded !== loaded.revision) return;
+  if (loaded.sinceSnapshot + result.events.length < policy.every) return;
+  let text: string;
+  try {
+    text = snapshotText(state, policy);
+  } catch {
+    // the next load refuses this state with SNAPSHOT_NOT_JSON, before it appends anything
+    return;
+  }
+  const revision = first.revision + result.events.length - 1;
+  await keepSnapshot(store.snapshots, { stream, name: policy.name, version: policy.version, revision, fromRevision: loaded.fromRevision ?? first.revision, state: text });
 }

@@ -181,6 +181,14 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'A document projection has no document with that id.',
   },
+  SNAPSHOT_UNSUPPORTED: {
+    retriable: false,
+    summary: 'A decider keeps snapshots, but the store keeps none (a remote store).',
+  },
+  SNAPSHOT_NOT_JSON: {
+    retriable: false,
+    summary: "A decider's state cannot be kept as a snapshot: it is not plain JSON (a Map, a Date, a class instance, undefined, a non-finite number…).",
+  },
   LAKE_QUERY_FAILED: {
     retriable: false,
     summary: 'DuckDB refused or failed a SQL query over the data lake.',

@@ -41,6 +41,9 @@ export const HTTP_STATUS = {
   // the engine behind the server went away under the query, not the request: a retry runs in a new worker
   LAKE_WORKER_LOST: 503,
   DOCUMENT_NOT_FOUND: 404,
+  // library-only: deciders do not run behind a route
+  SNAPSHOT_UNSUPPORTED: 501,
+  SNAPSHOT_NOT_JSON: 500,
   CHECKPOINT_LOST: 409,
   HANDLER_FAILED: 500,
   // a member behind the server failed the event, not the request; recorded with the parked event rather than answered

@@ -1,6 +1,7 @@
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { ConsumerStore } from './consumer-store.js';
+import type { SnapshotStore } from './snapshot-store.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
 
@@ -28,6 +29,9 @@ export interface EventStore {
 
   /** The database itself, for projections that keep their tables beside the log; absent on a remote store. */
   readonly sql?: SqlAccess;
+
+  /** Snapshots of folded stream state, for deciders that keep them; absent on a remote store. */
+  readonly snapshots?: SnapshotStore;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous

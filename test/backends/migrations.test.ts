@@ -1,4 +1,9 @@
-import { expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/backends/open-store.js';
+import { loadState, type DomainEvent } from '../../src/command/decider.js';
+import { backends, type SqlBackendName } from '../support/backends.js';
 import { MIGRATIONS as POSTGRES_MIGRATIONS, SCHEMA_VERSION as POSTGRES_VERSION } from '../../src/backends/postgres/postgres-schema.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 
@@ -16,3 +21,50 @@ it('both backends have the same migrations: the same versions, in the same order
   expect(SQLITE_VERSION).toBe(POSTGRES_VERSION);
   expect(SQLITE_VERSION).toBe(SQLITE_MIGRATIONS.length);
 });
+
+describe.each(backends)('migration 6 on $name', ({ name, location }) => {
+  it('a store of version 5 upgrades to 6: its log reads as before, and deciders keep snapshots beside it', async () => {
+    const where = location('migration-6');
+    const before = await openStore(where);
+    await before.append('tally-1', Array.from({ length: 5 }, (_, n) => ({ type: 'Added', data: { n } })));
+    await before.close();
+    await backTo5[name](where);
+
+    const store = await openStore(where);
+    try {
+      expect((await store.readStream('tally-1')).events).toHaveLength(5);
+      expect(await loadState(store, 'tally-1', tally)).toEqual({ state: 10, revision: 4 });
+      expect(await store.snapshots!.read('tally-1', 'tally')).toMatchObject({ version: 1, revision: 4, fromRevision: 0, state: '10' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+const tally = {
+  initialState: () => 0,
+  evolve: (sum: number, event: DomainEvent<'Added', { n: number }>) => sum + event.data.n,
+  snapshot: { name: 'tally', version: 1, every: 5 },
+};
+
+/** Takes a store back to the schema version 5 left: no snapshots table. */
+const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
+  async sqlite(where) {
+    const db = new BetterSqlite3(where);
+    db.exec('DROP TABLE tributary_snapshots');
+    db.pragma('user_version = 5');
+    db.close();
+  },
+  async postgres(where) {
+    const url = new URL(where);
+    const schema = url.searchParams.get('schema')!;
+    url.search = '';
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DELETE FROM ${schema}.migrations WHERE version >= 6`);
+    } finally {
+      await client.end();
+    }
+  },
+};

@@ -7,6 +7,7 @@ import { idempotencyContract } from './idempotency.contract.js';
 import { metadataContract } from './metadata.contract.js';
 import { propertiesContract } from './properties.contract.js';
 import { readsContract } from './reads.contract.js';
+import { snapshotsContract } from './snapshots.contract.js';
 import { subscriptionsContract } from './subscriptions.contract.js';
 import { transactionsContract } from './transactions.contract.js';
 import { waitContract } from './wait.contract.js';
@@ -27,5 +28,6 @@ export function describeEventStoreContract(harness: StoreHarness): void {
     subscriptionsContract(harness);
     consumersContract(harness);
     transactionsContract(harness);
+    snapshotsContract(harness);
   });
 }

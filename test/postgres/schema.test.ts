@@ -150,7 +150,8 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     // back to the schema Tributary 4 left: no category table, no type index, no page functions
     await withAdmin((admin) =>
       admin.query(`DROP TABLE ${schema}.event_categories; DROP INDEX ${schema}.events_by_type;
-        DROP FUNCTION ${schema}.category_positions; DROP FUNCTION ${schema}.type_positions; DELETE FROM ${schema}.migrations WHERE version = 5`),
+        DROP FUNCTION ${schema}.category_positions; DROP FUNCTION ${schema}.type_positions; DROP TABLE ${schema}.tributary_snapshots;
+        DELETE FROM ${schema}.migrations WHERE version >= 5`),
     );
 
     const lines: string[] = [];

@@ -168,6 +168,23 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       }
     },
   },
+  {
+    version: 6,
+    description: 'snapshots of folded stream state',
+    // keyed by stream name, not stream_id: a snapshot needs no stream row to be written, and is judged against the stream when read
+    sql: `
+  CREATE TABLE $schema.tributary_snapshots (
+    stream        text COLLATE "C" NOT NULL,
+    name          text COLLATE "C" NOT NULL,
+    version       bigint NOT NULL,
+    revision      bigint NOT NULL,
+    from_revision bigint NOT NULL,
+    state         text NOT NULL,
+    written_at    bigint NOT NULL,
+    PRIMARY KEY (stream, name)
+  );
+  `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

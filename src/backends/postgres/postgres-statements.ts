@@ -48,6 +48,7 @@ export function statementsFor(schema: string) {
               pg_notify($9, $8::text)`,
     insertStream: `INSERT INTO ${schema}.streams (name, category, state) VALUES ($1, $2, $3) RETURNING stream_id`,
     setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2 WHERE stream_id = $3`,
+    deleteSnapshots: `DELETE FROM ${schema}.tributary_snapshots WHERE stream = $1`,
     setStreamMetadata: `UPDATE ${schema}.streams SET truncate_before = $1, max_count = $2, max_age = $3, custom_metadata = $4
       WHERE stream_id = $5`,
     readForward: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events

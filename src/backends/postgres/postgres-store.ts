@@ -25,6 +25,7 @@ import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { TransactionScope } from '../../store/transaction-scope.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type EventRow, type StreamRow } from '../../store/sql-rows.js';
@@ -91,6 +92,7 @@ export class PostgresEventStore implements EventStore {
   readonly consumers: PostgresConsumerStore;
   readonly tokens: TokenStore;
   readonly sql: PostgresSqlAccess;
+  readonly snapshots: SnapshotStore;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -116,6 +118,11 @@ export class PostgresEventStore implements EventStore {
     this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
+    // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
+    this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => async (values) => {
+      scope.refuse('store.snapshots.write');
+      await guarded(this.#isClosed, () => pool.query(text, values as unknown[]));
+    });
     this.#listener = new PostgresListener(connection, channel, {
       head: (head) => this.#waiters.advance(head),
       group: (consumer) => groups.raise(consumer),
@@ -221,6 +228,8 @@ export class PostgresEventStore implements EventStore {
       if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
         await client.query(this.#sql.setStreamState, [STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
       }
+      // no snapshot of the events deleted can hold again; a load would ignore it, this frees its row
+      await client.query(this.#sql.deleteSnapshots, [stream]);
     });
   }
 
@@ -228,6 +237,7 @@ export class PostgresEventStore implements EventStore {
     return this.#delete('store.tombstoneStream', stream, options, async (client, row) => {
       if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
       else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
+      await client.query(this.#sql.deleteSnapshots, [stream]);
     });
   }
 

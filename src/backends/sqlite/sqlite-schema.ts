@@ -160,6 +160,23 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       for (const { after, until } of fillBatches(head, report)) fill.run(after, until);
     },
   },
+  {
+    version: 6,
+    description: 'snapshots of folded stream state',
+    // keyed by stream name, not stream_id: a snapshot needs no stream row to be written, and is judged against the stream when read
+    up: run(`
+  CREATE TABLE tributary_snapshots (
+    stream        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    revision      INTEGER NOT NULL,
+    from_revision INTEGER NOT NULL,
+    state         TEXT NOT NULL,
+    written_at    INTEGER NOT NULL,
+    PRIMARY KEY (stream, name)
+  );
+  `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

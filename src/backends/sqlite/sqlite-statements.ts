@@ -16,6 +16,7 @@ export interface Statements {
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
   insertStreamInState: Run<[string, string, number]>;
+  deleteSnapshots: Run<[string]>;
   listStreams: Rows<[string, string, number, number, number]>;
   setStreamMetadata: Run<[number | null, number | null, number | null, string | null, number]>;
   readForward: Rows<EventRow>;
@@ -48,6 +49,7 @@ export function prepareStatements(db: StatementSource): Statements {
       'UPDATE streams SET state = ?, deleted_before = ? WHERE stream_id = ?',
     ),
     insertStreamInState: db.prepare<[string, string, number]>('INSERT INTO streams (name, category, state) VALUES (?, ?, ?)'),
+    deleteSnapshots: db.prepare<[string]>('DELETE FROM tributary_snapshots WHERE stream = ?'),
     // one statement for every listing: a null category or prefix matches all
     listStreams: raw<[string, string, number, number, number]>(
       `SELECT name, category, last_revision, last_position, state FROM streams

@@ -28,6 +28,7 @@ import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
+import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED, checkDelete } from '../../store/write-rules.js';
 import { appendInTransaction } from './sqlite-append.js';
@@ -81,6 +82,7 @@ export class SqliteEventStore implements EventStore {
   readonly consumers: SqliteConsumerStore;
   readonly tokens: TokenStore;
   readonly sql: SqliteSqlAccess;
+  readonly snapshots: SnapshotStore;
   readonly #connection: SqliteConnection;
   readonly #statements: Statements;
   readonly #filtered: FilteredLogReader;
@@ -101,6 +103,11 @@ export class SqliteEventStore implements EventStore {
     this.consumers = new SqliteConsumerStore(connection, clock, groupSignalFor(location));
     this.sql = new SqliteSqlAccess(connection);
     this.tokens = new SqlTokenStore(this.sql, clock);
+    this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => {
+      const statement = connection.prepare(text);
+      // in the group commit, as bookkeeping: a snapshot lost to a power cut only makes the next load fold more
+      return (values) => connection.write('store.snapshots.write', () => void statement.run(...values), { durable: false });
+    });
     this.#unsubscribe = this.#signal.subscribe(() => {
       if (this.#waiters.size > 0 && !connection.closed) void this.headPosition().then((head) => this.#waiters.advance(head), () => undefined);
     });
@@ -201,6 +208,8 @@ export class SqliteEventStore implements EventStore {
       if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
         this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
       }
+      // no snapshot of the events deleted can hold again; a load would ignore it, this frees its row
+      this.#statements.deleteSnapshots.run(stream);
     });
   }
 
@@ -208,6 +217,7 @@ export class SqliteEventStore implements EventStore {
     return this.#delete('store.tombstoneStream', stream, options, (row) => {
       if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
       else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
+      this.#statements.deleteSnapshots.run(stream);
     });
   }
 
