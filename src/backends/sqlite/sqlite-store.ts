@@ -39,13 +39,15 @@ import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
+import { NO_SYNC, WalSync } from './sqlite-wal-sync.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
  *
- * Durability: WAL journal with `synchronous = FULL`, so every commit is fsynced
- * before its callers are answered; concurrent appends share one commit.
+ * Durability: WAL journal, synced after every commit before its callers are
+ * answered; concurrent appends share one commit, and the sync runs off the
+ * event loop (see GroupCommitWriter).
  *
  * ```ts
  * const store = openSqliteStore({ path: './data/tributary.db' });
@@ -69,11 +71,13 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db, config.onMigrationProgress);
+    // from here commits only write the WAL; the writer syncs it off the event loop before answering
+    if (!memory) db.pragma('synchronous = NORMAL');
   } catch (error) {
     db.close();
     throw translateSqliteError(error);
   }
-  return new SqliteEventStore(db, path, config.clock ?? Date.now);
+  return new SqliteEventStore(db, path, config.clock ?? Date.now, memory ? undefined : new WalSync(path));
 }
 
 export class SqliteEventStore implements EventStore {
@@ -88,13 +92,20 @@ export class SqliteEventStore implements EventStore {
   readonly #waiters = new HeadWaiters();
   readonly #signal: ReturnType<typeof changeSignalFor>;
   readonly #unsubscribe: () => void;
+  readonly #walSync: WalSync | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Database, location: string, clock: () => number) {
+  /** `walSync` flushes the file's WAL after commits; none for a database without a file. */
+  constructor(db: Database, location: string, clock: () => number, walSync?: WalSync) {
     this.location = location;
     this.#clock = clock;
+    this.#walSync = walSync;
     this.#signal = changeSignalFor(location);
-    const connection = new SqliteConnection(db, () => this.#signal.notify());
+    const connection = new SqliteConnection(db, {
+      onCommit: () => this.#signal.notify(),
+      sync: walSync?.sync ?? NO_SYNC,
+      head: () => this.#head(),
+    });
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
     this.#filtered = new FilteredLogReader(connection);
@@ -139,9 +150,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   #readAllNow(plan: ReturnType<typeof planAllRead>): AllPage {
-    const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
+    const visible = this.#connection.visibleUntil();
+    const query = logPageQuery(plan, plan.filter === undefined ? 0 : Math.min(this.#head(), visible));
     const { after, until, limit, filter } = query;
-    return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
+    return query.page(
+      filter === undefined ? this.#statements.readAll.all(after, Math.min(until, visible), limit) : this.#filtered.read(filter, after, until, limit),
+    );
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
@@ -226,14 +240,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.#connection.read(() => this.#head());
+    return this.#connection.read(() => this.#visibleHead());
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     // the head first, and the waiter in the same step: on a closed or failing store no waiter is left behind with its timer
     return this.#connection
       .read(() => {
-        const head = this.#head();
+        const head = this.#visibleHead();
         const waiting = this.#waiters.wait(after, options, () => this.headPosition());
         this.#waiters.advance(head);
         return { waiting };
@@ -251,10 +265,16 @@ export class SqliteEventStore implements EventStore {
     this.#waiters.release(this.#head());
     this.#unsubscribe();
     this.#connection.close();
+    this.#walSync?.close();
   }
 
   #head(): number {
     return this.#statements.head.get()?.seq ?? 0;
+  }
+
+  /** The head a reader of the log sees: no further than what is on disk. */
+  #visibleHead(): number {
+    return Math.min(this.#head(), this.#connection.visibleUntil());
   }
 
   #delete(operation: string, stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {
