@@ -130,7 +130,7 @@ async function storeSyncedWith(name: string, fsyncFunction: FsyncFunction): Prom
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  return { store: new SqliteEventStore(db, path, Date.now, new WalSync(path, fsyncFunction)), path };
+  return { store: new SqliteEventStore(db, path, Date.now, { walSync: new WalSync(path, fsyncFunction) }), path };
 }
 
 it('opens a file store whose commits leave the sync of the WAL to the writer', async () => {

@@ -39,7 +39,17 @@ import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
+import { WalCheckpointer } from './sqlite-checkpointer.js';
 import { NO_SYNC, WalSync } from './sqlite-wal-sync.js';
+
+/** SQLite's own `wal_autocheckpoint`, restored when the checkpoint thread fails. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/** What keeps a file's WAL: synced after commits, checkpointed into the database file. */
+export interface WalUpkeep {
+  walSync: WalSync;
+  checkpointer?: WalCheckpointer;
+}
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /**
@@ -71,13 +81,20 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db, config.onMigrationProgress);
-    // from here commits only write the WAL; the writer syncs it off the event loop before answering
+    // from here commits only write the WAL; the writer syncs it, and a worker checkpoints it, off the event loop
     if (!memory) db.pragma('synchronous = NORMAL');
+    if (!memory) db.pragma('wal_autocheckpoint = 0');
   } catch (error) {
     db.close();
     throw translateSqliteError(error);
   }
-  return new SqliteEventStore(db, path, config.clock ?? Date.now, memory ? undefined : new WalSync(path));
+  if (memory) return new SqliteEventStore(db, path, config.clock ?? Date.now);
+  const checkpointer = new WalCheckpointer(path, config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, (reason) => {
+    if (!db.open) return;
+    db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    process.emitWarning(`${reason}; the store's connection checkpoints by itself from now on`, 'TributaryWarning');
+  });
+  return new SqliteEventStore(db, path, config.clock ?? Date.now, { walSync: new WalSync(path), checkpointer });
 }
 
 export class SqliteEventStore implements EventStore {
@@ -92,18 +109,21 @@ export class SqliteEventStore implements EventStore {
   readonly #waiters = new HeadWaiters();
   readonly #signal: ReturnType<typeof changeSignalFor>;
   readonly #unsubscribe: () => void;
-  readonly #walSync: WalSync | undefined;
+  readonly #wal: WalUpkeep | undefined;
   #closing: Promise<void> | undefined;
 
-  /** `walSync` flushes the file's WAL after commits; none for a database without a file. */
-  constructor(db: Database, location: string, clock: () => number, walSync?: WalSync) {
+  /** `wal` syncs and checkpoints the file's WAL off the event loop; none for a database without a file. */
+  constructor(db: Database, location: string, clock: () => number, wal?: WalUpkeep) {
     this.location = location;
     this.#clock = clock;
-    this.#walSync = walSync;
+    this.#wal = wal;
     this.#signal = changeSignalFor(location);
     const connection = new SqliteConnection(db, {
-      onCommit: () => this.#signal.notify(),
-      sync: walSync?.sync ?? NO_SYNC,
+      onCommit: () => {
+        this.#signal.notify();
+        wal?.checkpointer?.commitsSynced();
+      },
+      sync: wal?.walSync.sync ?? NO_SYNC,
       head: () => this.#head(),
     });
     this.#connection = connection;
@@ -264,8 +284,11 @@ export class SqliteEventStore implements EventStore {
     await this.#connection.finishWrites();
     this.#waiters.release(this.#head());
     this.#unsubscribe();
+    // the worker is told first and waited for last: nothing of the store answers in between
+    const checkpointerStopped = this.#wal?.checkpointer?.close();
     this.#connection.close();
-    this.#walSync?.close();
+    this.#wal?.walSync.close();
+    await checkpointerStopped;
   }
 
   #head(): number {
