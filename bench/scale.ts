@@ -5,7 +5,8 @@
 //   npm run bench:scale -- --quick           (SQLite 5M, PostgreSQL 1M)
 //   npm run bench:scale -- --events 300000 --postgres-events 200000 [--rebuild] [--only sqlite|postgres]
 // Built logs stay in bench/.data/ (SQLite files) and in the database tributary_bench_scale (one schema
-// per size), keyed by size and schema version; a later run reuses them, --rebuild makes them again.
+// per size), keyed by size and layout; a later run reuses them, --rebuild makes them again. Opening one
+// with newer code migrates it in place, as it would a user's database.
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -168,7 +169,7 @@ interface Backend {
   bytes(location: string): Promise<number>;
 }
 
-const sqlitePath = (events: number) => join(DATA, `sqlite-v${SQLITE_SCHEMA_VERSION}-l${LAYOUT_VERSION}-${events}.db`);
+const sqlitePath = (events: number) => join(DATA, `sqlite-l${LAYOUT_VERSION}-${events}.db`);
 
 const sqlite: Backend = {
   name: 'SQLite',
@@ -209,7 +210,7 @@ const postgres: Backend = {
     });
     const url = new URL(ADMIN_URL);
     url.pathname = `/${BENCH_DATABASE}`;
-    url.searchParams.set('schema', `scale_v${POSTGRES_SCHEMA_VERSION}_l${LAYOUT_VERSION}_${events}`);
+    url.searchParams.set('schema', `scale_l${LAYOUT_VERSION}_${events}`);
     return url.toString();
   },
   exists: (location) =>

@@ -13,7 +13,7 @@ function open(name: string): SqliteConnection {
   const db = new BetterSqlite3(join(folder, name));
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (n integer)');
-  return new SqliteConnection(db, () => undefined);
+  return new SqliteConnection(db, { onCommit: () => undefined, sync: () => Promise.resolve(), head: () => 0 });
 }
 
 const count = (connection: SqliteConnection) => connection.rows<{ n: number }>('SELECT count(*) AS n FROM t').then((rows) => rows[0]!.n);

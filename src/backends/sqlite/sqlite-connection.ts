@@ -4,7 +4,7 @@ import { storeClosed } from '../../store/store-closed.js';
 import { TransactionScope, transactionReentry } from '../../store/transaction-scope.js';
 import { translateSqliteError } from './sqlite-errors.js';
 import { SqliteTransaction } from './sqlite-transaction.js';
-import { GroupCommitWriter } from './sqlite-writer.js';
+import { GroupCommitWriter, type WriterHooks } from './sqlite-writer.js';
 
 /** What statement sets are prepared from: the connection lends its database's `prepare`. */
 export type StatementSource = Pick<Database, 'prepare'>;
@@ -28,11 +28,11 @@ export class SqliteConnection implements StatementSource {
   readonly #scope = new TransactionScope();
   #closed = false;
 
-  /** `onCommit` runs after every commit. */
-  constructor(db: Database, onCommit: () => void) {
+  /** `hooks.onCommit` runs after commits reach the disk; `hooks.sync` takes them there. */
+  constructor(db: Database, hooks: WriterHooks) {
     this.#db = db;
     this.prepare = db.prepare.bind(db);
-    this.#writer = new GroupCommitWriter(db, onCommit);
+    this.#writer = new GroupCommitWriter(db, hooks);
     this.#tx = new SqliteTransaction(db);
   }
 
@@ -66,6 +66,11 @@ export class SqliteConnection implements StatementSource {
     } catch (error) {
       throw translateSqliteError(error);
     }
+  }
+
+  /** The last position of the log a reader may see: commits past it are not on disk yet. */
+  visibleUntil(): number {
+    return this.#scope.inside() ? Infinity : this.#writer.visibleUntil();
   }
 
   /** SQL text run as a `read`. */

@@ -36,3 +36,19 @@ export function databaseNotFound(path: string): TributaryError {
     { location: path },
   );
 }
+
+/**
+ * The error for a commit whose WAL could not be synced. What the disk holds is
+ * then unknown (a failed fsync may have dropped the pages it could not write),
+ * so the store refuses later writes; a retry with the same event ids on a
+ * reopened store is idempotent.
+ */
+export function syncFailed(error: unknown): TributaryError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return new TributaryError(
+    'STORE_UNAVAILABLE',
+    `the write-ahead log could not be synced to disk (${(error as Error).message}); reopen the store, then retry with the same event ids`,
+    { storage: code === 'ENOSPC' ? 'disk full' : 'I/O error', ...(typeof code === 'string' ? { errno: code } : {}) },
+    { cause: error },
+  );
+}

@@ -67,7 +67,7 @@ export function prepareStatements(db: StatementSource): Statements {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = ? AND revision <= ? AND revision >= ? AND recorded_at >= ? ORDER BY revision DESC LIMIT ?`,
     ),
-    readAll: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    readAll: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`),
     head: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     categories: db.prepare<[], { category: string; streams: number }>(
       `SELECT category, count(*) AS streams FROM streams WHERE last_revision >= 0 AND state = 0

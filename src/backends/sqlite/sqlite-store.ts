@@ -40,13 +40,25 @@ import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
+import { WalCheckpointer } from './sqlite-checkpointer.js';
+import { NO_SYNC, WalSync } from './sqlite-wal-sync.js';
+
+/** SQLite's own `wal_autocheckpoint`, restored when the checkpoint thread fails. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/** What keeps a file's WAL: synced after commits, checkpointed into the database file. */
+export interface WalUpkeep {
+  walSync: WalSync;
+  checkpointer?: WalCheckpointer;
+}
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
  *
- * Durability: WAL journal with `synchronous = FULL`, so every commit is fsynced
- * before its callers are answered; concurrent appends share one commit.
+ * Durability: WAL journal, synced after every commit before its callers are
+ * answered; concurrent appends share one commit, and the sync runs off the
+ * event loop (see GroupCommitWriter).
  *
  * ```ts
  * const store = openSqliteStore({ path: './data/tributary.db' });
@@ -70,11 +82,20 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db, config.onMigrationProgress);
+    // from here commits only write the WAL; the writer syncs it, and a worker checkpoints it, off the event loop
+    if (!memory) db.pragma('synchronous = NORMAL');
+    if (!memory) db.pragma('wal_autocheckpoint = 0');
   } catch (error) {
     db.close();
     throw translateSqliteError(error);
   }
-  return new SqliteEventStore(db, path, config.clock ?? Date.now);
+  if (memory) return new SqliteEventStore(db, path, config.clock ?? Date.now);
+  const checkpointer = new WalCheckpointer(path, config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, (reason) => {
+    if (!db.open) return;
+    db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    process.emitWarning(`${reason}; the store's connection checkpoints by itself from now on`, 'TributaryWarning');
+  });
+  return new SqliteEventStore(db, path, config.clock ?? Date.now, { walSync: new WalSync(path), checkpointer });
 }
 
 export class SqliteEventStore implements EventStore {
@@ -90,13 +111,23 @@ export class SqliteEventStore implements EventStore {
   readonly #waiters = new HeadWaiters();
   readonly #signal: ReturnType<typeof changeSignalFor>;
   readonly #unsubscribe: () => void;
+  readonly #wal: WalUpkeep | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Database, location: string, clock: () => number) {
+  /** `wal` syncs and checkpoints the file's WAL off the event loop; none for a database without a file. */
+  constructor(db: Database, location: string, clock: () => number, wal?: WalUpkeep) {
     this.location = location;
     this.#clock = clock;
+    this.#wal = wal;
     this.#signal = changeSignalFor(location);
-    const connection = new SqliteConnection(db, () => this.#signal.notify());
+    const connection = new SqliteConnection(db, {
+      onCommit: () => {
+        this.#signal.notify();
+        wal?.checkpointer?.commitsSynced();
+      },
+      sync: wal?.walSync.sync ?? NO_SYNC,
+      head: () => this.#head(),
+    });
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
     this.#filtered = new FilteredLogReader(connection);
@@ -146,9 +177,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   #readAllNow(plan: ReturnType<typeof planAllRead>): AllPage {
-    const query = logPageQuery(plan, plan.filter === undefined ? 0 : this.#head());
+    const visible = this.#connection.visibleUntil();
+    const query = logPageQuery(plan, plan.filter === undefined ? 0 : Math.min(this.#head(), visible));
     const { after, until, limit, filter } = query;
-    return query.page(filter === undefined ? this.#statements.readAll.all(after, limit) : this.#filtered.read(filter, after, until, limit));
+    return query.page(
+      filter === undefined ? this.#statements.readAll.all(after, Math.min(until, visible), limit) : this.#filtered.read(filter, after, until, limit),
+    );
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
@@ -236,14 +270,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.#connection.read(() => this.#head());
+    return this.#connection.read(() => this.#visibleHead());
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     // the head first, and the waiter in the same step: on a closed or failing store no waiter is left behind with its timer
     return this.#connection
       .read(() => {
-        const head = this.#head();
+        const head = this.#visibleHead();
         const waiting = this.#waiters.wait(after, options, () => this.headPosition());
         this.#waiters.advance(head);
         return { waiting };
@@ -260,11 +294,20 @@ export class SqliteEventStore implements EventStore {
     await this.#connection.finishWrites();
     this.#waiters.release(this.#head());
     this.#unsubscribe();
+    // the worker is told first and waited for last: nothing of the store answers in between
+    const checkpointerStopped = this.#wal?.checkpointer?.close();
     this.#connection.close();
+    this.#wal?.walSync.close();
+    await checkpointerStopped;
   }
 
   #head(): number {
     return this.#statements.head.get()?.seq ?? 0;
+  }
+
+  /** The head a reader of the log sees: no further than what is on disk. */
+  #visibleHead(): number {
+    return Math.min(this.#head(), this.#connection.visibleUntil());
   }
 
   #delete(operation: string, stream: string, options: DeleteOptions, apply: (row: StreamRow | undefined) => void): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { TributaryError } from '../../core/errors.js';
 import { storeClosed } from '../../store/store-closed.js';
-import { translateSqliteError } from './sqlite-errors.js';
+import { syncFailed, translateSqliteError } from './sqlite-errors.js';
+import type { SyncFile } from './sqlite-wal-sync.js';
 
 interface PendingWrite {
   work: () => unknown;
@@ -9,15 +11,39 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/** A commit waiting for its sync: answered after it, in commit order. */
+interface Unsynced {
+  /** The log's head before this commit: readers see no further until it is on disk. */
+  headBefore: number;
+  settle: () => void;
+  fail: (error: unknown) => void;
+}
+
+/** What the writer needs besides the connection. */
+export interface WriterHooks {
+  /** Runs after commits are on disk (and after bookkeeping-only commits). */
+  onCommit: () => void;
+  /** Flushes the commits so far to disk, off the event loop. */
+  sync: SyncFile;
+  /** The log's head position, read inside the write transaction. */
+  head: () => number;
+}
+
 /**
  * Group commit. Writes submitted while the process is busy are queued; at the
  * next turn of the event loop they all run in one transaction, each inside its
- * own savepoint, and share one commit — one fsync. A write that throws rolls
- * back to its savepoint only, so one caller's conflict never fails its
- * neighbours. Callers are answered after the commit is on disk.
+ * own savepoint, and share one commit. A write that throws rolls back to its
+ * savepoint only, so one caller's conflict never fails its neighbours.
+ *
+ * The commit writes the WAL without syncing it (`synchronous = NORMAL`); the
+ * sync runs on the thread pool while the event loop parses requests and the
+ * next groups commit, and one sync answers every group committed before it.
+ * Callers are answered, and `visibleUntil` lets readers of the log past a
+ * commit, only once it is on disk.
  */
 export class GroupCommitWriter {
   readonly #db: Database;
+  readonly #hooks: WriterHooks;
   // transaction control prepared once: a group runs them for every write it holds
   readonly #savepoint: Statement;
   readonly #release: Statement;
@@ -29,13 +55,15 @@ export class GroupCommitWriter {
   #markDrained: (() => void) | undefined;
   /** Set while `exclusive` work holds the transaction; group commits wait for it. */
   #exclusive: Promise<void> | undefined;
+  /** Commits not yet on disk, oldest first; the first ones may be in the sync that is running. */
+  #unsynced: Unsynced[] = [];
+  #syncing: Promise<void> | undefined;
+  /** Set when a sync failed: what the disk holds is unknown, so no later write is accepted. */
+  #failure: TributaryError | undefined;
 
-  readonly #onCommit: () => void;
-
-  /** `onCommit` runs after every group that committed. */
-  constructor(db: Database, onCommit: () => void) {
+  constructor(db: Database, hooks: WriterHooks) {
     this.#db = db;
-    this.#onCommit = onCommit;
+    this.#hooks = hooks;
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
@@ -44,12 +72,13 @@ export class GroupCommitWriter {
   /**
    * Runs `work` (synchronous statements) inside the next group transaction.
    * `durable: false` (consumer bookkeeping) lets a group made only of such
-   * writes commit without its own fsync: the next durable commit syncs it, and
-   * the WAL keeps commits in order, so a power loss can only take back a
-   * suffix of bookkeeping, never an acknowledged append.
+   * writes be answered without waiting for a sync: the next durable commit
+   * syncs it, and the WAL keeps commits in order, so a power loss can only
+   * take back a suffix of bookkeeping, never an acknowledged append.
    */
   submit<T>(work: () => T, options: { durable?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(storeClosed());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
@@ -69,22 +98,36 @@ export class GroupCommitWriter {
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
     while (this.#exclusive !== undefined) await this.#exclusive;
     if (this.#closed) throw storeClosed();
+    if (this.#failure !== undefined) throw this.#failure;
     let finished!: () => void;
     this.#exclusive = new Promise((done) => (finished = done));
     const db = this.#db;
+    let value: T;
+    let synced: Promise<void>;
     try {
       db.exec('BEGIN IMMEDIATE');
-      const value = await work();
+      const headBefore = this.#hooks.head();
+      value = await work();
       db.exec('COMMIT');
-      this.#onCommit();
-      return value;
+      synced = new Promise((settle, fail) => this.#afterCommit({ headBefore, settle, fail }));
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw translateSqliteError(error);
     } finally {
+      // the lock goes before the sync: the next groups commit while this one reaches the disk
       this.#exclusive = undefined;
       finished();
     }
+    await synced;
+    return value;
+  }
+
+  /**
+   * The log's last position a reader may see: the head before the oldest
+   * commit not yet on disk, or Infinity when every commit is.
+   */
+  visibleUntil(): number {
+    return this.#unsynced.length === 0 ? Infinity : this.#unsynced[0]!.headBefore;
   }
 
   /** Resolves when the writes queued so far have committed (or failed). */
@@ -102,11 +145,12 @@ export class GroupCommitWriter {
     while (this.#exclusive !== undefined) await this.#exclusive;
   }
 
-  /** Refuses new writes and waits for queued ones to commit. */
+  /** Refuses new writes and waits for queued ones to commit and reach the disk. */
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#exclusive !== undefined) await this.#exclusive;
     await this.#drained;
+    while (this.#syncing !== undefined) await this.#syncing;
   }
 
   #flush(): void {
@@ -129,13 +173,12 @@ export class GroupCommitWriter {
     const db = this.#db;
     const outcomes = new Array<{ ok: boolean; value: unknown }>(group.length);
     const isolate = group.length > 1;
-    const relaxed = !group.some((write) => write.durable);
-    // a pragma acts when it is prepared, so it cannot be a prepared statement run again
-    if (relaxed) db.exec('PRAGMA synchronous = NORMAL');
+    let headBefore: number;
     try {
       db.exec('BEGIN IMMEDIATE');
+      headBefore = this.#hooks.head();
     } catch (error) {
-      if (relaxed) db.exec('PRAGMA synchronous = FULL');
+      if (db.inTransaction) db.exec('ROLLBACK');
       for (const write of group) write.reject(translateSqliteError(error));
       return;
     }
@@ -153,19 +196,51 @@ export class GroupCommitWriter {
         }
       }
       db.exec('COMMIT');
-      this.#onCommit();
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       const failure = translateSqliteError(error);
       for (const write of group) write.reject(failure);
       return;
-    } finally {
-      if (relaxed) db.exec('PRAGMA synchronous = FULL');
     }
-    for (let i = 0; i < group.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) group[i]!.resolve(outcome.value);
-      else group[i]!.reject(outcome.value);
+    const settle = () => {
+      for (let i = 0; i < group.length; i++) {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) group[i]!.resolve(outcome.value);
+        else group[i]!.reject(outcome.value);
+      }
+    };
+    if (group.some((write) => write.durable)) {
+      this.#afterCommit({ headBefore, settle, fail: (error) => { for (const write of group) write.reject(error); } });
+    } else {
+      settle();
+      this.#hooks.onCommit();
     }
+  }
+
+  /** Queues a commit for the next sync, and starts one when none is running. */
+  #afterCommit(commit: Unsynced): void {
+    this.#unsynced.push(commit);
+    this.#syncing ??= this.#syncLoop();
+  }
+
+  /** Syncs until every commit is on disk; each sync answers the commits made before it started. */
+  async #syncLoop(): Promise<void> {
+    while (this.#unsynced.length > 0) {
+      const count = this.#unsynced.length;
+      try {
+        await this.#hooks.sync();
+      } catch (error) {
+        this.#failure = syncFailed(error);
+        const lost = this.#unsynced;
+        this.#unsynced = [];
+        for (const commit of lost) commit.fail(this.#failure);
+        break;
+      }
+      // off the list before they are answered: a caller that reads right after its append sees it
+      const synced = this.#unsynced.splice(0, count);
+      for (const commit of synced) commit.settle();
+      this.#hooks.onCommit();
+    }
+    this.#syncing = undefined;
   }
 }
