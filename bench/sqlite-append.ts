@@ -11,6 +11,8 @@
 // with none of the store's checks and no stream rows.
 //   npm run bench:setup   (once: installs Emmett into bench/emmett, never into the package)
 //   npm run bench         BENCH_RUNS=3 BENCH_SINGLE=1000 BENCH_BATCHES=300 BENCH_PER_CALLER=40 BENCH_REPLAY=200000
+//                         BENCH_ONLY=single,batch,concurrent,replay (picks scenarios)
+//   npm run bench:profile (the same under --cpu-prof: a profile per process in bench/results/)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,11 @@ const CALLERS = 64;
 const PER_CALLER = Number(process.env['BENCH_PER_CALLER'] ?? 40);
 const REPLAY_EVENTS = Number(process.env['BENCH_REPLAY'] ?? 200_000);
 const STREAMS = 100;
+const SCENARIOS = ['single', 'batch', 'concurrent', 'replay'] as const;
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? SCENARIOS.join(',')).split(',').map((part) => part.trim()));
+for (const part of ONLY) {
+  if (!(SCENARIOS as readonly string[]).includes(part)) throw new Error(`BENCH_ONLY: unknown scenario ${JSON.stringify(part)}; the scenarios are ${SCENARIOS.join(', ')}`);
+}
 const SIZES: Sizes = { single: SINGLE_EVENTS, batchCalls: BATCH_CALLS, callers: CALLERS, perCaller: PER_CALLER, streams: STREAMS };
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
@@ -167,26 +174,32 @@ async function main(): Promise<void> {
     process.stdout.write(`  measured ${name}\n`);
     return runs;
   };
-  await measure('append, 1 event per call', '1', [
-    ...contender('tributary', ours.single),
-    ...contender('raw', raw.single),
-    ...contender('emmett', theirs?.single),
-  ]);
-  await measure('append, 100 events per call', '100', [
-    ...contender('tributary', ours.batch),
-    ...contender('raw', raw.batch),
-    ...contender('emmett', theirs?.batch),
-  ]);
-  for (const eventsPerCall of [1, 10]) {
+  if (ONLY.has('single')) {
+    await measure('append, 1 event per call', '1', [
+      ...contender('tributary', ours.single),
+      ...contender('raw', raw.single),
+      ...contender('emmett', theirs?.single),
+    ]);
+  }
+  if (ONLY.has('batch')) {
+    await measure('append, 100 events per call', '100', [
+      ...contender('tributary', ours.batch),
+      ...contender('raw', raw.batch),
+      ...contender('emmett', theirs?.batch),
+    ]);
+  }
+  for (const eventsPerCall of ONLY.has('concurrent') ? [1, 10] : []) {
     const name = `append, ${CALLERS} concurrent callers, ${eventsPerCall} event${eventsPerCall === 1 ? '' : 's'} per call`;
     const runs = await measure(name, '', concurrentContenders(ours.concurrent(eventsPerCall), eventsPerCall, theirs?.concurrent(eventsPerCall)));
     scenarios.at(-1)!.rawRows = `${runs.each('raw', 'rowsPerCommit').join(' / ')} (tributary: ${runs.each('tributary', 'rowsPerCommit').map((rows) => Math.round(rows)).join(' / ')})`;
   }
-  const log = await buildReplayLog();
-  await measure(`replay global log (${REPLAY_EVENTS.toLocaleString('en-US')} events)`, 'sequential scan', [
-    ...contender('tributary', replayScenario(async () => openSqliteStore({ path: log }))),
-    ...contender('raw', () => raw.replay(log)),
-  ]);
+  if (ONLY.has('replay')) {
+    const log = await buildReplayLog();
+    await measure(`replay global log (${REPLAY_EVENTS.toLocaleString('en-US')} events)`, 'sequential scan', [
+      ...contender('tributary', replayScenario(async () => openSqliteStore({ path: log }))),
+      ...contender('raw', () => raw.replay(log)),
+    ]);
+  }
 
   console.log();
   console.log(
