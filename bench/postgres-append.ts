@@ -145,7 +145,7 @@ async function wakeups(): Promise<{ p50: number; p99: number }> {
     const head = await reader.headPosition();
     const woke = reader.waitForPosition(head, { timeoutMs: 5000 }).then(() => process.hrtime.bigint());
     await new Promise((resolve) => setTimeout(resolve, 1));
-    await writer.append('latency-1', [{ type: 'Ping', data: { i } }]);
+    await writer.append('latency-1', [{ type: 'Ping', data: payload(i) }]);
     const acked = process.hrtime.bigint();
     samples.push(Math.max(0, Number((await woke) - acked)) / 1e6);
   }

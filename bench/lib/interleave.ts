@@ -11,13 +11,11 @@ export interface Contender {
   measure(run: number): Promise<Figures | undefined>;
 }
 
-/** The figures of `runs` interleaved runs. */
+/** The figures of interleaved runs, by contender and run. */
 export class Runs {
-  readonly runs: number;
   readonly #figures: Map<string, (Figures | undefined)[]>;
 
-  constructor(runs: number, figures: Map<string, (Figures | undefined)[]>) {
-    this.runs = runs;
+  constructor(figures: Map<string, (Figures | undefined)[]>) {
     this.#figures = figures;
   }
 
@@ -66,7 +64,7 @@ export async function interleave(
       onMeasured?.(contender.name, run, measured);
     }
   }
-  return new Runs(runs, figures);
+  return new Runs(figures);
 }
 
 /** The middle value (the upper of the two middles for an even count), or undefined for none. */
