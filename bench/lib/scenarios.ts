@@ -24,7 +24,9 @@ export type Run = () => Promise<Figures>;
 
 /**
  * Counts commits from the callers' side: the callers of one group commit are answered together, in one
- * pass of the event loop, so each pass in which appends are answered is one commit.
+ * pass of the event loop, so each pass in which appends are answered is one commit. One WAL sync may
+ * answer several commits; it carries one while every caller waits for its answer, as the callers here
+ * do. Were it more, this would count syncs, the durable unit raw's transactions are held against.
  */
 export class AnswerPasses {
   #passes = 0;
