@@ -1,16 +1,19 @@
 // The PostgreSQL store against raw pg (same schema: multi-row inserts, single-row transactions) and
-// Emmett's PostgreSQL store, in one run, with 1 KB JSON events; plus the LISTEN/NOTIFY wake-up latency.
+// Emmett's PostgreSQL store, with 1 KB JSON events; plus the LISTEN/NOTIFY wake-up latency. Each run
+// measures every contender once, in an order rotated run by run; the tables print medians, and ratios
+// taken within each run before their median.
 //   npm run bench:setup   (once)
-//   npm run bench:postgres   (TRIBUTARY_BENCH_PG to point at another server)
+//   npm run bench:postgres   (TRIBUTARY_BENCH_PG to point at another server; BENCH_RUNS=3)
 import pg from 'pg';
 import { openPostgresStore } from '../src/backends/postgres/postgres-store.js';
 import { newEventId } from '../src/core/event-id.js';
 import { throwawayDatabase } from '../test/support/postgres.js';
 import { loadEmmettPostgres } from './lib/emmett.js';
-import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
+import { interleave, rateOf, runsFromEnv, type Contender, type Runs } from './lib/interleave.js';
+import { rate, table, timed, times } from './lib/measure.js';
 import { appendScenarios, payload, replayScenario, type Run, type Sizes } from './lib/scenarios.js';
 
-const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
+const RUNS = runsFromEnv(3);
 const SIZES: Sizes = {
   single: Number(process.env['BENCH_SINGLE'] ?? 1000),
   batchCalls: Number(process.env['BENCH_BATCHES'] ?? 200),
@@ -57,7 +60,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
       for (let i = 0; i < SIZES.single; i++) await client.query(sql, row(i % SIZES.streams, i));
     });
     await client.end();
-    return { events: SIZES.single, seconds };
+    return rateOf({ events: SIZES.single, seconds });
   },
   batch: async () => {
     const schema = await freshSchema();
@@ -71,7 +74,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
       }
     });
     await client.end();
-    return { events: SIZES.batchCalls * 100, seconds };
+    return rateOf({ events: SIZES.batchCalls * 100, seconds });
   },
   concurrent: async () => {
     const schema = await freshSchema();
@@ -92,7 +95,7 @@ const raw: { single: Run; batch: Run; concurrent: Run } = {
       ),
     );
     await Promise.all(clients.map((client) => client.end()));
-    return { events: SIZES.callers * SIZES.perCaller, seconds };
+    return rateOf({ events: SIZES.callers * SIZES.perCaller, seconds });
   },
 };
 
@@ -128,7 +131,7 @@ const replay = (schema: string) => ({
       }
     });
     await client.end();
-    return { events, seconds };
+    return rateOf({ events, seconds });
   },
 });
 
@@ -142,7 +145,7 @@ async function wakeups(): Promise<{ p50: number; p99: number }> {
     const head = await reader.headPosition();
     const woke = reader.waitForPosition(head, { timeoutMs: 5000 }).then(() => process.hrtime.bigint());
     await new Promise((resolve) => setTimeout(resolve, 1));
-    await writer.append('latency-1', [{ type: 'Ping', data: { i } }]);
+    await writer.append('latency-1', [{ type: 'Ping', data: payload(i) }]);
     const acked = process.hrtime.bigint();
     samples.push(Math.max(0, Number((await woke) - acked)) / 1e6);
   }
@@ -155,20 +158,21 @@ async function wakeups(): Promise<{ p50: number; p99: number }> {
 async function main(): Promise<void> {
   const emmett = await loadEmmettPostgres();
   const theirs = emmett && appendScenarios(SIZES, async () => emmett.open(url));
-  console.log(`1 KB events; median of ${REPETITIONS} runs; PostgreSQL with synchronous_commit=on; Node ${process.version}`);
+  console.log(`1 KB events; ${RUNS} runs, contenders in turns; PostgreSQL with synchronous_commit=on; Node ${process.version}`);
   if (emmett === undefined) console.log('Emmett is not installed: run `npm run bench:setup` to include it.');
-  const results: Record<string, { tributary: number; raw?: number; emmett?: number }> = {};
+  const results: { name: string; runs: Runs }[] = [];
   const run = async (name: string, ours: Run, rawRun?: Run, emmettRun?: Run) => {
-    results[name] = {
-      tributary: await medianRate(REPETITIONS, ours),
-      raw: rawRun && (await medianRate(REPETITIONS, rawRun)),
-      emmett: emmettRun && (await medianRate(REPETITIONS, emmettRun)),
-    };
+    const contenders: Contender[] = [
+      { name: 'tributary', measure: ours },
+      ...(rawRun === undefined ? [] : [{ name: 'raw', measure: rawRun }]),
+      ...(emmettRun === undefined ? [] : [{ name: 'emmett', measure: emmettRun }]),
+    ];
+    results.push({ name, runs: await interleave(RUNS, contenders) });
     process.stdout.write(`  measured ${name}\n`);
   };
   await run('append, 1 event per call (raw: 1-row transactions)', tributary.single, raw.single, theirs?.single);
   await run('append, 100 events per call (raw: 100-row insert)', tributary.batch, raw.batch, theirs?.batch);
-  await run(`append, ${SIZES.callers} concurrent callers (raw: ${SIZES.callers} clients)`, tributary.concurrent, raw.concurrent, theirs?.concurrent);
+  await run(`append, ${SIZES.callers} concurrent callers (raw: ${SIZES.callers} clients)`, tributary.concurrent(1), raw.concurrent, theirs?.concurrent(1));
   const log = replay(await replayLog());
   await run(`replay global log (${REPLAY_EVENTS.toLocaleString('en-US')} events)`, log.tributary, log.raw);
   const latency = await wakeups();
@@ -177,9 +181,18 @@ async function main(): Promise<void> {
   console.log(
     table(
       ['scenario (events/s)', 'tributary', 'raw pg', 'emmett', 'vs raw', 'vs emmett'],
-      Object.entries(results).map(([name, r]) => [name, rate(r.tributary), rate(r.raw), rate(r.emmett), ratio(r.tributary, r.raw), ratio(r.tributary, r.emmett)]),
+      results.map(({ name, runs }) => [
+        name,
+        rate(runs.median('tributary')),
+        rate(runs.median('raw')),
+        rate(runs.median('emmett')),
+        times(runs.ratio('tributary', 'raw')),
+        times(runs.ratio('tributary', 'emmett')),
+      ]),
     ),
   );
+  console.log(`\nratios are medians of each run's ratio; tributary vs raw, each run:`);
+  for (const { name, runs } of results) console.log(`  ${name}: ${runs.ratios('tributary', 'raw').map((value) => times(value)).join(' ')}`);
   console.log(`\nwake-up after an append on another connection (${WAKEUPS} samples): p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
 }
 

@@ -1,6 +1,7 @@
-// Projections on both backends, in one run:
-//  - rebuild: N sale events ({ sku, qty, price }) over 1,000 streams; a table projection upserts per
-//    event a row keyed by stream with a count and a sum. Once generation 1 has caught up (untimed
+// Projections on both backends. Rebuild and lake measure their contenders once per run, in an order
+// rotated run by run; the tables print medians, and ratios taken within each run before their median.
+//  - rebuild: N sale events ({ sku, qty, price, note }, 1 KB of JSON like every benchmark's events) over
+//    1,000 streams; a table projection upserts per event a row keyed by stream with a count and a sum. Once generation 1 has caught up (untimed
 //    warm-up), each run times requestRebuild → the switch to the new generation (onSwitch), i.e. the
 //    rebuild from the first event. Same store, a fresh rebuild per run. Baselines in the same
 //    database, in turns with it: a hand-written loop (store.readAll pages of 1,000, the same upsert
@@ -19,7 +20,7 @@
 //    append started when due, not waiting for the previous one) for BENCH_SECONDS. Lag per event =
 //    when the handler ran for it − when append was called for it.
 //   npm run bench:projections   (PostgreSQL at TRIBUTARY_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres)
-//   BENCH_ONLY=rebuild,lake,lag  BENCH_EVENTS (default sqlite 200,000, postgres 100,000)  BENCH_REPETITIONS=3
+//   BENCH_ONLY=rebuild,lake,lag  BENCH_EVENTS (default sqlite 200,000, postgres 100,000)  BENCH_RUNS=3
 //   BENCH_SECONDS=10  BENCH_WATCH_MS=100 (the runners' registry poll)  BENCH_LAKE_ROLL_ROWS=50000  BENCH_BACKENDS=sqlite,postgres
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -70,12 +71,13 @@ import {
   type Filled,
   type SaleData,
 } from './lib/projection-support.js';
-import { rate, ratio, table } from './lib/measure.js';
+import { interleave, runsFromEnv, type Runs } from './lib/interleave.js';
+import { rate, table, times } from './lib/measure.js';
 
 const PARTS = ['rebuild', 'lake', 'lag'] as const;
 const ONLY = new Set((process.env['BENCH_ONLY'] ?? PARTS.join(',')).split(',').map((part) => part.trim()));
 const BACKENDS = new Set((process.env['BENCH_BACKENDS'] ?? 'sqlite,postgres').split(',').map((name) => name.trim()));
-const REPETITIONS = positiveNumber('BENCH_REPETITIONS', 3);
+const REPETITIONS = runsFromEnv(3);
 const EVENTS_OVERRIDE = process.env['BENCH_EVENTS'] === undefined ? undefined : positiveNumber('BENCH_EVENTS', 0);
 const SECONDS = positiveNumber('BENCH_SECONDS', 10);
 const WATCH_MS = positiveNumber('BENCH_WATCH_MS', 100);
@@ -296,6 +298,8 @@ interface RebuildResult {
   runs: RebuildRun[];
   loop: number[];
   raw: number[];
+  /** The three taken in turns; set once every run is done. */
+  rates: Runs | undefined;
 }
 
 async function rebuildPart(backend: Backend): Promise<RebuildResult> {
@@ -340,7 +344,7 @@ async function rebuildPart(backend: Backend): Promise<RebuildResult> {
     });
     const firstCatchUp = events / ((marks.get('totals_g1')!.last - firstStart) / 1000);
 
-    const result: RebuildResult = { backend: backend.name, events, firstCatchUp, tributary: [], runs: [], loop: [], raw: [] };
+    const result: RebuildResult = { backend: backend.name, events, firstCatchUp, tributary: [], runs: [], loop: [], raw: [], rates: undefined };
     const variants = [
       // tributary: a fresh generation built from the first event, readers switched to it
       async () => {
@@ -392,10 +396,17 @@ async function rebuildPart(backend: Backend): Promise<RebuildResult> {
         await verifyTotals(sql, 'raw_totals', filled!);
       },
     ];
-    // in turns, the order rotated each repetition so that none always follows the same one
-    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-      for (let k = 0; k < variants.length; k++) await variants[(repetition + k) % variants.length]!();
-    }
+    const names = ['tributary', 'loop', 'raw'] as const;
+    result.rates = await interleave(
+      REPETITIONS,
+      variants.map((variant, k) => ({
+        name: names[k]!,
+        measure: async () => {
+          await variant();
+          return { rate: result[names[k]!].at(-1)! };
+        },
+      })),
+    );
     return result;
   });
 }
@@ -412,6 +423,8 @@ interface LakeResult {
   duckdbBytes: number;
   rolls: number;
   checkpoints: number[];
+  /** The two taken in turns; set once every run is done. */
+  rates: Runs | undefined;
 }
 
 async function lakePart(): Promise<LakeResult> {
@@ -429,6 +442,7 @@ async function lakePart(): Promise<LakeResult> {
       duckdbBytes: 0,
       rolls: 0,
       checkpoints: [],
+      rates: undefined,
     };
     // tributary: a fresh lake projection fed from the first event
     const tributary = async (repetition: number) => {
@@ -492,11 +506,22 @@ async function lakePart(): Promise<LakeResult> {
       result.duckdbBytes = written.bytes;
       await removeTarget();
     };
-    // in turns, which goes first alternating
-    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-      const order = repetition % 2 === 0 ? [tributary, duckdb] : [duckdb, tributary];
-      for (const variant of order) await variant(repetition);
-    }
+    result.rates = await interleave(REPETITIONS, [
+      {
+        name: 'tributary',
+        measure: async (run) => {
+          await tributary(run);
+          return { rate: result.tributary.at(-1)! };
+        },
+      },
+      {
+        name: 'duckdb',
+        measure: async (run) => {
+          await duckdb(run);
+          return { rate: result.duckdb.at(-1)! };
+        },
+      },
+    ]);
     return result;
   });
 }
@@ -615,8 +640,17 @@ async function main(): Promise<void> {
       results.push(await rebuildPart(backend));
     }
     const rows = results.map((r) => {
-      const [ours, loop, raw] = [median(r.tributary), median(r.loop), median(r.raw)];
-      return [r.backend, r.events.toLocaleString('en-US'), rate(ours), rate(loop), rate(raw), ratio(ours, loop), ratio(ours, raw), rate(r.firstCatchUp)];
+      const rates = r.rates!;
+      return [
+        r.backend,
+        r.events.toLocaleString('en-US'),
+        rate(rates.median('tributary')),
+        rate(rates.median('loop')),
+        rate(rates.median('raw')),
+        times(rates.ratio('tributary', 'loop')),
+        times(rates.ratio('tributary', 'raw')),
+        rate(r.firstCatchUp),
+      ];
     });
     const breakdown = results.map((r) => [
       r.backend,
@@ -629,7 +663,7 @@ async function main(): Promise<void> {
     const embedded = results.find((r) => r.backend === 'sqlite');
     const verdict = embedded === undefined ? '' : `\ntarget ≥ ${rate(TARGET)} events/s for the embedded rebuild into a SQL table: ${median(embedded.tributary) >= TARGET ? 'met' : 'missed'} (${rate(median(embedded.tributary))})`;
     output.push(
-      `\nrebuild of a table projection, events/s (sale events over 1,000 streams, one upsert per event into a table keyed by stream with a count and a sum; requestRebuild → switch, a fresh rebuild per run on the same store, median of ${REPETITIONS} taken in turns; pages and transactions of ${PAGE}; hand-written loop = store.readAll + store.sql.transaction; raw driver = better-sqlite3 prepared / pg named statement from an in-memory array)\n`,
+      `\nrebuild of a table projection, events/s (sale events over 1,000 streams, one upsert per event into a table keyed by stream with a count and a sum; requestRebuild → switch, a fresh rebuild per run on the same store, ${REPETITIONS} runs in turns, ratios the median of each run's; pages and transactions of ${PAGE}; hand-written loop = store.readAll + store.sql.transaction; raw driver = better-sqlite3 prepared / pg named statement from an in-memory array)\n`,
       table(['backend', 'events', 'tributary rebuild', 'hand-written loop', 'raw driver', 'vs loop', 'vs raw', 'first catch-up (warm-up)'], rows),
       verdict,
       `\nwhere a rebuild's time goes, ms (medians; runners look at the registry every ${WATCH_MS} ms, so joining and switching each wait up to that long)\n`,
@@ -640,15 +674,15 @@ async function main(): Promise<void> {
   if (ONLY.has('lake') && BACKENDS.has('sqlite')) {
     progress(`lake: sqlite, ${sqlite.events.toLocaleString('en-US')} events`);
     const r = await lakePart();
-    const [ours, duck] = [median(r.tributary), median(r.duckdb)];
+    const [ours, duck] = [r.rates!.median('tributary'), r.rates!.median('duckdb')];
     const checkpointNote = r.checkpoints.every((checkpoint) => checkpoint >= r.events)
       ? 'the consumer checkpoint reached the head too'
       : `note: after stop() the consumer checkpoint stood at ${[...new Set(r.checkpoints)].join(' / ')}, behind the manifest's head — waitForProjection goes by the checkpoint`;
     output.push(
-      `\nlake projection from the first event, events/s (default event columns, '*' → writeEvent, SQLite log, ${r.events.toLocaleString('en-US')} events over ${FILL_DAYS} days and ${CATEGORIES.length} categories; rollRows ${LAKE_ROLL_ROWS.toLocaleString('en-US')}, no roll by time; timed runProjection → manifest covering the head, stop() called as the handler sees the head event so it rolls the tail; a fresh projection per run, median of ${REPETITIONS} taken in turns)\n`,
+      `\nlake projection from the first event, events/s (default event columns, '*' → writeEvent, SQLite log, ${r.events.toLocaleString('en-US')} events over ${FILL_DAYS} days and ${CATEGORIES.length} categories; rollRows ${LAKE_ROLL_ROWS.toLocaleString('en-US')}, no roll by time; timed runProjection → manifest covering the head, stop() called as the handler sees the head event so it rolls the tail; a fresh projection per run, ${REPETITIONS} runs in turns, the ratio the median of each run's)\n`,
       table(
         ['backend', 'events', 'tributary lake', 'duckdb appender + COPY', 'vs duckdb', 'tributary parquet', 'duckdb parquet', 'files (tributary / duckdb)'],
-        [['sqlite', r.events.toLocaleString('en-US'), rate(ours), rate(duck), ratio(ours, duck), megabytes(r.tributaryBytes), megabytes(r.duckdbBytes), `${r.tributaryFiles} (${r.rolls} rolls) / ${r.duckdbFiles}`]],
+        [['sqlite', r.events.toLocaleString('en-US'), rate(ours), rate(duck), times(r.rates!.ratio('tributary', 'duckdb')), megabytes(r.tributaryBytes), megabytes(r.duckdbBytes), `${r.tributaryFiles} (${r.rolls} rolls) / ${r.duckdbFiles}`]],
       ),
       `\nparquet bytes: tributary ${r.tributaryBytes.toLocaleString('en-US')}, duckdb ${r.duckdbBytes.toLocaleString('en-US')}; the handler had seen the head event after ${Math.round(median(r.handledShare) * 100)}% of the time, the rest is the last roll (in the feed when the head's row fills a roll, else in stop()); ${checkpointNote}`,
     );

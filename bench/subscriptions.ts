@@ -1,9 +1,12 @@
-// Subscriptions on both backends, in one run:
-//  - append→handler latency of a live consumer, the producer in the same process and in another one;
-//  - catch-up: a consumer reading 100k 1 KB events from the start, against the raw driver paging the
+// Subscriptions on both backends, 1 KB events everywhere. Each part measures its cases once per run, in
+// an order rotated run by run; the tables print medians, and ratios taken within each run before their median.
+//  - append→handler latency of a live consumer, the producer in the same process and in another one
+//    (the median of each run's percentiles);
+//  - catch-up: a consumer reading 100k events from the start, against the raw driver paging the
 //    same table (better-sqlite3 / pg) and against the store's own readAll;
 //  - a consumer group of 1, 2 and 4 member processes, with a no-op handler and with 1 ms of I/O per event.
 //   npm run bench:subscriptions   (PostgreSQL at TRIBUTARY_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres)
+//   BENCH_RUNS=3  BENCH_ONLY=latency,catch-up,group
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +19,12 @@ import type { EventStore } from '../src/store/event-store.js';
 import { startConsumer } from '../src/subscriptions/consumer.js';
 import { consumerStatus } from '../src/subscriptions/status.js';
 import { throwawayDatabase } from '../test/support/postgres.js';
-import { medianRate, rate, ratio, table, timed } from './lib/measure.js';
+import { interleave, rateOf, runsFromEnv, type Figures, type Runs } from './lib/interleave.js';
+import { rate, table, timed, times } from './lib/measure.js';
 import { depositData } from './lib/payload.js';
+import { payload } from './lib/scenarios.js';
 
-const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
+const RUNS = runsFromEnv(3);
 const LATENCY_EVENTS = Number(process.env['BENCH_LATENCY_EVENTS'] ?? 1000);
 const CATCH_UP_EVENTS = Number(process.env['BENCH_CATCH_UP'] ?? 100_000);
 // events per group run: a no-op handler needs many to outlast the 50 ms checkpoint interval
@@ -90,7 +95,6 @@ const backends: Backend[] = [
 ];
 
 const now = () => performance.timeOrigin + performance.now();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -115,7 +119,7 @@ async function latency(backend: Backend, crossProcess: boolean): Promise<number[
     await new Promise((resolve) => child.once('exit', resolve));
   } else {
     for (let i = 0; i < LATENCY_EVENTS; i++) {
-      await store.append(`latency-${i % 10}`, [{ type: 'Pinged', data: { sentAt: now() } }]);
+      await store.append(`latency-${i % 10}`, [{ type: 'Pinged', data: { ...payload(i), sentAt: now() } }]);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
@@ -133,7 +137,7 @@ async function fill(location: string, events: number): Promise<void> {
   await store.close();
 }
 
-async function catchUp(store: EventStore, name: string): Promise<{ events: number; seconds: number }> {
+async function catchUp(store: EventStore, name: string): Promise<Figures> {
   const head = await store.headPosition();
   let handled = 0;
   let consumer: Awaited<ReturnType<typeof startConsumer>> | undefined;
@@ -151,10 +155,10 @@ async function catchUp(store: EventStore, name: string): Promise<{ events: numbe
     await finished;
   });
   await consumer!.stop();
-  return { events: handled, seconds };
+  return rateOf({ events: handled, seconds });
 }
 
-async function readAllRate(store: EventStore): Promise<{ events: number; seconds: number }> {
+async function readAllRate(store: EventStore): Promise<Figures> {
   let events = 0;
   const seconds = await timed(async () => {
     let after: number | null = 0;
@@ -164,7 +168,7 @@ async function readAllRate(store: EventStore): Promise<{ events: number; seconds
       after = page.next;
     }
   });
-  return { events, seconds };
+  return rateOf({ events, seconds });
 }
 
 function startMember(location: string, name: string, handlerMs: number): Promise<ChildProcess> {
@@ -187,7 +191,7 @@ async function groupRate(backend: Backend, members: number, handlerMs: number): 
   const events = handlerMs === 0 ? GROUP_EVENTS.noop : GROUP_EVENTS.io;
   const seconds = await timed(async () => {
     for (let i = 0; i < events; i += 100) {
-      await store.append(`order-${(i / 100) % 200}`, Array.from({ length: 100 }, (_, k) => ({ type: 'Placed', data: { n: i + k } })));
+      await store.append(`order-${(i / 100) % 200}`, Array.from({ length: 100 }, (_, k) => ({ type: 'Placed', data: payload(i + k) })));
     }
     const head = await store.headPosition();
     await until(async () => (await consumerStatus(store, [name]))[0]!.checkpoint >= head);
@@ -200,15 +204,19 @@ async function groupRate(backend: Backend, members: number, handlerMs: number): 
 const latencyRows: string[][] = [];
 const catchUpRows: string[][] = [];
 const groupRows: string[][] = [];
+const perRun: string[] = [];
+const ms = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(2));
 for (const backend of backends) {
-  for (const crossProcess of ONLY.has('latency') ? [false, true] : []) {
-    const sorted = await latency(backend, crossProcess);
-    latencyRows.push([
-      `${backend.name}, producer in ${crossProcess ? 'another process' : 'the same process'}`,
-      percentile(sorted, 0.5).toFixed(2),
-      percentile(sorted, 0.99).toFixed(2),
-      sorted.at(-1)!.toFixed(2),
-    ]);
+  if (ONLY.has('latency')) {
+    const cases = [false, true].map((crossProcess) => ({
+      name: `${backend.name}, producer in ${crossProcess ? 'another process' : 'the same process'}`,
+      measure: async () => {
+        const sorted = await latency(backend, crossProcess);
+        return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1)! };
+      },
+    }));
+    const runs = await interleave(RUNS, cases);
+    for (const { name } of cases) latencyRows.push([name, ms(runs.median(name, 'p50')), ms(runs.median(name, 'p99')), ms(runs.median(name, 'max'))]);
   }
 
   if (ONLY.has('catch-up')) {
@@ -219,38 +227,53 @@ for (const backend of backends) {
     await backend.rawRead(location);
     await readAllRate(store);
     await catchUp(store, 'catch-up-warm-up');
-    const samples = { raw: [] as number[], reads: [] as number[], consumer: [] as number[] };
-    for (let run = 0; run < REPETITIONS; run++) {
-      samples.raw.push(await medianRate(1, () => backend.rawRead(location)));
-      samples.reads.push(await medianRate(1, () => readAllRate(store)));
-      samples.consumer.push(await medianRate(1, () => catchUp(store, `catch-up-${run}`)));
-    }
-    const [raw, reads, consumer] = [median(samples.raw), median(samples.reads), median(samples.consumer)];
+    const runs = await interleave(RUNS, [
+      { name: 'consumer', measure: (run) => catchUp(store, `catch-up-${run}`) },
+      { name: 'readAll', measure: () => readAllRate(store) },
+      { name: 'raw', measure: async () => rateOf(await backend.rawRead(location)) },
+    ]);
     await store.close();
-    catchUpRows.push([backend.name, rate(consumer), rate(reads), rate(raw), ratio(consumer, raw), ratio(consumer, reads)]);
+    catchUpRows.push([
+      backend.name,
+      rate(runs.median('consumer')),
+      rate(runs.median('readAll')),
+      rate(runs.median('raw')),
+      times(runs.ratio('consumer', 'raw')),
+      times(runs.ratio('consumer', 'readAll')),
+    ]);
+    perRun.push(`catch-up, ${backend.name}, consumer vs raw: ${eachRatio(runs, 'consumer', 'raw')}`);
   }
 
   for (const handlerMs of ONLY.has('group') ? [0, 1] : []) {
-    const rates = [];
-    for (const members of [1, 2, 4]) rates.push(await groupRate(backend, members, handlerMs));
-    groupRows.push([`${backend.name}, ${handlerMs === 0 ? 'no-op handler' : '1 ms I/O per event'}`, ...rates.map(rate), ratio(rates[1], rates[0]), ratio(rates[2], rates[0])]);
+    const name = `${backend.name}, ${handlerMs === 0 ? 'no-op handler' : '1 ms I/O per event'}`;
+    const runs = await interleave(
+      RUNS,
+      [1, 2, 4].map((members) => ({ name: String(members), measure: async () => ({ rate: await groupRate(backend, members, handlerMs) }) })),
+    );
+    groupRows.push([name, rate(runs.median('1')), rate(runs.median('2')), rate(runs.median('4')), times(runs.ratio('2', '1')), times(runs.ratio('4', '1'))]);
+    perRun.push(`group, ${name}, 2 vs 1: ${eachRatio(runs, '2', '1')}; 4 vs 1: ${eachRatio(runs, '4', '1')}`);
   }
 }
 
+function eachRatio(runs: Runs, ours: string, theirs: string): string {
+  return runs.ratios(ours, theirs).map((value) => times(value)).join(' ');
+}
+
 if (latencyRows.length > 0) {
-  console.log(`\nappend → handler latency, ms (${LATENCY_EVENTS} single-event appends 2 ms apart, live consumer)\n`);
+  console.log(`\nappend → handler latency, ms (${LATENCY_EVENTS} single-event appends 2 ms apart, live consumer; median of ${RUNS} runs' percentiles)\n`);
   console.log(table(['case', 'p50', 'p99', 'max'], latencyRows));
 }
 if (catchUpRows.length > 0) {
-  console.log(`\ncatch-up from the start, events/s (${CATCH_UP_EVENTS.toLocaleString('en-US')} 1 KB events, pages of ${PAGE}, median of ${REPETITIONS})\n`);
+  console.log(`\ncatch-up from the start, events/s (${CATCH_UP_EVENTS.toLocaleString('en-US')} 1 KB events, pages of ${PAGE}, ${RUNS} runs in turns)\n`);
   console.log(table(['backend', 'consumer', 'store readAll', 'raw driver', 'vs raw', 'vs readAll'], catchUpRows));
 }
 if (groupRows.length > 0) {
   console.log(
-    `\nconsumer group, events/s from first append to checkpoint at head (${GROUP_EVENTS.noop} events no-op, ${GROUP_EVENTS.io} with I/O; 200 streams, 16 partitions, one process per member)\n`,
+    `\nconsumer group, events/s from first append to checkpoint at head (${GROUP_EVENTS.noop} events no-op, ${GROUP_EVENTS.io} with I/O; 200 streams, 16 partitions, one process per member; ${RUNS} runs in turns)\n`,
   );
   console.log(table(['case', '1 member', '2 members', '4 members', '2 vs 1', '4 vs 1'], groupRows));
 }
+if (perRun.length > 0) console.log(`\nratios are medians of each run's ratio; each run:\n${perRun.map((line) => `  ${line}`).join('\n')}`);
 
 rmSync(folder, { recursive: true, force: true });
 await database?.drop();

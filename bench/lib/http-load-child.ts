@@ -3,7 +3,8 @@
 // exits when stdin closes.
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { eventData, percentile, type LoadCommand, type LoadResult } from './http-protocol.js';
+import { percentile, type LoadCommand, type LoadResult } from './http-protocol.js';
+import { payload } from './scenarios.js';
 
 /** POSTs `body` and resolves with the status once the whole response has arrived. */
 function post(agent: Agent, port: number, path: string, body: string): Promise<number> {
@@ -24,7 +25,7 @@ function post(agent: Agent, port: number, path: string, body: string): Promise<n
 async function run(command: LoadCommand): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: command.concurrency });
   // one body per run: building JSON on the client would take CPU from the server on two cores
-  const body = JSON.stringify({ events: Array.from({ length: command.batch }, (_, i) => ({ type: 'Deposited', data: eventData(i) })) });
+  const body = JSON.stringify({ events: Array.from({ length: command.batch }, (_, i) => ({ type: 'Deposited', data: payload(i) })) });
   const paths = Array.from({ length: command.streams }, (_, i) => `/streams/bench-${i}`);
   const latencies: number[] = [];
   let errors = 0;

@@ -63,13 +63,6 @@ export function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
-/** Event data whose JSON is `bytes` long: a small business event with some free text. */
-export function eventData(i: number, bytes = 200): Record<string, unknown> {
-  const data = { accountId: `account-${i % 1000}`, amount: (i * 7919) % 100_000, currency: 'USD', reference: `ref-${i.toString(36).padStart(8, '0')}`, note: '' };
-  data.note = 'n'.repeat(Math.max(0, bytes - JSON.stringify(data).length));
-  return data;
-}
-
 /** Lines a child writes on its stdout, parsed as JSON, one at a time. */
 export function jsonLines(child: ChildProcess): () => Promise<unknown> {
   const queue: string[] = [];

@@ -1,14 +1,3 @@
-/** Runs `body` `repetitions` times and returns the median of its events-per-second figures. */
-export async function medianRate(repetitions: number, body: () => Promise<{ events: number; seconds: number }>): Promise<number> {
-  const rates: number[] = [];
-  for (let i = 0; i < repetitions; i++) {
-    const { events, seconds } = await body();
-    rates.push(events / seconds);
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
-}
-
 /** Seconds taken by `body`. */
 export async function timed(body: () => unknown): Promise<number> {
   const start = process.hrtime.bigint();
@@ -21,9 +10,9 @@ export function rate(value: number | undefined): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-export function ratio(ours: number | undefined, theirs: number | undefined): string {
-  if (ours === undefined || theirs === undefined) return '—';
-  return `${(ours / theirs).toFixed(2)}×`;
+/** A ratio as the tables print it, `0.93×`; a dash when it was not measured. */
+export function times(value: number | undefined): string {
+  return value === undefined ? '—' : `${value.toFixed(2)}×`;
 }
 
 /** Prints rows as an aligned text table. */

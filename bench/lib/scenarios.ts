@@ -4,6 +4,7 @@ export interface BenchStore {
   close(): Promise<void>;
 }
 import type { EventStore } from '../../src/store/event-store.js';
+import { rateOf, type Figures } from './interleave.js';
 import { timed } from './measure.js';
 import { depositData } from './payload.js';
 
@@ -19,10 +20,37 @@ export interface Sizes {
   streams: number;
 }
 
-export type Run = () => Promise<{ events: number; seconds: number }>;
+export type Run = () => Promise<Figures>;
 
-/** The append scenarios, for any store that appends a batch to a stream; `open` gives a fresh, empty store. */
-export function appendScenarios(sizes: Sizes, open: () => Promise<BenchStore>): { single: Run; batch: Run; concurrent: Run } {
+/**
+ * Counts commits from the callers' side: the callers of one group commit are answered together, in one
+ * pass of the event loop, so each pass in which appends are answered is one commit. One WAL sync may
+ * answer several commits; it carries one while every caller waits for its answer, as the callers here
+ * do. Were it more, this would count syncs, the durable unit raw's transactions are held against.
+ */
+export class AnswerPasses {
+  #passes = 0;
+  #open = false;
+
+  get passes(): number {
+    return this.#passes;
+  }
+
+  answered(): void {
+    if (this.#open) return;
+    this.#open = true;
+    this.#passes++;
+    // cleared before the next group runs: the writer schedules it with setImmediate after the callers' next appends
+    setImmediate(() => (this.#open = false));
+  }
+}
+
+/**
+ * The append scenarios, for any store that appends a batch to a stream; `open` gives a fresh, empty store.
+ * `concurrent(n)`: `callers` callers, each appending `n` events per call to its own stream; its figures hold
+ * `rowsPerCommit`, the events per commit the store's group commit reached (see AnswerPasses).
+ */
+export function appendScenarios(sizes: Sizes, open: () => Promise<BenchStore>): { single: Run; batch: Run; concurrent: (eventsPerCall: number) => Run } {
   return {
     single: async () => {
       const store = await open();
@@ -30,7 +58,7 @@ export function appendScenarios(sizes: Sizes, open: () => Promise<BenchStore>): 
         for (let i = 0; i < sizes.single; i++) await store.append(`account-${i % sizes.streams}`, [{ type: 'Deposited', data: payload(i) }]);
       });
       await store.close();
-      return { events: sizes.single, seconds };
+      return rateOf({ events: sizes.single, seconds });
     },
     batch: async () => {
       const store = await open();
@@ -41,19 +69,25 @@ export function appendScenarios(sizes: Sizes, open: () => Promise<BenchStore>): 
         }
       });
       await store.close();
-      return { events: sizes.batchCalls * 100, seconds };
+      return rateOf({ events: sizes.batchCalls * 100, seconds });
     },
-    concurrent: async () => {
+    concurrent: (eventsPerCall) => async () => {
       const store = await open();
+      const passes = new AnswerPasses();
       const seconds = await timed(() =>
         Promise.all(
           Array.from({ length: sizes.callers }, async (_, caller) => {
-            for (let i = 0; i < sizes.perCaller; i++) await store.append(`account-${caller}`, [{ type: 'Deposited', data: payload(i) }]);
+            for (let i = 0; i < sizes.perCaller; i++) {
+              const events = Array.from({ length: eventsPerCall }, (_, k) => ({ type: 'Deposited', data: payload(i * eventsPerCall + k) }));
+              await store.append(`account-${caller}`, events);
+              passes.answered();
+            }
           }),
         ),
       );
       await store.close();
-      return { events: sizes.callers * sizes.perCaller, seconds };
+      const events = sizes.callers * sizes.perCaller * eventsPerCall;
+      return { ...rateOf({ events, seconds }), rowsPerCommit: events / passes.passes };
     },
   };
 }
@@ -72,6 +106,6 @@ export function replayScenario(open: () => Promise<EventStore>): Run {
       }
     });
     await store.close();
-    return { events, seconds };
+    return rateOf({ events, seconds });
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { describeEventStoreContract } from '../contract/event-store.contract.js';
@@ -18,4 +18,16 @@ describeEventStoreContract({
   async openAnother(store: EventStore) {
     return openSqliteStore({ path: store.location });
   },
+});
+
+describe('sqlite: connection settings', () => {
+  it('keeps temporary storage in memory, so the statement journal of a group commit\'s savepoints never goes to a file', async () => {
+    const store = openSqliteStore({ path: join(folder, `store-${files++}.db`) });
+    try {
+      // 2 is MEMORY; the default, 0, lets SQLite spill the journal to a temporary file
+      expect(await store.sql.query<{ temp_store: number }>('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -81,6 +81,8 @@ export function openSqliteStore(config: SqliteStoreConfig): SqliteEventStore {
     db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
     if (!memory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // a group commit's savepoints journal the pages each write touches; on disk that journal was more writes than the WAL
+    db.pragma('temp_store = MEMORY');
     migrate(db, config.onMigrationProgress);
     // from here commits only write the WAL; the writer syncs it, and a worker checkpoints it, off the event loop
     if (!memory) db.pragma('synchronous = NORMAL');
