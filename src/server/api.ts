@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLakeLimits, type ServerLimits, 
 import { requestSerializer } from './log-redaction.js';
 import { MemberSessions } from './member-session.js';
 import { ServerMetrics } from './metrics.js';
+import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js';
 import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
 import { allRoutes } from './routes/all.js';
@@ -41,6 +42,8 @@ export interface TributaryPluginOptions {
   corsOrigins?: readonly string[];
   /** Limits of `POST /lake/query`: rows, answer bytes, time, DuckDB memory, queries at once. */
   lake?: Partial<ServerLakeLimits>;
+  /** When the server refuses new requests with 503 OVERLOADED instead of queueing them: requests in flight, event-loop delay. */
+  overload?: Partial<OverloadLimits>;
 }
 
 /**
@@ -75,6 +78,8 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await allowOrigins(app, options.corsOrigins ?? []);
+  // before authentication: a refusal must cost less than the work it avoids
+  shedOverload(app, overloadLimits(options.overload));
   app.addSchema(eventSchema);
   app.addSchema(errorSchema);
 

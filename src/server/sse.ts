@@ -4,6 +4,7 @@ import { TributaryError } from '../core/errors.js';
 import type { SubscriptionMessage } from '../subscriptions/log-subscription.js';
 import { errorResponse } from './http-errors.js';
 import type { SseOptions } from './limits.js';
+import { leaveInFlight } from './overload.js';
 
 /** Live subscribers, so that a closing server can end them cleanly and metrics can count them. */
 export class SseRegistry {
@@ -45,6 +46,7 @@ export async function streamToClient(
   const unregister = registry.add(controller);
   const res = reply.raw;
   reply.hijack();
+  leaveInFlight(reply.request.raw);
   res.writeHead(200, {
     // headers hooks already set (CORS) go out too: a hijacked reply no longer sends them itself
     ...(reply.getHeaders() as OutgoingHttpHeaders),
