@@ -3,7 +3,8 @@
 // It starts `tributary serve` in a process of its own, measures its saturation (single-event appends of 1 KB
 // over 16 connections), then runs the mix at that fraction of it: appends, reads, 50 SSE subscribers, an HTTP
 // consumer group of two members and a projection. Every window it prints appends/s, append p50/p99, the
-// server's RSS, subscriber, group and projection lag; at the end the slope of each per minute, then it checks
+// server's RSS, subscriber, group and projection lag; at the end saturation again with the subscribers, group
+// and projection running (and its ratio to appends alone), the slope of each figure per minute, then it checks
 // every acknowledged event is stored once at its position, every subscriber got its events gap-free, and every
 // event of the group's filter was handled by a member. Exit code 1 when a check fails.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -97,6 +98,9 @@ async function soak(store: EventStore, server: ChildProcess): Promise<boolean> {
     );
   }
   await Promise.all(workers);
+  // the issue's target: appends with the subscribers, the group and the projection running, against appends alone
+  const withMix = await measureSaturation();
+  console.log(`saturation with 50 subscribers, the group and the projection running: ${withMix.toFixed(0)} appends/s, ${(withMix / saturation).toFixed(2)}x of appends alone`);
   const minutes = windows.map((w) => w.minute);
   console.log('slopes per minute (± standard error):');
   for (const [name, key] of [['RSS MB', 'rss'], ['append p99 ms', 'p99'], ['subscriber lag p99 ms', 'subscriberLag'], ['group lag events', 'groupLag'], ['projection lag events', 'projectionLag']] as const) {
