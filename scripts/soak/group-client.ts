@@ -17,11 +17,21 @@ export function joinGroup(base: string, group: string, member: string, query: st
   const acked: number[] = [];
   const ackUrl = `${base}/consumers/${group}/members/${member}/ack`;
   let closed = false;
-  const stream = readSse(`${base}/consumers/${group}/members/${member}/events?${query}`, (message) => {
-    if (message.event !== 'message' || message.id === undefined) return;
-    const position = Number(message.id);
-    void acknowledge(position);
-  });
+  let stream: { close: () => void };
+  // a refused join (503 OVERLOADED) or a dropped stream joins again: what was unacknowledged comes again
+  const connect = () => {
+    stream = readSse(
+      `${base}/consumers/${group}/members/${member}/events?${query}`,
+      (message) => {
+        if (message.event !== 'message' || message.id === undefined) return;
+        void acknowledge(Number(message.id));
+      },
+      () => {
+        if (!closed) setTimeout(connect, 1000);
+      },
+    );
+  };
+  connect();
   async function acknowledge(position: number): Promise<void> {
     for (let attempt = 0; !closed; attempt++) {
       try {
