@@ -145,6 +145,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'A live subscriber read too slowly and was cut off; reconnect from the last event id.',
   },
+  OVERLOADED: {
+    retriable: true,
+    summary: 'The server has as much work in flight as it is configured to take; it answered at once instead of queueing. Retry after the Retry-After seconds.',
+  },
   INTERNAL_ERROR: {
     retriable: false,
     summary: 'Tributary failed in a way it did not expect (a bug, or its database changed behind its back); a server logs the details.',

@@ -10,7 +10,9 @@ import { errorResponse } from './http-errors.js';
 import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLakeLimits, type ServerLimits, type SseOptions } from './limits.js';
 import { requestSerializer } from './log-redaction.js';
 import { MemberSessions } from './member-session.js';
+import { LiveFeeds } from './live-feeds.js';
 import { ServerMetrics } from './metrics.js';
+import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js';
 import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
 import { allRoutes } from './routes/all.js';
@@ -25,7 +27,6 @@ import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { errorSchema, eventSchema } from './schemas.js';
-import { sharedReads } from './shared-reads.js';
 import { SseRegistry } from './sse.js';
 import { trackStorageHealth } from './storage-health.js';
 import { strictInputs } from './strict-inputs.js';
@@ -41,6 +42,8 @@ export interface TributaryPluginOptions {
   corsOrigins?: readonly string[];
   /** Limits of `POST /lake/query`: rows, answer bytes, time, DuckDB memory, queries at once. */
   lake?: Partial<ServerLakeLimits>;
+  /** When the server refuses new requests with 503 OVERLOADED instead of queueing them: requests in flight, event-loop delay. */
+  overload?: Partial<OverloadLimits>;
 }
 
 /**
@@ -60,7 +63,8 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
   strictInputs(app);
   const registry = new SseRegistry();
   app.addHook('preClose', async () => registry.closeAll());
-  const metrics = new ServerMetrics(options.store, registry);
+  const feeds = new LiveFeeds();
+  const metrics = new ServerMetrics(options.store, registry, feeds);
   const access = new Access(options.store.tokens, options.open ?? false);
 
   await app.register(swagger, {
@@ -75,6 +79,8 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await allowOrigins(app, options.corsOrigins ?? []);
+  // before authentication: a refusal must cost less than the work it avoids
+  shedOverload(app, overloadLimits(options.overload));
   app.addSchema(eventSchema);
   app.addSchema(errorSchema);
 
@@ -107,7 +113,7 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
   requireScopes(app);
   streamRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);
-  subscriptionRoutes(app, sharedReads(options.store), sse, registry, access);
+  subscriptionRoutes(app, options.store, sse, { registry, feeds }, access);
   storeAdminRoutes(app, options.store, access);
   const consumers = new ConsumerAccess(options.store, access);
   consumerRoutes(app, options.store, consumers);

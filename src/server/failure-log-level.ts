@@ -3,8 +3,9 @@ import { TributaryError, type ErrorCode } from '../core/errors.js';
 
 export type FailureLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
-// answers a healthy server gives: a projection still behind, a subscriber cut off for reading too slowly
-const ANSWERS: Partial<Record<ErrorCode, FailureLogLevel>> = { PROJECTION_NOT_CAUGHT_UP: 'info', SUBSCRIBER_TOO_SLOW: 'info' };
+// answers a healthy server gives: a projection still behind, a subscriber cut off for reading too slowly;
+// a refusal under overload at debug, since a log line per refused request would add to the load it sheds
+const ANSWERS: Partial<Record<ErrorCode, FailureLogLevel>> = { PROJECTION_NOT_CAUGHT_UP: 'info', SUBSCRIBER_TOO_SLOW: 'info', OVERLOADED: 'debug' };
 
 /**
  * The level a failed request is logged at, or undefined for none. Error only

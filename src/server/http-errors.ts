@@ -62,6 +62,7 @@ export const HTTP_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   SUBSCRIBER_TOO_SLOW: 503,
+  OVERLOADED: 503,
   INTERNAL_ERROR: 500,
   SERVER_NOT_SECURED: 500,
 } as const satisfies Record<ErrorCode, number>;

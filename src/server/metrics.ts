@@ -2,8 +2,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from '../store/event-store.js';
 import { consumerStatus, type ConsumerStatus } from '../subscriptions/status.js';
 
-const SCRAPE_REUSE_MS = 500;
+import type { LiveFeeds } from './live-feeds.js';
 import type { SseRegistry } from './sse.js';
+
+const SCRAPE_REUSE_MS = 500;
 
 /** The server's Prometheus metrics, one registry per server so that tests and several servers in one process never mix. */
 export class ServerMetrics {
@@ -24,13 +26,21 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor(store: EventStore, sse: SseRegistry) {
+  constructor(store: EventStore, sse: SseRegistry, feeds: LiveFeeds) {
     new Gauge({
       name: 'tributary_live_subscribers',
       help: 'Open server-sent event subscriptions',
       registers: [this.registry],
       collect() {
         this.set(sse.size);
+      },
+    });
+    new Gauge({
+      name: 'tributary_live_feeds',
+      help: 'Shared readers of the log behind live subscriptions, one per stream or filter followed',
+      registers: [this.registry],
+      collect() {
+        this.set(feeds.size);
       },
     });
     new Gauge({

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,31 @@ describe('tributary serve and tokens', () => {
       expect(acknowledged.filter((stream) => !stored.has(stream))).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('--max-in-flight bounds the requests it holds: one more is answered 503 OVERLOADED with Retry-After; a bad value is refused before it starts', async () => {
+    const refused = cli(['serve', '--port', '0', '--max-in-flight', '0'], freshDb());
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('INVALID_ARGUMENT');
+    expect(refused.stderr).toContain('maxInFlight');
+    expect(cli(['serve', '--port', '0', '--max-event-loop-delay-ms', 'soon'], freshDb()).stderr).toContain('INVALID_ARGUMENT');
+
+    const port = await freePort();
+    const server = await serveWith(['--port', String(port), '--db', freshDb(), '--max-in-flight', '1', '--max-event-loop-delay-ms', '0']);
+    try {
+      // an append whose body is half sent stays in flight
+      const held = httpRequest(`http://127.0.0.1:${port}/streams/order-1`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+      held.on('error', () => undefined);
+      held.write('{"events"');
+      await expect.poll(async () => (await append(port, 'order-2')).status, { timeout: 10_000 }).toBe(503);
+      const overloaded = await append(port, 'order-2');
+      expect(overloaded.headers.get('retry-after')).toBe('1');
+      expect(((await overloaded.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+      held.destroy();
+      await expect.poll(async () => (await append(port, 'order-2')).status, { timeout: 10_000 }).toBe(201);
+    } finally {
+      await stop(server.child);
     }
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { runDeclaredProjections, type DeclaredProjections } from '../../projections/lifecycle/file-projections.js';
 import { listenOn } from '../../server/listen.js';
+import { overloadLimits } from '../../server/overload.js';
 import { buildServer } from '../../server/server.js';
 import { integerFlag, portFlag, stringFlag } from '../arguments.js';
 import { closeInOrder } from '../close-in-order.js';
@@ -15,13 +16,16 @@ export const serveCommand: Command = {
   summary: 'run the HTTP server (append, read, live SSE, consumers, metrics, OpenAPI)',
   usage: `tributary serve [--host H] [--port P] [--log-level L] [--cors-origin O]...
                  [--lake-timeout-ms MS] [--lake-memory-mb MB] [--lake-worker-memory-mb MB] [--lake-max-rows N]
-                 [--lake-queries N]
+                 [--lake-queries N] [--max-in-flight N] [--max-event-loop-delay-ms MS]
     listens on 127.0.0.1:2113 by default; the API is described at /openapi.json
     POST /lake/query runs each query in a worker process and stops it after --lake-timeout-ms (default 30000),
     lets DuckDB use --lake-memory-mb for it (default 256), kills the worker once it holds more than
     --lake-worker-memory-mb (default the DuckDB memory + 192), answers at most --lake-max-rows rows
     (default 100000; 10000 unless the request asks) and runs --lake-queries at once (default 2, one worker each;
     one more is refused with LAKE_BUSY)
+    a saturated server answers 503 OVERLOADED with Retry-After at once instead of queueing: beyond
+    --max-in-flight requests at once (default 512; live streams count only until they start), or while its
+    event loop runs more than --max-event-loop-delay-ms late (default 1000; 0 turns this off)
     with no token created (tributary tokens create), the server is open to every caller —
     allowed only on a loopback address; on any other address it refuses to start.
     Open mode ends, on every server of the database, within a second of the first token's creation
@@ -40,6 +44,8 @@ export const serveCommand: Command = {
     'lake-worker-memory-mb': { type: 'string' },
     'lake-max-rows': { type: 'string' },
     'lake-queries': { type: 'string' },
+    'max-in-flight': { type: 'string' },
+    'max-event-loop-delay-ms': { type: 'string' },
   },
   async run({ values, positionals, openStore, signal }) {
     if (positionals.length > 0) throw invalidArgument('serve', `takes no arguments, got ${positionals.join(' ')}`);
@@ -53,6 +59,10 @@ export const serveCommand: Command = {
       maxRows: integerFlag('lake-max-rows', values['lake-max-rows']),
       concurrent: integerFlag('lake-queries', values['lake-queries']),
     };
+    const overload = overloadLimits({
+      maxInFlight: integerFlag('max-in-flight', values['max-in-flight']),
+      maxEventLoopDelayMs: integerFlag('max-event-loop-delay-ms', values['max-event-loop-delay-ms']),
+    });
     const store = await openStore();
     let app: FastifyInstance | undefined;
     let projections: DeclaredProjections | undefined;
@@ -70,7 +80,7 @@ export const serveCommand: Command = {
       if (corsOrigins.includes('*') && (secured || !isLoopback(host))) {
         throw invalidArgument('cors-origin', '* (any origin) is allowed only in open mode on a loopback address; name the origins instead');
       }
-      const server = await buildServer({ store, open: !secured, corsOrigins, logger: { level }, lake });
+      const server = await buildServer({ store, open: !secured, corsOrigins, logger: { level }, lake, overload });
       app = server;
       if (!secured) server.log.warn('no tokens exist: open development mode, every caller may read and write everything (tributary tokens create turns tokens on)');
       // listening first: a port that is taken fails before anything else has started

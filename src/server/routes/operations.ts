@@ -14,7 +14,7 @@ export function operationRoutes(app: FastifyInstance, store: EventStore, metrics
   app.get(
     '/health',
     {
-      config: { public: true },
+      config: { public: true, alwaysServed: true },
       schema: {
         summary: 'Ready while the store answers; degraded (still 200) while appends fail for lack of storage; 503 when the store does not answer',
         tags: ['operations'],
@@ -55,6 +55,7 @@ export function operationRoutes(app: FastifyInstance, store: EventStore, metrics
   app.get(
     '/metrics',
     {
+      config: { alwaysServed: true },
       schema: {
         summary: 'Prometheus metrics: appends, reads, HTTP latency, live subscribers, lag of every consumer (scrape with a read:* token)',
         tags: ['operations'],
@@ -70,7 +71,7 @@ export function operationRoutes(app: FastifyInstance, store: EventStore, metrics
 
   app.get(
     '/openapi.json',
-    { config: { public: true }, schema: { hide: true } },
+    { config: { public: true, alwaysServed: true }, schema: { hide: true } },
     async () => app.swagger(),
   );
 }

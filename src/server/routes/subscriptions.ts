@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../../core/errors.js';
 import { assertStreamName } from '../../core/stream-name.js';
-import type { EventStore } from '../../store/event-store.js';
+import type { EventStore, LogFilter } from '../../store/event-store.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
 import type { SseOptions } from '../limits.js';
 import { SCOPES } from '../route-scopes.js';
 import { accessTokenQuery, errorResponses, filterQuery, streamParams } from '../schemas.js';
-import { streamToClient, type SseRegistry } from '../sse.js';
+import type { LiveFeeds } from '../live-feeds.js';
+import { streamThroughFeed, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
 
 const sseResponse = {
@@ -24,7 +25,14 @@ const afterQuery = {
 } as const;
 
 /** `GET /streams/{stream}/subscribe` and `GET /all/subscribe`: history then live, as server-sent events. */
-export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse: SseOptions, registry: SseRegistry, access: Access): void {
+export function subscriptionRoutes(
+  app: FastifyInstance,
+  store: EventStore,
+  sse: SseOptions,
+  live: { registry: SseRegistry; feeds: LiveFeeds },
+  access: Access,
+): void {
+  const { registry, feeds } = live;
   app.get<{ Params: { stream: string }; Querystring: { after?: number } }>(
     '/streams/:stream/subscribe',
     {
@@ -42,8 +50,9 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
       const { stream } = request.params;
       assertStreamName(stream);
       access.check(request, 'read', stream);
-      const after = await startAfter(request, request.query.after, store);
-      await streamToClient(reply, (signal) => subscribeToStream(store, stream, { after, signal }), sse, registry);
+      const start = await startAfter(request, request.query.after, store);
+      const open = (after: number, signal: AbortSignal) => subscribeToStream(store, stream, { after, signal });
+      await streamThroughFeed(reply, { feeds, key: `stream ${stream}`, start, open }, sse, registry);
     },
   );
 
@@ -61,10 +70,17 @@ export function subscriptionRoutes(app: FastifyInstance, store: EventStore, sse:
     },
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
-      const after = await startAfter(request, request.query.after, store);
-      await streamToClient(reply, (signal) => subscribeToAll(store, { ...filter, after, signal }), sse, registry);
+      const start = await startAfter(request, request.query.after, store);
+      const open = (after: number, signal: AbortSignal) => subscribeToAll(store, { ...filter, after, signal });
+      await streamThroughFeed(reply, { feeds, key: feedKey(filter), start, open }, sse, registry);
     },
   );
+}
+
+/** Subscribers share a feed only with those reading exactly the same events: a token's narrower filter gets a feed of its own. */
+function feedKey(filter: LogFilter): string {
+  const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
+  return `all ${JSON.stringify([sorted(filter.categories), sorted(filter.types), filter.streamPrefix ?? ''])}`;
 }
 
 /** Last-Event-ID (a reconnecting EventSource), else `?after=`, else the head. */
