@@ -119,7 +119,7 @@ describe('sqlite: schema and migrations', () => {
     }
     const after = new BetterSqlite3(path, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(5);
+      expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const count = (sql: string) => after.prepare<[], { n: number }>(sql).get()!.n;
       const indexed = count(`SELECT count(*) AS n FROM events e JOIN streams s ON s.stream_id = e.stream_id
         JOIN event_categories c ON c.category = s.category AND c.position = e.position`);
