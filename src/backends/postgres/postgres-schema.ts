@@ -216,7 +216,7 @@ function appendGroupFunction(): string {
     stream_names text[], stream_categories text[], expectations bigint[], sizes integer[], given_ids uuid[],
     event_requests integer[], event_ids uuid[], event_types text[], event_metadata text[], event_data text[],
     recorded bigint, channel text)
-  RETURNS bigint[] LANGUAGE plpgsql VOLATILE AS $body$
+  RETURNS bigint[] LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $body$
   DECLARE
     head bigint;
     befores bigint[];
@@ -224,13 +224,11 @@ function appendGroupFunction(): string {
     written bigint;
   BEGIN
     SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids)) THEN
-      RETURN NULL;
-    END IF;
     -- a request's revision before it: its stream's last, plus the events of the group's earlier requests to that stream
     SELECT array_agg(r.before ORDER BY r.ord),
            bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
              WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
+           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
       INTO befores, clear
       FROM (
         SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
@@ -260,19 +258,22 @@ function appendGroupFunction(): string {
       RETURNING s.name, s.stream_id
     ), ids AS (
       SELECT c.name, c.stream_id FROM created c UNION ALL SELECT u.name, u.stream_id FROM updated u
+    ), inserted AS (
+      INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data)
+      SELECT e.position, ids.stream_id, e.revision, e.id, ids.name, e.type, recorded, e.metadata, e.data
+      FROM e JOIN ids ON ids.name = stream_names[e.request]
+      RETURNING 1
     ), categorized AS (
       INSERT INTO $schema.event_categories (category, position)
       SELECT stream_categories[e.request], e.position FROM e
+    ), moved AS (
+      UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
     )
-    INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data)
-    SELECT e.position, ids.stream_id, e.revision, e.id, ids.name, e.type, recorded, e.metadata, e.data
-    FROM e JOIN ids ON ids.name = stream_names[e.request];
-    GET DIAGNOSTICS written = ROW_COUNT;
+    SELECT count(*) INTO written FROM inserted;
     IF written <> cardinality(event_ids) THEN
       -- the streams changed between the checks and the insert: a bug, or another writer in the schema
       RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
     END IF;
-    UPDATE $schema.log_head SET last_position = head + written;
     PERFORM pg_notify(channel, (head + written)::text);
     RETURN head || befores;
   END
