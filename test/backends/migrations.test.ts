@@ -22,8 +22,8 @@ it('both backends have the same migrations: the same versions, in the same order
   expect(SQLITE_VERSION).toBe(SQLITE_MIGRATIONS.length);
 });
 
-describe.each(backends)('migration 6 on $name', ({ name, location }) => {
-  it('a store of version 5 upgrades to 6: its log reads as before, and deciders keep snapshots beside it', async () => {
+describe.each(backends)('migrations 6 and 7 on $name', ({ name, location }) => {
+  it('a store of version 5 upgrades to the latest: its log reads and appends as before, and deciders keep snapshots beside it', async () => {
     const where = location('migration-6');
     const before = await openStore(where);
     await before.append('tally-1', Array.from({ length: 5 }, (_, n) => ({ type: 'Added', data: { n } })));
@@ -35,6 +35,7 @@ describe.each(backends)('migration 6 on $name', ({ name, location }) => {
       expect((await store.readStream('tally-1')).events).toHaveLength(5);
       expect(await loadState(store, 'tally-1', tally)).toEqual({ state: 10, revision: 4 });
       expect(await store.snapshots!.read('tally-1', 'tally')).toMatchObject({ version: 1, revision: 4, fromRevision: 0, state: '10' });
+      expect(await store.append('tally-1', [{ type: 'Added', data: { n: 1 } }], { expectedRevision: 4 })).toMatchObject({ nextExpectedRevision: 5, position: 6 });
     } finally {
       await store.close();
     }
@@ -47,7 +48,7 @@ const tally = {
   snapshot: { name: 'tally', version: 1, every: 5 },
 };
 
-/** Takes a store back to the schema version 5 left: no snapshots table. */
+/** Takes a store back to the schema version 5 left: no snapshots table, no append function. */
 const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
   async sqlite(where) {
     const db = new BetterSqlite3(where);
@@ -62,7 +63,7 @@ const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
     const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
     try {
-      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DELETE FROM ${schema}.migrations WHERE version >= 6`);
+      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DELETE FROM ${schema}.migrations WHERE version >= 6`);
     } finally {
       await client.end();
     }

@@ -147,10 +147,11 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     await fillCategoryLog(before);
     const expected = await expectReadsMatchScan(before);
     await before.close();
-    // back to the schema Tributary 4 left: no category table, no type index, no page functions
+    // back to the schema Tributary 4 left: no category table, no type index, no page functions, no append function
     await withAdmin((admin) =>
       admin.query(`DROP TABLE ${schema}.event_categories; DROP INDEX ${schema}.events_by_type;
         DROP FUNCTION ${schema}.category_positions; DROP FUNCTION ${schema}.type_positions; DROP TABLE ${schema}.tributary_snapshots;
+        DROP FUNCTION ${schema}.append_group;
         DELETE FROM ${schema}.migrations WHERE version >= 5`),
     );
 

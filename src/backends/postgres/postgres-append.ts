@@ -25,7 +25,9 @@ interface Head extends StreamHead {
 /**
  * Appends a group of requests in one transaction, holding the log_head row
  * lock from its first statement to the commit, in three round trips:
- * lock and read what the rules need; write everything; commit. The rules are
+ * lock and read what the rules need; write everything; commit. The path for
+ * groups with inline hooks, which run inside the transaction, and for groups
+ * the one-call path (postgres-append-call.ts) hands back. The rules are
  * applied to every request in order against that state, so a refused request
  * writes nothing and never fails its neighbours. Returns one outcome per
  * request; throws (after rolling back) only when the database itself fails.

@@ -185,6 +185,11 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   );
   `,
   },
+  {
+    version: 7,
+    description: 'appends in one database call',
+    sql: appendGroupFunction(),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -208,6 +213,86 @@ function positionsFunction(name: string, table: string, key: string): string {
         ORDER BY x.${key}, x.position LIMIT page
       ) AS p ORDER BY p.position LIMIT page
     );
+  END
+  $body$;`;
+}
+
+/**
+ * An append group in one call, for appends without inline hooks (postgres-append-call.ts).
+ * It takes the log_head lock first, so each later statement reads with a snapshot taken after
+ * the previous writer committed (a VOLATILE function takes one per statement), exactly as the
+ * three-trip path does. It writes only when every request passes the checks that let the
+ * rules of write-rules.ts accept it without looking further: no given id is stored, no stream
+ * is deleted, every expected revision holds. Otherwise it writes nothing and returns NULL, and
+ * the caller decides the group with those rules. Returns the head before the group, then each
+ * request's revision before its first event. Expectations: -1 any, -2 no_stream, -3 stream_exists.
+ */
+function appendGroupFunction(): string {
+  return `
+  CREATE FUNCTION $schema.append_group(
+    stream_names text[], stream_categories text[], expectations bigint[], sizes integer[], given_ids uuid[],
+    event_requests integer[], event_ids uuid[], event_types text[], event_metadata text[], event_data text[],
+    recorded bigint, channel text)
+  RETURNS bigint[] LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $body$
+  DECLARE
+    head bigint;
+    befores bigint[];
+    clear boolean;
+    written bigint;
+  BEGIN
+    SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
+    -- a request's revision before it: its stream's last, plus the events of the group's earlier requests to that stream
+    SELECT array_agg(r.before ORDER BY r.ord),
+           bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
+             WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
+           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
+      INTO befores, clear
+      FROM (
+        SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
+                 + coalesce(sum(q.size) OVER (PARTITION BY q.name ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+        FROM unnest(stream_names, expectations, sizes) WITH ORDINALITY AS q(name, expected, size, ord)
+        LEFT JOIN $schema.streams s ON s.name = q.name
+      ) AS r;
+    IF NOT clear THEN
+      RETURN NULL;
+    END IF;
+    WITH e AS (
+      SELECT head + e.ord AS position, e.request, e.id, e.type, e.metadata, e.data,
+             befores[e.request] + row_number() OVER (PARTITION BY e.request ORDER BY e.ord) AS revision
+      FROM unnest(event_requests, event_ids, event_types, event_metadata, event_data) WITH ORDINALITY
+        AS e(request, id, type, metadata, data, ord)
+    ), tips AS (
+      SELECT stream_names[e.request] AS name, stream_categories[e.request] AS category, max(e.revision) AS revision, max(e.position) AS position
+      FROM e GROUP BY 1, 2
+    ), created AS (
+      INSERT INTO $schema.streams (name, category, last_revision, last_position)
+      SELECT t.name, t.category, t.revision, t.position FROM tips t
+      WHERE NOT EXISTS (SELECT 1 FROM $schema.streams s WHERE s.name = t.name)
+      RETURNING name, stream_id
+    ), updated AS (
+      UPDATE $schema.streams AS s SET last_revision = t.revision, last_position = t.position
+      FROM tips t WHERE s.name = t.name
+      RETURNING s.name, s.stream_id
+    ), ids AS (
+      SELECT c.name, c.stream_id FROM created c UNION ALL SELECT u.name, u.stream_id FROM updated u
+    ), inserted AS (
+      INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data)
+      SELECT e.position, ids.stream_id, e.revision, e.id, ids.name, e.type, recorded, e.metadata, e.data
+      FROM e JOIN ids ON ids.name = stream_names[e.request]
+      RETURNING 1
+    ), categorized AS (
+      INSERT INTO $schema.event_categories (category, position)
+      SELECT stream_categories[e.request], e.position FROM e
+    ), moved AS (
+      UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
+    )
+    SELECT count(*) INTO written FROM inserted;
+    IF written <> cardinality(event_ids) THEN
+      -- the streams changed between the checks and the insert: a bug, or another writer in the schema
+      RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
+    END IF;
+    PERFORM pg_notify(channel, (head + written)::text);
+    RETURN head || befores;
   END
   $body$;`;
 }

@@ -46,6 +46,8 @@ export function statementsFor(schema: string) {
        )
        SELECT (SELECT count(*) FROM inserted)::integer AS inserted, (SELECT count(*) FROM moved)::integer AS moved,
               pg_notify($9, $8::text)`,
+    /** A whole append group in one call that commits on its own (postgres-append-call.ts); prepared once per connection. */
+    appendGroup: `SELECT ${schema}.append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result`,
     insertStream: `INSERT INTO ${schema}.streams (name, category, state) VALUES ($1, $2, $3) RETURNING stream_id`,
     setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2 WHERE stream_id = $3`,
     deleteSnapshots: `DELETE FROM ${schema}.tributary_snapshots WHERE stream = $1`,

@@ -4,6 +4,7 @@ import { InlineHooks, type LogReader } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { transactionReentry, type TransactionScope } from '../../store/transaction-scope.js';
 import { appendGroup, type AppendRequest } from './postgres-append.js';
+import { appendGroupInOneCall } from './postgres-append-call.js';
 import { translatePgError } from './postgres-errors.js';
 import type { Statements } from './postgres-statements.js';
 import { PostgresTransaction } from './postgres-transaction.js';
@@ -26,6 +27,7 @@ export class PostgresWriter {
   readonly #channel: string;
   readonly #readLog: LogReader;
   readonly #scope: TransactionScope;
+  readonly #appendCall: { name: string; text: string };
   /** The hooks every append of this handle runs in its own transaction; while there are any, appends commit one at a time. */
   readonly inline = new InlineHooks();
   #queue: Pending[] = [];
@@ -44,6 +46,7 @@ export class PostgresWriter {
     this.#sql = sql;
     this.#clock = clock;
     this.#channel = channel;
+    this.#appendCall = { name: `tributary-append-group-${channel}`, text: sql.appendGroup };
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
@@ -147,7 +150,12 @@ export class PostgresWriter {
               ? (events: readonly RecordedEvent[], on: PoolClient) =>
                   this.#scope.enter(() => this.inline.run(events, new PostgresTransaction(on), this.#readLog))
               : undefined;
-          const outcomes = await appendGroup(client, this.#sql, appends.map((a) => a.request), this.#clock(), this.#channel, inline);
+          const requests = appends.map((a) => a.request);
+          const recordedAt = this.#clock();
+          // inline hooks run inside the append's transaction, so only appends without them fit in one call
+          const outcomes =
+            (inline === undefined ? await appendGroupInOneCall(client, this.#appendCall, requests, recordedAt, this.#channel) : undefined) ??
+            (await appendGroup(client, this.#sql, requests, recordedAt, this.#channel, inline));
           outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));
         } catch (error) {
           broken = isConnectionError(error) ? error : broken;

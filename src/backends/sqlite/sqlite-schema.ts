@@ -177,6 +177,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   );
   `),
   },
+  {
+    version: 7,
+    description: 'appends in one database call',
+    // SQLite appends run in-process, where a call costs no round trip: nothing to add
+    up() {},
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
