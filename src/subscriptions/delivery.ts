@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TributaryError, isTributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import { checkpointLost } from '../store/consumer-rows.js';
@@ -199,7 +200,12 @@ export class Delivery {
   #signalOf(partition: number): AbortSignal {
     const held = this.#progress.heldSignal(partition);
     let signal = this.#signals.get(held);
-    if (signal === undefined) this.#signals.set(held, (signal = AbortSignal.any([this.#stopping, held])));
+    if (signal === undefined) {
+      signal = AbortSignal.any([this.#stopping, held]);
+      // every event in hand under a window listens to its partition's signal
+      setMaxListeners(0, signal);
+      this.#signals.set(held, signal);
+    }
     return signal;
   }
 }
