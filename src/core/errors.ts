@@ -89,6 +89,10 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'A group member served over HTTP did not handle an event: it said it failed, did not acknowledge in time, or went away.',
   },
+  EVENT_NOT_IN_FLIGHT: {
+    retriable: false,
+    summary: 'An acknowledgement named an event that is not in flight for that member over HTTP; nothing of the request was settled.',
+  },
   SCHEMA_TOO_NEW: {
     retriable: false,
     summary: 'The database was created by a newer Tributary than this one.',

@@ -48,6 +48,8 @@ export const HTTP_STATUS = {
   HANDLER_FAILED: 500,
   // a member behind the server failed the event, not the request; recorded with the parked event rather than answered
   DELIVERY_FAILED: 502,
+  // the member's view of its events is behind the server's (timed out, moved): the request was well formed
+  EVENT_NOT_IN_FLIGHT: 409,
   SCHEMA_TOO_NEW: 500,
   ADDRESS_IN_USE: 500,
   DATABASE_NOT_FOUND: 503,

@@ -12,28 +12,36 @@ export interface MemberSessionOptions {
   filter: LogFilter;
   /** An event not acknowledged this long counts as failed (and is retried, then parked). */
   ackTimeoutMs: number;
+  /** The most events sent and not yet acknowledged, never two of one stream. */
+  window: number;
+}
+
+/** What a member says of the events it was sent: those it handled, and those it failed with why. */
+export interface Acknowledgements {
+  acks: readonly number[];
+  nacks: readonly { position: number; error: string }[];
 }
 
 interface InFlight {
-  position: number;
+  event: RecordedEvent;
   settle: (failure: string | undefined) => void;
 }
 
 /**
  * A group member run by the server for a client that only speaks HTTP: the
  * server holds the member's place in the group (leases, partitions,
- * checkpoints, retries, parking) and hands the client one event at a time
- * over server-sent events; the client answers each with an acknowledgement.
- * One event in flight keeps each stream in order.
+ * checkpoints, retries, parking) and sends the client up to `window` events
+ * at once over server-sent events, never two of one stream, so each stream
+ * stays in order; the client acknowledges them, in batches if it likes.
  */
 export class MemberSession {
   readonly key: string;
   readonly member: string;
   readonly #options: MemberSessionOptions;
   readonly #store: EventStore;
-  readonly #outbox: RecordedEvent[] = [];
+  readonly #outbox: InFlight[] = [];
+  readonly #inFlight = new Map<number, InFlight>();
   #wakeReader: (() => void) | undefined;
-  #inFlight: InFlight | undefined;
   #consumer: Consumer | undefined;
 
   constructor(store: EventStore, options: MemberSessionOptions) {
@@ -50,7 +58,7 @@ export class MemberSession {
 
   /** Joins the group and yields the events to send, until `signal` aborts (the client went away). */
   async *messages(signal: AbortSignal): AsyncGenerator<SubscriptionMessage> {
-    const { name, member, partitions, start, filter } = this.#options;
+    const { name, member, partitions, start, filter, window } = this.#options;
     // gone (or the server closing) before it started: no consumer to start and stop again
     if (signal.aborted) return;
     this.#consumer = await startConsumer(this.#store, {
@@ -59,47 +67,70 @@ export class MemberSession {
       group: { partitions },
       start,
       filter,
-      handler: (event) => this.#handOver(event, signal),
+      window,
+      handler: (event, context) => this.#handOver(event, context.signal, signal),
     });
     signal.addEventListener('abort', () => this.#wakeReader?.(), { once: true });
     try {
       while (!signal.aborted) {
-        const event = this.#outbox.shift();
-        if (event !== undefined) {
-          yield { kind: 'event', event };
+        const sending = this.#outbox.shift();
+        // settled before it was sent (its partition moved, or the consumer stops): nothing to send
+        if (sending !== undefined && this.#inFlight.get(sending.event.position) !== sending) continue;
+        if (sending !== undefined) {
+          yield { kind: 'event', event: sending.event };
           continue;
         }
         await new Promise<void>((resolve) => (this.#wakeReader = resolve));
         this.#wakeReader = undefined;
       }
     } finally {
-      this.#inFlight?.settle('the member disconnected');
+      for (const inFlight of [...this.#inFlight.values()]) inFlight.settle('the member disconnected');
       await this.#consumer.stop();
     }
   }
 
-  /** Settles the event in flight: `failure` undefined when the client handled it. */
-  acknowledge(position: number, failure: string | undefined): void {
-    const inFlight = this.#inFlight;
-    if (inFlight?.position !== position) {
-      throw invalidArgument('position', `event ${position} is not the one in flight for ${this.#options.member}${inFlight === undefined ? ' (none is)' : ` (${inFlight.position} is)`}`);
+  /**
+   * Settles events in flight: `acks` were handled, `nacks` failed (retried,
+   * then parked). All or nothing: when one is not in flight for this member
+   * (never sent, already settled, timed out, or its partition moved), none is
+   * settled.
+   */
+  acknowledge({ acks, nacks }: Acknowledgements): void {
+    const positions = [...acks, ...nacks.map((nack) => nack.position)];
+    if (new Set(positions).size !== positions.length) {
+      throw invalidArgument('acks', 'a position may be acknowledged once per request, in acks or in nacks');
     }
-    inFlight.settle(failure);
+    const missing = positions.filter((position) => !this.#inFlight.has(position));
+    if (missing.length > 0) {
+      const { name, member } = this.#options;
+      throw new TributaryError(
+        'EVENT_NOT_IN_FLIGHT',
+        `member ${JSON.stringify(member)} of ${name} has no event in flight at ${missing.join(', ')} (never sent, already settled, timed out, or its partition moved); nothing was settled`,
+        { consumer: name, member, positions: missing },
+      );
+    }
+    for (const position of acks) this.#inFlight.get(position)!.settle(undefined);
+    for (const { position, error } of nacks) this.#inFlight.get(position)!.settle(error);
   }
 
-  /** The consumer's handler: send the event, wait for its acknowledgement. */
-  #handOver(event: RecordedEvent, signal: AbortSignal): Promise<void> {
+  /** The consumer's handler: send the event, wait for its acknowledgement; `moved` aborts when the consumer stops or its partition goes. */
+  #handOver(event: RecordedEvent, moved: AbortSignal, gone: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => settle(`not acknowledged within ${this.#options.ackTimeoutMs} ms`), this.#options.ackTimeoutMs);
+      const onMoved = () => settle('its partition moved to another member, or the member stops');
       const settle = (failure: string | undefined) => {
         clearTimeout(timer);
-        this.#inFlight = undefined;
+        moved.removeEventListener('abort', onMoved);
+        if (this.#inFlight.get(event.position) === inFlight) this.#inFlight.delete(event.position);
         if (failure === undefined) resolve();
         else reject(deliveryFailed(this.#options, event.position, failure));
       };
-      if (signal.aborted) return settle('the member disconnected');
-      this.#inFlight = { position: event.position, settle };
-      this.#outbox.push(event);
+      const inFlight: InFlight = { event, settle };
+      if (gone.aborted) return settle('the member disconnected');
+      if (moved.aborted) return onMoved();
+      moved.addEventListener('abort', onMoved, { once: true });
+      this.#inFlight.set(event.position, inFlight);
+      this.#outbox.push(inFlight);
       this.#wakeReader?.();
     });
   }

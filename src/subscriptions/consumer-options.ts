@@ -11,7 +11,7 @@ export interface HandlerContext {
   /** The group partition the event's stream belongs to (0 for a lone consumer). */
   partition: number;
   member: string;
-  /** Aborted when the consumer stops: long handlers should give up. */
+  /** Aborted when the consumer stops or the event's partition moves to another member: long handlers should give up. */
   signal: AbortSignal;
 }
 
@@ -70,6 +70,13 @@ export interface ConsumerOptions {
   heartbeatMs?: number;
   /** Events read per page; default 500. */
   pageSize?: number;
+  /**
+   * How many events the handler may have in hand at once (default 1), never
+   * two of one stream: an event waits until the one before it in its stream is
+   * handled or parked. Checkpoints stay below the first event not yet handled.
+   * At most 1,000; only with `handler`.
+   */
+  window?: number;
   /** Errors the consumer recovers from by itself (the store unreachable, a lost partition), for logging. */
   onError?: (error: unknown) => void;
 }
@@ -91,11 +98,14 @@ export interface SettledConsumerOptions {
   leaseMs: number;
   heartbeatMs: number;
   pageSize: number;
+  window: number;
   onError: (error: unknown) => void;
 }
 
 const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const MAX_PARTITIONS = 1024;
+/** The most events a consumer (or an HTTP member) may have in hand at once. */
+export const MAX_WINDOW = 1000;
 
 export function settleConsumerOptions(options: ConsumerOptions, defaultMember: string): SettledConsumerOptions {
   if (typeof options.name !== 'string' || !CONSUMER_NAME.test(options.name)) {
@@ -104,6 +114,9 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
   if ((options.handler === undefined) === (options.transaction === undefined)) {
     throw invalidArgument('handler', 'give exactly one of handler and transaction');
   }
+  const window = positive('window', options.window ?? 1);
+  if (window > MAX_WINDOW) throw invalidArgument('window', `must be at most ${MAX_WINDOW}, got ${window}`);
+  if (window > 1 && options.transaction !== undefined) throw invalidArgument('window', 'a transaction handler takes its events a page at a time; leave window out');
   const start = options.start ?? 'beginning';
   if (start !== 'beginning' && start !== 'end') nonNegativeInteger('start', start);
   const grouped = options.group !== undefined;
@@ -133,6 +146,7 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
     leaseMs,
     heartbeatMs,
     pageSize: pageLimit(options.pageSize ?? 500),
+    window,
     onError: options.onError ?? (() => undefined),
   };
 }

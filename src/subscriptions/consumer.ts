@@ -7,6 +7,7 @@ import type { EventStore } from '../store/event-store.js';
 import { Checkpoints } from './checkpoints.js';
 import { settleConsumerOptions, type ConsumerOptions, type SettledConsumerOptions } from './consumer-options.js';
 import { Delivery, describeError } from './delivery.js';
+import { HandlingWindow } from './handling-window.js';
 import { Membership } from './membership.js';
 import { PartitionProgress } from './partition-progress.js';
 import { pause } from './retry.js';
@@ -74,6 +75,8 @@ class ConsumerRunner implements Consumer {
   readonly #checkpoints: Checkpoints;
   readonly #delivery: Delivery;
   readonly #membership: Membership;
+  /** With a window over one: the events handed out and not yet settled. */
+  readonly #window: HandlingWindow | undefined;
   #state: ConsumerState = 'catching-up';
   #finish!: (outcome: ConsumerOutcome) => void;
   /** The head as the last wait reported it: the next round reads up to at least here without asking again. */
@@ -91,6 +94,9 @@ class ConsumerRunner implements Consumer {
     const stopping = this.#stopping.signal;
     this.#checkpoints = new Checkpoints(store.consumers, progress, { ...options, owner: options.grouped ? options.member : undefined });
     this.#delivery = new Delivery(store, progress, options, stopping);
+    if (options.window > 1) {
+      this.#window = new HandlingWindow({ delivery: this.#delivery, progress, checkpoints: this.#checkpoints }, options.window, () => this.#wakeUps.wake());
+    }
     this.#membership = new Membership({ store: store.consumers, progress, checkpoints: this.#checkpoints, wakeUps: this.#wakeUps, stopping }, options, {
       report: () => ({ state: this.#state, position: progress.cursor }),
       afterBeat: () => this.#delivery.lookForReplays(),
@@ -134,6 +140,7 @@ class ConsumerRunner implements Consumer {
     let outcome: ConsumerOutcome = { state: 'stopped' };
     while (!this.#stopping.signal.aborted) {
       try {
+        this.#window?.throwFailure();
         await this.#membership.moveToShare();
         if (this.#delivery.replayDue) await this.#delivery.replayParked();
         if (!this.#membership.mayHandle()) {
@@ -147,6 +154,9 @@ class ConsumerRunner implements Consumer {
           outcome = { state: 'faulted', error };
           break;
         }
+        // events handed out and neither handled nor parked are read again
+        await this.#window?.recover();
+        if (this.#stopping.signal.aborted) break;
         if (isTributaryError(error, 'CHECKPOINT_LOST')) {
           for (const partition of (error.details.partitions as number[] | undefined) ?? []) this.#progress.drop(partition);
           this.#options.onError(error);
@@ -205,7 +215,9 @@ class ConsumerRunner implements Consumer {
     for (const event of events) {
       if (this.#interrupted()) return false;
       const partition = delivery.partitionOf(event.stream);
-      if (this.#progress.handles(partition, event.position)) {
+      if (this.#window !== undefined) {
+        if (this.#progress.handles(partition, event.position)) await this.#window.admit(event, partition);
+      } else if (this.#progress.handles(partition, event.position)) {
         const delivering = delivery.deliver(event, partition);
         if (delivering !== undefined) await delivering;
         this.#checkpoints.handled();
@@ -244,6 +256,8 @@ class ConsumerRunner implements Consumer {
   async #shutdown(outcome: ConsumerOutcome): Promise<ConsumerOutcome> {
     this.#stopping.abort();
     await this.#membership.stop();
+    // the handlers in flight were told to stop: their events stay below the checkpoint unless they finish
+    await this.#window?.idle();
     this.#state = outcome.state;
     if (isTributaryError(outcome.error, 'STORE_CLOSED')) {
       // nothing can be saved any more: say so once; the stored checkpoint is where a restart resumes

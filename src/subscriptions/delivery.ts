@@ -1,5 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import { TributaryError, isTributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
+import { checkpointLost } from '../store/consumer-rows.js';
 import type { ConsumerStore } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { HandlerContext, SettledConsumerOptions } from './consumer-options.js';
@@ -31,6 +33,8 @@ export class Delivery {
   readonly #progress: PartitionProgress;
   readonly #options: DeliveryOptions;
   readonly #stopping: AbortSignal;
+  /** Per held partition's signal: aborted when the consumer stops or the partition goes, so a handler and its retries give up. */
+  readonly #signals = new WeakMap<AbortSignal, AbortSignal>();
   #replayDue = true;
 
   /** `stopping` aborts when the consumer stops: retries give up and handlers are told. */
@@ -133,12 +137,12 @@ export class Delivery {
    */
   async #retry(event: RecordedEvent, partition: number, previousAttempts = 0, firstFailure?: { error: unknown }): Promise<boolean> {
     const { retry } = this.#options;
-    const stopping = this.#stopping;
+    const signal = this.#signalOf(partition);
     let lastError: unknown;
     let attempt = 1;
     if (firstFailure !== undefined) {
       lastError = firstFailure.error;
-      if (retry.attempts > 1 && !(await pause(retryDelay(retry, 1), stopping))) throw lastError;
+      if (retry.attempts > 1 && !(await pause(retryDelay(retry, 1), signal))) throw this.#gaveUp(partition, lastError);
       attempt = 2;
     }
     for (; attempt <= retry.attempts; attempt++) {
@@ -149,11 +153,17 @@ export class Delivery {
       } catch (error) {
         if (isTributaryError(error, 'CHECKPOINT_LOST')) throw error;
         lastError = error;
-        if (attempt < retry.attempts && !(await pause(retryDelay(retry, attempt), stopping))) throw error;
+        if (attempt < retry.attempts && !(await pause(retryDelay(retry, attempt), signal))) throw this.#gaveUp(partition, error);
       }
-      if (stopping.aborted) throw lastError;
+      if (signal.aborted) throw this.#gaveUp(partition, lastError);
     }
     return this.#giveUp(event, previousAttempts + retry.attempts, lastError);
+  }
+
+  /** Why retries stopped early: the consumer is stopping (the handler's error), or the partition went to another member. */
+  #gaveUp(partition: number, lastError: unknown): unknown {
+    if (this.#stopping.aborted) return lastError;
+    return checkpointLost(this.#options.name, this.#options.member, [partition]);
   }
 
   async #giveUp(event: RecordedEvent, attempts: number, lastError: unknown): Promise<false> {
@@ -184,7 +194,19 @@ export class Delivery {
   }
 
   #context(attempt: number, partition: number): HandlerContext {
-    return { attempt, partition, member: this.#options.member, signal: this.#stopping };
+    return { attempt, partition, member: this.#options.member, signal: this.#signalOf(partition) };
+  }
+
+  #signalOf(partition: number): AbortSignal {
+    const held = this.#progress.heldSignal(partition);
+    let signal = this.#signals.get(held);
+    if (signal === undefined) {
+      signal = AbortSignal.any([this.#stopping, held]);
+      // every event in hand under a window listens to its partition's signal
+      setMaxListeners(0, signal);
+      this.#signals.set(held, signal);
+    }
+    return signal;
   }
 }
 

@@ -427,7 +427,106 @@ export function consumersContract(harness: StoreHarness): void {
       });
     });
 
+    windowContract(harness);
     transactionContract(harness);
+  });
+}
+
+/** A promise that rejects when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }));
+}
+
+function windowContract(harness: StoreHarness): void {
+  it('with a window, handles several events at once but never two of one stream; the checkpoint stays below the first not handled, and a restart hands it over again', async () => {
+    await withStore(harness, async (store) => {
+      // ten streams, five rounds: stream item-s holds positions s+1, s+11, …
+      await appendSpread(store, 10, 5);
+      const handled: { stream: string; revision: number; position: number }[] = [];
+      const active = new Set<string>();
+      let most = 0;
+      let overlaps = 0;
+      let holding = true;
+      const options: ConsumerOptions = {
+        ...QUICK,
+        name: 'windowed',
+        window: 4,
+        checkpointEvents: 1,
+        checkpointMs: 20,
+        handler: async (e, context) => {
+          if (active.has(e.stream)) overlaps++;
+          active.add(e.stream);
+          most = Math.max(most, active.size);
+          try {
+            if (e.position === 3 && holding) await aborted(context.signal);
+            await new Promise((resolve) => setTimeout(resolve, e.position % 3));
+            handled.push({ stream: e.stream, revision: e.revision, position: e.position });
+          } finally {
+            active.delete(e.stream);
+          }
+        },
+      };
+      const first = await startConsumer(store, options);
+      await eventually(() => handled.length === 45, 'every stream but the held one is handled');
+      await eventually(async () => (await store.consumers.get('windowed'))?.partitions[0]?.checkpoint === 2, 'the checkpoint reaches the held event');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await store.consumers.get('windowed'))?.partitions[0]?.checkpoint).toBe(2);
+      expect(handled.filter((h) => h.stream === 'item-2')).toEqual([]);
+      await first.stop();
+      expect((await store.consumers.get('windowed'))?.partitions[0]?.checkpoint).toBe(2);
+
+      holding = false;
+      handled.length = 0;
+      const second = await startConsumer(store, options);
+      await eventually(() => handled.length === 48 && second.state === 'live', 'the restart handles everything from the held event on');
+      await second.stop();
+      expect((await store.consumers.get('windowed'))?.partitions[0]?.checkpoint).toBe(50);
+      expect(overlaps).toBe(0);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(4);
+      for (const [stream, revisions] of revisionsByStream(handled)) {
+        expect(revisions, stream).toEqual(stream === 'item-0' || stream === 'item-1' ? [1, 2, 3, 4] : [0, 1, 2, 3, 4]);
+      }
+    });
+  });
+
+  it('with a window, retries and parks a failing event while other streams go on, and its stream’s next event waits for the parking', async () => {
+    await withStore(harness, async (store) => {
+      await store.append('payment-1', [event('Poison'), event('Taken')]);
+      await appendSpread(store, 6, 3, 'other');
+      const log: string[] = [];
+      const consumer = await startConsumer(store, {
+        ...QUICK,
+        name: 'windowed-ledger',
+        window: 8,
+        retry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 40 },
+        handler: (e) => {
+          if (e.type === 'Poison') {
+            log.push(`failed ${e.position}`);
+            throw new Error('cannot book');
+          }
+          log.push(`handled ${e.position}`);
+        },
+      });
+      await eventually(() => log.includes('handled 2') && consumer.state === 'live', 'the poisoned stream goes on');
+      await eventually(async () => (await store.consumers.get('windowed-ledger'))?.partitions[0]?.checkpoint === 20, 'the checkpoint reaches the head');
+      await consumer.stop();
+      const failures = log.flatMap((entry, index) => (entry === 'failed 1' ? [index] : []));
+      expect(failures).toHaveLength(3);
+      // the other streams were handled while the poison waited for its retries
+      expect(log.slice(0, failures[1]).filter((entry) => entry.startsWith('handled'))).toHaveLength(18);
+      expect(log.indexOf('handled 2')).toBeGreaterThan(failures[2]!);
+      expect((await parkedEvents(store, 'windowed-ledger')).map((p) => [p.position, p.attempts])).toEqual([[1, 3]]);
+    });
+  });
+
+  it('refuses a window out of 1 to 1000, and a window beside a transaction handler', async () => {
+    await withStore(harness, async (store) => {
+      await expectCode(startConsumer(store, { name: 'w', window: 0, handler: () => undefined }), 'INVALID_ARGUMENT');
+      await expectCode(startConsumer(store, { name: 'w', window: 1001, handler: () => undefined }), 'INVALID_ARGUMENT');
+      await expectCode(startConsumer(store, { name: 'w', window: 2.5, handler: () => undefined }), 'INVALID_ARGUMENT');
+      await expectCode(startConsumer(store, { name: 'w', window: 2, transaction: async () => undefined }), 'INVALID_ARGUMENT');
+    });
   });
 }
 

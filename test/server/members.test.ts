@@ -95,7 +95,8 @@ describe('consumer group members over HTTP (server-sent events and acknowledgeme
       const second = await SseClient.open(`${base}/consumers/solo/members/m/events`);
       expect(second.status).toBe(409);
       const wrong = await fetch(`${base}/consumers/solo/members/m/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"position":7}' });
-      expect(wrong.status).toBe(400);
+      expect(wrong.status).toBe(409);
+      expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('EVENT_NOT_IN_FLIGHT');
       const nobody = await fetch(`${base}/consumers/solo/members/x/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"position":7}' });
       expect(((await nobody.json()) as { error: { code: string } }).error.code).toBe('CONSUMER_NOT_FOUND');
       first.close();

@@ -3,12 +3,13 @@ import { TributaryError } from '../../core/errors.js';
 import { checkFilter, checkPartitionCount } from '../../store/consumer-rows.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
 import { normalizeFilter } from '../../store/options.js';
+import { MAX_WINDOW } from '../../subscriptions/consumer-options.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
 import { categoriesOf } from '../grant.js';
 import { SCOPES } from '../route-scopes.js';
 import type { SseOptions } from '../limits.js';
-import { MemberSession, type MemberSessions } from '../member-session.js';
+import { MemberSession, type Acknowledgements, type MemberSessions } from '../member-session.js';
 import { accessTokenQuery, errorResponses, filterQuery } from '../schemas.js';
 import { streamToClient, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
@@ -21,12 +22,46 @@ const memberParams = {
 
 const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 const DEFAULT_PARTITIONS = 16;
+const DEFAULT_WINDOW = 100;
+
+const position = { type: 'integer', minimum: 1 } as const;
+const failure = { type: 'string', maxLength: 4000 } as const;
+
+/** One event: `{"position", "ok"?, "error"?}`, or a batch: `{"acks"?: [position…], "nacks"?: [{"position", "error"}…]}`. */
+const ackBody = {
+  oneOf: [
+    {
+      type: 'object',
+      description: 'one event: handled, or failed (ok false, default true) with an error',
+      required: ['position'],
+      properties: { position, ok: { type: 'boolean' }, error: failure },
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      description: 'a batch: the positions handled (acks) and those that failed, each with its error (nacks)',
+      anyOf: [{ required: ['acks'] }, { required: ['nacks'] }],
+      properties: {
+        acks: { type: 'array', items: position, maxItems: MAX_WINDOW, uniqueItems: true },
+        nacks: {
+          type: 'array',
+          maxItems: MAX_WINDOW,
+          items: { type: 'object', required: ['position', 'error'], properties: { position, error: failure }, additionalProperties: false },
+        },
+      },
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+type AckBody = { position: number; ok?: boolean; error?: string } | { acks?: number[]; nacks?: { position: number; error: string }[] };
 
 /**
  * A consumer group member for clients that speak only HTTP: open
  * `GET /consumers/{name}/members/{member}/events` as server-sent events, and
- * answer each event with `POST …/ack`. The server keeps the member's leases,
- * partitions, checkpoints, retries and parking.
+ * acknowledge the events with `POST …/ack`, in batches if it likes. Up to
+ * `window` events are in flight at once, never two of one stream. The server
+ * keeps the member's leases, partitions, checkpoints, retries and parking.
  */
 export function memberRoutes(
   app: FastifyInstance,
@@ -39,13 +74,14 @@ export function memberRoutes(
 ): void {
   // a connection dropped at the end of the grace period no longer holds the close open: wait for its consumer here
   app.addHook('onClose', async () => sessions.drained());
-  app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number } }>(
+  app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number; window?: number } }>(
     '/consumers/:name/members/:member/events',
     {
       config: { tokenInQuery: true },
       schema: {
         summary:
-          'Join a consumer group as this member and receive its events one at a time (server-sent events); acknowledge each with POST …/ack. ' +
+          'Join a consumer group as this member and receive its events (server-sent events), up to window in flight at once and never two of one stream; ' +
+          'acknowledge them with POST …/ack, one by one or in batches. ' +
           'A group that exists keeps its filter and partitions: a member asking for others gets 409 CONSUMER_CONFLICT',
         tags: ['consumer groups'],
         'x-scope': SCOPES.changeConsumer,
@@ -55,14 +91,21 @@ export function memberRoutes(
           properties: {
             partitions: { type: 'integer', minimum: 1, maximum: 1024, description: `fixed when the group is first created (default ${DEFAULT_PARTITIONS})` },
             start: { type: 'string', description: 'beginning (default), end, or a position: where a new group starts' },
-            ackTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000, default: DEFAULT_ACK_TIMEOUT_MS },
+            ackTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000, default: DEFAULT_ACK_TIMEOUT_MS, description: 'an event not acknowledged this long counts as failed' },
+            window: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_WINDOW,
+              default: DEFAULT_WINDOW,
+              description: 'the most events sent and not yet acknowledged; an event waits until the one before it in its stream is acknowledged or parked',
+            },
             ...filterQuery,
             access_token: accessTokenQuery,
           },
           additionalProperties: false,
         },
         response: {
-          200: { description: 'text/event-stream: one event at a time (id: <position>, the event JSON as data); the next comes after its ack', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          200: { description: 'text/event-stream: id: <position>, the event JSON as data; up to window unacknowledged, never two of one stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           ...errorResponses,
         },
       },
@@ -77,6 +120,7 @@ export function memberRoutes(
         start: startOf(request.query.start),
         filter,
         ackTimeoutMs: request.query.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+        window: request.query.window ?? DEFAULT_WINDOW,
       });
       const close = sessions.open(session);
       try {
@@ -87,20 +131,17 @@ export function memberRoutes(
     },
   );
 
-  app.post<{ Params: { name: string; member: string }; Body: { position: number; ok?: boolean; error?: string } }>(
+  app.post<{ Params: { name: string; member: string }; Body: AckBody }>(
     '/consumers/:name/members/:member/ack',
     {
       schema: {
-        summary: 'Acknowledge the event in flight: ok (default) or failed with an error, which is retried and then parked',
+        summary:
+          'Acknowledge events in flight: {"acks": [positions handled], "nacks": [{"position", "error"}]} (a failed event is retried, then parked), ' +
+          'or one event as {"position", "ok"?, "error"?}. All or nothing: a position not in flight for the member is 409 EVENT_NOT_IN_FLIGHT and nothing is settled',
         tags: ['consumer groups'],
         'x-scope': SCOPES.changeConsumer,
         params: memberParams,
-        body: {
-          type: 'object',
-          required: ['position'],
-          properties: { position: { type: 'integer', minimum: 1 }, ok: { type: 'boolean', default: true }, error: { type: 'string', maxLength: 4000 } },
-          additionalProperties: false,
-        },
+        body: ackBody,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },
@@ -111,11 +152,16 @@ export function memberRoutes(
         throw new TributaryError('CONSUMER_NOT_FOUND', `member ${member} of ${name} has no open event stream on this server`, { consumer: name, member });
       }
       access.checkRead(request, categoriesOf(session.filter), `consumer ${JSON.stringify(name)}`);
-      const { position, ok, error } = request.body;
-      session.acknowledge(position, ok === false ? (error ?? 'the member reported a failure') : undefined);
+      session.acknowledge(acknowledgementsOf(request.body));
       return reply.code(204).send();
     },
   );
+}
+
+function acknowledgementsOf(body: AckBody): Acknowledgements {
+  if (!('position' in body)) return { acks: body.acks ?? [], nacks: body.nacks ?? [] };
+  if (body.ok === false) return { acks: [], nacks: [{ position: body.position, error: body.error ?? 'the member reported a failure' }] };
+  return { acks: [body.position], nacks: [] };
 }
 
 /** Query parameters of a member's event stream, as its route declares them. */
