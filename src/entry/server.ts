@@ -2,4 +2,5 @@
 export { buildServer, type ServerOptions } from '../server/server.js';
 export { tributaryPlugin } from '../server/plugin.js';
 export type { TributaryPluginOptions } from '../server/api.js';
+export type { OverloadLimits } from '../server/overload.js';
 export { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLimits, type ServerLakeLimits, type SseOptions } from '../server/limits.js';

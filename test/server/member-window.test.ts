@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { SseClient } from './sse-client.js';
+import { until as waitUntil } from '../support/serve-process.js';
 import { listening, withServer } from './support.js';
+
+const until = (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) => waitUntil(check, what, ms);
 
 interface Acked {
   member: string;
@@ -65,13 +68,6 @@ async function windowedMember(
   };
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The revisions of each stream in the order they were first acknowledged. */
 function firstAcks(acked: readonly Acked[]): Map<string, number[]> {

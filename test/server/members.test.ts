@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consumerStatus } from '../../src/subscriptions/status.js';
 import { SseClient } from './sse-client.js';
+import { until } from '../support/serve-process.js';
 import { listening, withServer } from './support.js';
 
 
@@ -37,13 +38,6 @@ async function httpMember(base: string, group: string, member: string, received:
   };
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('consumer group members over HTTP (server-sent events and acknowledgements)', () => {
   it('shares a group between HTTP members: every event once, each stream in order; a member that leaves hands its streams on', async () => {
