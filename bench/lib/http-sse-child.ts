@@ -107,5 +107,6 @@ const result: SseResult = {
   p99: percentile(sorted, 0.99),
   max: percentile(sorted, 1),
 };
-process.stdout.write(`${JSON.stringify(result)}\n`);
 for (const subscriber of subscribers) subscriber.request.destroy();
+// the result is the last word: exit once it is written, whatever handle the sockets' teardown still holds
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
