@@ -98,7 +98,8 @@ describe.each(backends)('projections on $name', ({ location }) => {
       const switched: number[] = [];
       const second = await runProjection(store, tallies('versioned', 2), { ...FAST, onSwitch: (generation) => switched.push(generation) });
       try {
-        await until(async () => (await projectionStatus(store))[0]!.version === 2, 'version 2 is what readers see', 30_000);
+        // readers may see the switch's commit a moment before its writer is answered, as on PostgreSQL
+        await until(async () => switched.length > 0 && (await projectionStatus(store))[0]!.version === 2, 'version 2 is what readers see', 30_000);
         expect(switched).toEqual([2]);
         expect(await tallyRows(store, 'versioned')).toEqual(expectedTallies(3, 5));
         // the old code, started again, no longer feeds anything: readers are on a newer version
