@@ -117,7 +117,8 @@ async function soak(store: EventStore, server: ChildProcess): Promise<boolean> {
   while (Date.now() < deadline) {
     const statuses = await consumerStatus(store);
     const projectionDone = (statuses.find((s) => s.name.startsWith(`projection:${PROJECTION}:`))?.lagEvents ?? 1) === 0;
-    const groupDone = orderPositions.every((p) => handled().has(p));
+    const acknowledged = handled();
+    const groupDone = orderPositions.every((p) => acknowledged.has(p));
     if (projectionDone && groupDone && subscribers.every((s) => (s.positions.at(-1) ?? 0) >= lastOf(s.category))) break;
     await sleep(500);
   }
@@ -137,12 +138,13 @@ async function soak(store: EventStore, server: ChildProcess): Promise<boolean> {
       problems.push(`subscriber ${i} (${s.category ?? 'all'} after ${s.after}) got ${s.positions.length} events, expected ${expected.length}`);
     }
   }
-  const unhandled = orderPositions.filter((p) => !handled().has(p)).length;
+  const acknowledged = handled();
+  const unhandled = orderPositions.filter((p) => !acknowledged.has(p)).length;
   if (unhandled > 0) problems.push(`${unhandled} of ${orderPositions.length} events of the group's filter were never acknowledged by a member`);
   const statuses = await consumerStatus(store);
   const projectionStatus = statuses.find((s) => s.name.startsWith(`projection:${PROJECTION}:`));
   if (projectionStatus?.lagEvents !== 0 || projectionStatus.parked !== 0) problems.push(`the projection ends ${projectionStatus?.lagEvents} behind with ${projectionStatus?.parked} parked`);
-  const redelivered = members.reduce((n, m) => n + m.acked.length, 0) - handled().size;
+  const redelivered = members.reduce((n, m) => n + m.acked.length, 0) - acknowledged.size;
   console.log(
     `checked: ${load.acked.size} acknowledged appends (${load.refusedTotal} answered 503), ${SUBSCRIBERS} subscribers ` +
       `(${subscribers.reduce((n, s) => n + s.reconnects, 0)} reconnects), ${orderPositions.length} group events (${redelivered} redelivered), the projection`,
