@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { RecordedEvent } from '../../core/event.js';
 import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
@@ -79,7 +80,12 @@ export async function feedLakeSink<Context>(
     try {
       await writer.roll();
     } catch (error) {
-      // the directory went with the projection under the roll: nothing to report
+      // the directory went with the projection under the roll: nothing to report. Looked at before the registry,
+      // which a projection made again under the same name fills again; nothing is left of this generation to delete
+      if (!existsSync(directory)) {
+        removed = true;
+        return writer.discard();
+      }
       if (await options.registered()) throw error;
       return abandon();
     }
