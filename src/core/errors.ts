@@ -33,6 +33,22 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'An expected revision is not any, no_stream, stream_exists or a revision >= 0.',
   },
+  INVALID_APPENDS: {
+    retriable: false,
+    summary: 'A multi-stream append is malformed: no streams, a stream named twice, or more streams or events than one call takes; nothing was written.',
+  },
+  INVALID_TAG: {
+    retriable: false,
+    summary: 'An event tag, or a tag in a query, is empty, too long, repeated, holds control or invisible characters, or an event has too many.',
+  },
+  INVALID_QUERY: {
+    retriable: false,
+    summary: 'An event query (for a conditional append or a read) has no items, an item with neither types nor tags, or a malformed position.',
+  },
+  APPEND_CONDITION_FAILED: {
+    retriable: false,
+    summary: 'A conditional append found events matching its query after the position it was decided at; nothing was written.',
+  },
   INVALID_STREAM_METADATA: {
     retriable: false,
     summary: 'Stream metadata (max count, max age, truncate-before, custom) is malformed.',

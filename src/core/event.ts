@@ -23,7 +23,15 @@ export interface EventData<Type extends string = string, Data = unknown> {
   /** Any JSON value. Stored as JSON text. */
   data: Data;
   metadata?: EventMetadata;
+  /**
+   * Strings the event is indexed by across streams (`customer:42`, `room:7`):
+   * reads and conditional appends select events by them. At most 32, each
+   * 1–256 characters with no control or invisible characters.
+   */
+  tags?: readonly string[];
 }
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /**
  * An event as stored: what was appended plus where it landed. `data` and
@@ -49,6 +57,8 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
     readonly metadataJson: string | null,
     /** When the store recorded the event, in milliseconds since the Unix epoch (UTC). */
     readonly recordedAtMillis: number,
+    /** The event's tags; empty when it has none. */
+    readonly tags: readonly string[] = NO_TAGS,
   ) {}
 
   get data(): Data {
@@ -78,6 +88,7 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
       position: this.position,
       data: this.data,
       metadata: this.metadata,
+      tags: [...this.tags],
       recordedAt: this.recordedAt,
     };
   }
@@ -96,6 +107,7 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
       ',"position":' + this.position +
       ',"data":' + this.dataJson +
       ',"metadata":' + (this.metadataJson ?? '{}') +
+      ',"tags":' + (this.tags.length === 0 ? '[]' : JSON.stringify(this.tags)) +
       ',"recordedAt":"' + this.recordedAt + '"}'
     );
     return this.#jsonText;
@@ -111,6 +123,7 @@ export interface RecordedEventJson {
   position: number;
   data: unknown;
   metadata: EventMetadata;
+  tags: string[];
   recordedAt: string;
 }
 

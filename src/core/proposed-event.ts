@@ -2,6 +2,7 @@ import type { EventData } from './event.js';
 import { newEventId, isEventId } from './event-id.js';
 import { TributaryError } from './errors.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
+import { checkTags } from './tags.js';
 
 /** An event checked and serialised, ready for a backend to store as is. */
 export interface ProposedEvent {
@@ -11,6 +12,10 @@ export interface ProposedEvent {
   readonly type: string;
   readonly dataJson: string;
   readonly metadataJson: string | null;
+  /** The event's tags, as given; empty when it has none. */
+  readonly tags: readonly string[];
+  /** The stored JSON text of `tags`, or null when there are none. */
+  readonly tagsJson: string | null;
 }
 
 export const MAX_EVENT_TYPE_LENGTH = 256;
@@ -19,7 +24,8 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 // with the u flag a surrogate class matches only a half without its partner: text no UTF-8 database or client can hold
 const LONE_SURROGATE = /\p{Cs}/u;
 const NUL_OR_LONE_SURROGATE = /[\u0000\p{Cs}]/u;
-const FIELDS = new Set(['id', 'type', 'data', 'metadata']);
+const FIELDS = new Set(['id', 'type', 'data', 'metadata', 'tags']);
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /**
  * Validates and serialises a batch of proposed events. Throws `INVALID_EVENT`
@@ -55,7 +61,7 @@ function prepareEvent(event: EventData | undefined, index: number): ProposedEven
   // a misspelt field ("metdata") would otherwise be dropped without a word
   const unknown = Object.keys(event).find((key) => !FIELDS.has(key) && (event as unknown as Record<string, unknown>)[key] !== undefined);
   if (unknown !== undefined) throw invalidEvent(index, `unknown field ${JSON.stringify(unknown)}`);
-  const { id, type, data, metadata } = event;
+  const { id, type, data, metadata, tags } = event;
   if (typeof type !== 'string' || type.length === 0) throw invalidEvent(index, 'type must be a non-empty string');
   if (type.length > MAX_EVENT_TYPE_LENGTH) throw invalidEvent(index, `type must be at most ${MAX_EVENT_TYPE_LENGTH} characters`);
   if (CONTROL_CHARACTER.test(type)) throw invalidEvent(index, 'type must not contain control characters');
@@ -75,12 +81,15 @@ function prepareEvent(event: EventData | undefined, index: number): ProposedEven
     checkDepth(metadata, index, 'metadata');
     metadataJson = toJson(metadata, index, 'metadata');
   }
+  const checkedTags = tags === undefined ? NO_TAGS : checkTags(tags, `event ${index}`, { index });
   return {
     id: id === undefined ? newEventId() : id.toLowerCase(),
     idGiven: id !== undefined,
     type,
     dataJson,
     metadataJson,
+    tags: checkedTags.length === 0 ? NO_TAGS : [...checkedTags],
+    tagsJson: checkedTags.length === 0 ? null : JSON.stringify(checkedTags),
   };
 }
 

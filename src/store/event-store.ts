@@ -1,5 +1,7 @@
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
+import type { AppendCondition, EventQuery } from '../core/event-query.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
+import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { SqlAccess } from './sql-access.js';
@@ -39,9 +41,27 @@ export interface EventStore {
    * content make the call an idempotent retry: it returns the original result
    * and writes nothing.
    * Errors: WRONG_EXPECTED_REVISION, STREAM_DELETED, EVENT_ID_CONFLICT,
-   * INVALID_STREAM_NAME, INVALID_EVENT, INVALID_EXPECTED_REVISION.
+   * INVALID_STREAM_NAME, INVALID_EVENT, INVALID_EXPECTED_REVISION, INVALID_TAG,
+   * and with a condition INVALID_QUERY and APPEND_CONDITION_FAILED.
    */
   append(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
+
+  /**
+   * Appends to several streams atomically: every stream's events or none,
+   * each stream's expected revision checked, the positions of the whole call
+   * contiguous. A call whose events (all given ids) are already stored, as
+   * this call would store them, is an idempotent retry: it returns the
+   * original result and writes nothing.
+   * Errors: those of `append`, and INVALID_APPENDS.
+   *
+   * ```ts
+   * await store.appendMany([
+   *   { stream: 'account-1', expectedRevision: 4, events: [{ type: 'Debited', data: { amount: 50, to: 'account-2' } }] },
+   *   { stream: 'account-2', events: [{ type: 'Credited', data: { amount: 50, from: 'account-1' } }] },
+   * ]);
+   * ```
+   */
+  appendMany(appends: readonly StreamAppend[], options?: AppendManyOptions): Promise<AppendManyResult>;
 
   /** A page of one stream's events. Errors: STREAM_NOT_FOUND, STREAM_DELETED. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage>;
@@ -112,6 +132,13 @@ export interface WaitOptions {
 export interface AppendOptions {
   /** Defaults to `'any'`. */
   expectedRevision?: ExpectedRevision;
+  /** Write only if no event matching the condition's query was appended after its position. */
+  condition?: AppendCondition;
+}
+
+export interface AppendManyOptions {
+  /** Write only if no event matching the condition's query was appended after its position. */
+  condition?: AppendCondition;
 }
 
 export interface DeleteOptions {
@@ -141,6 +168,8 @@ export interface LogFilter {
   types?: readonly string[];
   /** Streams whose name starts with this text. */
   streamPrefix?: string;
+  /** Tags an event must all carry; read through the tag index, at the cost of the events that carry the first. */
+  tags?: readonly string[];
 }
 
 export interface ReadAllOptions extends LogFilter {
@@ -148,6 +177,11 @@ export interface ReadAllOptions extends LogFilter {
   after?: number;
   /** Most events to return; default 100, at most 10,000. */
   limit?: number;
+  /**
+   * Events matching any item of this query (see EventQuery); not combined
+   * with the other filters. What a decision across streams reads.
+   */
+  query?: EventQuery;
 }
 
 export interface AllPage {

@@ -1,5 +1,8 @@
 import { TributaryError, invalidArgument } from '../core/errors.js';
+import { checkQuery, matchesQuery, type CheckedQueryItem } from '../core/event-query.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../core/json-depth.js';
+import { categoryOf } from '../core/stream-name.js';
+import { checkTags } from '../core/tags.js';
 import type { ListStreamsOptions, LogFilter, ReadAllOptions, ReadStreamOptions, StreamMetadata } from './event-store.js';
 
 /** Page size when a read gives no limit. */
@@ -43,8 +46,11 @@ export function planStreamRead(options: ReadStreamOptions = {}): StreamReadPlan 
 /** A filter with its empty parts removed; `undefined` when nothing is filtered. */
 export interface NormalizedFilter {
   categories: readonly string[] | undefined;
+  /** Types when no query holds them; with tags or a query, the types are in the query's items. */
   types: readonly string[] | undefined;
   streamPrefix: string | undefined;
+  /** Items read through the tag and type indexes: a query, or tags with their types as one item. */
+  query: readonly CheckedQueryItem[] | undefined;
 }
 
 export interface AllReadPlan {
@@ -57,11 +63,17 @@ export interface AllReadPlan {
 export const FILTER_SCAN_WINDOW = 4096;
 
 export function planAllRead(options: ReadAllOptions = {}): AllReadPlan {
-  return {
-    after: options.after === undefined ? 0 : nonNegativeInteger('after', options.after),
-    limit: pageLimit(options.limit),
-    filter: normalizeFilter(options),
-  };
+  const after = options.after === undefined ? 0 : nonNegativeInteger('after', options.after);
+  const limit = pageLimit(options.limit);
+  if (options.query === undefined) return { after, limit, filter: normalizeFilter(options) };
+  const { types, tags, streamPrefix } = options;
+  if ([types, tags].some((list) => list !== undefined && list.length > 0) || (streamPrefix !== undefined && streamPrefix !== '')) {
+    throw new TributaryError('INVALID_QUERY', 'a read by query takes no types, tags or streamPrefix beside it (its items hold them)', {
+      reason: 'a query with other filters',
+    });
+  }
+  const categories = stringList('categories', options.categories);
+  return { after, limit, filter: { categories, types: undefined, streamPrefix: undefined, query: checkQuery(options.query) } };
 }
 
 export function normalizeFilter(filter: LogFilter): NormalizedFilter | undefined {
@@ -72,8 +84,24 @@ export function normalizeFilter(filter: LogFilter): NormalizedFilter | undefined
     throw invalidArgument('streamPrefix', 'must be a string');
   }
   const prefix = streamPrefix === '' ? undefined : streamPrefix;
+  const tags = filter.tags === undefined ? undefined : checkTags(filter.tags, 'filter');
+  if (tags !== undefined && tags.length > 0) {
+    return { categories, types: undefined, streamPrefix: prefix, query: [{ types, tags: [...tags] }] };
+  }
   if (categories === undefined && types === undefined && prefix === undefined) return undefined;
-  return { categories, types, streamPrefix: prefix };
+  return { categories, types, streamPrefix: prefix, query: undefined };
+}
+
+/** True when an event of `stream` and `type` carrying `tags` passes `filter` (no filter passes everything). */
+export function filterMatches(filter: NormalizedFilter | undefined, stream: string, type: string, tags: readonly string[]): boolean {
+  if (filter === undefined) return true;
+  const { categories, types, streamPrefix, query } = filter;
+  return (
+    (categories === undefined || categories.includes(categoryOf(stream))) &&
+    (types === undefined || types.includes(type)) &&
+    (streamPrefix === undefined || stream.startsWith(streamPrefix)) &&
+    (query === undefined || matchesQuery(query, type, tags))
+  );
 }
 
 function stringList(name: string, list: readonly string[] | undefined): readonly string[] | undefined {

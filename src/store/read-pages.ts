@@ -71,7 +71,9 @@ export interface LogPageQuery {
  * else): its read walks only its matches, so it needs no scan window.
  */
 export function answeredByIndex(filter: NormalizedFilter): boolean {
-  return filter.streamPrefix === undefined && (filter.categories === undefined) !== (filter.types === undefined);
+  if (filter.streamPrefix !== undefined) return false;
+  if (filter.query !== undefined) return filter.categories === undefined;
+  return (filter.categories === undefined) !== (filter.types === undefined);
 }
 
 /** Plans a read of the log; `head` is needed only when the read is filtered. */

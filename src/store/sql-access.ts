@@ -69,6 +69,8 @@ export function appendedEvents(result: AppendResult, proposed: readonly Proposed
   if (result.position <= head) return [];
   return result.events.map(
     ({ id, revision, position }, i) =>
-      new RecordedEvent(id, result.stream, proposed[i]!.type, revision, position, proposed[i]!.dataJson, proposed[i]!.metadataJson, recordedAt),
+      new RecordedEvent(
+        id, result.stream, proposed[i]!.type, revision, position, proposed[i]!.dataJson, proposed[i]!.metadataJson, recordedAt, proposed[i]!.tags,
+      ),
   );
 }

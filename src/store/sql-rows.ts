@@ -37,7 +37,7 @@ export const STREAM_ROW = {
 } as const;
 
 /** The event columns both SQL backends select, in this order. */
-export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data';
+export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data, tags';
 
 /** An event row in the column order of {@link EVENT_COLUMNS}. */
 export type EventRow = [
@@ -49,17 +49,23 @@ export type EventRow = [
   recordedAt: number,
   metadata: string | null,
   data: string,
+  /** JSON text of the event's tags, or null when it has none. */
+  tags: string | null,
 ];
 
 /** Where each column sits in an {@link EventRow}; arrays for the same reason as stream rows. */
-export const EVENT_ROW = { position: 0, id: 1, stream: 2, revision: 3, type: 4, recordedAt: 5, metadata: 6, data: 7 } as const;
+export const EVENT_ROW = { position: 0, id: 1, stream: 2, revision: 3, type: 4, recordedAt: 5, metadata: 6, data: 7, tags: 8 } as const;
 
 export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
-  const { id, stream, type, revision, position, data, metadata, recordedAt } = EVENT_ROW;
+  const { id, stream, type, revision, position, data, metadata, recordedAt, tags } = EVENT_ROW;
   const events = new Array<RecordedEvent>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    events[i] = new RecordedEvent(row[id], row[stream], row[type], row[revision], row[position], row[data], row[metadata], row[recordedAt]);
+    const tagsJson = row[tags];
+    events[i] = new RecordedEvent(
+      row[id], row[stream], row[type], row[revision], row[position], row[data], row[metadata], row[recordedAt],
+      tagsJson === null || tagsJson === undefined ? undefined : (JSON.parse(tagsJson) as string[]),
+    );
   }
   return events;
 }
@@ -67,8 +73,8 @@ export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
 /** Stored events by id, as the idempotency rules look them up. */
 export function storedEventsOf(rows: Iterable<EventRow>): Map<string, StoredEvent> {
   const stored = new Map<string, StoredEvent>();
-  for (const [position, id, stream, revision, type, , metadataJson, dataJson] of rows) {
-    stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson });
+  for (const [position, id, stream, revision, type, , metadataJson, dataJson, tagsJson] of rows) {
+    stored.set(id, { id, stream, revision, position, type, dataJson, metadataJson, tagsJson: tagsJson ?? null });
   }
   return stored;
 }

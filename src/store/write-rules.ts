@@ -2,6 +2,7 @@ import type { AppendResult } from '../core/event.js';
 import { TributaryError, streamDeleted } from '../core/errors.js';
 import { checkExpectedRevision, type ExpectedRevision } from '../core/expected-revision.js';
 import type { ProposedEvent } from '../core/proposed-event.js';
+import type { PreparedAppend } from '../core/stream-appends.js';
 
 /** `streams.state` values, the same in every backend. */
 export const STREAM_LIVE = 0;
@@ -24,6 +25,7 @@ export interface StoredEvent {
   type: string;
   dataJson: string;
   metadataJson: string | null;
+  tagsJson: string | null;
 }
 
 /**
@@ -50,6 +52,27 @@ export function planAppend(
   const lastRevision = head?.lastRevision ?? -1;
   checkExpectedRevision(stream, expected, { lastRevision, absent: isAbsent(head) });
   return { firstRevision: lastRevision + 1 };
+}
+
+/**
+ * How a call that writes several streams at once goes: every part a retry
+ * (the original results), or every part a write (each one's first revision).
+ * A call with some parts stored and others not is no retry of anything: it
+ * is refused, as a batch mixing stored and new events is.
+ */
+export function planParts(
+  parts: readonly PreparedAppend[],
+  head: (stream: string) => StreamHead | undefined,
+  stored: (ids: string[]) => ReadonlyMap<string, StoredEvent>,
+): { retry: AppendResult[] } | { firstRevisions: number[] } {
+  const plans = parts.map(({ stream, events, expected }) => planAppend(stream, events, expected, head(stream), stored));
+  const retries = plans.filter((plan) => 'retry' in plan).length;
+  if (retries === plans.length) return { retry: plans.map((plan) => (plan as { retry: AppendResult }).retry) };
+  if (retries > 0) {
+    const fresh = parts[plans.findIndex((plan) => !('retry' in plan))]!;
+    throw idConflict(fresh.stream, fresh.events[0]!.id, 'the call mixes streams already appended by an earlier call with new ones');
+  }
+  return { firstRevisions: plans.map((plan) => (plan as { firstRevision: number }).firstRevision) };
 }
 
 /**
@@ -81,7 +104,7 @@ function originalAppend(
     const found = stored.get(event.id);
     if (found === undefined) throw idConflict(stream, event.id, 'the batch mixes new events with events already stored');
     if (found.stream !== stream) throw idConflict(stream, event.id, `it is stored in stream ${JSON.stringify(found.stream)}`);
-    if (found.type !== event.type || found.dataJson !== event.dataJson || found.metadataJson !== event.metadataJson) {
+    if (found.type !== event.type || found.dataJson !== event.dataJson || found.metadataJson !== event.metadataJson || found.tagsJson !== event.tagsJson) {
       throw idConflict(stream, event.id, 'it is stored with different content');
     }
     const first = stored.get(events[0]!.id)!;

@@ -55,7 +55,7 @@ export function readsContract(harness: StoreHarness): void {
         const [recorded] = (await store.readStream('account-1')).events;
         const json = JSON.parse(JSON.stringify(recorded)) as Record<string, unknown>;
         expect(Object.keys(json).sort()).toEqual(
-          ['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'type'].sort(),
+          ['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'tags', 'type'].sort(),
         );
         expect(json).toMatchObject({
           stream: 'account-1',
@@ -64,6 +64,7 @@ export function readsContract(harness: StoreHarness): void {
           position: 1,
           data: { owner: 'Damon "D" Allison' },
           metadata: { causationId: 'x' },
+          tags: [],
         });
         expect(JSON.parse(recorded!.toJsonText())).toEqual(json);
       });

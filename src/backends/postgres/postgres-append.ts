@@ -70,7 +70,7 @@ export async function appendGroup(
           const row = [position, revision, event.id, stream, event.type, event.metadataJson, event.dataJson];
           for (let column = 0; column < 7; column++) columns[column]!.push(row[column]);
           categories.push(categoryOf(stream));
-          stored.set(event.id, { id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson });
+          stored.set(event.id, { id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson, tagsJson: event.tagsJson });
           return { id: event.id, revision, position };
         });
         heads.set(stream, { lastRevision: revision, lastPosition: position, state: STREAM_LIVE, exists: head?.exists ?? false });

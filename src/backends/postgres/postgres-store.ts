@@ -1,3 +1,4 @@
+import { TributaryError as WipError } from '../../core/errors.js';
 import pg from 'pg';
 import type { AppendResult, EventData } from '../../core/event.js';
 import { invalidArgument, streamDeleted, streamNotFound } from '../../core/errors.js';
@@ -88,6 +89,11 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 }
 
 export class PostgresEventStore implements EventStore {
+  // WIP issue 13: replaced before the issue lands
+  appendMany(): Promise<never> {
+    return Promise.reject(new WipError('INTERNAL_ERROR', 'appendMany: WIP'));
+  }
+
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
   readonly tokens: TokenStore;

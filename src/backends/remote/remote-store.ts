@@ -1,3 +1,4 @@
+import { TributaryError as WipError } from '../../core/errors.js';
 import { isAborted } from '../../core/abort.js';
 import { RecordedEvent, type AppendResult, type EventData, type RecordedEventJson } from '../../core/event.js';
 import { assertExpectedRevision } from '../../core/expected-revision.js';
@@ -45,6 +46,11 @@ export function openRemoteStore(config: RemoteStoreConfig): RemoteEventStore {
 }
 
 export class RemoteEventStore implements EventStore {
+  // WIP issue 13: replaced before the issue lands
+  appendMany(): Promise<never> {
+    return Promise.reject(new WipError('INTERNAL_ERROR', 'appendMany: WIP'));
+  }
+
   readonly location: string;
   readonly consumers: RemoteConsumerStore;
   readonly #http: RemoteHttp;

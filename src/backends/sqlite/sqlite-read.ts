@@ -1,9 +1,23 @@
 import type { Statement } from 'better-sqlite3';
+import { CONFLICTS_NAMED, type CheckedCondition } from '../../core/event-query.js';
 import type { NormalizedFilter } from '../../store/options.js';
+import { queryPositions, type QuerySelection, type QuerySqlFlavor } from '../../store/query-sql.js';
 import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
 import type { StatementSource } from './sqlite-connection.js';
 
 const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
+
+/** Statement shapes kept per connection; past this many the cache starts again, so odd shapes cannot grow it without end. */
+const MOST_CACHED_SHAPES = 256;
+
+const FLAVOR: QuerySqlFlavor = {
+  events: 'events',
+  eventTags: 'event_tags',
+  eventCategories: 'event_categories',
+  typeWalk: 'events x INDEXED BY events_by_type',
+  prefixTest: (column) => `${column} GLOB ?`,
+  prefixPattern: (prefix) => globPrefix(prefix),
+};
 
 /**
  * A filtered read of the global log: statements are cached per shape of filter.
@@ -22,14 +36,34 @@ export class FilteredLogReader {
 
   /** Events in `(after, until]` that match `filter`, at most `limit`, in position order. */
   read(filter: NormalizedFilter, after: number, until: number, limit: number): EventRow[] {
+    if (filter.query !== undefined) {
+      const positions = queryPositions(FLAVOR, selectionOf(filter), after, until, limit);
+      const sql = `SELECT ${JOINED_COLUMNS} FROM (${positions.sql}) AS p CROSS JOIN events e ON e.position = p.position ORDER BY p.position`;
+      return this.#statement<EventRow>(sql).all(...positions.params);
+    }
     const { sql, parameters } = filteredRead(filter, after, until, limit);
+    return this.#statement<EventRow>(sql).all(...parameters);
+  }
+
+  /** The first positions after the condition's that match its query: what a conditional append must not find. */
+  conflicts(condition: CheckedCondition): number[] {
+    const { sql, params } = queryPositions(FLAVOR, { items: condition.items, categories: condition.categories }, condition.after, Number.MAX_SAFE_INTEGER, CONFLICTS_NAMED);
+    return this.#statement<[number]>(sql).all(...params).map((row) => row[0]);
+  }
+
+  #statement<Row>(sql: string): Statement<unknown[], Row> {
     let statement = this.#cache.get(sql);
     if (statement === undefined) {
+      if (this.#cache.size >= MOST_CACHED_SHAPES) this.#cache.clear();
       statement = this.#db.prepare<unknown[], EventRow>(sql).raw(true);
       this.#cache.set(sql, statement);
     }
-    return statement.all(...parameters);
+    return statement as unknown as Statement<unknown[], Row>;
   }
+}
+
+function selectionOf(filter: NormalizedFilter): QuerySelection {
+  return { items: filter.query!, categories: filter.categories, streamPrefix: filter.streamPrefix };
 }
 
 /** The SQL of a filtered read and its parameters, in the order of their marks. */

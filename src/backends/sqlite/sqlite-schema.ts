@@ -183,6 +183,19 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     // SQLite appends run in-process, where a call costs no round trip: nothing to add
     up() {},
   },
+  {
+    version: 8,
+    description: 'event tags and their index',
+    // a nullable column without a default: SQLite adds it without rewriting a row
+    up: run(`
+  ALTER TABLE events ADD COLUMN tags TEXT;
+  CREATE TABLE event_tags (
+    tag      TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (tag, position)
+  ) WITHOUT ROWID;
+  `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,7 +11,8 @@ export interface Statements {
   streamByName: Rows<StreamRow>;
   insertStream: Run<[string, string]>;
   setStreamHead: Run<[number, number, number]>;
-  insertEvent: Run<[number, number, string, string, string, number, string | null, string]>;
+  insertEvent: Run<[number, number, string, string, string, number, string | null, string, string | null]>;
+  insertEventTag: Run<[string, number]>;
   insertEventCategories: Run<[string, number, number]>;
   eventsById: Rows<EventRow>;
   setStreamState: Run<[number, number, number]>;
@@ -27,6 +28,7 @@ export interface Statements {
   retainedStreams: Rows<StreamRow>;
   scavengeStream: Run<[number, number, number]>;
   scavengeStreamCategories: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
+  scavengeStreamTags: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
 }
 
 export function prepareStatements(db: StatementSource): Statements {
@@ -37,9 +39,10 @@ export function prepareStatements(db: StatementSource): Statements {
     setStreamHead: db.prepare<[number, number, number]>(
       'UPDATE streams SET last_revision = ?, last_position = ?, state = 0 WHERE stream_id = ?',
     ),
-    insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string]>(
-      'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    insertEvent: db.prepare<[number, number, string, string, string, number, string | null, string, string | null]>(
+      'INSERT INTO events (stream_id, revision, id, stream, type, recorded_at, metadata, data, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    insertEventTag: db.prepare<[string, number]>('INSERT INTO event_tags (tag, position) VALUES (?, ?)'),
     // one call per append rather than per event: an append's events hold a contiguous range of positions
     insertEventCategories: db.prepare<[string, number, number]>(
       'INSERT INTO event_categories (category, position) SELECT ?, position FROM events WHERE position >= ? AND position <= ?',
@@ -84,6 +87,11 @@ export function prepareStatements(db: StatementSource): Statements {
     scavengeStreamCategories: db.prepare<[{ streamId: number; minRevision: number; minRecordedAt: number }]>(
       `DELETE FROM event_categories WHERE category = (SELECT category FROM streams WHERE stream_id = @streamId)
          AND position IN (SELECT position FROM events WHERE stream_id = @streamId AND (revision < @minRevision OR recorded_at < @minRecordedAt))`,
+    ),
+    scavengeStreamTags: db.prepare<[{ streamId: number; minRevision: number; minRecordedAt: number }]>(
+      `DELETE FROM event_tags WHERE (tag, position) IN (
+         SELECT t.value, e.position FROM events e, json_each(e.tags) t
+         WHERE e.stream_id = @streamId AND e.tags IS NOT NULL AND (e.revision < @minRevision OR e.recorded_at < @minRecordedAt))`,
     ),
   };
 }

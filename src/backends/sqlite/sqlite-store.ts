@@ -2,13 +2,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
+import { checkCondition, type CheckedCondition } from '../../core/event-query.js';
+import { prepareAppends, type AppendManyResult, type PreparedAppend, type StreamAppend } from '../../core/stream-appends.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents, type ProposedEvent } from '../../core/proposed-event.js';
+import { prepareEvents } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type {
   AllPage,
+  AppendManyOptions,
   AppendOptions,
   CategorySummary,
   DeleteOptions,
@@ -152,12 +155,32 @@ export class SqliteEventStore implements EventStore {
       const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       const prepared = prepareEvents(events);
-      if (this.#connection.inline.size > 0) return this.#appendInline(stream, prepared, expected);
-      return this.#connection.write('store.append', () => appendInTransaction(this.#statements, stream, prepared, expected, this.#clock()));
+      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+      return this.#appendParts('store.append', [{ stream, events: prepared, expected }], condition).then((results) => results[0]!);
     } catch (error) {
       return Promise.reject(error);
     }
   }
+
+  appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
+    try {
+      const parts = prepareAppends(appends);
+      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+      return this.#appendParts('store.appendMany', parts, condition).then((streams) => ({
+        position: Math.max(...streams.map((result) => result.position)),
+        streams,
+      }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #appendParts(operation: string, parts: readonly PreparedAppend[], condition: CheckedCondition | undefined): Promise<AppendResult[]> {
+    if (this.#connection.inline.size > 0) return this.#appendInline(operation, parts, condition);
+    return this.#connection.write(operation, () => appendInTransaction(this.#statements, parts, condition, this.#conflicts, this.#clock()));
+  }
+
+  readonly #conflicts = (condition: CheckedCondition): number[] => this.#filtered.conflicts(condition);
 
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
@@ -265,6 +288,7 @@ export class SqliteEventStore implements EventStore {
       for (const row of this.#statements.retainedStreams.all()) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
         this.#statements.scavengeStreamCategories.run({ streamId: row[STREAM_ROW.streamId], minRevision, minRecordedAt });
+        this.#statements.scavengeStreamTags.run({ streamId: row[STREAM_ROW.streamId], minRevision, minRecordedAt });
         removed += this.#statements.scavengeStream.run(row[STREAM_ROW.streamId], minRevision, minRecordedAt).changes;
       }
       return { removed };
@@ -328,16 +352,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
-  #appendInline(stream: string, prepared: readonly ProposedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  #appendInline(operation: string, parts: readonly PreparedAppend[], condition: CheckedCondition | undefined): Promise<AppendResult[]> {
     const append = async (tx: SqlTransaction) => {
       const head = this.#head();
       const recordedAt = this.#clock();
-      const result = appendInTransaction(this.#statements, stream, prepared, expected, recordedAt);
+      const results = appendInTransaction(this.#statements, parts, condition, this.#conflicts, recordedAt);
+      const events = results.flatMap((result, index) => appendedEvents(result, parts[index]!.events, recordedAt, head));
       // the hooks read from inside the transaction: their reads do not wait for it
-      await this.#connection.inline.run(appendedEvents(result, prepared, recordedAt, head), tx, (options) => this.readAll(options));
-      return result;
+      await this.#connection.inline.run(events, tx, (options) => this.readAll(options));
+      return results;
     };
     // after the appends queued before the hook was added, so no later event slips past the hooks
-    return this.#connection.transaction('store.append', append, { afterQueued: true });
+    return this.#connection.transaction(operation, append, { afterQueued: true });
   }
 }
