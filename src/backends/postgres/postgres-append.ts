@@ -2,18 +2,15 @@ import { escapeLiteral, type PoolClient } from 'pg';
 import { TributaryError } from '../../core/errors.js';
 import { RecordedEvent, type AppendResult } from '../../core/event.js';
 import { appendConditionFailed, matchesQuery, type CheckedCondition } from '../../core/event-query.js';
-import type { PreparedAppend } from '../../core/stream-appends.js';
+import type { AppendCall } from '../../store/append-calls.js';
 import { categoryOf } from '../../core/stream-name.js';
 import { storedEventsOf, type EventRow } from '../../store/sql-rows.js';
 import { STREAM_LIVE, planParts, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
 import { conflictsRead } from './postgres-read.js';
 import type { Statements } from './postgres-statements.js';
 
-export interface AppendRequest {
-  /** The streams one call writes, all or none: one for `append`, several for `appendMany`. */
-  parts: readonly PreparedAppend[];
-  condition: CheckedCondition | undefined;
-}
+/** One call of the group: the streams it writes, all or none, and its condition. */
+export type AppendRequest = Pick<AppendCall, 'parts' | 'condition'>;
 
 export type Outcome = { ok: true; value: AppendResult[] } | { ok: false; error: unknown };
 

@@ -233,6 +233,43 @@ function positionsFunction(name: string, table: string, key: string): string {
 }
 
 /**
+ * The start of every append_group function: take the lock, then compute each request's revision before it and
+ * whether the group passes the checks the rules would otherwise make (no given id stored, no stream deleted,
+ * every expected revision holding); a group that does not is left to the rules.
+ */
+function lockAndCheckGroup(): string {
+  return `    SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
+    -- a request's revision before it: its stream's last, plus the events of the group's earlier requests to that stream
+    SELECT array_agg(r.before ORDER BY r.ord),
+           bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
+             WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
+           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
+      INTO befores, clear
+      FROM (
+        SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
+                 + coalesce(sum(q.size) OVER (PARTITION BY q.name ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+        FROM unnest(stream_names, expectations, sizes) WITH ORDINALITY AS q(name, expected, size, ord)
+        LEFT JOIN $schema.streams s ON s.name = q.name
+      ) AS r;
+    IF NOT clear THEN
+      RETURN NULL;
+    END IF;
+`;
+}
+
+/** The end of every append_group function: the count of inserted events checked, the notification, the answer. */
+function finishGroup(): string {
+  return `    SELECT count(*) INTO written FROM inserted;
+    IF written <> cardinality(event_ids) THEN
+      -- the streams changed between the checks and the insert: a bug, or another writer in the schema
+      RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
+    END IF;
+    PERFORM pg_notify(channel, (head + written)::text);
+    RETURN head || befores;
+`;
+}
+
+/**
  * An append group in one call, for appends without inline hooks (postgres-append-call.ts).
  * It takes the log_head lock first, so each later statement reads with a snapshot taken after
  * the previous writer committed (a VOLATILE function takes one per statement), exactly as the
@@ -255,23 +292,7 @@ function appendGroupFunction(): string {
     clear boolean;
     written bigint;
   BEGIN
-    SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
-    -- a request's revision before it: its stream's last, plus the events of the group's earlier requests to that stream
-    SELECT array_agg(r.before ORDER BY r.ord),
-           bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
-             WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
-           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
-      INTO befores, clear
-      FROM (
-        SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
-                 + coalesce(sum(q.size) OVER (PARTITION BY q.name ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-        FROM unnest(stream_names, expectations, sizes) WITH ORDINALITY AS q(name, expected, size, ord)
-        LEFT JOIN $schema.streams s ON s.name = q.name
-      ) AS r;
-    IF NOT clear THEN
-      RETURN NULL;
-    END IF;
-    WITH e AS (
+${lockAndCheckGroup()}    WITH e AS (
       SELECT head + e.ord AS position, e.request, e.id, e.type, e.metadata, e.data,
              befores[e.request] + row_number() OVER (PARTITION BY e.request ORDER BY e.ord) AS revision
       FROM unnest(event_requests, event_ids, event_types, event_metadata, event_data) WITH ORDINALITY
@@ -301,14 +322,7 @@ function appendGroupFunction(): string {
     ), moved AS (
       UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
     )
-    SELECT count(*) INTO written FROM inserted;
-    IF written <> cardinality(event_ids) THEN
-      -- the streams changed between the checks and the insert: a bug, or another writer in the schema
-      RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
-    END IF;
-    PERFORM pg_notify(channel, (head + written)::text);
-    RETURN head || befores;
-  END
+${finishGroup()}  END
   $body$;`;
 }
 
@@ -340,22 +354,7 @@ function appendGroupWithTagsFunction(): string {
     cond_categories text[];
     cond_after bigint;
   BEGIN
-    SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
-    SELECT array_agg(r.before ORDER BY r.ord),
-           bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
-             WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
-           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
-      INTO befores, clear
-      FROM (
-        SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
-                 + coalesce(sum(q.size) OVER (PARTITION BY q.name ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-        FROM unnest(stream_names, expectations, sizes) WITH ORDINALITY AS q(name, expected, size, ord)
-        LEFT JOIN $schema.streams s ON s.name = q.name
-      ) AS r;
-    IF NOT clear THEN
-      RETURN NULL;
-    END IF;
-    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions
+${lockAndCheckGroup()}    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions
     FOR cond IN SELECT c.value FROM jsonb_array_elements(coalesce(conditions, '[]'::jsonb)) AS c WHERE jsonb_typeof(c.value) = 'object' LOOP
       cond_after := (cond->>'after')::bigint;
       cond_categories := CASE WHEN jsonb_typeof(cond->'categories') = 'array'
@@ -418,13 +417,7 @@ function appendGroupWithTagsFunction(): string {
     ), moved AS (
       UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
     )
-    SELECT count(*) INTO written FROM inserted;
-    IF written <> cardinality(event_ids) THEN
-      RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
-    END IF;
-    PERFORM pg_notify(channel, (head + written)::text);
-    RETURN head || befores;
-  END
+${finishGroup()}  END
   $body$;`;
 }
 

@@ -1,10 +1,9 @@
 import pg from 'pg';
 import type { AppendResult, EventData } from '../../core/event.js';
-import { checkCondition } from '../../core/event-query.js';
-import { appendManyResult, prepareAppends, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
+import { appendManyResult, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
+import { manyAppendCall, singleAppendCall, type AppendCall } from '../../store/append-calls.js';
 import { invalidArgument, streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type {
   AllPage,
@@ -137,23 +136,16 @@ export class PostgresEventStore implements EventStore {
   }
 
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
-    try {
-      assertStreamName(stream);
-      const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
-      assertExpectedRevision(expected);
-      const parts = [{ stream, events: prepareEvents(events), expected }];
-      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-      return this.#writer.append('store.append', { parts, condition }).then((results) => results[0]!);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#appendCall(() => singleAppendCall(stream, events, options)).then((results) => results[0]!);
   }
 
   appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
+    return this.#appendCall(() => manyAppendCall(appends, options)).then(appendManyResult);
+  }
+
+  #appendCall(check: () => AppendCall): Promise<AppendResult[]> {
     try {
-      const parts = prepareAppends(appends);
-      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-      return this.#writer.append('store.appendMany', { parts, condition }).then(appendManyResult);
+      return this.#writer.append(check());
     } catch (error) {
       return Promise.reject(error);
     }

@@ -3,14 +3,15 @@ import type { AppendResult, RecordedEvent } from '../../core/event.js';
 import { InlineHooks, type LogReader } from '../../store/sql-access.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { transactionReentry, type TransactionScope } from '../../store/transaction-scope.js';
-import { appendGroup, type AppendRequest } from './postgres-append.js';
+import type { AppendCall } from '../../store/append-calls.js';
+import { appendGroup } from './postgres-append.js';
 import { appendGroupInOneCall } from './postgres-append-call.js';
 import { translatePgError } from './postgres-errors.js';
 import type { Statements } from './postgres-statements.js';
 import { PostgresTransaction } from './postgres-transaction.js';
 
 type Pending =
-  | { kind: 'append'; request: AppendRequest; resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }
+  | { kind: 'append'; request: AppendCall; resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }
   | { kind: 'other'; run: (client: PoolClient) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 /**
@@ -51,9 +52,9 @@ export class PostgresWriter {
     this.#appendCall = { name: `tributary-append-group-${channel}`, text: sql.appendGroup };
   }
 
-  /** Appends one request (one stream, or several all or none); one result per stream. */
-  append(operation: string, request: AppendRequest): Promise<AppendResult[]> {
-    return this.#enqueue(operation, (resolve, reject) => ({ kind: 'append', request, resolve, reject }));
+  /** Appends one call (one stream, or several all or none); one result per stream. */
+  append(request: AppendCall): Promise<AppendResult[]> {
+    return this.#enqueue(request.operation, (resolve, reject) => ({ kind: 'append', request, resolve, reject }));
   }
 
   /** Runs `run` in its own transaction, holding the log_head lock; `operation` names the call for TRANSACTION_REENTRY. */

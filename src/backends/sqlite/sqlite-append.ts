@@ -2,6 +2,7 @@ import { appendConditionFailed, type CheckedCondition } from '../../core/event-q
 import type { AppendResult } from '../../core/event.js';
 import type { PreparedAppend } from '../../core/stream-appends.js';
 import { categoryOf } from '../../core/stream-name.js';
+import type { AppendCall } from '../../store/append-calls.js';
 import { STREAM_ROW, headOf, storedEventsOf } from '../../store/sql-rows.js';
 import { planParts } from '../../store/write-rules.js';
 import type { Statements } from './sqlite-statements.js';
@@ -15,13 +16,7 @@ export type ConflictFinder = (condition: CheckedCondition) => number[];
  * is checked against everything committed and written before it in the
  * transaction, then the inserts. A throw leaves nothing of the call.
  */
-export function appendInTransaction(
-  statements: Statements,
-  parts: readonly PreparedAppend[],
-  condition: CheckedCondition | undefined,
-  conflicts: ConflictFinder,
-  recordedAt: number,
-): AppendResult[] {
+export function appendInTransaction(statements: Statements, { parts, condition }: AppendCall, conflicts: ConflictFinder, recordedAt: number): AppendResult[] {
   const rows = parts.map((part) => statements.streamByName.get(part.stream));
   const plan = planParts(
     parts,

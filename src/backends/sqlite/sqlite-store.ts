@@ -2,11 +2,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
-import { checkCondition, type CheckedCondition } from '../../core/event-query.js';
-import { appendManyResult, prepareAppends, type AppendManyResult, type PreparedAppend, type StreamAppend } from '../../core/stream-appends.js';
+import type { CheckedCondition } from '../../core/event-query.js';
+import { appendManyResult, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
+import { manyAppendCall, singleAppendCall, type AppendCall } from '../../store/append-calls.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type {
@@ -150,31 +150,21 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
-    try {
-      assertStreamName(stream);
-      const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
-      assertExpectedRevision(expected);
-      const prepared = prepareEvents(events);
-      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-      return this.#appendParts('store.append', [{ stream, events: prepared, expected }], condition).then((results) => results[0]!);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#appendCall(() => singleAppendCall(stream, events, options)).then((results) => results[0]!);
   }
 
   appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
+    return this.#appendCall(() => manyAppendCall(appends, options)).then(appendManyResult);
+  }
+
+  #appendCall(check: () => AppendCall): Promise<AppendResult[]> {
     try {
-      const parts = prepareAppends(appends);
-      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-      return this.#appendParts('store.appendMany', parts, condition).then(appendManyResult);
+      const call = check();
+      if (this.#connection.inline.size > 0) return this.#appendInline(call);
+      return this.#connection.write(call.operation, () => appendInTransaction(this.#statements, call, this.#conflicts, this.#clock()));
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  #appendParts(operation: string, parts: readonly PreparedAppend[], condition: CheckedCondition | undefined): Promise<AppendResult[]> {
-    if (this.#connection.inline.size > 0) return this.#appendInline(operation, parts, condition);
-    return this.#connection.write(operation, () => appendInTransaction(this.#statements, parts, condition, this.#conflicts, this.#clock()));
   }
 
   readonly #conflicts = (condition: CheckedCondition): number[] => this.#filtered.conflicts(condition);
@@ -349,17 +339,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
-  #appendInline(operation: string, parts: readonly PreparedAppend[], condition: CheckedCondition | undefined): Promise<AppendResult[]> {
+  #appendInline(call: AppendCall): Promise<AppendResult[]> {
     const append = async (tx: SqlTransaction) => {
       const head = this.#head();
       const recordedAt = this.#clock();
-      const results = appendInTransaction(this.#statements, parts, condition, this.#conflicts, recordedAt);
-      const events = results.flatMap((result, index) => appendedEvents(result, parts[index]!.events, recordedAt, head));
+      const results = appendInTransaction(this.#statements, call, this.#conflicts, recordedAt);
+      const events = results.flatMap((result, index) => appendedEvents(result, call.parts[index]!.events, recordedAt, head));
       // the hooks read from inside the transaction: their reads do not wait for it
       await this.#connection.inline.run(events, tx, (options) => this.readAll(options));
       return results;
     };
     // after the appends queued before the hook was added, so no later event slips past the hooks
-    return this.#connection.transaction(operation, append, { afterQueued: true });
+    return this.#connection.transaction(call.operation, append, { afterQueued: true });
   }
 }
