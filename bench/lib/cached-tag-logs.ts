@@ -112,5 +112,7 @@ export async function tagLogOf(cache: TagLogCache, events: number, rebuild: bool
   });
   await cache.markBuilt(location);
   console.log(`${label}: built in ${seconds.toFixed(1)} s, ${rate(events / seconds)} events/s`);
-  return store;
+  // opened again, as a later run opens it: on SQLite, closing moves the build's write-ahead log into the file
+  await store.close();
+  return openStore(location);
 }
