@@ -78,12 +78,16 @@ export function multiStreamScenarios(sizes: ConsistencySizes, open: () => Promis
 const booking = (room: number, index: number): EventData => ({ type: 'RoomBooked', data: payload(index), tags: [`room:${room}`] });
 
 /**
- * The same tagged event per call, written two ways: unconditionally, and as a decider across streams would:
- * the head read first, then the append on the condition that no event tagged with the room came after it.
+ * The same tagged event per call, written three ways: as a decider across streams would (the head read first,
+ * then the append on the condition that no event tagged with the room came after it), unconditionally, and
+ * unconditionally after the same head read (so that the check's own price shows apart from the read's).
  * Each concurrent caller books its own room, so no condition fails: the figure is the price of the check, not of retries.
  * A condition that does fail is a fault of the scenario and stops the run.
  */
-export function conditionScenarios(sizes: ConsistencySizes, open: () => Promise<ConsistencyStore>): { conditional: (callers: number) => Run; unconditional: (callers: number) => Run } {
+export function conditionScenarios(
+  sizes: ConsistencySizes,
+  open: () => Promise<ConsistencyStore>,
+): { conditional: (callers: number) => Run; unconditional: (callers: number) => Run; headReadThenUnconditional: (callers: number) => Run } {
   return {
     conditional: (callers) =>
       callersRun(sizes, open, callers, 1, async (store, call) => {
@@ -101,6 +105,12 @@ export function conditionScenarios(sizes: ConsistencySizes, open: () => Promise<
     unconditional: (callers) =>
       callersRun(sizes, open, callers, 1, (store, call) => {
         const room = slotOf(call, sizes.streams);
+        return store.append(`room-${room}`, [booking(room, call.index)]);
+      }),
+    headReadThenUnconditional: (callers) =>
+      callersRun(sizes, open, callers, 1, async (store, call) => {
+        const room = slotOf(call, sizes.streams);
+        await store.headPosition();
         return store.append(`room-${room}`, [booking(room, call.index)]);
       }),
   };

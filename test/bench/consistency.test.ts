@@ -83,11 +83,12 @@ describe('the conditional scenarios', () => {
     }
   });
 
-  it('the baseline writes the same tagged bookings without a condition', async () => {
+  it.each(['unconditional', 'headReadThenUnconditional'] as const)('the baseline %s writes the same tagged bookings without a condition', async (baseline) => {
     const { open, appendOptions } = opened();
-    await conditionScenarios(SIZES, open).unconditional(1)();
+    await conditionScenarios(SIZES, open)[baseline](1)();
     const events = await wholeLog();
     expect(events.map((event) => event.tags)).toEqual(Array.from({ length: SIZES.calls }, (_, call) => [`room:${call % 3}`]));
+    expect(appendOptions).toHaveLength(SIZES.calls);
     expect(appendOptions.every((options) => options === undefined)).toBe(true);
   });
 
