@@ -6,13 +6,18 @@ import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { EventData } from '../../src/core/event.js';
 import { declaredProjection } from '../../src/projections/definition/file-definition.js';
-import { defineProjection, type ProjectionDefinition } from '../../src/projections/definition/projection.js';
+import { defineProjection, lakeDirectoryOf, type ProjectionDefinition } from '../../src/projections/definition/projection.js';
 import { runProjection } from '../../src/projections/feeding/runner.js';
 import { addDeclaredProjection, runDeclaredProjections } from '../../src/projections/lifecycle/file-projections.js';
 import { waitForProjection } from '../../src/projections/lifecycle/progress.js';
-import { findDocuments } from '../../src/projections/reading/queries.js';
+import { requestRebuild } from '../../src/projections/lifecycle/rebuild.js';
+import { findDocuments, queryLakes } from '../../src/projections/reading/queries.js';
+import { projectionStatus } from '../../src/projections/reading/status.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
+import { UNTAGGED_EVENT_COLUMNS, lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
+import { LakeWriter } from '../../src/projections/sinks/lake-writer.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { until } from '../subscriptions/processes.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-tag-projections-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -96,6 +101,43 @@ describe('projections filtered by tags on SQLite', () => {
         await expectInvalidProjection(() => defineProjection({ ...hotelGuests('guests'), filter }), 'filter');
         await expectInvalidProjection(() => runProjection(store, { ...hotelGuests('guests'), filter }), 'filter');
       }
+    });
+  });
+
+  it("a lake of events has each event's tags as a JSON column; one begun before tags keeps its columns until a rebuild", async () => {
+    await withStore(async (store) => {
+      const directory = join(folder, `lake-${stores}`);
+      const lake = (name: string) => ({ name, version: 1, sink: lakeSink({ directory, rollRows: 2, rollMs: 50 }), handlers: { '*': writeEvent } });
+      await store.append('booking-1', [booked('ada', 'hotel:1', 'room:7'), booked('bob')]);
+      // the generation an older release began: its manifest lists the columns without tags
+      const older = await LakeWriter.open({ directory: lakeDirectoryOf(directory, 'old_events', 1), columns: UNTAGGED_EVENT_COLUMNS });
+      await older.close();
+      for (const name of ['events', 'old_events']) {
+        const running = await runProjection(store, lake(name), FAST);
+        try {
+          await waitForProjection(store, name, await store.headPosition(), { timeoutMs: 10_000 });
+        } finally {
+          await running.stop();
+        }
+      }
+      expect((await queryLakes(store, 'SELECT position, tags FROM events ORDER BY position')).rows).toEqual([
+        { position: 1, tags: '["hotel:1","room:7"]' },
+        { position: 2, tags: '[]' },
+      ]);
+      expect((await queryLakes(store, "SELECT position FROM events WHERE list_contains(CAST(tags AS VARCHAR[]), 'room:7')")).rows).toEqual([{ position: 1 }]);
+      expect((await queryLakes(store, 'SELECT count(*) AS n FROM old_events')).rows).toEqual([{ n: 2 }]);
+      await expect(queryLakes(store, 'SELECT tags FROM old_events')).rejects.toThrow();
+      const running = await runProjection(store, lake('old_events'), FAST);
+      try {
+        expect((await requestRebuild(store, 'old_events')).generation).toBe(2);
+        await until(async () => (await projectionStatus(store, ['old_events']))[0]!.generation === 2, 'the rebuild switches readers over', 30_000);
+      } finally {
+        await running.stop();
+      }
+      expect((await queryLakes(store, 'SELECT position, tags FROM old_events ORDER BY position')).rows).toEqual([
+        { position: 1, tags: '["hotel:1","room:7"]' },
+        { position: 2, tags: '[]' },
+      ]);
     });
   });
 });
