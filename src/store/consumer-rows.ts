@@ -96,11 +96,28 @@ export function checkPartitionCount(consumer: string, stored: number, requested:
   }
 }
 
-/** A filter in one canonical text, so two that select the same events compare equal. */
+/**
+ * A filter in one canonical text, so two that select the same events compare
+ * equal. A filter without tags has no `tags` key, so rows stored before tags
+ * existed keep comparing equal to the filters they were stored from.
+ */
 export function filterKey(filter: LogFilter): string {
   const normalized = normalizeFilter(filter);
+  // with tags, a filter's types sit in its one query item
+  const item = normalized?.query?.[0];
   const sorted = (list: readonly string[] | undefined) => (list === undefined ? undefined : [...list].sort());
-  return JSON.stringify({ categories: sorted(normalized?.categories), types: sorted(normalized?.types), streamPrefix: normalized?.streamPrefix });
+  return JSON.stringify({
+    categories: sorted(normalized?.categories),
+    types: sorted(normalized?.types ?? item?.types),
+    streamPrefix: normalized?.streamPrefix,
+    tags: sorted(item?.tags),
+  });
+}
+
+/** A new consumer's filter as its row stores it; throws as a read would (INVALID_TAG, INVALID_ARGUMENT) rather than store a filter no read accepts. */
+export function storedFilter(filter: LogFilter): string {
+  normalizeFilter(filter);
+  return JSON.stringify(filter);
 }
 
 /**

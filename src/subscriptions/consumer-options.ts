@@ -2,7 +2,7 @@ import { invalidArgument } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
-import { nonNegativeInteger, pageLimit } from '../store/options.js';
+import { nonNegativeInteger, normalizeFilter, pageLimit } from '../store/options.js';
 import { settleRetryPolicy, type RetryPolicy, type SettledRetryPolicy } from './retry.js';
 
 export interface HandlerContext {
@@ -34,6 +34,7 @@ export interface GroupOptions {
 export interface ConsumerOptions {
   /** Names the checkpoint; a consumer started again with the same name resumes from it. */
   name: string;
+  /** Which events of the log it handles: categories, types, a stream prefix and tags (an event must carry them all). */
   filter?: LogFilter;
   /** Where a consumer without a stored checkpoint starts: default `'beginning'`. */
   start?: 'beginning' | 'end' | number;
@@ -117,6 +118,9 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
   const window = positive('window', options.window ?? 1);
   if (window > MAX_WINDOW) throw invalidArgument('window', `must be at most ${MAX_WINDOW}, got ${window}`);
   if (window > 1 && options.transaction !== undefined) throw invalidArgument('window', 'a transaction handler takes its events a page at a time; leave window out');
+  const filter = options.filter ?? {};
+  // refused here, before the consumer is registered with a filter no read accepts
+  normalizeFilter(filter);
   const start = options.start ?? 'beginning';
   if (start !== 'beginning' && start !== 'end') nonNegativeInteger('start', start);
   const grouped = options.group !== undefined;
@@ -131,7 +135,7 @@ export function settleConsumerOptions(options: ConsumerOptions, defaultMember: s
   if (heartbeatMs >= leaseMs) throw invalidArgument('heartbeatMs', `must be shorter than leaseMs (${leaseMs}), got ${heartbeatMs}`);
   return {
     name: options.name,
-    filter: options.filter ?? {},
+    filter,
     start,
     handler: options.handler,
     transaction: options.transaction,

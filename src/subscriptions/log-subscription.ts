@@ -26,7 +26,7 @@ const LIVE_WAIT_MS = 30_000;
  * position considered and positions become visible in order.
  *
  * ```ts
- * for await (const message of subscribeToAll(store, { categories: ['order'], after: 0 })) {
+ * for await (const message of subscribeToAll(store, { categories: ['order'], tags: ['customer:42'], after: 0 })) {
  *   if (message.kind === 'event') console.log(message.event.type);
  * }
  * ```
@@ -35,11 +35,11 @@ export function subscribeToAll(
   store: EventStore,
   options: SubscribeOptions & LogFilter = {},
 ): AsyncGenerator<SubscriptionMessage, void, undefined> {
-  const { signal, categories, types, streamPrefix } = options;
+  const { signal, categories, types, streamPrefix, tags } = options;
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   return follow(store, options.after ?? 0, signal, async function* (after, head) {
     for (;;) {
-      const page = await store.readAll({ after, limit, categories, types, streamPrefix });
+      const page = await store.readAll({ after, limit, categories, types, streamPrefix, tags });
       for (const event of page.events) yield event;
       if (page.next === null) return Math.max(after, page.events.at(-1)?.position ?? 0, head);
       after = page.next;

@@ -18,6 +18,7 @@ import {
   consumerRecordOf,
   memberOf,
   parkedEntryOf,
+  storedFilter,
   type ConsumerRow,
   type MemberRow,
   type ParkedRow,
@@ -69,7 +70,7 @@ export class PostgresConsumerStore implements ConsumerStore {
     return this.#transaction('store.consumers.register', async (client) => {
       const inserted = await client.query(
         `INSERT INTO ${this.#s}.consumers (name, filter, created_at) VALUES ($1, $2, ${NOW_MS}) ON CONFLICT (name) DO NOTHING`,
-        [name, JSON.stringify(filter)],
+        [name, storedFilter(filter)],
       );
       if (inserted.rowCount === 1) {
         await client.query(

@@ -17,6 +17,7 @@ import {
   consumerRecordOf,
   memberOf,
   parkedEntryOf,
+  storedFilter,
   type ConsumerRow,
   type MemberRow,
   type ParkedRow,
@@ -54,7 +55,7 @@ export class SqliteConsumerStore implements ConsumerStore {
     return this.#connection.write('store.consumers.register', () => {
       const existing = this.#sql.consumer.get(name) as ConsumerRow | undefined;
       if (existing === undefined) {
-        this.#sql.insertConsumer.run(name, JSON.stringify(filter), this.#clock());
+        this.#sql.insertConsumer.run(name, storedFilter(filter), this.#clock());
         for (let partition = 0; partition < partitions; partition++) this.#sql.insertPartition.run(name, partition, startAt);
       } else {
         checkPartitionCount(name, this.#sql.partitions.all(name).length, partitions);

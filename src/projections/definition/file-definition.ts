@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../core/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../core/json-depth.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { defineProjection, invalidProjection, type ProjectionDefinition, type ProjectionHandler } from './projection.js';
+import { defineProjection, filterProblem, invalidProjection, type ProjectionDefinition, type ProjectionHandler } from './projection.js';
 import { documentSink, type DocumentsContext } from '../sinks/documents.js';
 import type { Json } from '../sinks/documents-sql.js';
 import { lakeSink, writeEvent, type LakeContext } from '../sinks/lake.js';
@@ -22,6 +22,8 @@ export interface DeclaredProjection {
   sink: 'table' | 'documents' | 'search' | 'lake';
   categories?: string[];
   types?: string[];
+  /** Tags an event must all carry to be projected, e.g. `["region:eu"]`. */
+  tags?: string[];
   /** What identifies the row, document or entry: a path such as `stream` or `data.orderId`; default `stream`. */
   key?: string;
   /** Column (or field) name → path in the event: `data.…`, `metadata.…`, `stream`, `type`, `position`, `revision`, `recordedAt`, `category`, `id`. */
@@ -62,6 +64,7 @@ export function declaredProjection(file: unknown): ProjectionDefinition<unknown>
   const filter = {
     ...(declared.categories === undefined ? {} : { categories: declared.categories }),
     ...(declared.types === undefined ? {} : { types: [...new Set([...declared.types, ...deletes])] }),
+    ...(declared.tags === undefined ? {} : { tags: declared.tags }),
   };
   const valuesOf = (event: RecordedEvent) => Object.fromEntries(fields.flatMap(([field, path]) => pick(event, path, field)));
   const idOf = (event: RecordedEvent) => {
@@ -117,12 +120,14 @@ function checkDeclared(file: unknown): DeclaredProjection {
   const declared = file as DeclaredProjection;
   const name = typeof declared.name === 'string' ? declared.name : '?';
   if (!SINKS.includes(declared.sink)) throw invalidProjection(name, 'sink', `must be one of ${SINKS.join(', ')}`);
-  for (const list of ['categories', 'types', 'delete'] as const) {
+  for (const list of ['categories', 'types', 'tags', 'delete'] as const) {
     const value = declared[list];
     if (value !== undefined && (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))) {
       throw invalidProjection(name, list, 'must be a list of strings');
     }
   }
+  const tagsProblem = declared.tags === undefined ? undefined : filterProblem({ tags: declared.tags });
+  if (tagsProblem !== undefined) throw invalidProjection(name, 'tags', tagsProblem);
   if (declared.key !== undefined && (typeof declared.key !== 'string' || !PATH.test(declared.key))) throw invalidProjection(name, 'key', 'must be a path such as stream or data.orderId');
   const fields = declared.fields ?? {};
   if (typeof fields !== 'object' || fields === null) throw invalidProjection(name, 'fields', 'must map names to paths');

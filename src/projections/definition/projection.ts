@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { TributaryError } from '../../core/errors.js';
+import { TributaryError, isTributaryError } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { LogFilter } from '../../store/event-store.js';
+import { normalizeFilter } from '../../store/options.js';
 import { columnsProblem, type LakeColumn } from '../sinks/lake-cells.js';
 import { projectionNameProblem } from './naming.js';
 
@@ -55,7 +56,11 @@ export interface LakeSink<Context> {
 export interface ProjectionDefinition<Context = unknown> {
   name: string;
   version: number;
-  /** Which events reach the handlers; by default the types that have a handler (all of them with a `'*'` handler). */
+  /**
+   * Which events reach the handlers; by default the types that have a handler
+   * (all of them with a `'*'` handler). With `tags`, only events carrying every
+   * one of them, e.g. `{ types: ['RoomBooked'], tags: ['hotel:7'] }`.
+   */
   filter?: LogFilter;
   sink: Sink<Context>;
   /** By event type; `'*'` handles every type without its own handler. */
@@ -77,7 +82,21 @@ export function defineProjection<Context>(definition: ProjectionDefinition<Conte
   }
   const types = Object.keys(handlers);
   const filter = definition.filter ?? (types.includes('*') ? {} : { types });
+  const problem = filterProblem(filter);
+  if (problem !== undefined) throw invalidProjection(name, 'filter', problem);
   return { ...definition, filter };
+}
+
+/** What reads would refuse in `filter` (a malformed tag, say), or undefined; found at definition, not when the consumer first reads. */
+export function filterProblem(filter: LogFilter): string | undefined {
+  try {
+    normalizeFilter(filter);
+    return undefined;
+  } catch (error) {
+    if (!isTributaryError(error)) throw error;
+    const reason = error.details['reason'];
+    return typeof reason === 'string' ? reason : error.message;
+  }
 }
 
 // found at definition, not at the first write: a lake registered with bad columns could never be fed

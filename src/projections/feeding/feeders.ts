@@ -6,6 +6,8 @@ import { startConsumer, type Consumer } from '../../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
+import { columnsToWrite } from '../sinks/lake.js';
+import { readManifest } from '../sinks/lake-manifest.js';
 import { removeLakeGeneration } from '../sinks/storage.js';
 
 /** What feeds one generation in this process: a consumer, and for a lake the writer it fills. */
@@ -64,7 +66,8 @@ export async function feedLakeSink<Context>(
   const directory = lakeDirectoryOf(sink.directory, definition.name, generation);
   // DuckDB loads with the first lake this process feeds, not with the package
   const { LakeWriter } = await import('../sinks/lake-writer.js');
-  const writer = await LakeWriter.open({ directory, columns: sink.columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
+  const columns = columnsToWrite(sink.columns, readManifest(directory)?.columns);
+  const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
   // the last event whose rows are in the buffer: a retry after a failed roll must not add them twice

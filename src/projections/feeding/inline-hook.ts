@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '../../core/event.js';
-import { categoryOf } from '../../core/stream-name.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
-import type { LogFilter } from '../../store/event-store.js';
+import { filterMatches, normalizeFilter } from '../../store/options.js';
 import type { InlineHook, LogReader } from '../../store/sql-access.js';
 import { applyFrom } from './apply.js';
 import type { ProjectionDefinition, SqlSink } from '../definition/projection.js';
@@ -19,9 +18,10 @@ const MOST_CAUGHT_UP = 1_000;
  * and its consumer applies them all in order.
  */
 export function inlineHook<Context>(definition: ProjectionDefinition<Context> & { sink: SqlSink<Context> }): InlineHook {
-  const filter = definition.filter ?? {};
+  // the same matching the log's reads do, so the hook and the projection's consumer select the same events
+  const filter = normalizeFilter(definition.filter ?? {});
   return async (events, tx, readLog) => {
-    const selected = events.filter((event) => selects(filter, event));
+    const selected = events.filter((event) => filterMatches(filter, event.stream, event.type, event.tags));
     if (selected.length === 0) return;
     const record = await getProjection(tx, definition.name);
     if (record === undefined) return;
@@ -58,12 +58,4 @@ async function applyWithGap<Context>(
     if (gap.length > MOST_CAUGHT_UP) return;
   }
   await applyFrom(tx, definition, generation, at, [...gap, ...appended]);
-}
-
-function selects(filter: LogFilter, event: RecordedEvent): boolean {
-  return (
-    (filter.categories === undefined || filter.categories.includes(categoryOf(event.stream))) &&
-    (filter.types === undefined || filter.types.includes(event.type)) &&
-    (filter.streamPrefix === undefined || event.stream.startsWith(filter.streamPrefix))
-  );
 }

@@ -18,8 +18,8 @@ export interface LakeSinkOptions {
   rollMs?: number;
 }
 
-/** The columns of the default feed: each event as a row. */
-export const EVENT_COLUMNS: readonly LakeColumn[] = [
+/** The columns of the default feed before events had tags: a generation begun with them keeps them. */
+export const UNTAGGED_EVENT_COLUMNS: readonly LakeColumn[] = [
   { name: 'position', type: 'BIGINT' },
   { name: 'stream', type: 'VARCHAR' },
   { name: 'type', type: 'VARCHAR' },
@@ -29,6 +29,11 @@ export const EVENT_COLUMNS: readonly LakeColumn[] = [
   { name: 'data', type: 'JSON' },
   { name: 'metadata', type: 'JSON' },
 ];
+
+/** The columns of the default feed: each event as a row, its tags a JSON array. */
+export const EVENT_COLUMNS: readonly LakeColumn[] = [...UNTAGGED_EVENT_COLUMNS, { name: 'tags', type: 'JSON' }];
+
+const NO_TAGS = new JsonText('[]');
 
 /** The default feed's row for `event`. */
 export function eventRow(event: RecordedEvent): Record<string, unknown> {
@@ -42,7 +47,19 @@ export function eventRow(event: RecordedEvent): Record<string, unknown> {
     // the stored JSON text goes through untouched
     data: new JsonText(event.dataJson),
     metadata: event.metadataJson === null ? null : new JsonText(event.metadataJson),
+    tags: event.tags.length === 0 ? NO_TAGS : new JsonText(JSON.stringify(event.tags)),
   };
+}
+
+/**
+ * The columns a generation goes on writing: `columns`, except that a default
+ * feed whose lake was begun before events had tags keeps its untagged columns,
+ * so an upgrade neither refuses the lake nor mixes two schemas in one
+ * generation. A rebuild writes the tags.
+ */
+export function columnsToWrite(columns: readonly LakeColumn[], written: readonly LakeColumn[] | undefined): readonly LakeColumn[] {
+  const same = (a: readonly LakeColumn[], b: readonly LakeColumn[]) => a.length === b.length && a.every((column, i) => column.name === b[i]!.name && column.type === b[i]!.type);
+  return columns === EVENT_COLUMNS && written !== undefined && same(written, UNTAGGED_EVENT_COLUMNS) ? UNTAGGED_EVENT_COLUMNS : columns;
 }
 
 /**
