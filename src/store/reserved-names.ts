@@ -23,6 +23,9 @@ export const STORE_NAMES: readonly string[] = [
   'event_categories',
   'event_categories_pkey',
   'events_by_type',
+  // the tag index of the log
+  'event_tags',
+  'event_tags_pkey',
   // consumers: checkpoints, group members, parked events
   'consumers',
   'consumers_pkey',
