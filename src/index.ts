@@ -13,6 +13,9 @@ export { assertStreamName, categoryOf, MAX_STREAM_NAME_LENGTH } from './core/str
 export { MAX_JSON_DEPTH } from './core/json-depth.js';
 export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
 export type * from './store/event-store.js';
+export { MAX_QUERY_ITEMS, type AppendCondition, type EventQuery, type QueryItem } from './core/event-query.js';
+export { MAX_APPEND_EVENTS, MAX_APPEND_STREAMS, type AppendManyResult, type StreamAppend } from './core/stream-appends.js';
+export { MAX_TAG_LENGTH, MAX_TAGS_PER_EVENT } from './core/tags.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
 // a backend loads with the first store opened on it; `tributary/sqlite` and `tributary/postgres` open one directly
 export { openStore, DEFAULT_DATABASE, type OpenStoreOptions } from './backends/open-store.js';
@@ -32,6 +35,7 @@ export * from './subscriptions/parked.js';
 export * from './subscriptions/status.js';
 export { partitionOfStream } from './subscriptions/partitions.js';
 export * from './command/decider.js';
+export * from './command/query-decider.js';
 export type { SnapshotPolicy } from './command/snapshot-policy.js';
 export { MAX_SNAPSHOT_NAME_LENGTH, type Snapshot, type SnapshotStore } from './store/snapshot-store.js';
 export { given } from './testing/decider-spec.js';

@@ -3,6 +3,7 @@ import { isTributaryError } from '../core/errors.js';
 import type { EventStore, StreamPage } from '../store/event-store.js';
 import { nonNegativeInteger } from '../store/options.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshot-store.js';
+import { decidedEvents, retriesOf, withCommandMetadata } from './decided-events.js';
 import { checkSnapshotPolicy, snapshotText, snapshotsOf, type SnapshotPolicy } from './snapshot-policy.js';
 
 /** An event as a decider sees it: its type and data. */
@@ -192,15 +193,12 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   command: Command,
   options: HandleCommandOptions = {},
 ): Promise<HandledCommand<Event, State>> {
-  const retries = options.retries === undefined ? 0 : nonNegativeInteger('retries', options.retries);
+  const retries = retriesOf(options.retries);
   for (let attempt = 0; ; attempt++) {
     const loaded = await load(store, stream, decider, {});
-    const decided = decider.decide(command, loaded.state);
-    const events: Event[] = Array.isArray(decided) ? [...(decided as readonly Event[])] : [decided as Event];
+    const events = decidedEvents(decider.decide(command, loaded.state));
     if (events.length === 0) return { state: loaded.state, events, result: null };
-    const proposed: EventData[] = events.map((event) =>
-      options.metadata === undefined ? event : { ...event, metadata: { ...options.metadata } },
-    );
+    const proposed: EventData[] = events.map((event) => withCommandMetadata(event, options.metadata));
     try {
       const result = await store.append(stream, proposed, {
         expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
