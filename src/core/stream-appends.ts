@@ -30,6 +30,11 @@ export interface AppendManyResult {
   streams: AppendResult[];
 }
 
+/** A multi-stream append's outcome from its streams' results. */
+export function appendManyResult(streams: AppendResult[]): AppendManyResult {
+  return { position: Math.max(...streams.map((result) => result.position)), streams };
+}
+
 /** One stream's part checked and serialised, ready for a backend. */
 export interface PreparedAppend {
   readonly stream: string;

@@ -22,7 +22,7 @@ it('both backends have the same migrations: the same versions, in the same order
   expect(SQLITE_VERSION).toBe(SQLITE_MIGRATIONS.length);
 });
 
-describe.each(backends)('migrations 6 and 7 on $name', ({ name, location }) => {
+describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
   it('a store of version 5 upgrades to the latest: its log reads and appends as before, and deciders keep snapshots beside it', async () => {
     const where = location('migration-6');
     const before = await openStore(where);
@@ -40,7 +40,49 @@ describe.each(backends)('migrations 6 and 7 on $name', ({ name, location }) => {
       await store.close();
     }
   });
+
+  it('a store of version 7 upgrades to 8: its events read with no tags, and new events are read by their tags', async () => {
+    const where = location('migration-8');
+    const before = await openStore(where);
+    await before.append('room-1', [{ type: 'Booked', data: {} }, { type: 'Booked', data: {} }]);
+    await before.close();
+    await backTo7[name](where);
+
+    const store = await openStore(where);
+    try {
+      expect((await store.readStream('room-1')).events.map((event) => event.tags)).toEqual([[], []]);
+      await store.append('room-1', [{ type: 'Booked', data: {}, tags: ['room:1'] }], { condition: { failIfEventsMatch: [{ tags: ['room:1'] }] } });
+      const tagged = await store.readAll({ tags: ['room:1'] });
+      expect(tagged.events.map((event) => [event.position, event.tags])).toEqual([[3, ['room:1']]]);
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** Takes a store back to the schema version 7 left: no tags column, no tag index, the append function without tags. */
+const backTo7: Record<SqlBackendName, (where: string) => Promise<void>> = {
+  async sqlite(where) {
+    const db = new BetterSqlite3(where);
+    db.exec('DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
+    db.pragma('user_version = 7');
+    db.close();
+  },
+  async postgres(where) {
+    const url = new URL(where);
+    const schema = url.searchParams.get('schema')!;
+    url.search = '';
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query(`DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags;
+        DELETE FROM ${schema}.migrations WHERE version >= 8`);
+      await client.query(POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema));
+    } finally {
+      await client.end();
+    }
+  },
+};
 
 const tally = {
   initialState: () => 0,
@@ -52,7 +94,7 @@ const tally = {
 const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
   async sqlite(where) {
     const db = new BetterSqlite3(where);
-    db.exec('DROP TABLE tributary_snapshots');
+    db.exec('DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
     db.pragma('user_version = 5');
     db.close();
   },
@@ -63,7 +105,8 @@ const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
     const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
     try {
-      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DELETE FROM ${schema}.migrations WHERE version >= 6`);
+      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP TABLE ${schema}.event_tags;
+        ALTER TABLE ${schema}.events DROP COLUMN tags; DELETE FROM ${schema}.migrations WHERE version >= 6`);
     } finally {
       await client.end();
     }

@@ -101,7 +101,7 @@ describe('sqlite: schema and migrations', () => {
     await before.close();
     // back to the file Tributary 4 left: no category table, no type index
     const db = new BetterSqlite3(path);
-    db.exec('DROP TABLE event_categories; DROP INDEX events_by_type; DROP TABLE tributary_snapshots');
+    db.exec('DROP TABLE event_categories; DROP INDEX events_by_type; DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
     db.pragma('user_version = 4');
     db.close();
 

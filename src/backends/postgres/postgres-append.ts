@@ -1,20 +1,21 @@
 import { escapeLiteral, type PoolClient } from 'pg';
 import { TributaryError } from '../../core/errors.js';
 import { RecordedEvent, type AppendResult } from '../../core/event.js';
-import type { ExpectedRevision } from '../../core/expected-revision.js';
-import type { ProposedEvent } from '../../core/proposed-event.js';
+import { appendConditionFailed, matchesQuery, type CheckedCondition } from '../../core/event-query.js';
+import type { PreparedAppend } from '../../core/stream-appends.js';
 import { categoryOf } from '../../core/stream-name.js';
 import { storedEventsOf, type EventRow } from '../../store/sql-rows.js';
-import { STREAM_LIVE, planAppend, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
+import { STREAM_LIVE, planParts, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
+import { conflictsRead } from './postgres-read.js';
 import type { Statements } from './postgres-statements.js';
 
 export interface AppendRequest {
-  stream: string;
-  events: readonly ProposedEvent[];
-  expected: ExpectedRevision;
+  /** The streams one call writes, all or none: one for `append`, several for `appendMany`. */
+  parts: readonly PreparedAppend[];
+  condition: CheckedCondition | undefined;
 }
 
-export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: unknown };
+export type Outcome = { ok: true; value: AppendResult[] } | { ok: false; error: unknown };
 
 interface Head extends StreamHead {
   lastPosition: number;
@@ -22,26 +23,38 @@ interface Head extends StreamHead {
   exists: boolean;
 }
 
+/** An event this group stages, as a later request's condition must see it. */
+interface Staged {
+  position: number;
+  stream: string;
+  type: string;
+  tags: readonly string[];
+}
+
 /**
  * Appends a group of requests in one transaction, holding the log_head row
- * lock from its first statement to the commit, in three round trips:
- * lock and read what the rules need; write everything; commit. The path for
- * groups with inline hooks, which run inside the transaction, and for groups
- * the one-call path (postgres-append-call.ts) hands back. The rules are
- * applied to every request in order against that state, so a refused request
- * writes nothing and never fails its neighbours. Returns one outcome per
- * request; throws (after rolling back) only when the database itself fails.
+ * lock from its first statement to the commit, in three round trips (four
+ * when a request has a condition): lock and read what the rules need; find
+ * what the conditions forbid; write everything; commit. The path for groups
+ * with inline hooks, which run inside the transaction, and for groups the
+ * one-call path (postgres-append-call.ts) hands back. The rules are applied
+ * to every request in order against that state and what the group's earlier
+ * requests staged, so a refused request writes nothing and never fails its
+ * neighbours. Returns one outcome per request; throws (after rolling back)
+ * only when the database itself fails.
  */
 export async function appendGroup(
   client: PoolClient,
   sql: Statements,
+  schema: string,
   requests: readonly AppendRequest[],
   recordedAt: number,
   channel: string,
   inline?: (events: readonly RecordedEvent[], client: PoolClient) => Promise<void>,
 ): Promise<Outcome[]> {
-  const names = [...new Set(requests.map((request) => request.stream))];
-  const ids = requests.flatMap((request) => request.events.filter((event) => event.idGiven).map((event) => event.id));
+  const parts = requests.flatMap((request) => request.parts);
+  const names = [...new Set(parts.map((part) => part.stream))];
+  const ids = parts.flatMap((part) => part.events.filter((event) => event.idGiven).map((event) => event.id));
   // one simple-protocol round trip; the reads run after the lock is held, so they see every earlier commit
   const [, locked, read] = (await client.query(
     `BEGIN; ${sql.lockHead}; ${sql.groupState(literalArray(names, 'text'), literalArray(ids, 'uuid'))}`,
@@ -54,27 +67,45 @@ export async function appendGroup(
       heads.set(name, { lastRevision, lastPosition, state, exists: true });
     }
     const stored = storedEventsOf(events);
+    const conflicts = await committedConflicts(client, schema, requests);
 
     let position = firstPosition;
-    const columns: unknown[][] = [[], [], [], [], [], [], []];
+    const columns: unknown[][] = [[], [], [], [], [], [], [], []];
     const categories: string[] = [];
-    const outcomes = requests.map(({ stream, events: proposed, expected }): Outcome => {
+    const tagNames: string[] = [];
+    const tagPositions: number[] = [];
+    const staged: Staged[] = [];
+    const outcomes = requests.map(({ parts: requestParts, condition }, request): Outcome => {
       try {
-        const head = heads.get(stream);
-        const plan = planAppend(stream, proposed, expected, head, (wanted) => pick(stored, wanted));
+        const plan = planParts(requestParts, (stream) => heads.get(stream), (wanted) => pick(stored, wanted));
         if ('retry' in plan) return { ok: true, value: plan.retry };
-        let revision = plan.firstRevision - 1;
-        const appended = proposed.map((event) => {
-          revision++;
-          position++;
-          const row = [position, revision, event.id, stream, event.type, event.metadataJson, event.dataJson];
-          for (let column = 0; column < 7; column++) columns[column]!.push(row[column]);
-          categories.push(categoryOf(stream));
-          stored.set(event.id, { id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson, tagsJson: event.tagsJson });
-          return { id: event.id, revision, position };
+        if (condition !== undefined) {
+          const found = [...conflicts.get(request)!, ...stagedConflicts(staged, condition)];
+          if (found.length > 0) throw appendConditionFailed(condition, found);
+        }
+        const results = requestParts.map(({ stream, events: proposed }, index) => {
+          let revision = plan.firstRevisions[index]! - 1;
+          const appended = proposed.map((event) => {
+            revision++;
+            position++;
+            const row = [position, revision, event.id, stream, event.type, event.metadataJson, event.dataJson, event.tagsJson];
+            for (let column = 0; column < 8; column++) columns[column]!.push(row[column]);
+            categories.push(categoryOf(stream));
+            for (const tag of event.tags) {
+              tagNames.push(tag);
+              tagPositions.push(position);
+            }
+            staged.push({ position, stream, type: event.type, tags: event.tags });
+            stored.set(event.id, {
+              id: event.id, stream, revision, position, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson, tagsJson: event.tagsJson,
+            });
+            return { id: event.id, revision, position };
+          });
+          const head = heads.get(stream);
+          heads.set(stream, { lastRevision: revision, lastPosition: position, state: STREAM_LIVE, exists: head?.exists ?? false });
+          return { stream, nextExpectedRevision: revision, position, events: appended };
         });
-        heads.set(stream, { lastRevision: revision, lastPosition: position, state: STREAM_LIVE, exists: head?.exists ?? false });
-        return { ok: true, value: { stream, nextExpectedRevision: revision, position, events: appended } };
+        return { ok: true, value: results };
       } catch (error) {
         return { ok: false, error };
       }
@@ -85,6 +116,7 @@ export async function appendGroup(
       const touched = [...heads.entries()].filter(([, head]) => head.lastPosition > firstPosition);
       const created = touched.filter(([, head]) => !head.exists);
       const updated = touched.filter(([, head]) => head.exists);
+      const [positions, revisions, eventIds, eventStreams, types, metadata, data, tags] = columns;
       const values = [
         created.map(([name]) => name),
         created.map(([name]) => categoryOf(name)),
@@ -96,11 +128,16 @@ export async function appendGroup(
         position,
         channel,
         recordedAt,
+        positions, revisions, eventIds, eventStreams, types, metadata, data,
+        categories,
+        tags,
+        tagNames,
+        tagPositions,
       ];
       const written = await client.query<{ inserted: number }>({
         name: `tributary-write-group-${channel}`,
         text: sql.writeGroup,
-        values: [...values, ...columns, categories],
+        values,
       });
       const inserted = written.rows[0]!.inserted;
       if (inserted !== rows) {
@@ -117,10 +154,36 @@ export async function appendGroup(
   }
 }
 
+/** Each conditional request's conflicts among committed events, read under the lock in one statement; none when no request has a condition. */
+async function committedConflicts(client: PoolClient, schema: string, requests: readonly AppendRequest[]): Promise<Map<number, number[]>> {
+  const conditional = requests.flatMap((request, index) => (request.condition === undefined ? [] : [{ index, condition: request.condition }]));
+  const found = new Map<number, number[]>();
+  if (conditional.length === 0) return found;
+  const { text, values } = conflictsRead(schema, conditional.map((entry) => entry.condition));
+  const { rows } = await client.query<Record<string, (number | string)[]>>(text, values);
+  conditional.forEach((entry, column) => found.set(entry.index, rows[0]![`c${column}`]!.map(Number)));
+  return found;
+}
+
+/** The events staged by the group's earlier requests that a condition forbids. */
+function stagedConflicts(staged: readonly Staged[], condition: CheckedCondition): number[] {
+  const { items, after, categories } = condition;
+  return staged
+    .filter((event) => event.position > after && (categories === undefined || categories.includes(categoryOf(event.stream))) && matchesQuery(items, event.type, event.tags))
+    .map((event) => event.position);
+}
+
 /** The rows an append group wrote, column by column, as the events readers will see. */
 function recordedEventsOf(columns: unknown[][], recordedAt: number): RecordedEvent[] {
-  const [positions, revisions, ids, streams, types, metadata, data] = columns as [number[], number[], string[], string[], string[], (string | null)[], string[]];
-  return positions.map((position, i) => new RecordedEvent(ids[i]!, streams[i]!, types[i]!, revisions[i]!, position, data[i]!, metadata[i]!, recordedAt));
+  const [positions, revisions, ids, streams, types, metadata, data, tags] = columns as [
+    number[], number[], string[], string[], string[], (string | null)[], string[], (string | null)[],
+  ];
+  return positions.map((position, i) => {
+    const tagsJson = tags[i]!;
+    return new RecordedEvent(
+      ids[i]!, streams[i]!, types[i]!, revisions[i]!, position, data[i]!, metadata[i]!, recordedAt, tagsJson === null ? undefined : (JSON.parse(tagsJson) as string[]),
+    );
+  });
 }
 
 function pick(stored: ReadonlyMap<string, StoredEvent>, ids: string[]): Map<string, StoredEvent> {

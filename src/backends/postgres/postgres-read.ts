@@ -1,4 +1,6 @@
+import { CONFLICTS_NAMED, type CheckedCondition } from '../../core/event-query.js';
 import type { NormalizedFilter } from '../../store/options.js';
+import { queryPositions, type QuerySqlFlavor } from '../../store/query-sql.js';
 import { EVENT_COLUMNS } from '../../store/sql-rows.js';
 
 const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
@@ -9,6 +11,14 @@ const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).
  * events_by_type; a stream prefix alone walks the position range.
  */
 export function filteredRead(schema: string, filter: NormalizedFilter, after: number, until: number, limit: number) {
+  if (filter.query !== undefined) {
+    const positions = queryPositions(flavorOf(schema), { items: filter.query, categories: filter.categories, streamPrefix: filter.streamPrefix }, after, until, limit);
+    // the positions first, then their events by primary key, as for the category and type indexes
+    return {
+      text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE position = ANY(ARRAY(${numbered(positions.sql)})) ORDER BY position`,
+      values: positions.params,
+    };
+  }
   const { categories, types, streamPrefix } = filter;
   const values: unknown[] = [after, until, limit];
   const tests: string[] = [];
@@ -56,4 +66,45 @@ export function filteredRead(schema: string, filter: NormalizedFilter, after: nu
 /** A LIKE pattern (default escape `\`) matching names that start with `prefix`. */
 export function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (special) => `\\${special}`) + '%';
+}
+
+/**
+ * One statement answering every condition of an append group at once: a row
+ * with one array per condition, the first positions after its `after` that
+ * match its query. Runs under the log_head lock, so nothing can commit between it and the group's write.
+ */
+export function conflictsRead(schema: string, conditions: readonly CheckedCondition[]): { text: string; values: unknown[] } {
+  const flavor = flavorOf(schema);
+  const values: unknown[] = [];
+  const columns = conditions.map((condition, index) => {
+    const { sql, params } = queryPositions(flavor, { items: condition.items, categories: condition.categories }, condition.after, Number.MAX_SAFE_INTEGER, CONFLICTS_NAMED);
+    const text = numbered(sql, values.length);
+    values.push(...params);
+    return `ARRAY(${text}) AS c${index}`;
+  });
+  return { text: `SELECT ${columns.join(', ')}`, values };
+}
+
+const flavors = new Map<string, QuerySqlFlavor>();
+
+function flavorOf(schema: string): QuerySqlFlavor {
+  let flavor = flavors.get(schema);
+  if (flavor === undefined) {
+    flavor = {
+      events: `${schema}.events`,
+      eventTags: `${schema}.event_tags`,
+      eventCategories: `${schema}.event_categories`,
+      typeWalk: `${schema}.events x`,
+      prefixTest: (column) => `${column} LIKE ?`,
+      prefixPattern: likePrefix,
+    };
+    flavors.set(schema, flavor);
+  }
+  return flavor;
+}
+
+/** `?` marks as `$n`, counting from `offset + 1`; the query SQL has no `?` anywhere else. */
+function numbered(sql: string, offset = 0): string {
+  let n = offset;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }

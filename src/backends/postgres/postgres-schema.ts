@@ -190,6 +190,21 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     description: 'appends in one database call',
     sql: appendGroupFunction(),
   },
+  {
+    version: 8,
+    description: 'event tags and their index',
+    // a nullable column without a default changes only the catalogue: no row is rewritten
+    sql: `
+  ALTER TABLE $schema.events ADD COLUMN tags text;
+  CREATE TABLE $schema.event_tags (
+    tag      text COLLATE "C" NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (tag, position)
+  );
+  DROP FUNCTION $schema.append_group(text[], text[], bigint[], integer[], uuid[], integer[], uuid[], text[], text[], text[], bigint, text);
+  ${appendGroupWithTagsFunction()}
+  `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -289,6 +304,122 @@ function appendGroupFunction(): string {
     SELECT count(*) INTO written FROM inserted;
     IF written <> cardinality(event_ids) THEN
       -- the streams changed between the checks and the insert: a bug, or another writer in the schema
+      RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
+    END IF;
+    PERFORM pg_notify(channel, (head + written)::text);
+    RETURN head || befores;
+  END
+  $body$;`;
+}
+
+/**
+ * The append_group of migration 7 with tags and conditions. Besides the checks of
+ * migration 7 it writes only when no condition finds an event after its position
+ * matching its query, checked after the lock like everything else. A condition is
+ * `{"after", "categories", "items": [{"types", "tags"}]}` (JSON null for none), one per
+ * request or a null array. Tags come per event as their JSON text (the events.tags
+ * column) and flattened, each with its event's place in the group (event_tags rows).
+ */
+function appendGroupWithTagsFunction(): string {
+  return `
+  CREATE FUNCTION $schema.append_group(
+    stream_names text[], stream_categories text[], expectations bigint[], sizes integer[], given_ids uuid[],
+    event_requests integer[], event_ids uuid[], event_types text[], event_metadata text[], event_data text[],
+    event_tag_lists text[], tag_names text[], tag_events integer[], conditions jsonb,
+    recorded bigint, channel text)
+  RETURNS bigint[] LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $body$
+  DECLARE
+    head bigint;
+    befores bigint[];
+    clear boolean;
+    written bigint;
+    cond jsonb;
+    item jsonb;
+    item_tags text[];
+    item_types text[];
+    cond_categories text[];
+    cond_after bigint;
+  BEGIN
+    SELECT h.last_position INTO head FROM $schema.log_head h FOR UPDATE;
+    SELECT array_agg(r.before ORDER BY r.ord),
+           bool_and(coalesce(r.state, 0) = 0 AND CASE r.expected WHEN -1 THEN true WHEN -2 THEN r.before < 0
+             WHEN -3 THEN r.before >= 0 ELSE r.before = r.expected END)
+           AND NOT EXISTS (SELECT 1 FROM $schema.events x WHERE x.id = ANY(given_ids))
+      INTO befores, clear
+      FROM (
+        SELECT q.ord, q.expected, s.state, coalesce(s.last_revision, -1)
+                 + coalesce(sum(q.size) OVER (PARTITION BY q.name ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+        FROM unnest(stream_names, expectations, sizes) WITH ORDINALITY AS q(name, expected, size, ord)
+        LEFT JOIN $schema.streams s ON s.name = q.name
+      ) AS r;
+    IF NOT clear THEN
+      RETURN NULL;
+    END IF;
+    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions
+    FOR cond IN SELECT c.value FROM jsonb_array_elements(coalesce(conditions, '[]'::jsonb)) AS c WHERE jsonb_typeof(c.value) = 'object' LOOP
+      cond_after := (cond->>'after')::bigint;
+      cond_categories := CASE WHEN jsonb_typeof(cond->'categories') = 'array'
+        THEN ARRAY(SELECT jsonb_array_elements_text(cond->'categories')) END;
+      FOR item IN SELECT i.value FROM jsonb_array_elements(cond->'items') AS i LOOP
+        item_tags := CASE WHEN jsonb_typeof(item->'tags') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'tags')) END;
+        item_types := CASE WHEN jsonb_typeof(item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'types')) END;
+        IF item_tags IS NOT NULL THEN
+          IF EXISTS (
+            SELECT 1 FROM $schema.event_tags g
+            WHERE g.tag = item_tags[1] AND g.position > cond_after
+              AND NOT EXISTS (SELECT 1 FROM unnest(item_tags[2:]) AS t(tag)
+                              WHERE NOT EXISTS (SELECT 1 FROM $schema.event_tags h WHERE h.tag = t.tag AND h.position = g.position))
+              AND (item_types IS NULL OR EXISTS (SELECT 1 FROM $schema.events e WHERE e.position = g.position AND e.type = ANY(item_types)))
+              AND (cond_categories IS NULL OR EXISTS (
+                SELECT 1 FROM $schema.event_categories c WHERE c.category = ANY(cond_categories) AND c.position = g.position))
+          ) THEN
+            RETURN NULL;
+          END IF;
+        ELSIF EXISTS (
+          SELECT 1 FROM $schema.events x
+          WHERE x.type = ANY(item_types) AND x.position > cond_after
+            AND (cond_categories IS NULL OR EXISTS (
+              SELECT 1 FROM $schema.event_categories c WHERE c.category = ANY(cond_categories) AND c.position = x.position))
+        ) THEN
+          RETURN NULL;
+        END IF;
+      END LOOP;
+    END LOOP;
+    WITH e AS (
+      SELECT head + e.ord AS position, e.request, e.id, e.type, e.metadata, e.data, e.tags,
+             befores[e.request] + row_number() OVER (PARTITION BY e.request ORDER BY e.ord) AS revision
+      FROM unnest(event_requests, event_ids, event_types, event_metadata, event_data, event_tag_lists) WITH ORDINALITY
+        AS e(request, id, type, metadata, data, tags, ord)
+    ), tips AS (
+      SELECT stream_names[e.request] AS name, stream_categories[e.request] AS category, max(e.revision) AS revision, max(e.position) AS position
+      FROM e GROUP BY 1, 2
+    ), created AS (
+      INSERT INTO $schema.streams (name, category, last_revision, last_position)
+      SELECT t.name, t.category, t.revision, t.position FROM tips t
+      WHERE NOT EXISTS (SELECT 1 FROM $schema.streams s WHERE s.name = t.name)
+      RETURNING name, stream_id
+    ), updated AS (
+      UPDATE $schema.streams AS s SET last_revision = t.revision, last_position = t.position
+      FROM tips t WHERE s.name = t.name
+      RETURNING s.name, s.stream_id
+    ), ids AS (
+      SELECT c.name, c.stream_id FROM created c UNION ALL SELECT u.name, u.stream_id FROM updated u
+    ), inserted AS (
+      INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data, tags)
+      SELECT e.position, ids.stream_id, e.revision, e.id, ids.name, e.type, recorded, e.metadata, e.data, e.tags
+      FROM e JOIN ids ON ids.name = stream_names[e.request]
+      RETURNING 1
+    ), categorized AS (
+      INSERT INTO $schema.event_categories (category, position)
+      SELECT stream_categories[e.request], e.position FROM e
+    ), tagged AS (
+      INSERT INTO $schema.event_tags (tag, position)
+      SELECT t.tag, head + t.event FROM unnest(tag_names, tag_events) AS t(tag, event)
+    ), moved AS (
+      UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
+    )
+    SELECT count(*) INTO written FROM inserted;
+    IF written <> cardinality(event_ids) THEN
       RAISE EXCEPTION 'an append group inserted % of its % events; it is rolled back', written, cardinality(event_ids);
     END IF;
     PERFORM pg_notify(channel, (head + written)::text);

@@ -16,7 +16,8 @@ export function statementsFor(schema: string) {
             FROM ${schema}.events WHERE id = ANY(${ids})) AS events`,
     /**
      * A group's whole write in one statement: create and move its streams, insert its events
-     * (one array per column, $11 to $17) with their categories ($18, for the category index),
+     * (one array per column, $11 to $17, and their tags' JSON $19) with their categories ($18, for the category index)
+     * and their tags ($20, with the positions of their events $21, for the tag index),
      * move the log head to $8 and notify channel $9.
      * Its text never changes, so each connection prepares it once.
      */
@@ -32,22 +33,25 @@ export function statementsFor(schema: string) {
        ), ids AS (
          SELECT name, stream_id FROM created UNION ALL SELECT name, stream_id FROM updated
        ), inserted AS (
-         INSERT INTO ${schema}.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data)
-         SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, $10, e.metadata, e.data
-         FROM unnest($11::bigint[], $12::bigint[], $13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[])
-           AS e(position, revision, id, stream, type, metadata, data)
+         INSERT INTO ${schema}.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data, tags)
+         SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, $10, e.metadata, e.data, e.tags
+         FROM unnest($11::bigint[], $12::bigint[], $13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[], $19::text[])
+           AS e(position, revision, id, stream, type, metadata, data, tags)
          JOIN ids ON ids.name = e.stream
          RETURNING 1
        ), categorized AS (
          INSERT INTO ${schema}.event_categories (category, position)
          SELECT * FROM unnest($18::text[], $11::bigint[])
+       ), tagged AS (
+         INSERT INTO ${schema}.event_tags (tag, position)
+         SELECT * FROM unnest($20::text[], $21::bigint[])
        ), moved AS (
          UPDATE ${schema}.log_head SET last_position = $8 RETURNING 1
        )
        SELECT (SELECT count(*) FROM inserted)::integer AS inserted, (SELECT count(*) FROM moved)::integer AS moved,
               pg_notify($9, $8::text)`,
     /** A whole append group in one call that commits on its own (postgres-append-call.ts); prepared once per connection. */
-    appendGroup: `SELECT ${schema}.append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result`,
+    appendGroup: `SELECT ${schema}.append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) AS result`,
     insertStream: `INSERT INTO ${schema}.streams (name, category, state) VALUES ($1, $2, $3) RETURNING stream_id`,
     setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2 WHERE stream_id = $3`,
     deleteSnapshots: `DELETE FROM ${schema}.tributary_snapshots WHERE stream = $1`,
@@ -64,10 +68,15 @@ export function statementsFor(schema: string) {
       WHERE state <> 0 OR deleted_before > 0 OR truncate_before IS NOT NULL OR max_count IS NOT NULL OR max_age IS NOT NULL`,
     /** Removes a stream's events below its floor and their category index rows; yields how many events went. */
     scavengeStream: `WITH gone AS (
-         DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3) RETURNING position
+         DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3) RETURNING position, tags
        ), unindexed AS (
          DELETE FROM ${schema}.event_categories c USING gone
          WHERE c.category = (SELECT category FROM ${schema}.streams WHERE stream_id = $1) AND c.position = gone.position
+       ), untagged AS (
+         DELETE FROM ${schema}.event_tags t
+         USING (SELECT gone.position, j.tag FROM gone CROSS JOIN LATERAL json_array_elements_text(gone.tags::json) AS j(tag)
+                WHERE gone.tags IS NOT NULL) AS x
+         WHERE t.tag = x.tag AND t.position = x.position
        )
        SELECT count(*)::integer AS removed FROM gone`,
   };

@@ -1,12 +1,14 @@
-import { TributaryError as WipError } from '../../core/errors.js';
 import pg from 'pg';
 import type { AppendResult, EventData } from '../../core/event.js';
+import { checkCondition } from '../../core/event-query.js';
+import { appendManyResult, prepareAppends, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
 import { invalidArgument, streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
 import { prepareEvents } from '../../core/proposed-event.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
 import type {
   AllPage,
+  AppendManyOptions,
   AppendOptions,
   CategorySummary,
   DeleteOptions,
@@ -89,11 +91,6 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
 }
 
 export class PostgresEventStore implements EventStore {
-  // WIP issue 13: replaced before the issue lands
-  appendMany(): Promise<never> {
-    return Promise.reject(new WipError('INTERNAL_ERROR', 'appendMany: WIP'));
-  }
-
   readonly location: string;
   readonly consumers: PostgresConsumerStore;
   readonly tokens: TokenStore;
@@ -121,7 +118,7 @@ export class PostgresEventStore implements EventStore {
     const groups = new GroupWatchers();
     const listening = { channel, start: () => this.#listener.start(), watchers: groups };
     this.consumers = new PostgresConsumerStore(pool, this.#schema, this.#isClosed, scope, listening);
-    this.#writer = new PostgresWriter(pool, this.#sql, clock, channel, (options) => this.readAll(options), scope);
+    this.#writer = new PostgresWriter(pool, this.#sql, this.#schema, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
     // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
@@ -144,7 +141,19 @@ export class PostgresEventStore implements EventStore {
       assertStreamName(stream);
       const expected = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
-      return this.#writer.append({ stream, events: prepareEvents(events), expected });
+      const parts = [{ stream, events: prepareEvents(events), expected }];
+      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+      return this.#writer.append('store.append', { parts, condition }).then((results) => results[0]!);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
+    try {
+      const parts = prepareAppends(appends);
+      const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+      return this.#writer.append('store.appendMany', { parts, condition }).then(appendManyResult);
     } catch (error) {
       return Promise.reject(error);
     }

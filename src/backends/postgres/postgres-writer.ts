@@ -10,7 +10,7 @@ import type { Statements } from './postgres-statements.js';
 import { PostgresTransaction } from './postgres-transaction.js';
 
 type Pending =
-  | { kind: 'append'; request: AppendRequest; resolve: (result: AppendResult) => void; reject: (error: unknown) => void }
+  | { kind: 'append'; request: AppendRequest; resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }
   | { kind: 'other'; run: (client: PoolClient) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 /**
@@ -25,6 +25,7 @@ export class PostgresWriter {
   readonly #sql: Statements;
   readonly #clock: () => number;
   readonly #channel: string;
+  readonly #schema: string;
   readonly #readLog: LogReader;
   readonly #scope: TransactionScope;
   readonly #appendCall: { name: string; text: string };
@@ -39,8 +40,9 @@ export class PostgresWriter {
    * `readLog` reads committed events: under the head lock, every event before an append's first is committed.
    * `scope` marks inline hooks as inside a transaction, and refuses writes from inside one.
    */
-  constructor(pool: Pool, sql: Statements, clock: () => number, channel: string, readLog: LogReader, scope: TransactionScope) {
+  constructor(pool: Pool, sql: Statements, schema: string, clock: () => number, channel: string, readLog: LogReader, scope: TransactionScope) {
     this.#pool = pool;
+    this.#schema = schema;
     this.#readLog = readLog;
     this.#scope = scope;
     this.#sql = sql;
@@ -49,8 +51,9 @@ export class PostgresWriter {
     this.#appendCall = { name: `tributary-append-group-${channel}`, text: sql.appendGroup };
   }
 
-  append(request: AppendRequest): Promise<AppendResult> {
-    return this.#enqueue('store.append', (resolve, reject) => ({ kind: 'append', request, resolve, reject }));
+  /** Appends one request (one stream, or several all or none); one result per stream. */
+  append(operation: string, request: AppendRequest): Promise<AppendResult[]> {
+    return this.#enqueue(operation, (resolve, reject) => ({ kind: 'append', request, resolve, reject }));
   }
 
   /** Runs `run` in its own transaction, holding the log_head lock; `operation` names the call for TRANSACTION_REENTRY. */
@@ -155,7 +158,7 @@ export class PostgresWriter {
           // inline hooks run inside the append's transaction, so only appends without them fit in one call
           const outcomes =
             (inline === undefined ? await appendGroupInOneCall(client, this.#appendCall, requests, recordedAt, this.#channel) : undefined) ??
-            (await appendGroup(client, this.#sql, requests, recordedAt, this.#channel, inline));
+            (await appendGroup(client, this.#sql, this.#schema, requests, recordedAt, this.#channel, inline));
           outcomes.forEach((outcome, i) => (outcome.ok ? appends[i]!.resolve(outcome.value) : appends[i]!.reject(outcome.error)));
         } catch (error) {
           broken = isConnectionError(error) ? error : broken;

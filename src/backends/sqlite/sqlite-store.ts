@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { AppendResult, EventData } from '../../core/event.js';
 import { checkCondition, type CheckedCondition } from '../../core/event-query.js';
-import { prepareAppends, type AppendManyResult, type PreparedAppend, type StreamAppend } from '../../core/stream-appends.js';
+import { appendManyResult, prepareAppends, type AppendManyResult, type PreparedAppend, type StreamAppend } from '../../core/stream-appends.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
 import { prepareEvents } from '../../core/proposed-event.js';
@@ -166,10 +166,7 @@ export class SqliteEventStore implements EventStore {
     try {
       const parts = prepareAppends(appends);
       const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-      return this.#appendParts('store.appendMany', parts, condition).then((streams) => ({
-        position: Math.max(...streams.map((result) => result.position)),
-        streams,
-      }));
+      return this.#appendParts('store.appendMany', parts, condition).then(appendManyResult);
     } catch (error) {
       return Promise.reject(error);
     }
