@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteEventStore } from '../../src/backends/sqlite/sqlite-store.js';
+import type { AppendCondition } from '../../src/core/event-query.js';
 import type { StreamAppend } from '../../src/core/stream-appends.js';
 import type { ReadAllOptions } from '../../src/store/event-store.js';
 
@@ -89,11 +90,20 @@ describe('sqlite: tag reads use the tag index, not a scan of the log (20k events
     });
   }
 
-  it('the check of a conditional append', async () => {
-    const statements = await tagStatementsOf(() =>
-      store.append('booking-late', [{ type: 'RoomBooked', data: {}, tags: ['vip:2'] }], { condition: { failIfEventsMatch: [{ tags: ['vip:1'] }], after: EVENTS - 10 } }),
-    );
-    expect(statements).not.toEqual([]);
-    for (const { sql, params } of statements) expectIndexedTagRead(planOf(sql, params));
-  });
+  const conditions: { name: string; condition: AppendCondition }[] = [
+    { name: 'a tag', condition: { failIfEventsMatch: [{ tags: ['vip:1'] }], after: EVENTS - 100 } },
+    { name: 'two tags, types and categories', condition: { failIfEventsMatch: [{ tags: ['vip:1', 'hotel:1'], types: ['Noted'] }], categories: ['booking'], after: EVENTS - 100 } },
+  ];
+  for (const [index, { name, condition }] of conditions.entries()) {
+    it(`the check of a conditional append on ${name}, passing and failing`, async () => {
+      const passed = await tagStatementsOf(() => store.append(`late-${index}`, [{ type: 'RoomBooked', data: {}, tags: ['vip:2'] }], { condition }));
+      const failed = await tagStatementsOf(() =>
+        expect(store.append('late-x', [{ type: 'RoomBooked', data: {} }], { condition: { ...condition, after: 0 } })).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' }),
+      );
+      for (const statements of [passed, failed]) {
+        expect(statements).not.toEqual([]);
+        for (const { sql, params } of statements) expectIndexedTagRead(planOf(sql, params));
+      }
+    });
+  }
 });
