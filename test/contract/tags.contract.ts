@@ -70,6 +70,17 @@ export function tagsContract(harness: StoreHarness): void {
       });
     });
 
+    it('a tag read with a stream prefix takes the prefix literally, wildcards of LIKE and GLOB included', async () => {
+      await withStore(harness, async (store) => {
+        const names = ['hotel-a_1', 'hotel-ab1', 'hotel-a%1', 'hotel-a*1', 'hotel-a?1', 'hotel-a[1]', 'hotel-a\\1', 'hotel-A_1'];
+        for (const name of names) await store.append(name, [event('Booked', {}, { tags: ['room:1'] })]);
+        for (const prefix of ['hotel-a_', 'hotel-a%', 'hotel-a*', 'hotel-a?', 'hotel-a[', 'hotel-a\\']) {
+          const streams = (await readAllPaged(store, { tags: ['room:1'], streamPrefix: prefix }, 3)).map((e) => e.stream);
+          expect(streams, prefix).toEqual(names.filter((name) => name.startsWith(prefix)));
+        }
+      });
+    });
+
     it('a tag read pages with next, at any page size, and returns the same events as a whole read', async () => {
       await withStore(harness, async (store) => {
         for (let i = 0; i < 12; i++) {
