@@ -47,6 +47,18 @@ export function tagsContract(harness: StoreHarness): void {
         expect((JSON.parse(JSON.stringify(tagged)) as { tags: unknown }).tags).toEqual(tags);
         expect((JSON.parse(tagged!.toJsonText()) as { tags: unknown }).tags).toEqual(tags);
         expect((JSON.parse(plain!.toJsonText()) as { tags: unknown }).tags).toEqual([]);
+        expect((await store.readAll({ tags: ['Customer:42'] })).events).toEqual([]);
+      });
+    });
+
+    it('are part of an event\'s content: a retry with the same id and other tags is refused with EVENT_ID_CONFLICT', async () => {
+      await withStore(harness, async (store) => {
+        const id = '00000000-0000-4000-8000-000000000001';
+        const first = await store.append('order-1', [event('Placed', {}, { id, tags: ['customer:42', 'room:7'] })]);
+        expect(await store.append('order-1', [event('Placed', {}, { id, tags: ['customer:42', 'room:7'] })])).toEqual(first);
+        await expectCode(store.append('order-1', [event('Placed', {}, { id, tags: ['customer:43', 'room:7'] })]), 'EVENT_ID_CONFLICT');
+        await expectCode(store.append('order-1', [event('Placed', {}, { id })]), 'EVENT_ID_CONFLICT');
+        expect(await store.headPosition()).toBe(1);
       });
     });
 
@@ -106,11 +118,11 @@ export function tagsContract(harness: StoreHarness): void {
         const query: EventQuery = [
           { types: ['RoomBooked'], tags: ['room:1'] },
           { tags: ['guest:ada'] },
-          { types: ['Noted'] },
+          { types: ['Noted', 'Invoiced'] },
         ];
         const expected = await expectedPositions(
           store,
-          (e) => (e.type === 'RoomBooked' && e.tags.includes('room:1')) || e.tags.includes('guest:ada') || e.type === 'Noted',
+          (e) => (e.type === 'RoomBooked' && e.tags.includes('room:1')) || e.tags.includes('guest:ada') || e.type === 'Noted' || e.type === 'Invoiced',
         );
         expect(expected).toEqual([1, 2, 3, 4, 5, 6, 8]);
         for (const limit of [1, 3, 100]) {
@@ -193,6 +205,7 @@ export function tagsContract(harness: StoreHarness): void {
         { name: 'an item that is not an object', query: ['room:1'] },
         { name: 'a query that is not a list', query: { tags: ['room:1'] } },
         { name: 'an empty type', query: [{ types: [''] }] },
+        { name: '101 items', query: Array.from({ length: 101 }, (_, i) => ({ tags: [`room:${i}`] })) },
       ];
       for (const { name, query } of badQueries) {
         it(`${name}: INVALID_QUERY on reads`, async () => {
