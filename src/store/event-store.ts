@@ -178,8 +178,8 @@ export interface ReadAllOptions extends LogFilter {
   /** Most events to return; default 100, at most 10,000. */
   limit?: number;
   /**
-   * Events matching any item of this query (see EventQuery); not combined
-   * with the other filters. What a decision across streams reads.
+   * Events matching any item of this query (see EventQuery); combined only
+   * with `categories`, which every match must also be in. What a decision across streams reads.
    */
   query?: EventQuery;
 }

@@ -351,6 +351,7 @@ function appendGroupWithTagsFunction(): string {
     item jsonb;
     item_tags text[];
     item_types text[];
+    item_type text;
     cond_categories text[];
     cond_after bigint;
   BEGIN
@@ -362,25 +363,28 @@ ${lockAndCheckGroup()}    -- a condition that finds an event is decided by the c
       FOR item IN SELECT i.value FROM jsonb_array_elements(cond->'items') AS i LOOP
         item_tags := CASE WHEN jsonb_typeof(item->'tags') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'tags')) END;
         item_types := CASE WHEN jsonb_typeof(item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'types')) END;
+        -- scalar subqueries per entry, not EXISTS: a generic plan would hash an EXISTS over the whole log
         IF item_tags IS NOT NULL THEN
           IF EXISTS (
             SELECT 1 FROM $schema.event_tags g
             WHERE g.tag = item_tags[1] AND g.position > cond_after
-              AND NOT EXISTS (SELECT 1 FROM unnest(item_tags[2:]) AS t(tag)
-                              WHERE NOT EXISTS (SELECT 1 FROM $schema.event_tags h WHERE h.tag = t.tag AND h.position = g.position))
-              AND (item_types IS NULL OR EXISTS (SELECT 1 FROM $schema.events e WHERE e.position = g.position AND e.type = ANY(item_types)))
-              AND (cond_categories IS NULL OR EXISTS (
-                SELECT 1 FROM $schema.event_categories c WHERE c.category = ANY(cond_categories) AND c.position = g.position))
+              AND (SELECT count(*) FROM $schema.event_tags h WHERE h.tag = ANY(item_tags[2:]) AND h.position = g.position) = cardinality(item_tags) - 1
+              AND (SELECT (item_types IS NULL OR e.type = ANY(item_types))
+                      AND (cond_categories IS NULL OR split_part(e.stream, '-', 1) = ANY(cond_categories))
+                   FROM $schema.events e WHERE e.position = g.position)
           ) THEN
             RETURN NULL;
           END IF;
-        ELSIF EXISTS (
-          SELECT 1 FROM $schema.events x
-          WHERE x.type = ANY(item_types) AND x.position > cond_after
-            AND (cond_categories IS NULL OR EXISTS (
-              SELECT 1 FROM $schema.event_categories c WHERE c.category = ANY(cond_categories) AND c.position = x.position))
-        ) THEN
-          RETURN NULL;
+        ELSE
+          FOREACH item_type IN ARRAY item_types LOOP
+            IF EXISTS (
+              SELECT 1 FROM $schema.events x
+              WHERE x.type = item_type AND x.position > cond_after
+                AND (cond_categories IS NULL OR split_part(x.stream, '-', 1) = ANY(cond_categories))
+            ) THEN
+              RETURN NULL;
+            END IF;
+          END LOOP;
         END IF;
       END LOOP;
     END LOOP;
