@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { invalidArgument } from '../../core/errors.js';
 import type { EventData, EventMetadata } from '../../core/event.js';
 import { parseExpectedRevision } from '../../core/expected-revision.js';
-import { jsonFlag, onePositional, stringFlag } from '../arguments.js';
+import { jsonFlag, onePositional, stringFlag, stringList } from '../arguments.js';
 import type { Command } from '../context.js';
 import { parseEventLines } from '../ndjson.js';
 import { write } from '../output.js';
@@ -11,8 +11,8 @@ export const appendCommand: Command = {
   name: 'append',
   summary: 'append events to a stream, atomically',
   usage: `tributary append <stream> [--expected-revision any|no_stream|stream_exists|N]
-    reads events as NDJSON on stdin, one {"type","data","metadata"?,"id"?} per line, or
-    takes one event: --type T --data JSON [--metadata JSON] [--id UUID]
+    reads events as NDJSON on stdin, one {"type","data","metadata"?,"id"?,"tags"?} per line, or
+    takes one event: --type T --data JSON [--metadata JSON] [--id UUID] [--tag T]...
     prints the result as JSON: {"stream","nextExpectedRevision","position","events":[{"id","revision","position"}]}`,
   options: {
     'expected-revision': { type: 'string' },
@@ -20,6 +20,7 @@ export const appendCommand: Command = {
     data: { type: 'string' },
     metadata: { type: 'string' },
     id: { type: 'string' },
+    tag: { type: 'string', multiple: true },
   },
   async run({ positionals, values, openStore, stdin, stdout }) {
     const stream = onePositional(positionals, '<stream>');
@@ -45,7 +46,7 @@ async function eventsFrom(
   const metadata = stringFlag(values['metadata']);
   const id = stringFlag(values['id']);
   if (type === undefined) {
-    for (const flag of ['data', 'metadata', 'id']) {
+    for (const flag of ['data', 'metadata', 'id', 'tag']) {
       if (values[flag] !== undefined) throw invalidArgument(`--${flag}`, 'needs --type');
     }
     if (stdin.isTTY) throw invalidArgument('events', 'are read as NDJSON from standard input, or given with --type and --data');
@@ -55,5 +56,7 @@ async function eventsFrom(
   const event: EventData = { type, data: jsonFlag('data', data) };
   if (metadata !== undefined) event.metadata = jsonFlag('metadata', metadata) as EventMetadata;
   if (id !== undefined) event.id = id;
+  const tags = stringList(values['tag']);
+  if (tags !== undefined) event.tags = tags;
   return [event];
 }
