@@ -71,6 +71,11 @@ describe('tributary CLI', () => {
     expect(cli(['read-all', '--db', db, '--tag', '']).stderr).toMatch(/^tributary: INVALID_TAG/);
     expect(cli(['append', 'room-1', '--db', db, '--type', 'Booked', '--data', '{}', '--tag', 'x', '--tag', 'x']).stderr).toMatch(/^tributary: INVALID_TAG/);
     expect(cli(['append', 'room-1', '--db', db, '--tag', 'x'], { input }).stderr).toMatch(/^tributary: INVALID_ARGUMENT: --tag needs --type/);
+    const booked = JSON.stringify({ failIfEventsMatch: [{ types: ['Booked'], tags: ['room:2'] }], after: 1 });
+    const refused = cli(['append', 'room-2', '--db', db, '--type', 'Booked', '--data', '{}', '--tag', 'room:2', '--condition', booked]);
+    expect(refused.stderr).toMatch(/^tributary: APPEND_CONDITION_FAILED: .*"positions":\[2\]/);
+    const later = JSON.stringify({ failIfEventsMatch: [{ types: ['Booked'], tags: ['room:2'] }], after: 2 });
+    expect(cli(['append', 'room-2', '--db', db, '--type', 'Booked', '--data', '{}', '--condition', later]).code).toBe(0);
   });
 
   it('appends NDJSON {"stream","event"} lines to several streams at once, grouped per stream, and prints each stream’s result', () => {

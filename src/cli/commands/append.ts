@@ -1,6 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { invalidArgument } from '../../core/errors.js';
 import type { EventData, EventMetadata } from '../../core/event.js';
+import type { AppendCondition } from '../../core/event-query.js';
 import { parseExpectedRevision } from '../../core/expected-revision.js';
 import { jsonFlag, onePositional, stringFlag, stringList } from '../arguments.js';
 import type { Command } from '../context.js';
@@ -10,12 +11,15 @@ import { write } from '../output.js';
 export const appendCommand: Command = {
   name: 'append',
   summary: 'append events to a stream, atomically',
-  usage: `tributary append <stream> [--expected-revision any|no_stream|stream_exists|N]
+  usage: `tributary append <stream> [--expected-revision any|no_stream|stream_exists|N] [--condition JSON]
     reads events as NDJSON on stdin, one {"type","data","metadata"?,"id"?,"tags"?} per line, or
     takes one event: --type T --data JSON [--metadata JSON] [--id UUID] [--tag T]...
+    --condition {"failIfEventsMatch":[{"types"?,"tags"?}],"after"?} refuses the append with APPEND_CONDITION_FAILED
+      when an event matching the query was appended after position "after"
     prints the result as JSON: {"stream","nextExpectedRevision","position","events":[{"id","revision","position"}]}`,
   options: {
     'expected-revision': { type: 'string' },
+    condition: { type: 'string' },
     type: { type: 'string' },
     data: { type: 'string' },
     metadata: { type: 'string' },
@@ -26,10 +30,12 @@ export const appendCommand: Command = {
     const stream = onePositional(positionals, '<stream>');
     const expected = stringFlag(values['expected-revision']);
     const expectedRevision = expected === undefined ? 'any' : parseExpectedRevision(expected);
+    const given = stringFlag(values['condition']);
+    const condition = given === undefined ? undefined : (jsonFlag('condition', given) as AppendCondition);
     const events = await eventsFrom(values, stdin);
     const store = await openStore();
     try {
-      const result = await store.append(stream, events, { expectedRevision });
+      const result = await store.append(stream, events, { expectedRevision, condition });
       await write(stdout, JSON.stringify(result) + '\n');
     } finally {
       await store.close();
