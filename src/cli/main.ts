@@ -11,6 +11,7 @@ import { errorLine } from './output.js';
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   append: async () => (await import('./commands/append.js')).appendCommand,
+  'append-many': async () => (await import('./commands/append-many.js')).appendManyCommand,
   read: async () => (await import('./commands/read.js')).readCommand,
   'read-all': async () => (await import('./commands/read-all.js')).readAllCommand,
   tail: async () => (await import('./commands/tail.js')).tailCommand,

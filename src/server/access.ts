@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { TributaryError } from '../core/errors.js';
+import type { AppendCondition } from '../core/event-query.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { TokenStore } from '../store/token-store.js';
@@ -105,12 +106,25 @@ export class Access {
     const grant = grantFor(request);
     if (readsEverything(grant)) return filter;
     const readable = [...new Set([...grant.read, ...grant.write])];
+    // an empty category list filters nothing: a token that may read no category reads nothing
+    if (readable.length === 0) throw new TributaryError('FORBIDDEN', 'this token may not read any category', { action: 'read', categories: [] });
     if (filter.categories === undefined || filter.categories.length === 0) return { ...filter, categories: readable };
     const refused = filter.categories.filter((category) => !readable.includes(category));
     if (refused.length > 0) {
       throw new TributaryError('FORBIDDEN', `this token may not read ${refused.join(', ')}`, { action: 'read', categories: refused });
     }
     return filter;
+  }
+
+  /**
+   * A condition narrowed to what the token may read: only events of its
+   * categories can fail it, so a refusal tells nothing of other teams' events.
+   * Naming a category it may not read is FORBIDDEN.
+   */
+  readableCondition(request: FastifyRequest, condition: AppendCondition | undefined): AppendCondition | undefined {
+    if (condition === undefined) return undefined;
+    const { categories } = this.readableFilter(request, { categories: condition.categories });
+    return categories === condition.categories ? condition : { ...condition, categories };
   }
 
   async #lookup(id: string): Promise<CachedToken> {

@@ -15,6 +15,7 @@ import { ServerMetrics } from './metrics.js';
 import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js';
 import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
+import { appendManyRoutes } from './routes/append-many.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { consumerRoutes } from './routes/consumers.js';
@@ -112,6 +113,7 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
 
   requireScopes(app);
   streamRoutes(app, options.store, limits, access, metrics);
+  appendManyRoutes(app, options.store, limits, access, metrics);
   allRoutes(app, options.store, limits, access, metrics);
   subscriptionRoutes(app, options.store, sse, { registry, feeds }, access);
   storeAdminRoutes(app, options.store, access);

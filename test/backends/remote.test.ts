@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openRemoteStore, type RemoteEventStore } from '../../src/backends/remote/remote-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -71,4 +71,40 @@ describeEventStoreContract({
   async openAnother(store) {
     return openRemoteStore({ url: urls.get(store)! });
   },
+});
+
+describe('the remote store over the routes of multi-stream and conditional appends', () => {
+  it('appends to several streams, with tags and conditions, and reads by tag and by query, as the embedded store does', async () => {
+    const remote = await openServed();
+    try {
+      const result = await remote.appendMany([
+        { stream: 'account-1', expectedRevision: 'no_stream', events: [{ type: 'Debited', data: { amount: 5 }, tags: ['transfer:1', 'a,b'] }] },
+        { stream: 'account-2', events: [{ type: 'Credited', data: { amount: 5 }, tags: ['transfer:1'] }] },
+      ]);
+      expect(result).toMatchObject({ position: 2, streams: [{ stream: 'account-1', position: 1 }, { stream: 'account-2', position: 2 }] });
+      const claim = { failIfEventsMatch: [{ types: ['Debited'], tags: ['transfer:1'] }], after: 0 };
+      await expect(remote.append('account-3', [{ type: 'Opened', data: {} }], { condition: claim })).rejects.toMatchObject({
+        code: 'APPEND_CONDITION_FAILED',
+        details: { after: 0, positions: [1] },
+      });
+      await expect(remote.appendMany([{ stream: 'account-3', events: [{ type: 'Opened', data: {} }] }], { condition: claim })).rejects.toMatchObject({
+        code: 'APPEND_CONDITION_FAILED',
+      });
+      await remote.append('account-3', [{ type: 'Opened', data: {}, tags: ['transfer:2'] }], { condition: { ...claim, after: 2 } });
+      const tagged = await remote.readAll({ tags: ['transfer:1'] });
+      expect(tagged.events.map((event) => [event.stream, event.tags])).toEqual([
+        ['account-1', ['transfer:1', 'a,b']],
+        ['account-2', ['transfer:1']],
+      ]);
+      expect((await remote.readAll({ tags: ['a,b'] })).events.map((event) => event.position)).toEqual([1]);
+      expect((await remote.readAll({ tags: ['transfer:1'], types: ['Credited'] })).events.map((event) => event.position)).toEqual([2]);
+      const queried = await remote.readAll({ query: [{ tags: ['transfer:2'] }, { types: ['Credited'] }], categories: ['account'], after: 0, limit: 10 });
+      expect(queried.events.map((event) => event.position)).toEqual([2, 3]);
+      await expect(remote.appendMany([])).rejects.toMatchObject({ code: 'INVALID_APPENDS' });
+      await expect(remote.readAll({ query: [{}] })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
+      expect(await remote.headPosition()).toBe(3);
+    } finally {
+      await remote.close();
+    }
+  });
 });

@@ -65,6 +65,22 @@ describe('the CLI against a server (--url, --token)', () => {
     expect(anonymous.stderr).toContain('UNAUTHORIZED');
   });
 
+  it('appends to several streams through the server, reads them by tag, and is refused as a whole for a stream the token may not write', async () => {
+    const before = await store.headPosition();
+    const input = '{"stream":"order-7","event":{"type":"Placed","data":{},"tags":["customer:7"]}}\n{"stream":"order-8","event":{"type":"Placed","data":{},"tags":["customer:7"]}}\n';
+    const appended = await cli(['append-many', '--json', '--url', url, '--token', token], input);
+    expect(appended.stderr).toBe('');
+    expect(JSON.parse(appended.stdout)).toMatchObject({ position: before + 2, streams: [{ stream: 'order-7' }, { stream: 'order-8' }] });
+    const tagged = await cli(['read-all', '--tag', 'customer:7', '--url', url, '--token', token]);
+    expect(tagged.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { stream: string }).stream)).toEqual(['order-7', 'order-8']);
+    const condition = JSON.stringify({ failIfEventsMatch: [{ tags: ['customer:7'] }], after: before });
+    const failed = await cli(['append-many', '--condition', condition, '--url', url, '--token', token], input);
+    expect(failed.stderr).toMatch(/^tributary: APPEND_CONDITION_FAILED/);
+    const mixed = await cli(['append-many', '--url', url, '--token', token], `${input}{"stream":"stock-1","event":{"type":"Reserved","data":{}}}\n`);
+    expect([mixed.code, mixed.stderr.split(':')[1]?.trim()]).toEqual([1, 'FORBIDDEN']);
+    expect(await store.headPosition()).toBe(before + 2);
+  });
+
   it('manages projections through the server: add, list, rebuild with progress, search, lake query, remove', async () => {
     const minted = mintToken('ops', ['admin']);
     await store.tokens.create(minted.record);

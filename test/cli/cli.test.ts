@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,96 @@ describe('tributary CLI', () => {
     const events = lines(read.stdout);
     expect(events.map((e) => e['type'])).toEqual(['AccountOpened', 'Withdrawn', 'Deposited']);
     expect(events[1]).toMatchObject({ stream: 'account-12345', revision: 1, position: 2, data: { amount: 100 }, metadata: { correlationId: 'c-1' } });
-    expect(Object.keys(events[0]!).sort()).toEqual(['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'type']);
+    expect(Object.keys(events[0]!).sort()).toEqual(['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'tags', 'type']);
+  });
+
+  it('appends tags given on NDJSON lines or with --tag, and reads the log by every --tag given, never splitting one at a comma', () => {
+    const db = freshDb();
+    const input = '{"type":"Booked","data":{},"tags":["room:1","day:mon"]}\n{"type":"Booked","data":{},"tags":["room:2"]}\n';
+    expect(cli(['append', 'room-1', '--db', db], { input }).code).toBe(0);
+    expect(cli(['append', 'guest-1', '--db', db, '--type', 'Arrived', '--data', '{}', '--tag', 'day:mon', '--tag', 'a,b']).code).toBe(0);
+    const positions = (args: string[]) => lines(cli(['read-all', '--db', db, ...args]).stdout).map((event) => event['position']);
+    expect(positions(['--tag', 'day:mon'])).toEqual([1, 3]);
+    expect(positions(['--tag', 'day:mon', '--tag', 'room:1'])).toEqual([1]);
+    expect(positions(['--tag', 'a,b'])).toEqual([3]);
+    expect(positions(['--tag', 'a'])).toEqual([]);
+    expect(lines(cli(['read', 'guest-1', '--db', db]).stdout)[0]).toMatchObject({ tags: ['day:mon', 'a,b'] });
+    expect(cli(['read-all', '--db', db, '--tag', '']).stderr).toMatch(/^tributary: INVALID_TAG/);
+    expect(cli(['append', 'room-1', '--db', db, '--type', 'Booked', '--data', '{}', '--tag', 'x', '--tag', 'x']).stderr).toMatch(/^tributary: INVALID_TAG/);
+    expect(cli(['append', 'room-1', '--db', db, '--tag', 'x'], { input }).stderr).toMatch(/^tributary: INVALID_ARGUMENT: --tag needs --type/);
+    const booked = JSON.stringify({ failIfEventsMatch: [{ types: ['Booked'], tags: ['room:2'] }], after: 1 });
+    const refused = cli(['append', 'room-2', '--db', db, '--type', 'Booked', '--data', '{}', '--tag', 'room:2', '--condition', booked]);
+    expect(refused.stderr).toMatch(/^tributary: APPEND_CONDITION_FAILED: .*"positions":\[2\]/);
+    const later = JSON.stringify({ failIfEventsMatch: [{ types: ['Booked'], tags: ['room:2'] }], after: 2 });
+    expect(cli(['append', 'room-2', '--db', db, '--type', 'Booked', '--data', '{}', '--condition', later]).code).toBe(0);
+  });
+
+  it('appends NDJSON {"stream","event"} lines to several streams at once, grouped per stream, and prints each stream’s result', () => {
+    const db = freshDb();
+    cli(['append', 'account-1', '--db', db, '--type', 'Opened', '--data', '{}']);
+    const input = [
+      '{"stream":"account-1","event":{"type":"Debited","data":{"amount":5},"tags":["transfer:1"]}}',
+      '{"stream":"account-2","event":{"type":"Credited","data":{"amount":5},"tags":["transfer:1"]}}',
+      '',
+      '{"stream":"account-1","event":{"type":"Noted","data":{}}}',
+    ].join('\n');
+    const result = cli(['append-many', '--db', db], { input });
+    expect(result.stderr).toBe('');
+    expect(lines(result.stdout)).toMatchObject([
+      { stream: 'account-1', nextExpectedRevision: 2, position: 3, events: [{ position: 2 }, { position: 3 }] },
+      { stream: 'account-2', nextExpectedRevision: 0, position: 4 },
+    ]);
+    const again = JSON.parse(cli(['append-many', '--db', db, '--json'], { input: '{"stream":"account-3","event":{"type":"Opened","data":{}}}' }).stdout) as unknown;
+    expect(again).toMatchObject({ position: 5, streams: [{ stream: 'account-3', position: 5 }] });
+
+    const claim = JSON.stringify({ failIfEventsMatch: [{ tags: ['transfer:1'] }], after: 1 });
+    const failed = cli(['append-many', '--db', db, '--condition', claim], { input });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^tributary: APPEND_CONDITION_FAILED: .*"positions":\[2,4\]/);
+    const passed = cli(['append-many', '--db', db, '--condition', JSON.stringify({ failIfEventsMatch: [{ tags: ['transfer:1'] }], after: 4 })], { input });
+    expect(passed.code).toBe(0);
+    expect(cli(['read-all', '--db', db, '--after', '5']).stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('appends the {"appends","condition"?} of a --file, and refuses bad lines, files and calls with coded errors, writing nothing', () => {
+    const db = freshDb();
+    const file = join(folder, 'transfer.json');
+    const call = {
+      appends: [
+        { stream: 'account-1', expectedRevision: 'no_stream', events: [{ type: 'Debited', data: { amount: 5 } }] },
+        { stream: 'account-2', expectedRevision: 'no_stream', events: [{ type: 'Credited', data: { amount: 5 } }] },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(call));
+    const result = cli(['append-many', '--db', db, '--file', file, '--json']);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({ position: 2, streams: [{ stream: 'account-1' }, { stream: 'account-2' }] });
+    expect(cli(['append-many', '--db', db, '--file', file]).stderr).toMatch(/^tributary: WRONG_EXPECTED_REVISION/);
+
+    const refused = (args: string[], input = '') => cli(['append-many', '--db', db, ...args], { input }).stderr;
+    const line = (text: string) => `{"stream":"account-9","event":{"type":"A","data":{}}}\n${text}\n`;
+    expect(refused([], line('{"stream":"account-9","event":'))).toMatch(/^tributary: INVALID_NDJSON: line 2: not JSON/);
+    expect(refused([], line('[1]'))).toMatch(/^tributary: INVALID_NDJSON: line 2: must be a JSON object/);
+    expect(refused([], line('{"stream":"account-9"}'))).toMatch(/^tributary: INVALID_NDJSON: line 2: must have "stream" and "event"/);
+    expect(refused([], line('{"stream":"account-9","event":{},"expectedRevision":1}'))).toMatch(/^tributary: INVALID_NDJSON: line 2: has an unknown field/);
+    expect(refused([], line('{"stream":"-x","event":{"type":"A","data":{}}}'))).toMatch(/^tributary: INVALID_STREAM_NAME: line 2/);
+    const badEvent = refused([], line('{"stream":"account-9","event":{"type":"A"}}'));
+    expect(badEvent).toMatch(/^tributary: INVALID_EVENT: line 2: data is required/);
+    expect(badEvent).toContain('"line":2');
+    expect(refused([], line('{"stream":"account-9","event":{"type":"A","data":{},"tags":[""]}}'))).toMatch(/^tributary: INVALID_TAG: line 2/);
+    expect(refused([], '\n')).toMatch(/^tributary: INVALID_APPENDS/);
+    expect(refused(['--condition', '{"failIfEventsMatch":[]}'], line(''))).toMatch(/^tributary: INVALID_QUERY/);
+    expect(refused(['--condition', '{nope'], line(''))).toMatch(/^tributary: INVALID_ARGUMENT: --condition must be JSON/);
+    writeFileSync(file, JSON.stringify({ appends: [] }));
+    expect(refused(['--file', file])).toMatch(/^tributary: INVALID_APPENDS/);
+    writeFileSync(file, JSON.stringify({ ...call, condition: { failIfEventsMatch: [{ types: ['A'] }] } }));
+    expect(refused(['--file', file, '--condition', '{"failIfEventsMatch":[{"types":["A"]}]}'])).toMatch(/^tributary: INVALID_ARGUMENT: --condition is given/);
+    writeFileSync(file, JSON.stringify({ ...call, extra: 1 }));
+    expect(refused(['--file', file])).toMatch(/^tributary: INVALID_ARGUMENT: --file has an unknown field "extra"/);
+    writeFileSync(file, '[');
+    expect(refused(['--file', file])).toMatch(/^tributary: INVALID_ARGUMENT: --file must be JSON/);
+    expect(refused(['--file', join(folder, 'missing.json')])).toMatch(/^tributary: INVALID_ARGUMENT: --file cannot be read/);
+    expect(lines(cli(['read-all', '--db', db]).stdout)).toHaveLength(2);
   });
 
   it('appends one event from flags, and uses TRIBUTARY_DB', () => {

@@ -34,7 +34,7 @@ describe('HTTP contract (in-process)', () => {
       const backward = await app.inject({ method: 'GET', url: '/streams/order-1?direction=backward' });
       expect((json(backward.body)['events'] as { revision: number }[]).map((e) => e.revision)).toEqual([1, 0]);
       const event = (json(backward.body)['events'] as Record<string, unknown>[])[0]!;
-      expect(Object.keys(event).sort()).toEqual(['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'type']);
+      expect(Object.keys(event).sort()).toEqual(['data', 'id', 'metadata', 'position', 'recordedAt', 'revision', 'stream', 'tags', 'type']);
 
       const all = await app.inject({ method: 'GET', url: '/all?after=0&limit=2' });
       contract.check('GET', '/all', 200, json(all.body));
@@ -130,6 +130,7 @@ describe('HTTP contract (in-process)', () => {
         [
           '/admin/scavenge',
           '/all',
+          '/all/query',
           '/all/subscribe',
           '/categories',
           '/consumer-records',

@@ -50,12 +50,20 @@ interface Case {
 }
 
 const append = { events: [{ type: 'Paid', data: { amount: 1 } }] };
+const paidCondition = { failIfEventsMatch: [{ types: ['Paid'] }] };
 const feed = '/consumers/pay-feed';
 const projectionConsumer = '/consumers/projection:paydocs:g1';
 
 const CASES: Case[] = [
   { route: 'POST /streams/{stream}', url: '/streams/payment-9', body: append, expected: [401, 401, 403, 403, 201, 201] },
   { route: 'POST /streams/{stream}', url: '/streams/order-9', body: append, expected: [401, 401, 403, 201, 403, 201] },
+  { route: 'POST /streams', url: '/streams', body: { appends: [{ stream: 'payment-9', ...append }] }, expected: [401, 401, 403, 403, 201, 201] },
+  // one stream the token may not write refuses the whole call
+  { route: 'POST /streams', url: '/streams', body: { appends: [{ stream: 'order-9', ...append }, { stream: 'payment-9', ...append }] }, expected: [401, 401, 403, 403, 403, 201] },
+  // a condition counts only the events the token may read: payment's Paid events fail it for admin alone
+  { route: 'POST /streams/{stream}', url: '/streams/order-9', body: { ...append, condition: paidCondition }, expected: [401, 401, 403, 201, 403, 409] },
+  { route: 'POST /streams', url: '/streams', body: { appends: [{ stream: 'order-9', ...append }], condition: paidCondition }, expected: [401, 401, 403, 201, 403, 409] },
+  { route: 'POST /streams/{stream}', url: '/streams/order-9', body: { ...append, condition: { ...paidCondition, categories: ['payment'] } }, expected: [401, 401, 403, 403, 403, 409] },
   { route: 'GET /streams/{stream}', url: '/streams/payment-1', expected: READS_PAYMENT },
   { route: 'GET /streams/{stream}', url: '/streams/order-1', expected: READS_ORDER },
   { route: 'GET /streams/{stream}/info', url: '/streams/payment-1/info', expected: READS_PAYMENT },
@@ -69,6 +77,11 @@ const CASES: Case[] = [
   { route: 'POST /admin/scavenge', url: '/admin/scavenge', expected: ADMIN_ONLY },
   { route: 'GET /all', url: '/all?after=0', expected: ANY_TOKEN },
   { route: 'GET /all', url: '/all?category=payment', expected: READS_PAYMENT },
+  { route: 'GET /all', url: '/all?tag=customer:7', expected: ANY_TOKEN },
+  { route: 'GET /all', url: '/all?tag=customer:7&category=payment', expected: READS_PAYMENT },
+  { route: 'POST /all/query', url: '/all/query', body: { query: [{ tags: ['customer:7'] }, { types: ['Paid'] }] }, expected: ANY_TOKEN },
+  { route: 'POST /all/query', url: '/all/query', body: { query: [{ types: ['Paid'] }], categories: ['payment'] }, expected: READS_PAYMENT },
+  { route: 'GET /all/subscribe', url: '/all/subscribe?after=0&tag=customer:7', sse: true, expected: ANY_TOKEN },
   { route: 'GET /all/subscribe', url: '/all/subscribe?after=0', sse: true, expected: ANY_TOKEN },
   { route: 'GET /all/subscribe', url: '/all/subscribe?after=0&category=payment', sse: true, expected: READS_PAYMENT },
   { route: 'GET /streams/{stream}/subscribe', url: '/streams/payment-1/subscribe?after=0', sse: true, expected: READS_PAYMENT },
@@ -199,7 +212,8 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
   }
   await store.append('order-1', [{ type: 'Placed', data: { total: 10 } }]);
   await store.append('payment-1', [{ type: 'Paid', data: { amount: 10 } }]);
-  await store.append('payment-2', [{ type: 'Paid', data: { amount: 20 } }]);
+  await store.append('payment-2', [{ type: 'Paid', data: { amount: 20 }, tags: ['customer:7'] }]);
+  await store.append('order-2', [{ type: 'Placed', data: { total: 20 }, tags: ['customer:7'] }]);
   await store.consumers.register({ name: 'order-feed', partitions: 1, startAt: 0, filter: { categories: ['order'] } });
   await store.consumers.register({ name: 'pay-feed', partitions: 1, startAt: 0, filter: { categories: ['payment'] } });
   const [paid] = (await store.readStream('payment-1')).events;

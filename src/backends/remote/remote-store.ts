@@ -1,11 +1,13 @@
-import { TributaryError as WipError } from '../../core/errors.js';
 import { isAborted } from '../../core/abort.js';
 import { RecordedEvent, type AppendResult, type EventData, type RecordedEventJson } from '../../core/event.js';
+import { checkCondition, type CheckedCondition } from '../../core/event-query.js';
 import { assertExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents } from '../../core/proposed-event.js';
+import { prepareEvents, type ProposedEvent } from '../../core/proposed-event.js';
+import { prepareAppends, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
 import { assertStreamName } from '../../core/stream-name.js';
 import type {
   AllPage,
+  AppendManyOptions,
   AppendOptions,
   CategorySummary,
   DeleteOptions,
@@ -46,11 +48,6 @@ export function openRemoteStore(config: RemoteStoreConfig): RemoteEventStore {
 }
 
 export class RemoteEventStore implements EventStore {
-  // WIP issue 13: replaced before the issue lands
-  appendMany(): Promise<never> {
-    return Promise.reject(new WipError('INTERNAL_ERROR', 'appendMany: WIP'));
-  }
-
   readonly location: string;
   readonly consumers: RemoteConsumerStore;
   readonly #http: RemoteHttp;
@@ -69,16 +66,21 @@ export class RemoteEventStore implements EventStore {
     const expectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
     assertExpectedRevision(expectedRevision);
     const prepared = prepareEvents(events);
-    const body = {
-      expectedRevision,
-      events: prepared.map((event) => ({
-        ...(event.idGiven ? { id: event.id } : {}),
-        type: event.type,
-        data: JSON.parse(event.dataJson) as unknown,
-        ...(event.metadataJson === null ? {} : { metadata: JSON.parse(event.metadataJson) as unknown }),
-      })),
-    };
+    const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+    const body = { expectedRevision, events: prepared.map(eventBody), condition: conditionBody(condition) };
     const result = await this.#http.request<AppendResult>('POST', `/streams/${encodeURIComponent(stream)}`, { body });
+    this.#lastHead = Math.max(this.#lastHead, result.position);
+    return result;
+  }
+
+  async appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
+    const parts = prepareAppends(appends);
+    const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+    const body = {
+      appends: parts.map(({ stream, expected, events }) => ({ stream, expectedRevision: expected, events: events.map(eventBody) })),
+      condition: conditionBody(condition),
+    };
+    const result = await this.#http.request<AppendManyResult>('POST', '/streams', { body });
     this.#lastHead = Math.max(this.#lastHead, result.position);
     return result;
   }
@@ -86,7 +88,7 @@ export class RemoteEventStore implements EventStore {
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
     const plan = planStreamRead(options);
-    const page = await this.#http.request<{ events: RecordedEventJson[]; next: number | null }>('GET', `/streams/${encodeURIComponent(stream)}`, {
+    const page = await this.#http.request<PageJson>('GET', `/streams/${encodeURIComponent(stream)}`, {
       query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward' },
     });
     return { events: page.events.map(recordedEventOf), next: page.next };
@@ -94,15 +96,23 @@ export class RemoteEventStore implements EventStore {
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
     const plan = planAllRead(options);
-    const page = await this.#http.request<{ events: RecordedEventJson[]; next: number | null }>('GET', '/all', {
-      query: {
-        after: plan.after,
-        limit: plan.limit,
-        category: plan.filter?.categories,
-        type: plan.filter?.types,
-        prefix: plan.filter?.streamPrefix,
-      },
-    });
+    const { after, limit, filter } = plan;
+    const page =
+      options?.query === undefined
+        ? await this.#http.request<PageJson>('GET', '/all', {
+            query: {
+              after,
+              limit,
+              category: filter?.categories,
+              // tags come back from the plan as one query item holding the types too
+              type: filter?.types ?? filter?.query?.[0]?.types,
+              tag: filter?.query?.[0]?.tags,
+              prefix: filter?.streamPrefix,
+            },
+          })
+        : await this.#http.request<PageJson>('POST', '/all/query', {
+            body: { after, limit, categories: filter?.categories, query: filter?.query?.map(({ types, tags }) => ({ types, tags })) },
+          });
     return { events: page.events.map(recordedEventOf), next: page.next };
   }
 
@@ -190,6 +200,28 @@ export class RemoteEventStore implements EventStore {
   }
 }
 
+interface PageJson {
+  events: RecordedEventJson[];
+  next: number | null;
+}
+
+/** An event as the server takes it: the prepared event's own values, its id only when the caller gave one. */
+function eventBody(event: ProposedEvent): Record<string, unknown> {
+  return {
+    ...(event.idGiven ? { id: event.id } : {}),
+    type: event.type,
+    data: JSON.parse(event.dataJson) as unknown,
+    ...(event.metadataJson === null ? {} : { metadata: JSON.parse(event.metadataJson) as unknown }),
+    ...(event.tags.length === 0 ? {} : { tags: event.tags }),
+  };
+}
+
+function conditionBody(condition: CheckedCondition | undefined): Record<string, unknown> | undefined {
+  if (condition === undefined) return undefined;
+  const { items, after, categories } = condition;
+  return { failIfEventsMatch: items.map(({ types, tags }) => ({ types, tags })), after, categories };
+}
+
 function recordedEventOf(json: RecordedEventJson): RecordedEvent {
   return new RecordedEvent(
     json.id,
@@ -200,5 +232,6 @@ function recordedEventOf(json: RecordedEventJson): RecordedEvent {
     JSON.stringify(json.data),
     Object.keys(json.metadata).length === 0 ? null : JSON.stringify(json.metadata),
     Date.parse(json.recordedAt),
+    json.tags,
   );
 }

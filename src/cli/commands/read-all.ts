@@ -6,14 +6,16 @@ import { printEvents } from '../print-events.js';
 export const readAllCommand: Command = {
   name: 'read-all',
   summary: 'print the global log as NDJSON, optionally filtered',
-  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--prefix S] [--json]
+  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--tag T]... [--prefix S] [--json]
     prints events after position P (default 0: from the beginning) in position order
+    --tag keeps the events carrying every tag given (repeat it; a tag is never split at commas)
     --json prints one document instead: {"events":[...],"next":<position>|null}`,
   options: {
     after: { type: 'string' },
     limit: { type: 'string' },
     category: { type: 'string', multiple: true },
     type: { type: 'string', multiple: true },
+    tag: { type: 'string', multiple: true },
     prefix: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -23,11 +25,12 @@ export const readAllCommand: Command = {
     const limit = integerFlag('limit', values['limit']);
     const categories = stringList(values['category']);
     const types = stringList(values['type']);
+    const tags = stringList(values['tag']);
     const prefix = stringFlag(values['prefix']);
     const store = await openStore({ create: false });
     try {
       await printEvents(stdout, values['json'] === true, limit, after, (cursor, pageSize) =>
-        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, streamPrefix: prefix }),
+        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, tags, streamPrefix: prefix }),
       );
     } finally {
       await store.close();

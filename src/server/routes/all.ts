@@ -1,14 +1,26 @@
 import type { FastifyInstance } from 'fastify';
+import type { EventQuery } from '../../core/event-query.js';
 import type { EventStore } from '../../store/event-store.js';
+import { planAllRead } from '../../store/options.js';
 import type { Access } from '../access.js';
+import { refuseAsLibrary } from '../append-checks.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { errorResponses, filterQuery, pageSchema } from '../schemas.js';
+import { errorResponses, filterQuery, pageSchema, queryReadBodySchema, tagQuery } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
 
-/** `GET /all`: the global log after a position, optionally filtered. */
+interface QueryReadBody {
+  query: EventQuery;
+  after?: number;
+  limit?: number;
+  categories?: string[];
+}
+
+const NEXT_AFTER = 'the `after` of the next page, or null at the head; a filtered page may be empty with a non-null next';
+
+/** `GET /all`: the global log after a position, optionally filtered; `POST /all/query`: the events matching a query. */
 export function allRoutes(app: FastifyInstance, store: EventStore, limits: ServerLimits, access: Access, metrics: ServerMetrics): void {
   app.get<{ Querystring: FilterQuery & { after?: number; limit?: number } }>(
     '/all',
@@ -23,13 +35,11 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
             after: { type: 'integer', minimum: 0, default: 0 },
             limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
             ...filterQuery,
+            ...tagQuery,
           },
           additionalProperties: false,
         },
-        response: {
-          200: pageSchema('the `after` of the next page, or null at the head; a filtered page may be empty with a non-null next'),
-          ...errorResponses,
-        },
+        response: { 200: pageSchema(NEXT_AFTER), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -39,4 +49,34 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
       return reply.type('application/json').send(pageText(page));
     },
   );
+
+  app.post<{ Body: QueryReadBody }>(
+    '/all/query',
+    {
+      // a refused body gets the store's code for it, as for appends
+      attachValidation: true,
+      schema: {
+        summary: 'Read a page of the events matching a query (types and tags), across streams: what a decision spanning streams reads',
+        tags: ['log'],
+        'x-scope': SCOPES.readQuery,
+        body: queryReadBodySchema(limits.pageSize),
+        response: { 200: pageSchema(NEXT_AFTER), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      if (request.validationError !== undefined) refuseAsLibrary(request.validationError, () => checkQueryReadAsLibrary(body));
+      const { categories } = access.readableFilter(request, { categories: body.categories });
+      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit });
+      metrics.readEvents.inc(page.events.length);
+      return reply.type('application/json').send(pageText(page));
+    },
+  );
+}
+
+/** The checks `store.readAll` makes of a read by query, on a body as received. */
+function checkQueryReadAsLibrary(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const { query, after, limit, categories } = body as Record<string, never>;
+  planAllRead({ query, after, limit, categories });
 }

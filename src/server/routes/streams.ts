@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { TributaryError } from '../../core/errors.js';
 import type { EventData } from '../../core/event.js';
+import type { AppendCondition } from '../../core/event-query.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
-import { assertEventDepths } from '../../core/proposed-event.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
+import { checkAppendAsLibrary, checkEventLimits, refuseAsLibrary } from '../append-checks.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
@@ -14,6 +14,7 @@ import { pageText } from './page-text.js';
 interface AppendBody {
   expectedRevision?: ExpectedRevision;
   events: EventData[];
+  condition?: AppendCondition;
 }
 
 /** `POST /streams/{stream}` and `GET /streams/{stream}`. */
@@ -21,10 +22,12 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
   app.post<{ Params: { stream: string }; Body: AppendBody }>(
     '/streams/:stream',
     {
+      // a refused body gets the store's code for it (append-checks.ts)
+      attachValidation: true,
       schema: {
-        summary: 'Append events to a stream, atomically, under an expected revision',
+        summary: 'Append events to a stream, atomically, under an expected revision and optionally a condition',
         tags: ['streams'],
-        'x-scope': SCOPES.writeStream,
+        'x-scope': SCOPES.appendStream,
         params: streamParams,
         body: appendBodySchema,
         response: { 201: appendResultSchema, ...errorResponses },
@@ -32,13 +35,14 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
     },
     async (request, reply) => {
       const { stream } = request.params;
+      const asLibrary = () => checkAppendAsLibrary(stream, request.body);
+      if (request.validationError !== undefined) refuseAsLibrary(request.validationError, asLibrary);
       access.check(request, 'write', stream);
       const { events, expectedRevision } = request.body;
+      const condition = access.readableCondition(request, request.body.condition);
       try {
-        // before the size check, which serialises and so recurses over the data
-        assertEventDepths(events);
-        checkSizes(events, limits);
-        const result = await store.append(stream, events, { expectedRevision });
+        checkEventLimits([{ events }], limits, asLibrary);
+        const result = await store.append(stream, events, { expectedRevision, condition });
         metrics.appends.inc({ outcome: 'ok' });
         metrics.appendedEvents.inc(events.length);
         return await reply.code(201).send(result);
@@ -77,23 +81,4 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
       return reply.type('application/json').send(pageText(page));
     },
   );
-}
-
-function checkSizes(events: readonly EventData[], limits: ServerLimits): void {
-  if (events.length > limits.eventsPerAppend) {
-    throw new TributaryError('TOO_MANY_EVENTS', `an append may carry at most ${limits.eventsPerAppend} events, got ${events.length}`, {
-      limit: limits.eventsPerAppend,
-      events: events.length,
-    });
-  }
-  events.forEach((event, index) => {
-    const bytes = Buffer.byteLength(JSON.stringify(event.data) ?? '') + Buffer.byteLength(JSON.stringify(event.metadata ?? {}));
-    if (bytes > limits.eventBytes) {
-      throw new TributaryError('EVENT_TOO_LARGE', `event ${index} is ${bytes} bytes; at most ${limits.eventBytes} are accepted`, {
-        index,
-        bytes,
-        limit: limits.eventBytes,
-      });
-    }
-  });
 }

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../../core/errors.js';
 import { assertStreamName } from '../../core/stream-name.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
+import { normalizeFilter } from '../../store/options.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
 import type { SseOptions } from '../limits.js';
 import { SCOPES } from '../route-scopes.js';
-import { accessTokenQuery, errorResponses, filterQuery, streamParams } from '../schemas.js';
+import { accessTokenQuery, errorResponses, filterQuery, streamParams, tagQuery } from '../schemas.js';
 import type { LiveFeeds } from '../live-feeds.js';
 import { streamThroughFeed, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
@@ -64,12 +65,14 @@ export function subscriptionRoutes(
         summary: 'Follow the global log, optionally filtered: history after a position, then live (server-sent events)',
         tags: ['live'],
         'x-scope': SCOPES.readFilter,
-        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery, access_token: accessTokenQuery }, additionalProperties: false },
+        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery, ...tagQuery, access_token: accessTokenQuery }, additionalProperties: false },
         response: sseResponse,
       },
     },
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
+      // a bad filter is refused before the stream opens, while a status can still say so
+      normalizeFilter(filter);
       const start = await startAfter(request, request.query.after, store);
       const open = (after: number, signal: AbortSignal) => subscribeToAll(store, { ...filter, after, signal });
       await streamThroughFeed(reply, { feeds, key: feedKey(filter), start, open }, sse, registry);
@@ -80,7 +83,7 @@ export function subscriptionRoutes(
 /** Subscribers share a feed only with those reading exactly the same events: a token's narrower filter gets a feed of its own. */
 function feedKey(filter: LogFilter): string {
   const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
-  return `all ${JSON.stringify([sorted(filter.categories), sorted(filter.types), filter.streamPrefix ?? ''])}`;
+  return `all ${JSON.stringify([sorted(filter.categories), sorted(filter.types), filter.streamPrefix ?? '', sorted(filter.tags)])}`;
 }
 
 /** Last-Event-ID (a reconnecting EventSource), else `?after=`, else the head. */
