@@ -89,7 +89,7 @@ export function checkCondition(condition: unknown): CheckedCondition {
   const given = condition as Record<string, unknown>;
   const unknownKey = Object.keys(given).find((key) => !CONDITION_FIELDS.has(key) && given[key] !== undefined);
   if (unknownKey !== undefined) throw invalidQuery(`a condition has an unknown field ${JSON.stringify(unknownKey)}`, {});
-  const after = given['after'] ?? 0;
+  const after = given['after'] === undefined ? 0 : given['after'];
   if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) {
     throw invalidQuery(`a condition's after must be a position (an integer >= 0), got ${JSON.stringify(after)}`, {});
   }

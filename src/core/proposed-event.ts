@@ -66,7 +66,8 @@ function prepareEvent(event: EventData | undefined, index: number): ProposedEven
   if (type.length > MAX_EVENT_TYPE_LENGTH) throw invalidEvent(index, `type must be at most ${MAX_EVENT_TYPE_LENGTH} characters`);
   if (CONTROL_CHARACTER.test(type)) throw invalidEvent(index, 'type must not contain control characters');
   if (LONE_SURROGATE.test(type)) throw invalidEvent(index, 'type must not contain lone surrogates');
-  if (id !== undefined && !isEventId(id)) throw invalidEvent(index, `id must be a UUID, got ${JSON.stringify(id)}`);
+  // only a string is quoted back: stringifying a deeply nested value would overflow the stack
+  if (id !== undefined && !isEventId(id)) throw invalidEvent(index, `id must be a UUID, got ${typeof id === 'string' ? JSON.stringify(id) : typeof id}`);
   checkDepth(data, index, 'data');
   const dataJson = toJson(data, index, 'data');
   let metadataJson: string | null = null;

@@ -102,7 +102,7 @@ const condition = {
   properties: {
     failIfEventsMatch: query,
     // null is the library's "no position given", as absent
-    after: { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     categories: { ...categories, description: 'only events of these categories count (default: all the token may read)' },
   },
   additionalProperties: false,

@@ -159,6 +159,7 @@ export function appendContract(harness: StoreHarness): void {
         ['data that is not JSON', [{ type: 'E', data: () => 1 }]],
         ['data with a bigint', [{ type: 'E', data: { n: 1n } }]],
         ['an id that is not a UUID', [{ type: 'E', data: {}, id: 'order-1' }]],
+        ['an id nested far too deep to print', [{ type: 'E', data: {}, id: deeplyNested(100_000) }]],
         ['the same id twice', [{ type: 'E', data: {}, id: SOME_UUID }, { type: 'F', data: {}, id: SOME_UUID }]],
         ['metadata that is an array', [{ type: 'E', data: {}, metadata: [] }]],
         ['a correlationId that is a number', [{ type: 'E', data: {}, metadata: { correlationId: 7 } }]],
@@ -221,5 +222,12 @@ function nested(depth: number): unknown {
 function circular(): unknown {
   const value: Record<string, unknown> = { a: 1 };
   value['self'] = value;
+  return value;
+}
+
+/** An array nested `depth` deep, built without recursion. */
+function deeplyNested(depth: number): unknown {
+  let value: unknown = [];
+  for (let i = 0; i < depth; i++) value = [value];
   return value;
 }

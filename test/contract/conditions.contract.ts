@@ -166,6 +166,7 @@ export function conditionsContract(harness: StoreHarness): void {
         { name: 'a negative after', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), after: -1 } },
         { name: 'a fractional after', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), after: 1.5 } },
         { name: 'an after given as text', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), after: '1' } },
+        { name: 'an after of null', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), after: null } },
         { name: 'an unknown field', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), after: 0, position: 3 } },
         { name: 'a condition that is not an object', code: 'INVALID_QUERY', condition: [{ tags: ['username:ada'] }] },
         { name: 'a bad category', code: 'INVALID_QUERY', condition: { failIfEventsMatch: claimsOf('ada'), categories: [''] } },
