@@ -7,11 +7,8 @@
 // Built logs stay in bench/.data/ (SQLite files) and in the database tributary_bench_scale (one schema
 // per size), keyed by size and layout; a later run reuses them, --rebuild makes them again. Opening one
 // with newer code migrates it in place, as it would a user's database.
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { openStore } from '../src/backends/open-store.js';
 import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from '../src/backends/postgres/postgres-schema.js';
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../src/backends/sqlite/sqlite-schema.js';
@@ -19,6 +16,7 @@ import { loadState } from '../src/command/decider.js';
 import type { EventStore, LogFilter } from '../src/store/event-store.js';
 import { startConsumer } from '../src/subscriptions/consumer.js';
 import { ADMIN_URL } from '../test/support/postgres.js';
+import { adminDatabase, postgresLogCache, sqliteLogCache, withAdmin, type LogCache } from './lib/log-cache.js';
 import { rate, table, timed } from './lib/measure.js';
 import { payload } from './lib/scenarios.js';
 
@@ -40,7 +38,6 @@ const PAGE = 1000;
 const LAYOUT_VERSION = 1;
 // append runs add events to the cached logs; beyond this growth a log is built again
 const GROWTH_TOLERANCE = 0.1;
-const DATA = join(import.meta.dirname, '.data');
 const BENCH_DATABASE = 'tributary_bench_scale';
 
 // share of events per category: one common, several mid, one rare
@@ -158,82 +155,18 @@ interface Log {
   bytes(): Promise<number>;
 }
 
-interface Backend {
-  name: string;
+interface Backend extends LogCache {
   schemaVersion: number;
-  location(events: number): Promise<string>;
-  /** True when the location holds a finished build of this size (within the growth tolerance). */
-  exists(location: string, events: number): Promise<boolean>;
-  drop(location: string): Promise<void>;
-  markBuilt(location: string): Promise<void>;
-  bytes(location: string): Promise<number>;
 }
-
-const sqlitePath = (events: number) => join(DATA, `sqlite-l${LAYOUT_VERSION}-${events}.db`);
 
 const sqlite: Backend = {
-  name: 'SQLite',
+  ...sqliteLogCache((events) => `sqlite-l${LAYOUT_VERSION}-${events}.db`),
   schemaVersion: SQLITE_SCHEMA_VERSION,
-  location: async (events) => sqlitePath(events),
-  exists: async (location) => existsSync(`${location}.built`) && existsSync(location),
-  async drop(location) {
-    for (const suffix of ['', '-wal', '-shm', '-groups', '-signal', '.built']) rmSync(`${location}${suffix}`, { force: true });
-  },
-  markBuilt: async (location) => writeFileSync(`${location}.built`, new Date().toISOString()),
-  async bytes(location) {
-    const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
-    return size(location) + size(`${location}-wal`);
-  },
 };
 
-async function admin<T>(database: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const schemaOf = (location: string) => new URL(location).searchParams.get('schema')!;
-
 const postgres: Backend = {
-  name: 'PostgreSQL',
+  ...postgresLogCache(BENCH_DATABASE, (events) => `scale_l${LAYOUT_VERSION}_${events}`, 'scale_built', ['events', 'streams']),
   schemaVersion: POSTGRES_SCHEMA_VERSION,
-  async location(events) {
-    await admin(new URL(ADMIN_URL).pathname.slice(1) || 'postgres', async (client) => {
-      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
-    });
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${BENCH_DATABASE}`;
-    url.searchParams.set('schema', `scale_l${LAYOUT_VERSION}_${events}`);
-    return url.toString();
-  },
-  exists: (location) =>
-    admin(BENCH_DATABASE, async (client) => {
-      const found = await client.query('SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [schemaOf(location), 'scale_built']);
-      return found.rowCount === 1;
-    }),
-  drop: (location) => admin(BENCH_DATABASE, async (client) => void (await client.query(`DROP SCHEMA IF EXISTS ${schemaOf(location)} CASCADE`))),
-  async markBuilt(location) {
-    await admin(BENCH_DATABASE, async (client) => {
-      await client.query(`CREATE TABLE ${schemaOf(location)}.scale_built (at timestamptz NOT NULL DEFAULT now())`);
-      // statistics, hint bits and visibility map as autovacuum leaves them in a long-running database, so the first run does not pay for them
-      await client.query(`VACUUM ANALYZE ${schemaOf(location)}.events, ${schemaOf(location)}.streams`);
-    });
-  },
-  bytes: (location) =>
-    admin(BENCH_DATABASE, async (client) => {
-      const result = await client.query<{ bytes: string }>(
-        `SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0)::text AS bytes FROM pg_tables WHERE schemaname = $1`,
-        [schemaOf(location)],
-      );
-      return Number(result.rows[0]!.bytes);
-    }),
 };
 
 /** Opens the cached log of this size, building it first when it is missing, stale, grown too much or --rebuild asks. */
@@ -241,7 +174,7 @@ async function logOf(backend: Backend, events: number): Promise<Log> {
   const location = await backend.location(events);
   const layout = layoutOf(events);
   let store: EventStore | undefined;
-  if (!args.rebuild && (await backend.exists(location, events))) {
+  if (!args.rebuild && (await backend.exists(location))) {
     store = await openStore(location);
     const head = await store.headPosition();
     if (head <= events * (1 + GROWTH_TOLERANCE)) {
@@ -535,12 +468,11 @@ async function bench(backend: Backend, large: number): Promise<void> {
   console.log(`common category against an unfiltered read (target ≥ 0.8): ${(common[0] / unfiltered[0]).toFixed(2)} at ${logs[0].label}, ${(common[1] / unfiltered[1]).toFixed(2)} at ${logs[1].label}`);
 }
 
-mkdirSync(DATA, { recursive: true });
 const loadAtStart = loadavg();
 const only = args.only?.toLowerCase();
 if (only === undefined || only === 'sqlite') await bench(sqlite, LARGE.sqlite);
 if (only === undefined || only === 'postgres') {
-  const reachable = await admin(new URL(ADMIN_URL).pathname.slice(1) || 'postgres', async () => true).catch((error: Error) => {
+  const reachable = await withAdmin(adminDatabase(), async () => true).catch((error: Error) => {
     console.warn(`\nskipping PostgreSQL: not reachable at ${redact(ADMIN_URL)}: ${error.message}`);
     return false;
   });

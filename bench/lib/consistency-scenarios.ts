@@ -77,31 +77,51 @@ export function multiStreamScenarios(sizes: ConsistencySizes, open: () => Promis
 /** The booking of a room: one event to the room's stream, tagged with the room. */
 const booking = (room: number, index: number): EventData => ({ type: 'RoomBooked', data: payload(index), tags: [`room:${room}`] });
 
+/** Books `room` on the condition that no event tagged with it came after `after`; a conflict is a fault of the scenario. */
+async function book(store: ConsistencyStore, room: number, index: number, after: number) {
+  try {
+    return await store.append(`room-${room}`, [booking(room, index)], { condition: { failIfEventsMatch: [{ tags: [`room:${room}`] }], after } });
+  } catch (error) {
+    if (isTributaryError(error, 'APPEND_CONDITION_FAILED')) {
+      throw new Error(`the benchmark's booking of room ${room} after ${after} met a conflict: its callers must not share a room`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 /**
- * The same tagged event per call, written three ways: as a decider across streams would (the head read first,
- * then the append on the condition that no event tagged with the room came after it), unconditionally, and
- * unconditionally after the same head read (so that the check's own price shows apart from the read's).
+ * The same tagged event per call, written four ways: as a decider across streams would (the head read first,
+ * then the append on the condition that no event tagged with the room came after it); on the same condition
+ * after the position of the room's last booking, which the caller knows from its answer (the append alone,
+ * as a decider that keeps the position it read makes it); unconditionally; and unconditionally after the
+ * same head read (so that the check's own price shows apart from the read's).
  * Each concurrent caller books its own room, so no condition fails: the figure is the price of the check, not of retries.
  * A condition that does fail is a fault of the scenario and stops the run.
  */
 export function conditionScenarios(
   sizes: ConsistencySizes,
   open: () => Promise<ConsistencyStore>,
-): { conditional: (callers: number) => Run; unconditional: (callers: number) => Run; headReadThenUnconditional: (callers: number) => Run } {
+): {
+  conditional: (callers: number) => Run;
+  conditionalKnownAfter: (callers: number) => Run;
+  unconditional: (callers: number) => Run;
+  headReadThenUnconditional: (callers: number) => Run;
+} {
   return {
     conditional: (callers) =>
-      callersRun(sizes, open, callers, 1, async (store, call) => {
+      callersRun(sizes, open, callers, 1, async (store, call) => book(store, slotOf(call, sizes.streams), call.index, await store.headPosition())),
+    conditionalKnownAfter: (callers) => {
+      // per store, so each run starts from a fresh log
+      const lastBookings = new WeakMap<ConsistencyStore, Map<number, number>>();
+      return callersRun(sizes, open, callers, 1, async (store, call) => {
         const room = slotOf(call, sizes.streams);
-        const after = await store.headPosition();
-        try {
-          return await store.append(`room-${room}`, [booking(room, call.index)], { condition: { failIfEventsMatch: [{ tags: [`room:${room}`] }], after } });
-        } catch (error) {
-          if (isTributaryError(error, 'APPEND_CONDITION_FAILED')) {
-            throw new Error(`the benchmark's booking of room ${room} after ${after} met a conflict: its callers must not share a room`, { cause: error });
-          }
-          throw error;
-        }
-      }),
+        const rooms = lastBookings.get(store) ?? new Map<number, number>();
+        lastBookings.set(store, rooms);
+        const result = await book(store, room, call.index, rooms.get(room) ?? 0);
+        rooms.set(room, result.position);
+        return result;
+      });
+    },
     unconditional: (callers) =>
       callersRun(sizes, open, callers, 1, (store, call) => {
         const room = slotOf(call, sizes.streams);

@@ -83,6 +83,27 @@ describe('the conditional scenarios', () => {
     }
   });
 
+  it("conditions each booking after its room's last booking, known from the answer, without reading the head", async () => {
+    const { open, appendOptions } = opened();
+    let headReads = 0;
+    const counting = async () => {
+      const store = await open();
+      return { ...store, headPosition: async () => (headReads++, store.headPosition()) };
+    };
+    await conditionScenarios(SIZES, counting).conditionalKnownAfter(4)();
+    const events = await wholeLog();
+    expect(events).toHaveLength(4 * SIZES.perCaller);
+    expect(headReads).toBe(0);
+    const lastBooking = new Map<string, number>();
+    const expectedAfters = events.map((event) => {
+      const after = lastBooking.get(event.stream) ?? 0;
+      lastBooking.set(event.stream, event.position);
+      return [event.stream, after];
+    });
+    const afters = appendOptions.map((options) => [`room-${options!.condition!.failIfEventsMatch[0]!.tags![0]!.slice('room:'.length)}`, options!.condition!.after]);
+    expect([...afters].sort()).toEqual([...expectedAfters].sort());
+  });
+
   it.each(['unconditional', 'headReadThenUnconditional'] as const)('the baseline %s writes the same tagged bookings without a condition', async (baseline) => {
     const { open, appendOptions } = opened();
     await conditionScenarios(SIZES, open)[baseline](1)();
