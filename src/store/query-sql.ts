@@ -1,3 +1,4 @@
+import { TributaryError } from '../core/errors.js';
 import type { CheckedQueryItem } from '../core/event-query.js';
 
 /** How one SQL backend names its log tables and tests stream prefixes; the SQL below is written with `?` marks. */
@@ -37,6 +38,8 @@ export function queryPositions(
   until: number,
   limit: number,
 ): { sql: string; params: unknown[] } {
+  // written into the SQL, not bound: SQLite answers a walk with a literal LIMIT in half the time (measured)
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new TributaryError('INTERNAL_ERROR', `a query read needs a whole page size, got ${limit}`, { limit });
   const params: unknown[] = [];
   const walks: string[] = [];
   for (const item of selection.items) {
@@ -44,9 +47,8 @@ export function queryPositions(
     else for (const type of item.types!) walks.push(typeWalk(flavor, type, selection, after, until, limit, params));
   }
   if (walks.length === 1) return { sql: walks[0]!, params };
-  params.push(limit);
   // UNION, not UNION ALL: an event matching two items is one position
-  return { sql: `${walks.map((walk) => `SELECT position FROM (${walk}) AS w`).join(' UNION ')} ORDER BY position LIMIT ?`, params };
+  return { sql: `${walks.map((walk) => `SELECT position FROM (${walk}) AS w`).join(' UNION ')} ORDER BY position LIMIT ${limit}`, params };
 }
 
 function tagWalk(
@@ -76,9 +78,8 @@ function tagWalk(
   }
   if (rowTests.length > 0) tests.push(`EXISTS (SELECT 1 FROM ${flavor.events} e WHERE e.position = g.position AND ${rowTests.join(' AND ')})`);
   if (selection.categories !== undefined) tests.push(categoryTest(flavor, 'g.position', selection.categories, params));
-  params.push(limit);
   return `SELECT g.position FROM ${flavor.eventTags} g WHERE g.tag = ? AND g.position > ? AND g.position <= ?${and(tests)}
-    ORDER BY g.tag, g.position LIMIT ?`;
+    ORDER BY g.tag, g.position LIMIT ${limit}`;
 }
 
 function typeWalk(
@@ -97,9 +98,8 @@ function typeWalk(
     tests.push(flavor.prefixTest('x.stream'));
   }
   if (selection.categories !== undefined) tests.push(categoryTest(flavor, 'x.position', selection.categories, params));
-  params.push(limit);
   return `SELECT x.position FROM ${flavor.typeWalk} WHERE x.type = ? AND x.position > ? AND x.position <= ?${and(tests)}
-    ORDER BY x.type, x.position LIMIT ?`;
+    ORDER BY x.type, x.position LIMIT ${limit}`;
 }
 
 function categoryTest(flavor: QuerySqlFlavor, position: string, categories: readonly string[], params: unknown[]): string {
