@@ -14,7 +14,7 @@ const BENCH_DATABASE = 'tributary_bench_consistency';
 
 export const sqliteTagLogs: LogCache = sqliteLogCache((events) => `consistency-tags-l${LAYOUT_VERSION}-${events}.db`);
 
-export const postgresTagLogs: LogCache = postgresLogCache(BENCH_DATABASE, (events) => `consistency_tags_l${LAYOUT_VERSION}_${events}`, 'tags_built', ['events']);
+export const postgresTagLogs: LogCache = postgresLogCache(BENCH_DATABASE, (events) => `consistency_tags_l${LAYOUT_VERSION}_${events}`, 'tags_built', ['events', 'event_tags', 'event_categories']);
 
 /** True when PostgreSQL answers at ADMIN_URL; otherwise says why not and answers false. */
 export async function postgresReachable(): Promise<boolean> {

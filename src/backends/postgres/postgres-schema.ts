@@ -347,47 +347,41 @@ function appendGroupWithTagsFunction(): string {
     befores bigint[];
     clear boolean;
     written bigint;
-    cond jsonb;
-    item jsonb;
-    item_tags text[];
-    item_types text[];
-    item_type text;
-    cond_categories text[];
-    cond_after bigint;
   BEGIN
-${lockAndCheckGroup()}    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions
-    FOR cond IN SELECT c.value FROM jsonb_array_elements(coalesce(conditions, '[]'::jsonb)) AS c WHERE jsonb_typeof(c.value) = 'object' LOOP
-      cond_after := (cond->>'after')::bigint;
-      cond_categories := CASE WHEN jsonb_typeof(cond->'categories') = 'array'
-        THEN ARRAY(SELECT jsonb_array_elements_text(cond->'categories')) END;
-      FOR item IN SELECT i.value FROM jsonb_array_elements(cond->'items') AS i LOOP
-        item_tags := CASE WHEN jsonb_typeof(item->'tags') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'tags')) END;
-        item_types := CASE WHEN jsonb_typeof(item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(item->'types')) END;
-        -- scalar subqueries per entry, not EXISTS: a generic plan would hash an EXISTS over the whole log
-        IF item_tags IS NOT NULL THEN
-          IF EXISTS (
-            SELECT 1 FROM $schema.event_tags g
-            WHERE g.tag = item_tags[1] AND g.position > cond_after
-              AND (SELECT count(*) FROM $schema.event_tags h WHERE h.tag = ANY(item_tags[2:]) AND h.position = g.position) = cardinality(item_tags) - 1
-              AND (SELECT (item_types IS NULL OR e.type = ANY(item_types))
-                      AND (cond_categories IS NULL OR split_part(e.stream, '-', 1) = ANY(cond_categories))
-                   FROM $schema.events e WHERE e.position = g.position)
-          ) THEN
-            RETURN NULL;
-          END IF;
-        ELSE
-          FOREACH item_type IN ARRAY item_types LOOP
-            IF EXISTS (
-              SELECT 1 FROM $schema.events x
-              WHERE x.type = item_type AND x.position > cond_after
-                AND (cond_categories IS NULL OR split_part(x.stream, '-', 1) = ANY(cond_categories))
-            ) THEN
-              RETURN NULL;
-            END IF;
-          END LOOP;
-        END IF;
-      END LOOP;
-    END LOOP;
+${lockAndCheckGroup()}    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions.
+    -- One statement for every condition of the group; each index walk sits behind LIMIT 1 in a LATERAL
+    -- subquery, which the planner cannot turn into a hash join over the whole log, and its per-entry
+    -- tests are scalar subqueries, which it cannot hash either.
+    IF conditions IS NOT NULL AND EXISTS (
+      SELECT 1
+      FROM jsonb_array_elements(conditions) AS c(cond)
+      CROSS JOIN LATERAL jsonb_array_elements(c.cond->'items') AS i(item)
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM $schema.event_tags g
+        WHERE g.tag = i.item->'tags'->>0 AND g.position > (c.cond->>'after')::bigint
+          AND (SELECT count(*) FROM $schema.event_tags h
+               WHERE h.tag IN (SELECT jsonb_array_elements_text(i.item->'tags')) AND h.position = g.position) = jsonb_array_length(i.item->'tags')
+          AND (SELECT (coalesce(jsonb_typeof(i.item->'types'), 'null') <> 'array' OR i.item->'types' ? e.type)
+                  AND (coalesce(jsonb_typeof(c.cond->'categories'), 'null') <> 'array' OR c.cond->'categories' ? split_part(e.stream, '-', 1))
+               FROM $schema.events e WHERE e.position = g.position)
+        LIMIT 1
+      ) AS hit
+      WHERE jsonb_typeof(c.cond) = 'object' AND jsonb_typeof(i.item->'tags') = 'array'
+      UNION ALL
+      SELECT 1
+      FROM jsonb_array_elements(conditions) AS c(cond)
+      CROSS JOIN LATERAL jsonb_array_elements(c.cond->'items') AS i(item)
+      CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.item->'tags') = 'array' THEN '[]'::jsonb ELSE i.item->'types' END) AS t(type)
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM $schema.events x
+        WHERE x.type = t.type AND x.position > (c.cond->>'after')::bigint
+          AND (coalesce(jsonb_typeof(c.cond->'categories'), 'null') <> 'array' OR c.cond->'categories' ? split_part(x.stream, '-', 1))
+        LIMIT 1
+      ) AS hit
+      WHERE jsonb_typeof(c.cond) = 'object'
+    ) THEN
+      RETURN NULL;
+    END IF;
     WITH e AS (
       SELECT head + e.ord AS position, e.request, e.id, e.type, e.metadata, e.data, e.tags,
              befores[e.request] + row_number() OVER (PARTITION BY e.request ORDER BY e.ord) AS revision
