@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { readWholeLog } from '../contract/harness.js';
 
 /** Where the worker processes find the store. */
 export type RaceStore = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
@@ -62,16 +63,6 @@ export async function runClaimRace(store: RaceStore, claims: readonly RaceClaim[
   return outcomes;
 }
 
-async function wholeLog(store: EventStore): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  let after: number | null = 0;
-  while (after !== null) {
-    const page = await store.readAll({ after, limit: 1000 });
-    events.push(...page.events);
-    after = page.next;
-  }
-  return events;
-}
 
 /**
  * The verdict of a race: every claim reported once; exactly one winner per
@@ -82,7 +73,7 @@ export async function expectOneWinnerPerResource(store: EventStore, claims: read
   expect(outcomes.map((o) => o.claim).sort()).toEqual(claims.map((c) => c.stream).sort());
   // every worker read before any wrote: nobody found a resource taken
   expect(outcomes.filter((o) => o.outcome === 'taken')).toEqual([]);
-  const log = await wholeLog(store);
+  const log = await readWholeLog(store);
   const byTag = new Map<string, RecordedEvent[]>();
   for (const e of log) for (const tag of e.tags) byTag.set(tag, [...(byTag.get(tag) ?? []), e]);
   const tags = [...new Set(claims.map((c) => c.tag))];

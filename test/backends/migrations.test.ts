@@ -61,28 +61,13 @@ describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
 });
 
 /** Takes a store back to the schema version 7 left: no tags column, no tag index, the append function without tags. */
-const backTo7: Record<SqlBackendName, (where: string) => Promise<void>> = {
-  async sqlite(where) {
-    const db = new BetterSqlite3(where);
-    db.exec('DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
-    db.pragma('user_version = 7');
-    db.close();
-  },
-  async postgres(where) {
-    const url = new URL(where);
-    const schema = url.searchParams.get('schema')!;
-    url.search = '';
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags;
-        DELETE FROM ${schema}.migrations WHERE version >= 8`);
-      await client.query(POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema));
-    } finally {
-      await client.end();
-    }
-  },
-};
+const backTo7 = backTo(7, {
+  sqlite: 'DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
+  postgres: (schema) => [
+    `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
+    POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema),
+  ],
+});
 
 const tally = {
   initialState: () => 0,
@@ -90,25 +75,35 @@ const tally = {
   snapshot: { name: 'tally', version: 1, every: 5 },
 };
 
-/** Takes a store back to the schema version 5 left: no snapshots table, no append function. */
-const backTo5: Record<SqlBackendName, (where: string) => Promise<void>> = {
-  async sqlite(where) {
-    const db = new BetterSqlite3(where);
-    db.exec('DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
-    db.pragma('user_version = 5');
-    db.close();
-  },
-  async postgres(where) {
-    const url = new URL(where);
-    const schema = url.searchParams.get('schema')!;
-    url.search = '';
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP TABLE ${schema}.event_tags;
-        ALTER TABLE ${schema}.events DROP COLUMN tags; DELETE FROM ${schema}.migrations WHERE version >= 6`);
-    } finally {
-      await client.end();
-    }
-  },
-};
+/** Takes a store back to the schema version 5 left: no snapshots table, no append function, no tags. */
+const backTo5 = backTo(5, {
+  sqlite: 'DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
+  postgres: (schema) => [
+    `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP TABLE ${schema}.event_tags; ALTER TABLE ${schema}.events DROP COLUMN tags`,
+  ],
+});
+
+/** Undoes the migrations after `version` with the given statements, and records the store as of that version. */
+function backTo(version: number, undo: { sqlite: string; postgres: (schema: string) => string[] }): Record<SqlBackendName, (where: string) => Promise<void>> {
+  return {
+    async sqlite(where) {
+      const db = new BetterSqlite3(where);
+      db.exec(undo.sqlite);
+      db.pragma(`user_version = ${version}`);
+      db.close();
+    },
+    async postgres(where) {
+      const url = new URL(where);
+      const schema = url.searchParams.get('schema')!;
+      url.search = '';
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        for (const statement of undo.postgres(schema)) await client.query(statement);
+        await client.query(`DELETE FROM ${schema}.migrations WHERE version > ${version}`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
