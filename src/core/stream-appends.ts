@@ -68,7 +68,7 @@ export function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend
       assertStreamName(stream);
       assertExpectedRevision(expected);
     } catch (error) {
-      throw withPart(error, index);
+      throw namingPart(error, index);
     }
     if (streams.has(stream)) throw invalidAppends(`stream ${JSON.stringify(stream)} appears twice; give all its events in one append`, { append: index, stream });
     streams.add(stream);
@@ -79,7 +79,7 @@ export function prepareAppends(appends: readonly StreamAppend[]): PreparedAppend
     try {
       return { stream, events: prepareEvents(events), expected };
     } catch (error) {
-      throw withPart(error, index);
+      throw namingPart(error, index);
     }
   });
   assertDistinctIds(prepared);
@@ -105,7 +105,7 @@ function assertDistinctIds(parts: readonly PreparedAppend[]): void {
 }
 
 /** A part's refusal, naming the part: its code and details stay, with `append` added. */
-function withPart(error: unknown, append: number): unknown {
+export function namingPart(error: unknown, append: number): unknown {
   if (!isTributaryError(error)) return error;
   return new TributaryError(error.code, `append ${append}: ${error.message}`, { ...error.details, append });
 }

@@ -1,10 +1,10 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventData } from '../core/event.js';
-import { checkCondition } from '../core/event-query.js';
-import { assertExpectedRevision } from '../core/expected-revision.js';
-import { assertEventDepths, prepareEvents } from '../core/proposed-event.js';
-import { prepareAppends, type StreamAppend } from '../core/stream-appends.js';
-import { assertStreamName } from '../core/stream-name.js';
+import type { AppendCondition } from '../core/event-query.js';
+import type { ExpectedRevision } from '../core/expected-revision.js';
+import { assertEventDepths } from '../core/proposed-event.js';
+import { namingPart, type StreamAppend } from '../core/stream-appends.js';
+import { manyAppendCall, singleAppendCall } from '../store/append-calls.js';
 import type { ServerLimits } from './limits.js';
 
 /**
@@ -23,20 +23,16 @@ export function refuseAsLibrary(refusal: unknown, libraryCheck: () => void): nev
   throw refusal;
 }
 
-/** The checks `store.append` makes of its arguments, in its order, on a body as received. */
+/** The checks `store.append` makes of its arguments, on a body as received. */
 export function checkAppendAsLibrary(stream: string, body: unknown): void {
   if (!isObject(body)) return;
-  assertStreamName(stream);
-  assertExpectedRevision(body['expectedRevision'] === undefined ? 'any' : body['expectedRevision']);
-  prepareEvents(body['events'] as EventData[]);
-  if (body['condition'] !== undefined) checkCondition(body['condition']);
+  singleAppendCall(stream, body['events'] as EventData[], { expectedRevision: body['expectedRevision'] as ExpectedRevision, condition: body['condition'] as AppendCondition });
 }
 
-/** The checks `store.appendMany` makes of its arguments, in its order, on a body as received. */
+/** The checks `store.appendMany` makes of its arguments, on a body as received. */
 export function checkAppendManyAsLibrary(body: unknown): void {
   if (!isObject(body)) return;
-  prepareAppends(body['appends'] as StreamAppend[]);
-  if (body['condition'] !== undefined) checkCondition(body['condition']);
+  manyAppendCall(body['appends'] as StreamAppend[], { condition: body['condition'] as AppendCondition });
 }
 
 /** One stream's events in a body; `append` is its index in a multi-stream body. */
@@ -56,7 +52,7 @@ export function checkEventLimits(parts: readonly EventsPart[], limits: ServerLim
       try {
         assertEventDepths(part.events);
       } catch (error) {
-        throw inPart(error, part.append);
+        throw part.append === undefined ? error : namingPart(error, part.append);
       }
     }
     checkSizes(parts, limits);
@@ -87,11 +83,6 @@ function checkSizes(parts: readonly EventsPart[], limits: ServerLimits): void {
       }
     });
   }
-}
-
-function inPart(error: unknown, append: number | undefined): unknown {
-  if (append === undefined || !(error instanceof TributaryError)) return error;
-  return new TributaryError(error.code, `append ${append}: ${error.message}`, { ...error.details, append });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
