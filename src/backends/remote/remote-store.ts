@@ -1,10 +1,11 @@
 import { isAborted } from '../../core/abort.js';
 import { RecordedEvent, type AppendResult, type EventData, type RecordedEventJson } from '../../core/event.js';
-import { checkCondition, type CheckedCondition } from '../../core/event-query.js';
+import type { CheckedCondition } from '../../core/event-query.js';
 import { assertExpectedRevision } from '../../core/expected-revision.js';
-import { prepareEvents, type ProposedEvent } from '../../core/proposed-event.js';
-import { prepareAppends, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
+import type { ProposedEvent } from '../../core/proposed-event.js';
+import type { AppendManyResult, StreamAppend } from '../../core/stream-appends.js';
 import { assertStreamName } from '../../core/stream-name.js';
+import { manyAppendCall, singleAppendCall } from '../../store/append-calls.js';
 import type {
   AllPage,
   AppendManyOptions,
@@ -62,20 +63,15 @@ export class RemoteEventStore implements EventStore {
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
-    assertStreamName(stream);
-    const expectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
-    assertExpectedRevision(expectedRevision);
-    const prepared = prepareEvents(events);
-    const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
-    const body = { expectedRevision, events: prepared.map(eventBody), condition: conditionBody(condition) };
+    const { parts, condition } = singleAppendCall(stream, events, options);
+    const body = { expectedRevision: parts[0]!.expected, events: parts[0]!.events.map(eventBody), condition: conditionBody(condition) };
     const result = await this.#http.request<AppendResult>('POST', `/streams/${encodeURIComponent(stream)}`, { body });
     this.#lastHead = Math.max(this.#lastHead, result.position);
     return result;
   }
 
   async appendMany(appends: readonly StreamAppend[], options: AppendManyOptions = {}): Promise<AppendManyResult> {
-    const parts = prepareAppends(appends);
-    const condition = options.condition === undefined ? undefined : checkCondition(options.condition);
+    const { parts, condition } = manyAppendCall(appends, options);
     const body = {
       appends: parts.map(({ stream, expected, events }) => ({ stream, expectedRevision: expected, events: events.map(eventBody) })),
       condition: conditionBody(condition),
