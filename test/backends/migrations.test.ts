@@ -64,7 +64,7 @@ describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
 const backTo7 = backTo(7, {
   sqlite: 'DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
   postgres: (schema) => [
-    `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
+    `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.tag_positions; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
     POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema),
   ],
 });
@@ -79,7 +79,8 @@ const tally = {
 const backTo5 = backTo(5, {
   sqlite: 'DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
   postgres: (schema) => [
-    `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP TABLE ${schema}.event_tags; ALTER TABLE ${schema}.events DROP COLUMN tags`,
+    `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags;
+      ALTER TABLE ${schema}.events DROP COLUMN tags`,
   ],
 });
 

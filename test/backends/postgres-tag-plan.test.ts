@@ -121,6 +121,18 @@ describe.skipIf(database === undefined)('postgres: tag reads use the tag index, 
         });
       }
 
+      it('readAll of a common tag, a page from the middle: an ordered walk of its entries, never a bitmap of all of them', async () => {
+        for (const options of [{ tags: ['hotel:1'] }, { query: [{ tags: ['room:7'] }, { tags: ['hotel:1'] }] }]) {
+          const plans = await tagPlansOf(async () => {
+            const page = await store.readAll({ ...options, after: EVENTS / 2, limit: 100 });
+            expect(page.events.map((e) => e.position)).toEqual(Array.from({ length: 100 }, (_, i) => EVENTS / 2 + 1 + i));
+          });
+          expectIndexedTagReads(plans);
+          const bitmaps = plans.flatMap(({ nodes }) => nodes.filter((node) => node['Node Type'].startsWith('Bitmap')));
+          expect(bitmaps).toEqual([]);
+        }
+      });
+
       const conditions: { name: string; condition: AppendCondition }[] = [
         { name: 'a tag', condition: { failIfEventsMatch: [{ tags: ['vip:1'] }], after: EVENTS - 100 } },
         { name: 'two tags, types and categories', condition: { failIfEventsMatch: [{ tags: ['vip:1', 'hotel:1'], types: ['Noted'] }], categories: ['booking'], after: EVENTS - 100 } },

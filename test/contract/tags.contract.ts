@@ -134,6 +134,20 @@ export function tagsContract(harness: StoreHarness): void {
       });
     });
 
+    it('a query of single tags counts an event carrying two of them once per page, so no page ends early', async () => {
+      await withStore(harness, async (store) => {
+        await store.append('room-1', Array.from({ length: 5 }, () => event('Booked', {}, { tags: ['room:1', 'night:1'] })));
+        await store.append('room-2', Array.from({ length: 5 }, () => event('Booked', {}, { tags: ['night:1'] })));
+        for (const limit of [1, 2, 3, 7]) {
+          const read = await readAllPaged(store, { query: [{ tags: ['room:1'] }, { tags: ['night:1'] }] }, limit);
+          expect(read.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        }
+        const page = await store.readAll({ query: [{ tags: ['room:1'] }, { tags: ['night:1'] }], limit: 4 });
+        expect(page).toMatchObject({ next: 4 });
+        expect(page.events.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+      });
+    });
+
     it('scavenged events leave the tag index: a tag read after a scavenge does not return them', async () => {
       await withStore(harness, async (store) => {
         await store.append('room-1', [1, 2, 3, 4].map((n) => event('Booked', { n }, { tags: ['room:1', `n:${n}`] })));

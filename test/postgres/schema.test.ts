@@ -151,7 +151,7 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     await withAdmin((admin) =>
       admin.query(`DROP TABLE ${schema}.event_categories; DROP INDEX ${schema}.events_by_type;
         DROP FUNCTION ${schema}.category_positions; DROP FUNCTION ${schema}.type_positions; DROP TABLE ${schema}.tributary_snapshots;
-        DROP FUNCTION ${schema}.append_group; DROP TABLE ${schema}.event_tags; ALTER TABLE ${schema}.events DROP COLUMN tags;
+        DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags; ALTER TABLE ${schema}.events DROP COLUMN tags;
         DELETE FROM ${schema}.migrations WHERE version >= 5`),
     );
 

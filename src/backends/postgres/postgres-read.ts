@@ -12,6 +12,15 @@ const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).
  */
 export function filteredRead(schema: string, filter: NormalizedFilter, after: number, until: number, limit: number) {
   if (filter.query !== undefined) {
+    const keys = indexKeysOf(filter);
+    if (keys !== undefined) {
+      // a query of single tags, or of types alone, is the walk of one index the positions functions make (see postgres-schema.ts)
+      return {
+        text: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
+          WHERE position = ANY((SELECT ${schema}.${keys.index}($4::text[], $1, $2, $3))::bigint[]) ORDER BY position`,
+        values: [after, until, limit, keys.keys],
+      };
+    }
     const positions = queryPositions(flavorOf(schema), { items: filter.query, categories: filter.categories, streamPrefix: filter.streamPrefix }, after, until, limit);
     // the positions first, then their events by primary key, as for the category and type indexes
     return {
@@ -66,6 +75,20 @@ export function filteredRead(schema: string, filter: NormalizedFilter, after: nu
 /** A LIKE pattern (default escape `\`) matching names that start with `prefix`. */
 export function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (special) => `\\${special}`) + '%';
+}
+
+/**
+ * The keys of one index when a query read is a merged walk of it and nothing else: every item a single
+ * tag, or every item types alone. Those reads do not depend on the planner's statistics of the index.
+ */
+function indexKeysOf(filter: NormalizedFilter): { index: 'tag_positions' | 'type_positions'; keys: string[] } | undefined {
+  const items = filter.query!;
+  if (filter.categories !== undefined || filter.streamPrefix !== undefined) return undefined;
+  if (items.every((item) => item.types === undefined && item.tags?.length === 1)) {
+    return { index: 'tag_positions', keys: [...new Set(items.map((item) => item.tags![0]!))] };
+  }
+  if (items.every((item) => item.tags === undefined)) return { index: 'type_positions', keys: [...new Set(items.flatMap((item) => item.types!))] };
+  return undefined;
 }
 
 /**

@@ -201,6 +201,7 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     position bigint NOT NULL,
     PRIMARY KEY (tag, position)
   );
+  ${positionsFunction('tag_positions', 'event_tags', 'tag', true)}
   DROP FUNCTION $schema.append_group(text[], text[], bigint[], integer[], uuid[], integer[], uuid[], text[], text[], text[], bigint, text);
   ${appendGroupWithTagsFunction()}
   `,
@@ -215,15 +216,16 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * the planner prefers a bitmap scan that reads every match and sorts them, so
  * the function turns bitmap scans off: the ordered index walk is the only plan
  * left. PL/pgSQL, so each connection plans it once; positions only, so the
- * caller fetches the events by primary key.
+ * caller fetches the events by primary key. `distinct` for an index where one
+ * position can stand under several keys (an event's tags).
  */
-function positionsFunction(name: string, table: string, key: string): string {
+function positionsFunction(name: string, table: string, key: string, distinct = false): string {
   return `
   CREATE FUNCTION $schema.${name}(keys text[], after bigint, until bigint, page integer)
   RETURNS bigint[] LANGUAGE plpgsql STABLE SET enable_bitmapscan = off AS $body$
   BEGIN
     RETURN ARRAY(
-      SELECT p.position FROM unnest(keys) AS k(key) CROSS JOIN LATERAL (
+      SELECT ${distinct ? 'DISTINCT ' : ''}p.position FROM unnest(keys) AS k(key) CROSS JOIN LATERAL (
         SELECT x.position FROM $schema.${table} x WHERE x.${key} = k.key AND x.position > after AND x.position <= until
         ORDER BY x.${key}, x.position LIMIT page
       ) AS p ORDER BY p.position LIMIT page
