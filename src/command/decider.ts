@@ -203,7 +203,8 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
       const result = await store.append(stream, proposed, {
         expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
       });
-      const state = events.reduce(decider.evolve, loaded.state);
+      // an idempotent retry of events the load already folded (their ids were stored before it): the state holds them once
+      const state = result.events[0]!.revision <= loaded.revision ? loaded.state : events.reduce(decider.evolve, loaded.state);
       await snapshotAfterAppend(store, stream, decider.snapshot, loaded, state, result);
       return { state, events, result };
     } catch (error) {

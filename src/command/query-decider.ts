@@ -1,5 +1,5 @@
 import type { EventData } from '../core/event.js';
-import type { EventQuery } from '../core/event-query.js';
+import { checkQuery, matchesQuery, type EventQuery } from '../core/event-query.js';
 import { isTributaryError } from '../core/errors.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { EventStore } from '../store/event-store.js';
@@ -129,7 +129,10 @@ export async function handleQueryCommand<Command, Event extends TaggedEvent, Sta
     if (events.length === 0) return { state, events, result: null, position };
     try {
       const result = await store.appendMany(appendsOf(events, options), { condition: { failIfEventsMatch: query, after: position } });
-      return { state: events.reduce(decider.evolve, state), events, result, position };
+      // an idempotent retry of events stored before the read: those the query matches are folded already
+      const folded = result.position <= position ? checkQuery(query) : undefined;
+      const unfolded = folded === undefined ? events : events.filter((event) => !matchesQuery(folded, event.type, event.tags ?? []));
+      return { state: unfolded.reduce(decider.evolve, state), events, result, position };
     } catch (error) {
       if (attempt < retries && isTributaryError(error, 'APPEND_CONDITION_FAILED')) continue;
       throw error;
