@@ -53,9 +53,10 @@ export interface QueryDecider<Command, Event extends TaggedEvent, State> {
 export interface QueryState<State> {
   state: State;
   /**
-   * The position the state was read at: every event matching the query up
-   * to it is folded in. The `after` of the append condition that keeps a
-   * decision on this state from racing.
+   * The position of the last event matching the query, 0 when none: every
+   * matching event up to it is folded in, and the read went to the head, so
+   * a matching event past it was appended after the read. The `after` of the
+   * append condition that keeps a decision on this state from racing.
    */
   position: number;
 }
@@ -86,15 +87,15 @@ export async function loadQueryState<Event extends TaggedEvent, State>(
   query: EventQuery,
   decider: Pick<QueryDecider<never, Event, State>, 'initialState' | 'evolve'>,
 ): Promise<QueryState<State>> {
-  // the head before the reads: every matching event up to it is among those read, so a matching event past the position returned is one not folded
-  let position = await store.headPosition();
+  // the last matching position read: every matching event up to it is folded, and one past it came after the read
+  let position = 0;
   let state = decider.initialState();
   let after: number | null = 0;
   while (after !== null) {
     const page = await store.readAll({ query, after, limit: PAGE });
     for (const event of page.events) {
       state = decider.evolve(state, event as unknown as Event);
-      position = Math.max(position, event.position);
+      position = event.position;
     }
     after = page.next;
   }

@@ -67,7 +67,8 @@ describe('handleQueryCommand', () => {
     const handled = await handleQueryCommand(store, numbering, { series: '2026', invoiceId: 'd' });
     expect(handled.events).toEqual([{ stream: 'invoice-d', type: 'InvoiceNumbered', data: { invoiceId: 'd', number: 2 }, tags: ['series:2026'] }]);
     expect(handled.state).toEqual({ last: 2, numbered: { a: 1, d: 2 } });
-    expect(handled.position).toBe(3);
+    // the last event the query matched: InvoiceSent at 3 carries the tag but not the type
+    expect(handled.position).toBe(1);
     expect(handled.result).toMatchObject({ position: 4, streams: [{ stream: 'invoice-d', nextExpectedRevision: 0, position: 4 }] });
     const [stored] = (await store.readStream('invoice-d')).events;
     expect(stored).toMatchObject({ type: 'InvoiceNumbered', data: { invoiceId: 'd', number: 2 }, tags: ['series:2026'], position: 4 });
@@ -207,13 +208,32 @@ describe('handleQueryCommand', () => {
     const numbers = { initialState: (): number[] => [], evolve: (seen: number[], event: Numbered) => (seen.push(event.data.number), seen) };
     const { state, position } = await loadQueryState(store, numbering.query({ series: 'big', invoiceId: '' }), numbers);
     expect(state).toEqual(Array.from({ length: 2700 }, (_, i) => i + 1));
-    expect(position).toBe(2703);
+    // the last numbered event; the noise after it matches nothing
+    expect(position).toBe(2702);
   });
 
-  it('loadQueryState reads at the head even when nothing matches, so the condition covers everything before it', async () => {
+  it('loadQueryState answers position 0 when nothing matches: any matching event at all is one the decision did not see', async () => {
     const store = memoryStore();
     await store.append('noise-1', [{ type: 'Noise', data: {} }, { type: 'Noise', data: {} }]);
-    expect(await loadQueryState(store, [{ tags: ['nothing:here'] }], numbering)).toEqual({ state: { last: 0, numbered: {} }, position: 2 });
+    expect(await loadQueryState(store, [{ tags: ['nothing:here'] }], numbering)).toEqual({ state: { last: 0, numbered: {} }, position: 0 });
+    await handleQueryCommand(store, numbering, { series: 'new', invoiceId: 'a' });
+    expect(await numbersIn(store, 'new')).toEqual([1]);
+  });
+
+  it('reads no head: a decision costs its query reads and its append', async () => {
+    const store = memoryStore();
+    let headReads = 0;
+    const counting = new Proxy(store, {
+      get(target, key) {
+        if (key === 'headPosition') return async () => (headReads++, target.headPosition());
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await handleQueryCommand(counting, numbering, { series: '2026', invoiceId: 'a' });
+    await handleQueryCommand(counting, numbering, { series: '2026', invoiceId: 'b' });
+    expect(headReads).toBe(0);
+    expect(await numbersIn(store, '2026')).toEqual([1, 2]);
   });
 
   it('many writers racing for numbers in one series: every number taken once, none skipped', async () => {
