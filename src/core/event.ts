@@ -41,6 +41,7 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
 export class RecordedEvent<Type extends string = string, Data = unknown> {
   #data: Data | undefined;
   #metadata: EventMetadata | undefined;
+  #tags: readonly string[] | undefined;
   #jsonText: string | undefined;
 
   constructor(
@@ -57,9 +58,15 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
     readonly metadataJson: string | null,
     /** When the store recorded the event, in milliseconds since the Unix epoch (UTC). */
     readonly recordedAtMillis: number,
-    /** The event's tags; empty when it has none. */
-    readonly tags: readonly string[] = NO_TAGS,
+    /** The stored JSON text of the event's tags, or null when it has none. */
+    readonly tagsJson: string | null = null,
   ) {}
+
+  /** The event's tags, parsed from their stored text on first access; empty when it has none. */
+  get tags(): readonly string[] {
+    if (this.#tags === undefined) this.#tags = this.tagsJson === null ? NO_TAGS : (JSON.parse(this.tagsJson) as string[]);
+    return this.#tags;
+  }
 
   get data(): Data {
     if (this.#data === undefined) this.#data = JSON.parse(this.dataJson) as Data;
@@ -107,7 +114,7 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
       ',"position":' + this.position +
       ',"data":' + this.dataJson +
       ',"metadata":' + (this.metadataJson ?? '{}') +
-      ',"tags":' + (this.tags.length === 0 ? '[]' : JSON.stringify(this.tags)) +
+      ',"tags":' + (this.tagsJson ?? '[]') +
       ',"recordedAt":"' + this.recordedAt + '"}'
     );
     return this.#jsonText;

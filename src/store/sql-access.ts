@@ -70,7 +70,7 @@ export function appendedEvents(result: AppendResult, proposed: readonly Proposed
   return result.events.map(
     ({ id, revision, position }, i) =>
       new RecordedEvent(
-        id, result.stream, proposed[i]!.type, revision, position, proposed[i]!.dataJson, proposed[i]!.metadataJson, recordedAt, proposed[i]!.tags,
+        id, result.stream, proposed[i]!.type, revision, position, proposed[i]!.dataJson, proposed[i]!.metadataJson, recordedAt, proposed[i]!.tagsJson,
       ),
   );
 }

@@ -61,11 +61,7 @@ export function toRecordedEvents(rows: EventRow[]): RecordedEvent[] {
   const events = new Array<RecordedEvent>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const tagsJson = row[tags];
-    events[i] = new RecordedEvent(
-      row[id], row[stream], row[type], row[revision], row[position], row[data], row[metadata], row[recordedAt],
-      tagsJson === null || tagsJson === undefined ? undefined : (JSON.parse(tagsJson) as string[]),
-    );
+    events[i] = new RecordedEvent(row[id], row[stream], row[type], row[revision], row[position], row[data], row[metadata], row[recordedAt], row[tags] ?? null);
   }
   return events;
 }

@@ -175,12 +175,7 @@ function recordedEventsOf(columns: unknown[][], recordedAt: number): RecordedEve
   const [positions, revisions, ids, streams, types, metadata, data, tags] = columns as [
     number[], number[], string[], string[], string[], (string | null)[], string[], (string | null)[],
   ];
-  return positions.map((position, i) => {
-    const tagsJson = tags[i]!;
-    return new RecordedEvent(
-      ids[i]!, streams[i]!, types[i]!, revisions[i]!, position, data[i]!, metadata[i]!, recordedAt, tagsJson === null ? undefined : (JSON.parse(tagsJson) as string[]),
-    );
-  });
+  return positions.map((position, i) => new RecordedEvent(ids[i]!, streams[i]!, types[i]!, revisions[i]!, position, data[i]!, metadata[i]!, recordedAt, tags[i]));
 }
 
 function pick(stored: ReadonlyMap<string, StoredEvent>, ids: string[]): Map<string, StoredEvent> {

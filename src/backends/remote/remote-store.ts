@@ -228,6 +228,6 @@ function recordedEventOf(json: RecordedEventJson): RecordedEvent {
     JSON.stringify(json.data),
     Object.keys(json.metadata).length === 0 ? null : JSON.stringify(json.metadata),
     Date.parse(json.recordedAt),
-    json.tags,
+    json.tags.length === 0 ? null : JSON.stringify(json.tags),
   );
 }
