@@ -27,3 +27,25 @@ it('GET /all/subscribe follows only the tagged events, on a feed of its own', as
     }
   });
 });
+
+it("GET /all/subscribe?tag= with another team's token follows only the events of its own categories, history and live", async () => {
+  await withServer({ open: false }, async ({ app, store, token }) => {
+    const orders = await token('read:order');
+    await store.append('order-1', [{ type: 'Placed', data: {}, tags: ['customer:7'] }]);
+    await store.append('payment-1', [{ type: 'Paid', data: {}, tags: ['customer:7'] }]);
+    const base = await listening(app);
+    const tagged = await SseClient.open(`${base}/all/subscribe?after=0&tag=customer:7`, orders);
+    try {
+      const ids = () => tagged.messages.filter((message) => message.id !== undefined && message.event === 'message').map((message) => message.id);
+      await tagged.until((client) => client.messages.some((message) => message.event === 'caught-up'), 'caught up');
+      await store.append('payment-1', [{ type: 'Refunded', data: {}, tags: ['customer:7'] }]);
+      await store.append('order-1', [{ type: 'Cancelled', data: {}, tags: ['customer:7'] }]);
+      await tagged.until(() => ids().length >= 2, 'the two order events');
+      expect(ids()).toEqual(['1', '4']);
+    } finally {
+      tagged.close();
+    }
+    const asked = await app.inject({ method: 'GET', url: '/all/subscribe?after=0&tag=customer:7&category=payment', headers: { ...orders, accept: 'text/event-stream' } });
+    expect(asked.statusCode).toBe(403);
+  });
+});
