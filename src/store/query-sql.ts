@@ -41,25 +41,28 @@ export function queryPositions(
   // written into the SQL, not bound: SQLite answers a walk with a literal LIMIT in half the time (measured)
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TributaryError('INTERNAL_ERROR', `a query read needs a whole page size, got ${limit}`, { limit });
   const params: unknown[] = [];
+  const walk: Walk = { flavor, selection, after, until, limit, params };
   const walks: string[] = [];
   for (const item of selection.items) {
-    if (item.tags !== undefined) walks.push(tagWalk(flavor, item, selection, after, until, limit, params));
-    else for (const type of item.types!) walks.push(typeWalk(flavor, type, selection, after, until, limit, params));
+    if (item.tags !== undefined) walks.push(tagWalk(walk, item));
+    else for (const type of item.types!) walks.push(typeWalk(walk, type));
   }
   if (walks.length === 1) return { sql: walks[0]!, params };
   // UNION, not UNION ALL: an event matching two items is one position
   return { sql: `${walks.map((walk) => `SELECT position FROM (${walk}) AS w`).join(' UNION ')} ORDER BY position LIMIT ${limit}`, params };
 }
 
-function tagWalk(
-  flavor: QuerySqlFlavor,
-  item: CheckedQueryItem,
-  selection: QuerySelection,
-  after: number,
-  until: number,
-  limit: number,
-  params: unknown[],
-): string {
+/** What every index walk of one query read shares; `params` collects the values of the whole statement, in order. */
+interface Walk {
+  flavor: QuerySqlFlavor;
+  selection: QuerySelection;
+  after: number;
+  until: number;
+  limit: number;
+  params: unknown[];
+}
+
+function tagWalk({ flavor, selection, after, until, limit, params }: Walk, item: CheckedQueryItem): string {
   const [first, ...rest] = item.tags!;
   params.push(first, after, until);
   const tests: string[] = [];
@@ -82,15 +85,7 @@ function tagWalk(
     ORDER BY g.tag, g.position LIMIT ${limit}`;
 }
 
-function typeWalk(
-  flavor: QuerySqlFlavor,
-  type: string,
-  selection: QuerySelection,
-  after: number,
-  until: number,
-  limit: number,
-  params: unknown[],
-): string {
+function typeWalk({ flavor, selection, after, until, limit, params }: Walk, type: string): string {
   params.push(type, after, until);
   const tests: string[] = [];
   if (selection.streamPrefix !== undefined) {

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/entry/sqlite.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   handleQueryCommand,
   isTributaryError,
@@ -13,6 +12,7 @@ import {
   type TaggedEvent,
 } from '../../src/index.js';
 import { racedStore } from '../support/raced-store.js';
+import { sqliteStoresPerTest } from '../support/test-stores.js';
 
 /** Invoice numbers: one series across every invoice stream, numbered without gaps or repeats. */
 type NumberInvoice = { series: string; invoiceId: string };
@@ -40,16 +40,8 @@ const numbered = (series: string, invoiceId: string, number: number) => ({
 const folder = mkdtempSync(join(tmpdir(), 'tributary-query-decider-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-let open: EventStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((store) => store.close()));
-  open = [];
-});
-function memoryStore(): EventStore {
-  const store = openSqliteStore({ path: ':memory:' });
-  open.push(store);
-  return store;
-}
+const openTestStore = sqliteStoresPerTest();
+const memoryStore = () => openTestStore();
 
 async function numbersIn(store: EventStore, series: string): Promise<number[]> {
   const page = await store.readAll({ tags: [`series:${series}`], limit: 10_000 });
@@ -247,9 +239,8 @@ describe('handleQueryCommand', () => {
 
   it('two store handles on one file (as two processes): each number still taken once', async () => {
     const path = join(folder, 'two-handles.db');
-    const first = openSqliteStore({ path });
-    const second = openSqliteStore({ path });
-    open.push(first, second);
+    const first = openTestStore(path);
+    const second = openTestStore(path);
     const handled = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         handleQueryCommand(i % 2 === 0 ? first : second, numbering, { series: 'x', invoiceId: `inv${i}` }, { retries: 20 }),

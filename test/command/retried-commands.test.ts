@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/entry/sqlite.js';
-import { handleCommand, handleQueryCommand, type Decider, type DomainEvent, type EventStore, type QueryDecider, type TaggedEvent } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { handleCommand, handleQueryCommand, type Decider, type DomainEvent, type QueryDecider, type TaggedEvent } from '../../src/index.js';
+import { sqliteStoresPerTest } from '../support/test-stores.js';
 
-let open: EventStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((store) => store.close()));
-  open = [];
-});
-function memoryStore(): EventStore {
-  const store = openSqliteStore({ path: ':memory:' });
-  open.push(store);
-  return store;
-}
+const openTestStore = sqliteStoresPerTest();
+const memoryStore = () => openTestStore();
 
 type Deposit = { requestId: string; amount: number };
 type Deposited = DomainEvent<'Deposited', { amount: number }> & { id: string };
