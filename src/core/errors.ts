@@ -237,6 +237,26 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'The process running a lake query ended before it answered (killed, crashed, or shutting down); the next query gets a new one.',
   },
+  MIRROR_READ_ONLY: {
+    retriable: false,
+    summary: 'The store is a mirror of another store: it takes no appends, deletes or metadata until it is promoted.',
+  },
+  MIRROR_TARGET_REFUSED: {
+    retriable: false,
+    summary: 'A mirror or restore target is neither an empty store nor a copy of the same source at the right place; nothing was written.',
+  },
+  MIRROR_DIVERGED: {
+    retriable: false,
+    summary: 'A mirror target changed under the mirror (another writer, or another mirror); the mirror stopped.',
+  },
+  NOT_A_MIRROR: {
+    retriable: false,
+    summary: 'The store is not a mirror, so it cannot be promoted or followed.',
+  },
+  BACKUP_CORRUPT: {
+    retriable: false,
+    summary: 'A backup file is not a Tributary backup, is truncated, or fails its checksum; nothing was restored.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

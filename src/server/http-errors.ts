@@ -46,6 +46,12 @@ export const HTTP_STATUS = {
   // the engine behind the server went away under the query, not the request: a retry runs in a new worker
   LAKE_WORKER_LOST: 503,
   DOCUMENT_NOT_FOUND: 404,
+  // a writer pointed at a replica: the request was well formed, the store takes no writes
+  MIRROR_READ_ONLY: 409,
+  MIRROR_TARGET_REFUSED: 409,
+  MIRROR_DIVERGED: 409,
+  NOT_A_MIRROR: 409,
+  BACKUP_CORRUPT: 400,
   // library-only: deciders do not run behind a route
   SNAPSHOT_UNSUPPORTED: 501,
   SNAPSHOT_NOT_JSON: 500,

@@ -3,6 +3,7 @@ import type { AppendCondition, EventQuery } from '../core/event-query.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
+import type { LogCopySource, LogCopyTarget } from './log-copy.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
@@ -34,6 +35,12 @@ export interface EventStore {
 
   /** Snapshots of folded stream state, for deciders that keep them; absent on a remote store. */
   readonly snapshots?: SnapshotStore;
+
+  /** The store as the source of an exact copy (a mirror, a backup). */
+  readonly copySource?: LogCopySource;
+
+  /** The store as the target of an exact copy; absent on a remote store. */
+  readonly copyTarget?: LogCopyTarget;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous
