@@ -67,10 +67,8 @@ export interface CopiedTable {
  */
 export const COPIED_TABLES = ['consumers', 'consumer_partitions', 'parked_events', 'tokens', 'tributary_projections', 'tributary_snapshots'] as const;
 
-/** A store a copy reads from. */
-export interface LogCopySource {
-  /** The store's id: made once, when its schema is created, and never copied (docs/operations.md). */
-  storeId(): Promise<string>;
+/** The reads a copy makes of its source. */
+export interface LogCopyReads {
   copyHead(): Promise<CopyHead>;
   /** Events at positions in `(after, until]`, in position order, at most `limit`. */
   readCopyEvents(after: number, until: number, limit: number): Promise<EventRow[]>;
@@ -78,6 +76,19 @@ export interface LogCopySource {
   readStreamChanges(afterChange: number, limit: number): Promise<CopiedStream[]>;
   /** The rows of COPIED_TABLES, as they are now. */
   readTables(): Promise<CopiedTable[]>;
+}
+
+/** A store a copy reads from. */
+export interface LogCopySource extends LogCopyReads {
+  /** The store's id: made once, when its schema is created, and never copied (docs/operations.md). */
+  storeId(): Promise<string>;
+  /**
+   * Runs `read` on one consistent view of the store: every read through `view`
+   * sees the store as it stood at the first, whatever is written meanwhile (a
+   * backup). SQLite: a read transaction on a connection of its own; PostgreSQL:
+   * a REPEATABLE READ READ ONLY transaction. Writes go on beside it.
+   */
+  snapshot<T>(read: (view: LogCopyReads) => Promise<T>): Promise<T>;
 }
 
 /** What a store records of the copy it holds; absent on a store that is not one. */
