@@ -74,7 +74,7 @@ function prepareCopyStatements(connection: SqliteConnection) {
       `SELECT NOT (EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM streams) OR EXISTS (SELECT 1 FROM consumers)
          OR EXISTS (SELECT 1 FROM tokens) OR EXISTS (SELECT 1 FROM tributary_projections) OR EXISTS (SELECT 1 FROM copy_state)) AS empty`,
     ),
-    changesDescending: raw<[number, number]>('SELECT changed, changed_at FROM streams WHERE changed IS NOT NULL ORDER BY changed DESC'),
+    lastChange: connection.prepare<[], { last: number }>('SELECT coalesce(max(changed), 0) AS last FROM streams WHERE changed IS NOT NULL'),
     events: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`),
     streamChanges: raw<CopiedStreamRow>(`SELECT ${COPIED_STREAM_COLUMNS} FROM streams WHERE changed > ? ORDER BY changed LIMIT ?`),
     beginCopy: connection.prepare<[string, string, string, number]>(
@@ -181,10 +181,10 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
   }
 
   copyHead(): Promise<CopyHead> {
-    return this.#connection.read(() => {
-      const visible = this.#connection.visibleUntil();
-      return { head: Math.min(this.#head(), visible), lastChange: this.#lastVisibleChange(visible) };
-    });
+    return this.#connection.read(() => ({
+      head: Math.min(this.#head(), this.#connection.visibleUntil()),
+      lastChange: Math.min(this.#statements.lastChange.get()!.last, this.#connection.visibleChangeUntil()),
+    }));
   }
 
   readCopyEvents(after: number, until: number, limit: number): Promise<EventRow[]> {
@@ -196,12 +196,11 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
 
   readStreamChanges(afterChange: number, limit: number): Promise<CopiedStream[]> {
     return this.#connection.read(() => {
-      const visible = this.#connection.visibleUntil();
+      const visible = this.#connection.visibleChangeUntil();
       const changes: CopiedStream[] = [];
       for (const row of this.#statements.streamChanges.all(afterChange, limit)) {
         const change = copiedStreamOf(row);
-        // change numbers follow the head, so the first one not on disk ends the page
-        if (change.changedAt >= visible) break;
+        if (change.changed > visible) break;
         changes.push(change);
       }
       return changes;
@@ -255,7 +254,9 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
         if ('events' in step) this.#insertEvents(step.events, streams, from);
         else this.#applyChange(step.change, streams);
       }
-      if (batch.head > 0 && this.#statements.raiseHead.run(batch.head).changes === 0) this.#statements.insertHead.run(batch.head);
+      // no further than the checkpoint: a head past events still to come would let readers of the copy pass them by
+      const head = Math.min(batch.head, batch.checkpoint.position);
+      if (head > 0 && this.#statements.raiseHead.run(head).changes === 0) this.#statements.insertHead.run(head);
       this.#statements.saveCheckpoint.run(batch.checkpoint.position, batch.checkpoint.change, batch.sourceHead, this.#clock());
     });
   }
@@ -293,14 +294,6 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
   #mirrorSource(): string | undefined {
     const row = this.#statements.copyState.get();
     return row?.role === 'mirror' ? row.source_id : undefined;
-  }
-
-  /** The last change a reader may see: change numbers follow the head, so the newest changes are the ones not yet on disk. */
-  #lastVisibleChange(visible: number): number {
-    for (const [changed, changedAt] of this.#statements.changesDescending.iterate()) {
-      if (changedAt < visible) return changed;
-    }
-    return 0;
   }
 
   #insertEvents(events: readonly EventRow[], streams: Map<string, TargetStream>, from: CopyCheckpoint): void {

@@ -29,6 +29,7 @@ export interface Statements {
   scavengeStream: Run<[number, number, number]>;
   scavengeStreamCategories: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
   scavengeStreamTags: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
+  lastChange: Rows<{ last: number }>;
   markChanged: Run<[number, number]>;
   markScavenged: Run<[{ streamId: number; head: number; minRevision: number; minRecordedAt: number }]>;
 }
@@ -98,6 +99,7 @@ export function prepareStatements(db: StatementSource): Statements {
          SELECT t.value, e.position FROM events e, json_each(e.tags) t
          WHERE e.stream_id = @streamId AND e.tags IS NOT NULL AND (e.revision < @minRevision OR e.recorded_at < @minRecordedAt))`,
     ),
+    lastChange: db.prepare<[], { last: number }>(`SELECT coalesce(max(changed), 0) AS last FROM streams WHERE changed IS NOT NULL`),
     // the next store-wide change number and the head it was made at: a copy applies the row there (log-copy.ts)
     markChanged: db.prepare<[number, number]>(
       `UPDATE streams SET changed = (${NEXT_CHANGE}), changed_at = ? WHERE stream_id = ?`,

@@ -137,6 +137,7 @@ export class SqliteEventStore implements EventStore {
       },
       sync: wal?.walSync.sync ?? NO_SYNC,
       head: () => this.#head(),
+      lastChange: () => this.#statements.lastChange.get()!.last,
     });
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
