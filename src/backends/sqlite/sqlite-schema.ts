@@ -201,7 +201,7 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     version: 9,
     description: 'store identity, stream changes and copy state',
     up(db) {
-      // columns added with constant defaults or none: SQLite adds them without rewriting a row
+      // columns with constant defaults or none: SQLite adds them without rewriting a row (the fill below writes each stream row once)
       db.exec(`
   CREATE TABLE store_identity (
     only_row   INTEGER PRIMARY KEY CHECK (only_row = 1),
@@ -228,7 +228,7 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       // every existing stream counts as changed at the current head, so a copy of an older store carries each stream's row
       db.exec(`UPDATE streams SET changed = stream_id,
         changed_at = coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`);
-      // after the fill: appends create streams with no change, which a partial index never holds
+      // partial: the streams appends create have no change and stay out of it; built after the fill, in one pass
       db.exec('CREATE INDEX streams_by_change ON streams (changed) WHERE changed IS NOT NULL');
       db.prepare('INSERT INTO store_identity (only_row, store_id, created_at) VALUES (1, ?, ?)').run(randomUUID(), Date.now());
     },
