@@ -29,7 +29,7 @@ export interface WriterHooks {
   sync: SyncFile;
   /** The log's head position, read inside the write transaction. */
   head: () => number;
-  /** The store's last stream change number, read inside the write transaction; none when nothing copies the store. */
+  /** The store's last stream change number, read inside the write transaction; without it a copy reads every change committed. */
   lastChange?: () => number;
 }
 
@@ -111,7 +111,7 @@ export class GroupCommitWriter {
     try {
       db.exec('BEGIN IMMEDIATE');
       const headBefore = this.#hooks.head();
-      const changeBefore = this.#hooks.lastChange?.() ?? 0;
+      const changeBefore = this.#hooks.lastChange?.() ?? Infinity;
       value = await work();
       db.exec('COMMIT');
       synced = new Promise((settle, fail) => this.#afterCommit({ headBefore, changeBefore, settle, fail }));
@@ -188,7 +188,7 @@ export class GroupCommitWriter {
     try {
       db.exec('BEGIN IMMEDIATE');
       headBefore = this.#hooks.head();
-      changeBefore = this.#hooks.lastChange?.() ?? 0;
+      changeBefore = this.#hooks.lastChange?.() ?? Infinity;
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const write of group) write.reject(translateSqliteError(error));
