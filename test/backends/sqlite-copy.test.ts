@@ -296,15 +296,17 @@ describe('sqlite: an exact copy into another SQLite store', () => {
     await expectSameLog(source, target);
   });
 
-  it('raises the copy\'s head no further than its checkpoint, so its readers never see a head before the events under it', async () => {
+  it('raises the copy\'s head no further than its checkpoint, so its readers never see a head before the events under it, and wakes them', async () => {
     const source = open();
     const target = open();
     await source.append('a-1', many('A', 6));
     await beginMirror(source, target);
     const events = await source.copySource.readCopyEvents(0, 6, 2);
+    const waiting = open(target.location).waitForPosition(0, { timeoutMs: 5000 });
     await target.copyTarget.applyCopy({ position: 0, change: 0 }, { events, changes: [], checkpoint: { position: 2, change: 0 }, head: 6, sourceHead: 6 });
     expect(await target.headPosition()).toBe(2);
     expect(await target.copyTarget.copyState()).toMatchObject({ checkpoint: { position: 2, change: 0 }, sourceHead: 6, role: 'mirror' });
+    expect(await waiting).toBe(2);
   });
 
   it('copies the other tables: consumer checkpoints without their owners, parked events, tokens, lake projections, snapshots', async () => {
