@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
 import { COPIED_STREAM_COLUMNS, copiedEventTags, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
@@ -12,6 +12,7 @@ import {
   type CopyCheckpoint,
   type CopyHead,
   type CopyState,
+  type LogCopyReads,
   type LogCopySource,
   type LogCopyTarget,
 } from '../../store/log-copy.js';
@@ -63,7 +64,6 @@ const NOT_CARRIED: Partial<Record<(typeof COPIED_TABLES)[number], string>> = {
 };
 
 function prepareCopyStatements(connection: SqliteConnection) {
-  const raw = <T extends unknown[]>(sql: string) => connection.prepare<unknown[], T>(sql).raw(true);
   const scavenged = `stream_id = @streamId AND position <= @until AND (revision < @minRevision OR recorded_at < @minRecordedAt)`;
   return {
     storeId: connection.prepare<[], { store_id: string }>('SELECT store_id FROM store_identity'),
@@ -74,9 +74,6 @@ function prepareCopyStatements(connection: SqliteConnection) {
       `SELECT NOT (EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM streams) OR EXISTS (SELECT 1 FROM consumers)
          OR EXISTS (SELECT 1 FROM tokens) OR EXISTS (SELECT 1 FROM tributary_projections) OR EXISTS (SELECT 1 FROM copy_state)) AS empty`,
     ),
-    lastChange: connection.prepare<[], { last: number }>('SELECT coalesce(max(changed), 0) AS last FROM streams WHERE changed IS NOT NULL'),
-    events: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`),
-    streamChanges: raw<CopiedStreamRow>(`SELECT ${COPIED_STREAM_COLUMNS} FROM streams WHERE changed > ? ORDER BY changed LIMIT ?`),
     beginCopy: connection.prepare<[string, string, string, number]>(
       `INSERT INTO copy_state (only_row, source_id, source_location, role, position, change, source_head, promote_requested_at, updated_at)
        VALUES (1, ?, ?, ?, 0, 0, 0, NULL, ?)`,
@@ -135,6 +132,69 @@ interface ScavengedEvents {
 }
 
 /**
+ * A copy's reads of one SQLite connection: the store's own, or a snapshot's.
+ * `visible` caps them at what is on disk, so a copy never holds an event or a
+ * stream change that a crash of the source could still take back.
+ */
+class SqliteCopyReads implements LogCopyReads {
+  readonly #run: <T>(read: () => T) => Promise<T>;
+  readonly #head: () => number;
+  readonly #visible: () => CopyCheckpoint;
+  readonly #prepare: (sql: string) => Statement<unknown[]>;
+  readonly #lastChange: Statement<[], { last: number }>;
+  readonly #events: Statement<unknown[], EventRow>;
+  readonly #changes: Statement<unknown[], CopiedStreamRow>;
+
+  constructor(prepare: (sql: string) => Statement<unknown[]>, run: <T>(read: () => T) => Promise<T>, head: () => number, visible: () => CopyCheckpoint) {
+    this.#prepare = prepare;
+    this.#run = run;
+    this.#head = head;
+    this.#visible = visible;
+    this.#lastChange = prepare('SELECT coalesce(max(changed), 0) AS last FROM streams WHERE changed IS NOT NULL') as Statement<[], { last: number }>;
+    this.#events = prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`).raw(true) as Statement<unknown[], EventRow>;
+    this.#changes = prepare(`SELECT ${COPIED_STREAM_COLUMNS} FROM streams WHERE changed > ? ORDER BY changed LIMIT ?`).raw(true) as Statement<unknown[], CopiedStreamRow>;
+  }
+
+  copyHead(): Promise<CopyHead> {
+    return this.#run(() => {
+      const visible = this.#visible();
+      return { head: Math.min(this.#head(), visible.position), lastChange: Math.min(this.#lastChange.get()!.last, visible.change) };
+    });
+  }
+
+  readCopyEvents(after: number, until: number, limit: number): Promise<EventRow[]> {
+    return this.#run(() => this.#events.all(after, Math.min(until, this.#head(), this.#visible().position), limit));
+  }
+
+  readStreamChanges(afterChange: number, limit: number): Promise<CopiedStream[]> {
+    return this.#run(() => {
+      const visible = this.#visible().change;
+      const changes: CopiedStream[] = [];
+      for (const row of this.#changes.all(afterChange, limit)) {
+        const change = copiedStreamOf(row);
+        if (change.changed > visible) break;
+        changes.push(change);
+      }
+      return changes;
+    });
+  }
+
+  readTables(): Promise<CopiedTable[]> {
+    return this.#run(() =>
+      COPIED_TABLES.map((table) => {
+        const where = TABLE_ROWS[table] === undefined ? '' : ` WHERE ${TABLE_ROWS[table]}`;
+        const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${TABLE_KEYS[table]}`).raw(true);
+        const columns = statement.columns().map((column) => column.name);
+        const rows = statement.all() as unknown[][];
+        const dropped = NOT_CARRIED[table] === undefined ? -1 : columns.indexOf(NOT_CARRIED[table]);
+        if (dropped >= 0) for (const row of rows) row[dropped] = null;
+        return { table, columns, rows };
+      }),
+    );
+  }
+}
+
+/**
  * The SQLite store as the source and the target of an exact copy
  * (log-copy.ts). Reads see what the store's readers see: nothing past a
  * commit not yet on disk. A batch is written through the group commit, so it
@@ -145,9 +205,8 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
   readonly #connection: SqliteConnection;
   readonly #location: string;
   readonly #clock: () => number;
-  /** The last position the store handed out, read on the connection. */
-  readonly #head: () => number;
   readonly #statements: ReturnType<typeof prepareCopyStatements>;
+  readonly #reads: SqliteCopyReads;
   /** The id of the store this one mirrors, while it is a mirror as far as this handle last saw. */
   #mirrorOf: string | undefined;
 
@@ -155,8 +214,13 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
     this.#connection = connection;
     this.#location = location;
     this.#clock = clock;
-    this.#head = head;
     this.#statements = prepareCopyStatements(connection);
+    this.#reads = new SqliteCopyReads(
+      (sql) => connection.prepare(sql),
+      (run) => connection.read(run),
+      head,
+      () => ({ position: connection.visibleUntil(), change: connection.visibleChangeUntil() }),
+    );
     this.#mirrorOf = this.#mirrorSource();
   }
 
@@ -181,44 +245,39 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
   }
 
   copyHead(): Promise<CopyHead> {
-    return this.#connection.read(() => ({
-      head: Math.min(this.#head(), this.#connection.visibleUntil()),
-      lastChange: Math.min(this.#statements.lastChange.get()!.last, this.#connection.visibleChangeUntil()),
-    }));
+    return this.#reads.copyHead();
   }
 
   readCopyEvents(after: number, until: number, limit: number): Promise<EventRow[]> {
-    return this.#connection.read(() => {
-      const visible = Math.min(this.#head(), this.#connection.visibleUntil());
-      return this.#statements.events.all(after, Math.min(until, visible), limit);
-    });
+    return this.#reads.readCopyEvents(after, until, limit);
   }
 
   readStreamChanges(afterChange: number, limit: number): Promise<CopiedStream[]> {
-    return this.#connection.read(() => {
-      const visible = this.#connection.visibleChangeUntil();
-      const changes: CopiedStream[] = [];
-      for (const row of this.#statements.streamChanges.all(afterChange, limit)) {
-        const change = copiedStreamOf(row);
-        if (change.changed > visible) break;
-        changes.push(change);
-      }
-      return changes;
-    });
+    return this.#reads.readStreamChanges(afterChange, limit);
   }
 
   readTables(): Promise<CopiedTable[]> {
-    return this.#connection.read(() =>
-      COPIED_TABLES.map((table) => {
-        const where = TABLE_ROWS[table] === undefined ? '' : ` WHERE ${TABLE_ROWS[table]}`;
-        const statement = this.#connection.prepare(`SELECT * FROM ${table}${where} ORDER BY ${TABLE_KEYS[table]}`).raw(true);
-        const columns = statement.columns().map((column) => column.name);
-        const rows = statement.all() as unknown[][];
-        const dropped = NOT_CARRIED[table] === undefined ? -1 : columns.indexOf(NOT_CARRIED[table]);
-        if (dropped >= 0) for (const row of rows) row[dropped] = null;
-        return { table, columns, rows };
-      }),
-    );
+    return this.#reads.readTables();
+  }
+
+  /**
+   * Reads on a read-only connection of its own inside one read transaction: a
+   * WAL snapshot the writer's commits do not change. No further than what was
+   * on disk when it began. A database in memory has no second connection: its
+   * reads run on the store's own.
+   */
+  async snapshot<T>(read: (view: LogCopyReads) => Promise<T>): Promise<T> {
+    if (this.#location === ':memory:') return read(this.#reads);
+    const visible = await this.#connection.read(() => ({ position: this.#connection.visibleUntil(), change: this.#connection.visibleChangeUntil() }));
+    const db = new BetterSqlite3(this.#location, { readonly: true, fileMustExist: true });
+    try {
+      db.exec('BEGIN');
+      const head = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+      const view = new SqliteCopyReads((sql) => db.prepare(sql), async (run) => run(), () => head.get()?.seq ?? 0, () => visible);
+      return await read(view);
+    } finally {
+      db.close();
+    }
   }
 
   copyState(): Promise<CopyState | undefined> {
