@@ -5,6 +5,7 @@ import { openStore } from '../../src/backends/open-store.js';
 import { loadState, type DomainEvent } from '../../src/command/decider.js';
 import { backends, type SqlBackendName } from '../support/backends.js';
 import { MIGRATIONS as POSTGRES_MIGRATIONS, SCHEMA_VERSION as POSTGRES_VERSION } from '../../src/backends/postgres/postgres-schema.js';
+import { postgresUndo9 } from '../support/postgres-versions.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 
 const versions = (migrations: readonly { version: number; description: string }[]) =>
@@ -64,7 +65,7 @@ describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
 const backTo7 = backTo(7, {
   sqlite: 'DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
   postgres: (schema) => [
-    undoPostgres9(schema),
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.tag_positions; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
     POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema),
   ],
@@ -80,18 +81,11 @@ const tally = {
 const backTo5 = backTo(5, {
   sqlite: 'DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
   postgres: (schema) => [
-    undoPostgres9(schema),
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags;
       ALTER TABLE ${schema}.events DROP COLUMN tags`,
   ],
 });
-
-/** Undoes PostgreSQL's migration 9: no store identity, copy state, change counter or apply function. */
-function undoPostgres9(schema: string): string {
-  return `DROP FUNCTION ${schema}.apply_copy; DROP TABLE ${schema}.store_identity, ${schema}.copy_state; DROP SEQUENCE ${schema}.stream_changes;
-    ALTER TABLE ${schema}.streams DROP COLUMN changed, DROP COLUMN changed_at, DROP COLUMN scavenged_revision,
-      DROP COLUMN scavenged_recorded_at, DROP COLUMN scavenged_until`;
-}
 
 /** Undoes the migrations after `version` with the given statements, and records the store as of that version. */
 function backTo(version: number, undo: { sqlite: string; postgres: (schema: string) => string[] }): Record<SqlBackendName, (where: string) => Promise<void>> {

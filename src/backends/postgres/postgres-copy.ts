@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { copiedStreamOf, copiedValue, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { copiedStreamOf, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   streamTips,
@@ -114,7 +114,8 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
         const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY 1, 2`, rowMode: 'array' });
         const columns = result.fields.map((field) => field.name);
         const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
-        const rows = result.rows.map((row) => row.map((value, i) => (i === cleared ? null : copiedValue(value))));
+        // booleans travel as 0 and 1, as SQLite keeps them
+        const rows = result.rows.map((row) => row.map((value, i) => (i === cleared ? null : typeof value === 'boolean' ? Number(value) : value)));
         tables.push({ table, columns, rows });
       }
       return tables;

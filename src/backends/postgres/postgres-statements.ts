@@ -71,7 +71,7 @@ export function statementsFor(schema: string) {
       WHERE state <> 0 OR deleted_before > 0 OR truncate_before IS NOT NULL OR max_count IS NOT NULL OR max_age IS NOT NULL`,
     /**
      * Removes a stream's events below its floor ($2 revision, $3 recorded time) and their index rows; yields how many events went.
-     * A stream that lost events records the change, and its floors, for copies.
+     * A stream that lost events records the change, and its floors for copies ($4: the revision floor as copy-rows.ts records it).
      */
     scavengeStream: `WITH gone AS (
          DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3) RETURNING position, tags
@@ -84,7 +84,7 @@ export function statementsFor(schema: string) {
                 WHERE gone.tags IS NOT NULL) AS x
          WHERE t.tag = x.tag AND t.position = x.position
        ), marked AS (
-         UPDATE ${schema}.streams SET ${changed}, scavenged_revision = greatest(scavenged_revision, $2),
+         UPDATE ${schema}.streams SET ${changed}, scavenged_revision = greatest(scavenged_revision, $4),
            scavenged_recorded_at = greatest(scavenged_recorded_at, $3), scavenged_until = (SELECT last_position FROM ${schema}.log_head)
          WHERE stream_id = $1 AND EXISTS (SELECT 1 FROM gone)
        )

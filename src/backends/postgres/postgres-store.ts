@@ -25,6 +25,7 @@ import { GroupWatchers } from '../../store/group-watchers.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
+import { recordedRevisionFloor } from '../../store/copy-rows.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
@@ -271,7 +272,8 @@ export class PostgresEventStore implements EventStore {
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
       for (const row of rows.rows) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        const gone = await client.query<{ removed: number }>(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt]);
+        const floor = recordedRevisionFloor(minRevision, row[STREAM_ROW.lastRevision]);
+        const gone = await client.query<{ removed: number }>(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt, floor]);
         removed += gone.rows[0]!.removed;
       }
       return { removed };
