@@ -101,7 +101,7 @@ async function everything(store: EventStore & { copySource: LogCopySource }) {
   };
 }
 
-const placed = (type: string, tags?: string[]) => ({ type, data: { at: type, quote: 'a "b" \\ c' }, metadata: { by: 'test' }, tags });
+const placed = (type: string, tags?: string[]) => ({ type, data: { at: type, quote: 'a "b" \\ c', text: 'é 漢字 🎉 \u0000' }, metadata: { by: 'test' }, tags });
 
 describe.skipIf(database === undefined)('the exact copy on PostgreSQL', () => {
   it('migration 9 gives a store of version 8 an id and numbers every existing stream row at the head', async () => {

@@ -243,7 +243,10 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
   }
 }
 
-/** The batch's streams (names and categories) and its events, one array per column, in apply_copy's parameter order. */
+/**
+ * The batch's streams (names and categories) and its events, one array per column, in apply_copy's parameter order.
+ * The data, most of a batch's bytes, travels as one binary parameter with each event's end in it: no array quoting.
+ */
 function eventColumns(events: readonly EventRow[]): unknown[] {
   const streams = [...streamTips(events).keys()];
   const count = events.length;
@@ -254,12 +257,19 @@ function eventColumns(events: readonly EventRow[]): unknown[] {
   const types = new Array<string>(count);
   const recorded = new Array<number>(count);
   const metadata = new Array<string | null>(count);
-  const data = new Array<string>(count);
+  const dataEnds = new Array<number>(count);
   const tags = new Array<string | null>(count);
+  let bytes = 0;
   for (let i = 0; i < count; i++) {
-    [positions[i], ids[i], names[i], revisions[i], types[i], recorded[i], metadata[i], data[i], tags[i]] = events[i]!;
+    const row = events[i]!;
+    [positions[i], ids[i], names[i], revisions[i], types[i], recorded[i], metadata[i]] = row;
+    tags[i] = row[8];
+    bytes += Buffer.byteLength(row[7]);
+    dataEnds[i] = bytes;
   }
-  return [streams, streams.map(categoryOf), positions, ids, names, revisions, types, recorded, metadata, data, tags];
+  const data = Buffer.allocUnsafe(bytes);
+  for (let i = 0, at = 0; i < count; i++) at += data.write(events[i]![7], at);
+  return [streams, streams.map(categoryOf), positions, ids, names, revisions, types, recorded, metadata, data, dataEnds, tags];
 }
 
 function stateOf(row: StateRow): CopyState {

@@ -486,7 +486,7 @@ function applyCopyFunction(): string {
   CREATE FUNCTION $schema.apply_copy(
     from_position bigint, from_change bigint, batch_streams text[], batch_categories text[],
     batch_positions bigint[], batch_ids uuid[], batch_event_streams text[], batch_revisions bigint[], batch_types text[],
-    batch_recorded bigint[], batch_metadata text[], batch_data text[], batch_tags text[], batch_changes jsonb,
+    batch_recorded bigint[], batch_metadata text[], batch_data bytea, batch_data_ends integer[], batch_tags text[], batch_changes jsonb,
     to_position bigint, to_change bigint, to_head bigint, to_source_head bigint, written_at bigint, channel text)
   RETURNS bigint[] LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $body$
   DECLARE
@@ -524,9 +524,13 @@ function applyCopyFunction(): string {
       SELECT s.name, s.stream_id FROM $schema.streams s WHERE s.name = ANY(batch_streams)
     )
     INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data, tags)
-    SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, e.recorded_at, e.metadata, e.data, e.tags
-    FROM unnest(batch_positions, batch_ids, batch_event_streams, batch_revisions, batch_types, batch_recorded, batch_metadata, batch_data, batch_tags)
-      AS e(position, id, stream, revision, type, recorded_at, metadata, data, tags)
+    SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, e.recorded_at, e.metadata,
+           convert_from(substring(batch_data FROM coalesce(e.previous_end, 0) + 1 FOR e.data_end - coalesce(e.previous_end, 0)), 'UTF8'), e.tags
+    FROM (
+      SELECT u.*, lag(u.data_end) OVER (ORDER BY u.ord) AS previous_end
+      FROM unnest(batch_positions, batch_ids, batch_event_streams, batch_revisions, batch_types, batch_recorded, batch_metadata, batch_data_ends, batch_tags)
+        WITH ORDINALITY AS u(position, id, stream, revision, type, recorded_at, metadata, data_end, tags, ord)
+    ) AS e
     JOIN ids ON ids.name = e.stream;
     GET DIAGNOSTICS written = ROW_COUNT;
     IF written <> cardinality(batch_positions) THEN

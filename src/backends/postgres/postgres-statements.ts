@@ -112,7 +112,7 @@ function copyStatementsFor(schema: string) {
     begin: `INSERT INTO ${schema}.copy_state (source_id, source_location, role, position, change, source_head, updated_at)
       VALUES ($1, $2, $3, 0, 0, 0, $4)`,
     /** One batch in one call that commits on its own (the apply_copy function, migration 9); prepared once per connection. */
-    apply: `SELECT ${schema}.apply_copy($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS found`,
+    apply: `SELECT ${schema}.apply_copy($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) AS found`,
     /** $2 says whether $3 is the new promote request. */
     update: `UPDATE ${schema}.copy_state SET role = coalesce($1, role),
         promote_requested_at = CASE WHEN $2 THEN $3::bigint ELSE promote_requested_at END,
