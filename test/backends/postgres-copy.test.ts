@@ -266,7 +266,7 @@ describe.skipIf(database === undefined)('the exact copy on PostgreSQL', () => {
     });
   });
 
-  it('moves the head up to the source head and wakes the target\'s waiters', async () => {
+  it('moves the head up to the source head, never past the checkpoint, and wakes the target\'s waiters', async () => {
     await withStores(async (opened) => {
       const source = await open();
       const target = await open();
@@ -277,7 +277,10 @@ describe.skipIf(database === undefined)('the exact copy on PostgreSQL', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const events = await source.copySource.readCopyEvents(0, 2, 10);
       await target.copyTarget.applyCopy({ position: 0, change: 0 }, { events, changes: [], checkpoint: { position: 2, change: 0 }, head: 3, sourceHead: 3 });
-      expect(await waiting).toBe(3);
+      expect(await waiting).toBe(2);
+      expect(await target.headPosition()).toBe(2);
+      // the source's last position holds no event any more (a scavenge took it): the head still comes up to it
+      await target.copyTarget.applyCopy({ position: 2, change: 0 }, { events: [], changes: [], checkpoint: { position: 3, change: 0 }, head: 3, sourceHead: 3 });
       expect(await target.headPosition()).toBe(3);
       expect((await target.readAll()).events.map((event) => event.position)).toEqual([1, 2]);
     });
@@ -438,8 +441,19 @@ describe.skipIf(database === undefined)('the exact copy on PostgreSQL', () => {
 
       await target.copyTarget.beginCopy(await source.copySource.storeId(), 'source', 'mirror');
       await target.tokens.create({ id: 'stale', name: 'stale', secretHash: 'x', scopes: [] });
-      await target.copyTarget.replaceTables([...tables, { table: 'tokens', columns: [...byName['tokens']!.columns, 'from_a_newer_version'], rows: byName['tokens']!.rows.map((row) => [...row, 'x']) }]);
+      await sql(
+        `INSERT INTO ${schemaOf(target)}.tributary_projections (name, sink, mode, live, live_version, live_position, location, updated_at)
+         VALUES ('rebuilt-here', 'sink', 'live', 1, 1, 0, NULL, 1), ('stale-lake', 'sink', 'live', 1, 1, 0, 's3://stale', 1)`,
+      );
+      // a column the target's version does not have stays behind
+      const tokens = { table: 'tokens', columns: [...byName['tokens']!.columns, 'from_a_newer_version'], rows: byName['tokens']!.rows.map((row) => [...row, 'x']) };
+      await target.copyTarget.replaceTables(tables.map((table) => (table.table === 'tokens' ? tokens : table)));
       expect(await target.copyTarget.readTables()).toEqual(tables);
+      // the target's own SQL-sink projection keeps its row; its lake projections are the source's
+      expect((await sql<{ name: string }>(`SELECT name FROM ${schemaOf(target)}.tributary_projections ORDER BY name`)).map((row) => row.name)).toEqual([
+        'lake',
+        'rebuilt-here',
+      ]);
       expect(await target.consumers.get('billing')).toMatchObject({ name: 'billing' });
       expect((await target.consumers.listParked('billing'))[0]).toMatchObject({ position: 3, replay: true, attempts: 3 });
       expect((await target.tokens.list()).map((token) => token.id)).toEqual(['ops']);

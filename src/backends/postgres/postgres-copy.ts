@@ -25,6 +25,17 @@ const ROLES: readonly CopyState['role'][] = ['mirror', 'promoted', 'restored'];
 const CLEARED_COLUMNS: Partial<Record<string, string>> = { consumer_partitions: 'owner' };
 // projections that keep their tables in this database are rebuilt on the target; lake projections come across
 const TABLE_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL AND removed_at IS NULL' };
+// the rows a copy replaces: the target's own SQL-sink projections keep their registry rows
+const REPLACED_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL' };
+// each table in key order, text by its bytes, as SQLite orders it
+const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
+  consumers: 'name COLLATE "C"',
+  consumer_partitions: 'consumer COLLATE "C", partition',
+  parked_events: 'consumer COLLATE "C", position',
+  tokens: 'id COLLATE "C"',
+  tributary_projections: 'name COLLATE "C"',
+  tributary_snapshots: 'stream COLLATE "C", name COLLATE "C"',
+};
 const UNIQUE_VIOLATION = '23505';
 
 /** What the exact copy of a PostgreSQL store needs of the store handle. */
@@ -111,7 +122,7 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const tables: CopiedTable[] = [];
       for (const table of COPIED_TABLES) {
-        const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY 1, 2`, rowMode: 'array' });
+        const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
         const columns = result.fields.map((field) => field.name);
         const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
         // booleans travel as 0 and 1, as SQLite keeps them
@@ -185,10 +196,10 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
     }
     const { writer, schema } = this.#parts;
     await writer.transaction('store.copyTarget.replaceTables', async (client) => {
+      for (const table of COPIED_TABLES) await client.query(`DELETE FROM ${schema}.${table} ${REPLACED_ROWS[table] ?? ''}`);
       for (const { table, columns, rows } of tables) {
         const target = `${schema}.${table}`;
         const existing = new Set((await client.query(`SELECT * FROM ${target} LIMIT 0`)).fields.map((field) => field.name));
-        await client.query(`DELETE FROM ${target}`);
         // a column this version does not have stays behind; the rest pass through json, which casts each to its column's type
         const kept = columns.flatMap((column, index) => (existing.has(column) ? [{ column, index }] : []));
         if (rows.length === 0 || kept.length === 0) continue;

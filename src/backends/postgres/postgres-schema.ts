@@ -472,7 +472,8 @@ ${finishGroup()}  END
  * a copy can itself be copied); a row for each stream the events create; the
  * events at their own positions with their index rows; the stream tips of the
  * events after each stream's last change; the removals of the scavenges the
- * changes record; the head; the change counter; the copy's checkpoint. The
+ * changes record; the head, up to the source's but not past the checkpoint;
+ * the change counter; the copy's checkpoint. The
  * floors of successive scavenges only rise, so the last change of a stream
  * removes everything its earlier ones did. A position or id already stored
  * fails the call with unique_violation, and nothing is written.
@@ -567,7 +568,8 @@ function applyCopyFunction(): string {
              WHERE gone.tags IS NOT NULL) AS t
       WHERE x.tag = t.tag AND x.position = t.position;
     END IF;
-    UPDATE $schema.log_head SET last_position = greatest(last_position, to_head) RETURNING last_position INTO moved_head;
+    -- no further than the checkpoint: a head with copied events still to come below it would let the copy's readers pass them by
+    UPDATE $schema.log_head SET last_position = greatest(last_position, least(to_head, to_position)) RETURNING last_position INTO moved_head;
     -- the store's own changes, after a promote, are numbered after the copied ones
     IF to_change > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $schema.stream_changes) THEN
       PERFORM setval('$schema.stream_changes', to_change);
