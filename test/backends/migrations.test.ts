@@ -6,6 +6,7 @@ import { loadState, type DomainEvent } from '../../src/command/decider.js';
 import { backends, type SqlBackendName } from '../support/backends.js';
 import { SQLITE_UNDO_9 } from '../support/sqlite-versions.js';
 import { MIGRATIONS as POSTGRES_MIGRATIONS, SCHEMA_VERSION as POSTGRES_VERSION } from '../../src/backends/postgres/postgres-schema.js';
+import { postgresUndo9 } from '../support/postgres-versions.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 
 const versions = (migrations: readonly { version: number; description: string }[]) =>
@@ -65,6 +66,7 @@ describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
 const backTo7 = backTo(7, {
   sqlite: `${SQLITE_UNDO_9} DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags`,
   postgres: (schema) => [
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.tag_positions; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
     POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema),
   ],
@@ -80,6 +82,7 @@ const tally = {
 const backTo5 = backTo(5, {
   sqlite: `${SQLITE_UNDO_9} DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags`,
   postgres: (schema) => [
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags;
       ALTER TABLE ${schema}.events DROP COLUMN tags`,
   ],
