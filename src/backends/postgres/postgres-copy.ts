@@ -11,6 +11,7 @@ import {
   type CopyCheckpoint,
   type CopyHead,
   type CopyState,
+  type LogCopyReads,
   type LogCopySource,
   type LogCopyTarget,
 } from '../../store/log-copy.js';
@@ -120,16 +121,25 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
     return inTransaction(pool, isClosed, async (client) => {
       // every table as of one moment
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const tables: CopiedTable[] = [];
-      for (const table of COPIED_TABLES) {
-        const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
-        const columns = result.fields.map((field) => field.name);
-        const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
-        // booleans travel as 0 and 1, as SQLite keeps them
-        const rows = result.rows.map((row) => row.map((value, i) => (i === cleared ? null : typeof value === 'boolean' ? Number(value) : value)));
-        tables.push({ table, columns, rows });
-      }
-      return tables;
+      return tablesOf(client, schema);
+    });
+  }
+
+  /** Reads in one REPEATABLE READ, READ ONLY transaction: a snapshot the writers' commits do not change. */
+  snapshot<T>(read: (view: LogCopyReads) => Promise<T>): Promise<T> {
+    const { pool, isClosed, schema, statements } = this.#parts;
+    return inTransaction(pool, isClosed, async (client) => {
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const arrays = async <Row extends unknown[]>(text: string, values: unknown[]) => (await client.query<Row>({ text, values, rowMode: 'array' })).rows;
+      return read({
+        async copyHead() {
+          const { rows } = await client.query<{ head: number; last_change: number }>(statements.head);
+          return { head: rows[0]!.head, lastChange: rows[0]!.last_change };
+        },
+        readCopyEvents: (after, until, limit) => arrays<EventRow>(statements.events, [after, until, limit]),
+        readStreamChanges: async (afterChange, limit) => (await arrays<CopiedStreamRow>(statements.streamChanges, [afterChange, limit])).map(copiedStreamOf),
+        readTables: () => tablesOf(client, schema),
+      });
     });
   }
 
@@ -187,6 +197,7 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
         throw error;
       }
     });
+    if (found?.length === 3) throw promotedTarget(this.#parts.location);
     if (found !== null) throw diverged(from, found.length === 0 ? null : { position: Number(found[0]), change: Number(found[1]) });
   }
 
@@ -283,6 +294,20 @@ function eventColumns(events: readonly EventRow[]): unknown[] {
   return [streams, streams.map(categoryOf), positions, ids, names, revisions, types, recorded, metadata, data, dataEnds, tags];
 }
 
+/** The rows of COPIED_TABLES, read on `client` (inside a transaction, as of its snapshot). */
+async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTable[]> {
+  const tables: CopiedTable[] = [];
+  for (const table of COPIED_TABLES) {
+    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
+    const columns = result.fields.map((field) => field.name);
+    const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
+    // booleans travel as 0 and 1, as SQLite keeps them
+    const rows = result.rows.map((row) => row.map((value, i) => (i === cleared ? null : typeof value === 'boolean' ? Number(value) : value)));
+    tables.push({ table, columns, rows });
+  }
+  return tables;
+}
+
 function stateOf(row: StateRow): CopyState {
   return {
     sourceId: row.source_id,
@@ -303,6 +328,10 @@ function diverged(expected: CopyCheckpoint, found: CopyCheckpoint | null): Tribu
     `${where}, not at position ${expected.position}, change ${expected.change} where the batch starts: another writer or copy moved it; nothing was written`,
     { expected, found },
   );
+}
+
+function promotedTarget(location: string): TributaryError {
+  return new TributaryError('MIRROR_TARGET_REFUSED', `${location} was promoted to a store of its own; a copy no longer writes into it`, { reason: 'promoted' });
 }
 
 function conflict(expected: CopyCheckpoint, detail: string | undefined): TributaryError {

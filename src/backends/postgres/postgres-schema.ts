@@ -493,13 +493,18 @@ function applyCopyFunction(): string {
   DECLARE
     found_position bigint;
     found_change bigint;
+    found_role text;
     written bigint;
     moved_head bigint;
   BEGIN
     PERFORM 1 FROM $schema.log_head FOR UPDATE;
-    SELECT s.position, s.change INTO found_position, found_change FROM $schema.copy_state s;
+    SELECT s.position, s.change, s.role INTO found_position, found_change, found_role FROM $schema.copy_state s;
     IF NOT FOUND THEN
       RETURN ARRAY[]::bigint[];
+    END IF;
+    -- a promoted copy is a store of its own: a mirror left running must not write into it
+    IF found_role = 'promoted' THEN
+      RETURN ARRAY[found_position, found_change, 0];
     END IF;
     IF found_position <> from_position OR found_change <> from_change THEN
       RETURN ARRAY[found_position, found_change];

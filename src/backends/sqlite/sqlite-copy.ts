@@ -308,6 +308,8 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
       const state = this.#statements.copyState.get();
       const found = state === undefined ? null : { position: state.position, change: state.change };
       if (found === null || found.position !== from.position || found.change !== from.change) throw diverged(from, found);
+      // a promoted copy is a store of its own: a mirror left running must not write into it
+      if (state!.role === 'promoted') throw targetRefused('promoted', `the store at ${this.#location} was promoted to a store of its own; a copy no longer writes into it`);
       const streams = new Map<string, TargetStream>();
       for (const step of copySteps(batch)) {
         if ('events' in step) this.#insertEvents(step.events, streams, from);
@@ -421,7 +423,7 @@ function copyStateOf(row: CopyStateRow): CopyState {
   };
 }
 
-function targetRefused(reason: 'same-store' | 'not-empty', message: string): TributaryError {
+function targetRefused(reason: 'same-store' | 'not-empty' | 'promoted', message: string): TributaryError {
   return new TributaryError('MIRROR_TARGET_REFUSED', `${message}; nothing was written`, { reason });
 }
 
