@@ -40,7 +40,9 @@ export const STORE_NAMES: readonly string[] = [
   'tokens_pkey',
   // the store's id, the copy it holds, and the stream change counter (mirrors, backups)
   'store_identity',
+  'store_identity_pkey',
   'copy_state',
+  'copy_state_pkey',
   'streams_by_change',
   'stream_changes',
   // schema versions (PostgreSQL; SQLite keeps its version in a pragma)
