@@ -14,6 +14,8 @@ const DEFAULT_COPY_PAGE = 1_000;
 
 const position = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_COPY_PAGE } as const;
+// a parameter a route does not take is refused, as on the routes that take some
+const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;
 
 /**
  * `/copy/…`: the served store as the source of an exact copy, so a mirror can
@@ -29,6 +31,7 @@ export function copyRoutes(app: FastifyInstance, store: EventStore, access: Acce
         summary: "The store's id and where its log stands: what a copy of it checks first and copies up to",
         tags: ['copy'],
         'x-scope': SCOPES.readEverything,
+        querystring: noQuery,
         response: { 200: copyHeadSchema, ...errorResponses },
       },
     },
@@ -103,6 +106,7 @@ export function copyRoutes(app: FastifyInstance, store: EventStore, access: Acce
         summary: 'The rows of the tables a move brings across besides the log: consumers, parked events, tokens (hashed), lake projections, snapshots',
         tags: ['copy'],
         'x-scope': SCOPES.admin,
+        querystring: noQuery,
         response: {
           200: { type: 'object', required: ['tables'], properties: { tables: { type: 'array', items: copiedTableSchema } } },
           ...errorResponses,
@@ -122,6 +126,7 @@ export function copyRoutes(app: FastifyInstance, store: EventStore, access: Acce
         summary: 'What the served store records of the copy it is (a mirror, a promoted mirror, a restore); 409 NOT_A_MIRROR when it is none',
         tags: ['copy'],
         'x-scope': SCOPES.admin,
+        querystring: noQuery,
         response: { 200: copyStateSchema, ...errorResponses },
       },
     },
