@@ -40,3 +40,6 @@ export type { SnapshotPolicy } from './command/snapshot-policy.js';
 export { MAX_SNAPSHOT_NAME_LENGTH, type Snapshot, type SnapshotStore } from './store/snapshot-store.js';
 export { given } from './testing/decider-spec.js';
 export * from './projections/index.js';
+export { mirrorLog, type MirrorOptions, type MirrorProgress, type MirrorResult } from './mirror/mirror-log.js';
+export { promoteMirror, type PromoteOptions, type PromoteResult } from './mirror/promote.js';
+export type * from './store/log-copy.js';

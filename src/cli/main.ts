@@ -23,6 +23,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   search: async () => (await import('./commands/search.js')).searchCommand,
   lake: async () => (await import('./commands/lake.js')).lakeCommand,
   tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
+  mirror: async () => (await import('./commands/mirror.js')).mirrorCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
 };
 
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         positionals,
         values,
         openStore: (options) => openStore(location, { token, create: options?.create }),
+        openLocation: (other, options) => openStore(other, { token, create: options?.create }),
         remote: /^https?:\/\//i.test(location) ? { url: location, token } : undefined,
         stdin: process.stdin,
         stdout: process.stdout,
