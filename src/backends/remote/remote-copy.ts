@@ -1,4 +1,4 @@
-import { TributaryError, invalidArgument } from '../../core/errors.js';
+import { TributaryError, invalidArgument, isTributaryError } from '../../core/errors.js';
 import type { CopiedStream, CopiedTable, CopyHead, LogCopyReads, LogCopySource } from '../../store/log-copy.js';
 import { MAX_PAGE_SIZE, nonNegativeInteger } from '../../store/options.js';
 import type { EventRow } from '../../store/sql-rows.js';
@@ -11,7 +11,9 @@ interface CopyHeadJson extends CopyHead {
 /**
  * A Tributary server as the source of an exact copy, over its `/copy/…`
  * routes: what `tributary mirror --from http://…` reads. The log and the
- * stream rows need a `read:*` token; `readTables` needs an admin one. Rows
+ * stream rows need a `read:*` token. The other tables (consumers, tokens, …)
+ * need an admin one: through a token that is not, `readTables` answers no
+ * table, so a mirror brings the log alone and the target holds none of them. Rows
  * arrive as the server stores them (event data, metadata and tags as their
  * stored JSON text), so the copy is byte for byte. A read larger than the
  * server's page limit is made of several requests.
@@ -75,7 +77,13 @@ export class RemoteCopySource implements LogCopySource {
   }
 
   async readTables(): Promise<CopiedTable[]> {
-    return (await this.#http.request<{ tables: CopiedTable[] }>('GET', '/copy/tables')).tables;
+    try {
+      return (await this.#http.request<{ tables: CopiedTable[] }>('GET', '/copy/tables')).tables;
+    } catch (error) {
+      // a read:* token copies the log; the token hashes and every team's consumers are for an admin one
+      if (isTributaryError(error, 'FORBIDDEN')) return [];
+      throw error;
+    }
   }
 
   async snapshot<T>(_read: (view: LogCopyReads) => Promise<T>): Promise<T> {
