@@ -7,7 +7,6 @@ import type { Access } from '../access.js';
 import { SCOPES } from '../route-scopes.js';
 import { copiedStreamSchema, copiedTableSchema, copyHeadSchema, copyStateSchema, eventRowSchema } from '../copy-schemas.js';
 import { errorResponses } from '../schemas.js';
-import { copyEventsText } from './copy-text.js';
 
 /** Rows a copy page holds when the request names no limit. */
 const DEFAULT_COPY_PAGE = 1_000;
@@ -70,8 +69,8 @@ export function copyRoutes(app: FastifyInstance, store: EventStore, access: Acce
       const source = copySourceOf(store);
       const { after, limit: most } = request.query;
       const until = request.query.until ?? (await source.copyHead()).head;
-      const rows = await source.readCopyEvents(after, until, most);
-      return reply.type('application/json').send(copyEventsText(rows));
+      // the rows are text and numbers already: one stringify, measured faster than the response schema's serializer or a row at a time
+      return reply.type('application/json').send(JSON.stringify({ events: await source.readCopyEvents(after, until, most) }));
     },
   );
 
