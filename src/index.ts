@@ -43,3 +43,4 @@ export * from './projections/index.js';
 export { mirrorLog, type MirrorOptions, type MirrorProgress, type MirrorResult } from './mirror/mirror-log.js';
 export { promoteMirror, type PromoteOptions, type PromoteResult } from './mirror/promote.js';
 export type * from './store/log-copy.js';
+export type { EventRow } from './store/sql-rows.js';
