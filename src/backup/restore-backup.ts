@@ -1,0 +1,70 @@
+import { invalidArgument } from '../core/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import type { CopyCheckpoint } from '../store/log-copy.js';
+import { readBackup, verifyBackup } from './backup-reader.js';
+import { checkIncrementBase } from './restore-base.js';
+
+export interface RestoreOptions {
+  /** Called after each batch is written. */
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreProgress {
+  /** Events written so far, of `total` in the file. */
+  done: number;
+  total: number;
+}
+
+export interface RestoreSummary {
+  file: string;
+  backupId: string;
+  /** The id of the store the backup was taken of: the restored store is a copy of it. */
+  storeId: string;
+  since: string | null;
+  /** Where the restored store stands now (the backup's `until`). */
+  checkpoint: CopyCheckpoint;
+  batches: number;
+  events: number;
+  changes: number;
+  seconds: number;
+}
+
+/**
+ * Restores the backup in `file` into `target`. The whole file is checked
+ * first (gzip, format, checksum, counts): any fault is BACKUP_CORRUPT and
+ * nothing is written. A full backup goes into an empty store; an incremental
+ * one on top of the restore of the backup it follows, untouched since. The
+ * target ends as a normal writable store (copy role `restored`) holding the
+ * source's events at their positions, its streams and its copied tables.
+ * Errors: BACKUP_CORRUPT, MIRROR_TARGET_REFUSED, INVALID_ARGUMENT (a target
+ * that cannot be written to by a copy, such as a remote store).
+ *
+ * ```ts
+ * const target = await openStore('postgres://db.internal/orders');
+ * await restoreBackup('./backups/monday.tbk', target);
+ * await restoreBackup('./backups/tuesday.tbk', target);
+ * ```
+ */
+export async function restoreBackup(file: string, target: Pick<EventStore, 'location' | 'copyTarget' | 'headPosition'>, options: RestoreOptions = {}): Promise<RestoreSummary> {
+  const copyTarget = target.copyTarget;
+  if (copyTarget === undefined) throw invalidArgument('restore target', `${target.location} cannot be restored into: it takes no copy (a remote store); give a SQLite file or a postgres:// URL`);
+  const started = performance.now();
+  const { header, trailer } = await verifyBackup(file);
+  if (header.since === null) await copyTarget.beginCopy(header.storeId, header.sourceLocation, 'restored');
+  else await checkIncrementBase(copyTarget, target, header);
+  let checkpoint = header.from;
+  let events = 0;
+  for await (const item of readBackup(file)) {
+    if ('batch' in item) {
+      await copyTarget.applyCopy(checkpoint, item.batch);
+      checkpoint = item.batch.checkpoint;
+      events += item.batch.events.length;
+      options.onProgress?.({ done: events, total: trailer.events });
+    } else if ('tables' in item) {
+      await copyTarget.replaceTables(item.tables);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { batches, changes } = trailer;
+  return { file, backupId: header.backupId, storeId: header.storeId, since: header.since, checkpoint, batches, events, changes, seconds };
+}
