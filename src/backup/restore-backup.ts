@@ -1,6 +1,7 @@
 import { invalidArgument } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CopyCheckpoint } from '../store/log-copy.js';
+import type { BackupContents } from './backup-format.js';
 import { readBackup, verifyBackup } from './backup-reader.js';
 import { checkIncrementBase } from './restore-base.js';
 
@@ -26,6 +27,7 @@ export interface RestoreSummary {
   batches: number;
   events: number;
   changes: number;
+  /** Time spent writing, after the file was checked. */
   seconds: number;
 }
 
@@ -45,11 +47,22 @@ export interface RestoreSummary {
  * await restoreBackup('./backups/tuesday.tbk', target);
  * ```
  */
-export async function restoreBackup(file: string, target: Pick<EventStore, 'location' | 'copyTarget' | 'headPosition'>, options: RestoreOptions = {}): Promise<RestoreSummary> {
+export async function restoreBackup(file: string, target: RestoreTarget, options: RestoreOptions = {}): Promise<RestoreSummary> {
+  return await restoreVerified(file, await verifyBackup(file), target, options);
+}
+
+/** The store a restore writes into. */
+export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'headPosition'>;
+
+/**
+ * {@link restoreBackup} of a file {@link verifyBackup} has just checked, for a
+ * caller that checks it before it opens (and so creates) the target.
+ */
+export async function restoreVerified(file: string, contents: BackupContents, target: RestoreTarget, options: RestoreOptions = {}): Promise<RestoreSummary> {
   const copyTarget = target.copyTarget;
   if (copyTarget === undefined) throw invalidArgument('restore target', `${target.location} cannot be restored into: it takes no copy (a remote store); give a SQLite file or a postgres:// URL`);
   const started = performance.now();
-  const { header, trailer } = await verifyBackup(file);
+  const { header, trailer } = contents;
   if (header.since === null) await copyTarget.beginCopy(header.storeId, header.sourceLocation, 'restored');
   else await checkIncrementBase(copyTarget, target, header);
   let checkpoint = header.from;

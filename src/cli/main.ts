@@ -23,6 +23,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   search: async () => (await import('./commands/search.js')).searchCommand,
   lake: async () => (await import('./commands/lake.js')).lakeCommand,
   tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
+  backup: async () => (await import('./commands/backup.js')).backupCommand,
+  restore: async () => (await import('./commands/restore.js')).restoreCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
 };
 
