@@ -40,3 +40,7 @@ export type { SnapshotPolicy } from './command/snapshot-policy.js';
 export { MAX_SNAPSHOT_NAME_LENGTH, type Snapshot, type SnapshotStore } from './store/snapshot-store.js';
 export { given } from './testing/decider-spec.js';
 export * from './projections/index.js';
+export { backupStore, type BackupOptions, type BackupProgress, type BackupSummary } from './backup/backup-store.js';
+export { restoreBackup, type RestoreOptions, type RestoreProgress, type RestoreSummary, type RestoreTarget } from './backup/restore-backup.js';
+export { verifyBackup } from './backup/backup-reader.js';
+export type { BackupContents, BackupHeader, BackupTrailer } from './backup/backup-format.js';
