@@ -12,11 +12,14 @@ const ALLOWED: Record<string, string[]> = {
   subscriptions: ['subscriptions', 'store', 'core'],
   projections: ['projections', 'subscriptions', 'store', 'core'],
   command: ['command', 'store', 'core'],
+  // exact copies of a store: mirrors and backups work on the copy contract, never on a backend
+  mirror: ['mirror', 'store', 'core'],
+  backup: ['backup', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
   server: ['server', 'projections', 'subscriptions', 'store', 'core'],
-  cli: ['cli', 'server', 'projections', 'subscriptions', 'backends', 'store', 'core'],
+  cli: ['cli', 'server', 'projections', 'subscriptions', 'mirror', 'backup', 'backends', 'store', 'core'],
   // the package's subpath entries (package.json `exports`) re-export what their part offers
-  entry: ['entry', 'server', 'projections', 'subscriptions', 'command', 'testing', 'backends', 'store', 'core'],
+  entry: ['entry', 'server', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'backends', 'store', 'core'],
 };
 
 /** The packages that are slow to load or native, and what each entry of the package may load of them on import. */

@@ -7,6 +7,8 @@ export interface CommandContext {
   values: Record<string, string | boolean | string[] | undefined>;
   /** Opens the store; commands that only read pass `create: false`, so a mistyped path creates no database. */
   openStore: (options?: { create?: boolean }) => Promise<EventStore>;
+  /** Opens another store than the command's own (`--from`, `--to`), with the same token for a server's URL. */
+  openLocation: (location: string, options?: { create?: boolean }) => Promise<EventStore>;
   /** The server the store is a client of (`--url`), for commands that talk to it beyond the store contract. */
   remote?: { url: string; token?: string };
   stdin: Readable & { isTTY?: boolean };

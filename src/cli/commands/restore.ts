@@ -1,6 +1,5 @@
 import { verifyBackup } from '../../backup/backup-reader.js';
 import { restoreVerified, type RestoreSummary } from '../../backup/restore-backup.js';
-import { openStore } from '../../backends/open-store.js';
 import { invalidArgument } from '../../core/errors.js';
 import { onePositional, stringFlag } from '../arguments.js';
 import type { Command } from '../context.js';
@@ -19,13 +18,13 @@ export const restoreCommand: Command = {
     to: { type: 'string' },
     json: { type: 'boolean' },
   },
-  async run({ values, positionals, stdout }) {
+  async run({ values, positionals, openLocation, stdout }) {
     const file = onePositional(positionals, 'backup file');
     const location = stringFlag(values['to']);
     if (location === undefined || location === '') throw invalidArgument('--to', 'is required: the SQLite file or postgres:// URL to restore into');
     // checked before the target is opened, so a bad file creates no database either
     const contents = await verifyBackup(file);
-    const target = await openStore(location);
+    const target = await openLocation(location);
     const progress = stderrProgress();
     try {
       const summary = await restoreVerified(file, contents, target, { onProgress: ({ done, total }) => progress.show(done, total) });
