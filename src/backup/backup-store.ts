@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TributaryError, invalidArgument } from '../core/errors.js';
+import { TributaryError } from '../core/errors.js';
 import { copyBatches } from '../store/copy-batches.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CopyCheckpoint, LogCopyReads } from '../store/log-copy.js';
@@ -44,7 +44,7 @@ export interface BackupSummary {
  * copied table, read from one consistent view of the store while appends go
  * on; with `since`, only what came after that earlier backup of the same store.
  * The file appears at its name only once complete (docs/operations.md#backups).
- * Errors: INVALID_ARGUMENT for a store that cannot be copied (a remote one),
+ * Errors: UNSUPPORTED_DATABASE for a store that offers no copy source,
  * BACKUP_CORRUPT for a bad `since` file, MIRROR_TARGET_REFUSED (reason
  * `other-source`) when `since` is a backup of another store.
  *
@@ -55,7 +55,9 @@ export interface BackupSummary {
  */
 export async function backupStore(store: Pick<EventStore, 'location' | 'copySource'>, file: string, options: BackupOptions = {}): Promise<BackupSummary> {
   const source = store.copySource;
-  if (source === undefined) throw invalidArgument('store', `${store.location} cannot be backed up: it offers no copy source (a remote store); back up its database instead`);
+  if (source === undefined) {
+    throw new TributaryError('UNSUPPORTED_DATABASE', `${store.location} cannot be backed up: it offers no copy source; back up its database instead`, { location: store.location });
+  }
   const started = performance.now();
   const storeId = await source.storeId();
   const base = options.since === undefined ? undefined : await baseOf(options.since, storeId);

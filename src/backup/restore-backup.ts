@@ -1,4 +1,4 @@
-import { invalidArgument } from '../core/errors.js';
+import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CopyCheckpoint } from '../store/log-copy.js';
 import type { BackupContents } from './backup-format.js';
@@ -38,8 +38,8 @@ export interface RestoreSummary {
  * one on top of the restore of the backup it follows, untouched since. The
  * target ends as a normal writable store (copy role `restored`) holding the
  * source's events at their positions, its streams and its copied tables.
- * Errors: BACKUP_CORRUPT, MIRROR_TARGET_REFUSED, INVALID_ARGUMENT (a target
- * that cannot be written to by a copy, such as a remote store).
+ * Errors: BACKUP_CORRUPT, MIRROR_TARGET_REFUSED, UNSUPPORTED_DATABASE (a target
+ * that takes no copy: a server's URL).
  *
  * ```ts
  * const target = await openStore('postgres://db.internal/orders');
@@ -52,7 +52,7 @@ export async function restoreBackup(file: string, target: RestoreTarget, options
 }
 
 /** The store a restore writes into. */
-export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'headPosition'>;
+export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'copySource' | 'headPosition'>;
 
 /**
  * {@link restoreBackup} of a file {@link verifyBackup} has just checked, for a
@@ -60,7 +60,9 @@ export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'headPo
  */
 export async function restoreVerified(file: string, contents: BackupContents, target: RestoreTarget, options: RestoreOptions = {}): Promise<RestoreSummary> {
   const copyTarget = target.copyTarget;
-  if (copyTarget === undefined) throw invalidArgument('restore target', `${target.location} cannot be restored into: it takes no copy (a remote store); give a SQLite file or a postgres:// URL`);
+  if (copyTarget === undefined) {
+    throw new TributaryError('UNSUPPORTED_DATABASE', `${target.location} cannot be restored into: give a SQLite file or a postgres:// URL`, { location: target.location });
+  }
   const started = performance.now();
   const { header, trailer } = contents;
   if (header.since === null) await copyTarget.beginCopy(header.storeId, header.sourceLocation, 'restored');

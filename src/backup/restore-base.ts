@@ -1,15 +1,15 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
-import type { LogCopyTarget } from '../store/log-copy.js';
+import type { CopyCheckpoint, CopyHead, LogCopyTarget } from '../store/log-copy.js';
 import type { BackupHeader } from './backup-format.js';
 import { sameCheckpoint } from './backup-reader.js';
 
 /**
  * Checks that an incremental backup can go on top of `target`: a restore of
  * the same store, standing exactly where the backup starts, written to by
- * nothing since. MIRROR_TARGET_REFUSED with `reason`, `expected` and `found` otherwise.
+ * nothing since: neither its head nor its last stream change moved. MIRROR_TARGET_REFUSED with `reason`, `expected` and `found` otherwise.
  */
-export async function checkIncrementBase(copyTarget: LogCopyTarget, target: Pick<EventStore, 'location' | 'headPosition'>, header: BackupHeader): Promise<void> {
+export async function checkIncrementBase(copyTarget: LogCopyTarget, target: Pick<EventStore, 'location' | 'headPosition' | 'copySource'>, header: BackupHeader): Promise<void> {
   const refuse = (reason: string, message: string, expected: unknown, found: unknown) =>
     new TributaryError('MIRROR_TARGET_REFUSED', `${target.location} cannot take the incremental backup ${header.backupId}: ${message}`, { reason, expected, found });
   const state = await copyTarget.copyState();
@@ -20,8 +20,13 @@ export async function checkIncrementBase(copyTarget: LogCopyTarget, target: Pick
   if (!sameCheckpoint(state.checkpoint, header.from)) {
     throw refuse('wrong-base', 'it stands elsewhere than where the increment starts; restore the backups in order', header.from, state.checkpoint);
   }
-  const head = await target.headPosition();
-  if (head !== state.checkpoint.position) {
-    throw refuse('written-since', 'it was written to after its restore, so increments of the source no longer fit', state.checkpoint.position, head);
+  // an append moves the head; metadata, a delete or a scavenge moves only the store-wide change number
+  const found = target.copySource === undefined ? { position: await target.headPosition(), change: state.checkpoint.change } : positionOf(await target.copySource.copyHead());
+  if (!sameCheckpoint(found, state.checkpoint)) {
+    throw refuse('written-since', 'it was written to after its restore, so increments of the source no longer fit', state.checkpoint, found);
   }
+}
+
+function positionOf(head: CopyHead): CopyCheckpoint {
+  return { position: head.head, change: head.lastChange };
 }

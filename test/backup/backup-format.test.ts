@@ -132,8 +132,18 @@ describe('backup file format', () => {
     expect(await refusal(restoreBackup(full, base))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED' });
     expect(base.writes.length).toBe(writes);
 
+    const changed = new MemoryCopyStore('changed.db');
+    await restoreBackup(full, changed);
+    changed.change('order-1', '{"owner":"someone else"}');
+    expect(await refusal(restoreBackup(first, changed))).toMatchObject({
+      code: 'MIRROR_TARGET_REFUSED',
+      details: { reason: 'written-since', expected: { position: 3000, change: 2 }, found: { position: 3000, change: 3 } },
+    });
     base.append('order-9', 1);
-    expect(await refusal(restoreBackup(first, base))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'written-since', expected: 3000, found: 3001 } });
+    expect(await refusal(restoreBackup(first, base))).toMatchObject({
+      code: 'MIRROR_TARGET_REFUSED',
+      details: { reason: 'written-since', expected: { position: 3000, change: 2 }, found: { position: 3001, change: 2 } },
+    });
     expect(base.writes.length).toBe(writes);
 
     const other = new MemoryCopyStore('other.db');
