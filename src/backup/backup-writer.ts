@@ -1,38 +1,44 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { BackupHeader, BackupLine, BackupTrailer } from './backup-format.js';
 
-/** gzip level 1: on event JSON it writes several times faster than 6 for a file about a fifth larger (docs/operations.md#backups). */
+/** gzip level 1: on event JSON it compresses several times faster than 6 for a file about a quarter larger (docs/operations.md#backups). */
 export const BACKUP_GZIP_LEVEL = 1;
+
+/** Lines being compressed at once, on libuv's thread pool, while the next batch is read. */
+const IN_FLIGHT = 4;
+
+const gzipAsync = promisify(gzip);
 
 /**
  * Writes a backup file line by line: into `<file>.partial`, renamed over
  * `file` only once the trailer is on disk, so a file at the final name is
- * always whole. Abort removes the partial file.
+ * always whole. Each line is its own gzip member (a gzip file may hold many,
+ * and every gunzip reads them as one stream), so several compress in
+ * parallel on the thread pool; they are written in order. Abort removes the
+ * partial file.
  */
 export class BackupWriter {
   private readonly hash = createHash('sha256');
-  private readonly gzip = createGzip({ level: BACKUP_GZIP_LEVEL, chunkSize: 256 * 1024 });
-  private readonly written: Promise<void>;
-  private readonly partial: string;
+  private readonly compressing: Promise<Buffer>[] = [];
   /** Uncompressed bytes written so far. */
   bytes = 0;
+  /** Bytes of the file written so far. */
+  fileBytes = 0;
 
-  private constructor(private readonly file: string) {
-    this.partial = `${file}.partial`;
-    this.written = pipeline(this.gzip, createWriteStream(this.partial));
-    // a failed write surfaces at the next line or at finish; not unhandled meanwhile
-    this.written.catch(() => undefined);
-  }
+  private constructor(
+    private readonly file: string,
+    private readonly partial: string,
+    private readonly handle: FileHandle,
+  ) {}
 
   /** Starts the file with its header. */
   static async start(file: string, header: BackupHeader): Promise<BackupWriter> {
-    const writer = new BackupWriter(file);
+    const partial = `${file}.partial`;
+    const writer = new BackupWriter(file, partial, await open(partial, 'w'));
     await writer.line(header);
     return writer;
   }
@@ -42,26 +48,36 @@ export class BackupWriter {
     const bytes = Buffer.from(JSON.stringify(value) + '\n', 'utf8');
     if (!('end' in value)) this.hash.update(bytes);
     this.bytes += bytes.length;
-    if (!this.gzip.write(bytes)) await Promise.race([once(this.gzip, 'drain'), this.written]);
+    const compressed = gzipAsync(bytes, { level: BACKUP_GZIP_LEVEL });
+    // awaited in order below; not unhandled meanwhile if a later line fails first
+    compressed.catch(() => undefined);
+    this.compressing.push(compressed);
+    if (this.compressing.length >= IN_FLIGHT) await this.writeOldest();
   }
 
   /** Writes the trailer, flushes the file to disk and gives it its final name; resolves to the file's size. */
   async finish(counts: Omit<BackupTrailer, 'sha256'>): Promise<number> {
     await this.line({ end: { ...counts, sha256: this.hash.digest('hex') } });
-    this.gzip.end();
-    await this.written;
-    await fsync(this.partial);
+    while (this.compressing.length > 0) await this.writeOldest();
+    await this.handle.sync();
+    await this.handle.close();
     await rename(this.partial, this.file);
     // the rename itself is durable only once the folder is flushed
     await fsync(dirname(this.file));
-    return (await stat(this.file)).size;
+    return this.fileBytes;
   }
 
   /** Stops writing and removes the partial file. */
   async abort(): Promise<void> {
-    this.gzip.destroy();
-    await this.written.catch(() => undefined);
+    await Promise.allSettled(this.compressing.splice(0));
+    await this.handle.close().catch(() => undefined);
     await rm(this.partial, { force: true });
+  }
+
+  private async writeOldest(): Promise<void> {
+    const compressed = await this.compressing.shift()!;
+    for (let offset = 0; offset < compressed.length; ) offset += (await this.handle.write(compressed, offset)).bytesWritten;
+    this.fileBytes += compressed.length;
   }
 }
 
