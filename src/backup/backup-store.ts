@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TributaryError } from '../core/errors.js';
+import { existsSync } from 'node:fs';
+import { TributaryError, invalidArgument } from '../core/errors.js';
 import { copyBatches } from '../store/copy-batches.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CopyCheckpoint, LogCopyReads } from '../store/log-copy.js';
@@ -44,7 +45,8 @@ export interface BackupSummary {
  * copied table, read from one consistent view of the store while appends go
  * on; with `since`, only what came after that earlier backup of the same store.
  * The file appears at its name only once complete (docs/operations.md#backups).
- * Errors: UNSUPPORTED_DATABASE for a store that offers no copy source,
+ * Errors: INVALID_ARGUMENT when `file` exists already (a backup never
+ * replaces one), UNSUPPORTED_DATABASE for a store that offers no copy source,
  * BACKUP_CORRUPT for a bad `since` file, MIRROR_TARGET_REFUSED (reason
  * `other-source`) when `since` is a backup of another store.
  *
@@ -58,6 +60,8 @@ export async function backupStore(store: Pick<EventStore, 'location' | 'copySour
   if (source === undefined) {
     throw new TributaryError('UNSUPPORTED_DATABASE', `${store.location} cannot be backed up: it offers no copy source; back up its database instead`, { location: store.location });
   }
+  // `backup --to monday --since monday` would otherwise replace the base it reads
+  if (existsSync(file)) throw invalidArgument('backup file', `${file} exists already: a backup never replaces a file`);
   const started = performance.now();
   const storeId = await source.storeId();
   const base = options.since === undefined ? undefined : await baseOf(options.since, storeId);

@@ -100,6 +100,9 @@ describe('backup file format', () => {
     expect(target.tables).toEqual(source.tables);
     expect(target.state?.checkpoint).toEqual({ position: 3015, change: 3 });
 
+    expect(await refusal(backupStore(source, full, { since: full }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((await verifyBackup(full)).header.since).toBeNull();
+
     // nothing new: an increment with no batch that still moves nothing
     const empty = fresh('empty');
     expect(await backupStore(source, empty, { since: increment })).toMatchObject({ events: 0, changes: 0, from: summary.until, until: summary.until });
