@@ -91,6 +91,8 @@ export async function mirrorLog(source: EventStore, target: EventStore, options:
       if (isAborted(options.signal)) break;
       phase = 'following';
       const state = (await into.copyState())!;
+      // promoted, or taken over, by another process meanwhile: this mirror is done
+      refuseOtherCopies(state, sourceId, target.location);
       const promoting = options.promote === true || state.promoteRequestedAt !== null;
       if (promoting) {
         // writers have stopped: one more round picks up what came in while this one ran

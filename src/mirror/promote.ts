@@ -23,11 +23,11 @@ export interface PromoteResult {
 
 /**
  * Makes a mirror a store of its own: it stops following and takes writes,
- * its positions continuing the source's. With a mirror process running, it is
- * asked to copy the last events and the other tables (consumer checkpoints,
- * parked events, tokens, lake projections), then promote; stop the writers
- * first. With `source` and no mirror running, this call does the same. With
- * neither (the source is lost), the mirror is promoted as it stands, and
+ * its positions continuing the source's. With `source`, this call copies the
+ * last events and the other tables (consumer checkpoints, parked events,
+ * tokens, lake projections), then promotes; stop the writers first. Without
+ * it, a mirror process that is running is asked to do the same. With neither
+ * (the source is lost), the mirror is promoted as it stands, and
  * `behind` says what the source had that it had not copied when last seen.
  * NOT_A_MIRROR for a store that is not one.
  *
@@ -38,11 +38,12 @@ export interface PromoteResult {
 export async function promoteMirror(target: EventStore, options: PromoteOptions = {}): Promise<PromoteResult> {
   const into = copyTargetOf(target);
   const state = await mirrorStateOf(target);
-  if (mirrorRunning(state)) return awaitPromotion(target, options.timeoutMs ?? 60_000);
   if (options.source !== undefined) {
+    // a mirror process still running loses the race on the checkpoint, or sees the promote, and stops
     const result = await mirrorLog(options.source, target, { promote: true });
     return { position: result.checkpoint.position, behind: 0, by: 'source' };
   }
+  if (mirrorRunning(state)) return awaitPromotion(target, options.timeoutMs ?? 60_000);
   await into.updateCopyState({ role: 'promoted', promoteRequestedAt: null });
   return { position: state.checkpoint.position, behind: Math.max(0, state.sourceHead - state.checkpoint.position), by: 'as-is' };
 }

@@ -38,6 +38,13 @@ export const STORE_NAMES: readonly string[] = [
   // access
   'tokens',
   'tokens_pkey',
+  // the store's id, the copy it holds, and the stream change counter (mirrors, backups)
+  'store_identity',
+  'store_identity_pkey',
+  'copy_state',
+  'copy_state_pkey',
+  'streams_by_change',
+  'stream_changes',
   // schema versions (PostgreSQL; SQLite keeps its version in a pragma)
   'migrations',
   'migrations_pkey',

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/open-store.js';
 import { loadState, type DomainEvent } from '../../src/command/decider.js';
 import { backends, type SqlBackendName } from '../support/backends.js';
+import { SQLITE_UNDO_9 } from '../support/sqlite-versions.js';
 import { MIGRATIONS as POSTGRES_MIGRATIONS, SCHEMA_VERSION as POSTGRES_VERSION } from '../../src/backends/postgres/postgres-schema.js';
+import { postgresUndo9 } from '../support/postgres-versions.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 
 const versions = (migrations: readonly { version: number; description: string }[]) =>
@@ -62,8 +64,9 @@ describe.each(backends)('migrations 6 to 8 on $name', ({ name, location }) => {
 
 /** Takes a store back to the schema version 7 left: no tags column, no tag index, the append function without tags. */
 const backTo7 = backTo(7, {
-  sqlite: 'DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
+  sqlite: `${SQLITE_UNDO_9} DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags`,
   postgres: (schema) => [
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.event_tags; DROP FUNCTION ${schema}.tag_positions; DROP FUNCTION ${schema}.append_group; ALTER TABLE ${schema}.events DROP COLUMN tags`,
     POSTGRES_MIGRATIONS[6]!.sql.replaceAll('$schema', schema),
   ],
@@ -77,8 +80,9 @@ const tally = {
 
 /** Takes a store back to the schema version 5 left: no snapshots table, no append function, no tags. */
 const backTo5 = backTo(5, {
-  sqlite: 'DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags',
+  sqlite: `${SQLITE_UNDO_9} DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags`,
   postgres: (schema) => [
+    postgresUndo9(schema),
     `DROP TABLE ${schema}.tributary_snapshots; DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags;
       ALTER TABLE ${schema}.events DROP COLUMN tags`,
   ],

@@ -8,6 +8,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-sch
 import { listProjections } from '../../src/projections/lifecycle/registry.js';
 import { expectReadsMatchScan, fillCategoryLog } from '../support/category-log.js';
 import { expectRegistryUpgraded } from '../support/registry-upgrade.js';
+import { SQLITE_UNDO_9 } from '../support/sqlite-versions.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-sqlite-schema-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -101,7 +102,7 @@ describe('sqlite: schema and migrations', () => {
     await before.close();
     // back to the file Tributary 4 left: no category table, no type index
     const db = new BetterSqlite3(path);
-    db.exec('DROP TABLE event_categories; DROP INDEX events_by_type; DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags');
+    db.exec(`${SQLITE_UNDO_9} DROP TABLE event_categories; DROP INDEX events_by_type; DROP TABLE tributary_snapshots; DROP TABLE event_tags; ALTER TABLE events DROP COLUMN tags`);
     db.pragma('user_version = 4');
     db.close();
 

@@ -105,13 +105,13 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     const write = await refusal(target.append('order-9', [json({ x: 1 })]));
     expect(write).toEqual({ code: 'MIRROR_READ_ONLY', details: { source: await source.copySource!.storeId() } });
     for (const attempt of [
-      target.appendMany([{ stream: 'order-9', events: [json({})] }]),
-      target.setStreamMetadata('order-1', { maxCount: 1 }),
-      target.deleteStream('order-1'),
-      target.tombstoneStream('order-1'),
-      target.scavenge(),
+      () => target.appendMany([{ stream: 'order-9', events: [json({})] }]),
+      () => target.setStreamMetadata('order-1', { maxCount: 1 }),
+      () => target.deleteStream('order-1'),
+      () => target.tombstoneStream('order-1'),
+      () => target.scavenge(),
     ]) {
-      expect((await refusal(attempt)).code).toBe('MIRROR_READ_ONLY');
+      expect((await refusal(attempt())).code).toBe('MIRROR_READ_ONLY');
     }
     // the last positions of the source were scavenged: the promoted store must not hand them out again
     const sourceHead = await source.headPosition();

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { TributaryError } from '../../core/errors.js';
 import { fillBatches, stderrProgress, type MigrationProgress } from '../../store/category-index-fill.js';
 import { schemaIdentifier } from './postgres-config.js';
+import { NOW_MS } from './postgres-statements.js';
 
 /** One step of the schema: `version` is its place in the list, from 1. */
 export interface PostgresMigration {
@@ -204,6 +205,45 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   ${positionsFunction('tag_positions', 'event_tags', 'tag', true)}
   DROP FUNCTION $schema.append_group(text[], text[], bigint[], integer[], uuid[], integer[], uuid[], text[], text[], text[], bigint, text);
   ${appendGroupWithTagsFunction()}
+  `,
+  },
+  {
+    version: 9,
+    description: 'store identity, stream changes and copy state',
+    // the new stream columns have no default or a constant one: only the catalogue changes, until the fill below
+    sql: `
+  CREATE TABLE $schema.store_identity (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    store_id   text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  INSERT INTO $schema.store_identity (store_id, created_at) VALUES (gen_random_uuid()::text, ${NOW_MS});
+
+  CREATE TABLE $schema.copy_state (
+    singleton            boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    source_id            text NOT NULL,
+    source_location      text NOT NULL,
+    role                 text NOT NULL CHECK (role IN ('mirror', 'promoted', 'restored')),
+    position             bigint NOT NULL,
+    change               bigint NOT NULL,
+    source_head          bigint NOT NULL,
+    promote_requested_at bigint,
+    updated_at           bigint NOT NULL
+  );
+
+  ALTER TABLE $schema.streams
+    ADD COLUMN changed bigint,
+    ADD COLUMN changed_at bigint,
+    ADD COLUMN scavenged_revision bigint NOT NULL DEFAULT 0,
+    ADD COLUMN scavenged_recorded_at bigint NOT NULL DEFAULT 0,
+    ADD COLUMN scavenged_until bigint NOT NULL DEFAULT 0;
+  -- a copy of a store made before this version carries every stream's row, placed at the head
+  UPDATE $schema.streams SET changed = stream_id, changed_at = (SELECT last_position FROM $schema.log_head);
+  CREATE INDEX streams_by_change ON $schema.streams (changed) WHERE changed IS NOT NULL;
+  -- handed out under the log_head lock, so change numbers commit in order with positions
+  CREATE SEQUENCE $schema.stream_changes;
+  SELECT setval('$schema.stream_changes', greatest(coalesce(max(stream_id), 0), 1), max(stream_id) IS NOT NULL) FROM $schema.streams;
+  ${applyCopyFunction()}
   `,
   },
 ];
@@ -418,6 +458,131 @@ ${lockAndCheckGroup()}    -- a condition that finds an event is decided by the c
       UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
     )
 ${finishGroup()}  END
+  $body$;`;
+}
+
+/**
+ * A batch of an exact copy in one call that commits on its own
+ * (postgres-copy.ts): like append_group it takes the log_head lock first, so
+ * it serialises with every writer. It checks that the copy stands at
+ * `from_position`/`from_change` and otherwise writes nothing and returns the
+ * checkpoint it found (an empty array when the store is no copy); on success
+ * it returns NULL. It writes, in this order: each changed stream's row as of
+ * its last change in the batch (every column, the change number included, so
+ * a copy can itself be copied); a row for each stream the events create; the
+ * events at their own positions with their index rows; the stream tips of the
+ * events after each stream's last change; the removals of the scavenges the
+ * changes record; the head, up to the source's but not past the checkpoint;
+ * the change counter; the copy's checkpoint. The
+ * floors of successive scavenges only rise, so the last change of a stream
+ * removes everything its earlier ones did. A position or id already stored
+ * fails the call with unique_violation, and nothing is written.
+ */
+function applyCopyFunction(): string {
+  const change = `jsonb_to_recordset(batch_changes) AS c(
+        name text, category text, "lastRevision" bigint, "lastPosition" bigint, state smallint, "deletedBefore" bigint,
+        "truncateBefore" bigint, "maxCount" bigint, "maxAge" bigint, "customMetadata" text, changed bigint, "changedAt" bigint,
+        "scavengedRevision" bigint, "scavengedRecordedAt" bigint, "scavengedUntil" bigint)`;
+  return `
+  CREATE FUNCTION $schema.apply_copy(
+    from_position bigint, from_change bigint, batch_streams text[], batch_categories text[],
+    batch_positions bigint[], batch_ids uuid[], batch_event_streams text[], batch_revisions bigint[], batch_types text[],
+    batch_recorded bigint[], batch_metadata text[], batch_data bytea, batch_data_ends integer[], batch_tags text[], batch_changes jsonb,
+    to_position bigint, to_change bigint, to_head bigint, to_source_head bigint, written_at bigint, channel text)
+  RETURNS bigint[] LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $body$
+  DECLARE
+    found_position bigint;
+    found_change bigint;
+    found_role text;
+    written bigint;
+    moved_head bigint;
+  BEGIN
+    PERFORM 1 FROM $schema.log_head FOR UPDATE;
+    SELECT s.position, s.change, s.role INTO found_position, found_change, found_role FROM $schema.copy_state s;
+    IF NOT FOUND THEN
+      RETURN ARRAY[]::bigint[];
+    END IF;
+    -- a promoted copy is a store of its own: a mirror left running must not write into it
+    IF found_role = 'promoted' THEN
+      RETURN ARRAY[found_position, found_change, 0];
+    END IF;
+    IF found_position <> from_position OR found_change <> from_change THEN
+      RETURN ARRAY[found_position, found_change];
+    END IF;
+    IF batch_changes IS NOT NULL THEN
+      INSERT INTO $schema.streams AS s (name, category, last_revision, last_position, state, deleted_before, truncate_before,
+        max_count, max_age, custom_metadata, changed, changed_at, scavenged_revision, scavenged_recorded_at, scavenged_until)
+      SELECT DISTINCT ON (c.name) c.name, c.category, c."lastRevision", c."lastPosition", c.state, c."deletedBefore", c."truncateBefore",
+        c."maxCount", c."maxAge", c."customMetadata", c.changed, c."changedAt", c."scavengedRevision", c."scavengedRecordedAt", c."scavengedUntil"
+      FROM ${change}
+      ORDER BY c.name, c.changed DESC
+      ON CONFLICT (name) DO UPDATE SET category = excluded.category, last_revision = excluded.last_revision,
+        last_position = excluded.last_position, state = excluded.state, deleted_before = excluded.deleted_before,
+        truncate_before = excluded.truncate_before, max_count = excluded.max_count, max_age = excluded.max_age,
+        custom_metadata = excluded.custom_metadata, changed = excluded.changed, changed_at = excluded.changed_at,
+        scavenged_revision = excluded.scavenged_revision, scavenged_recorded_at = excluded.scavenged_recorded_at,
+        scavenged_until = excluded.scavenged_until;
+    END IF;
+    INSERT INTO $schema.streams (name, category)
+    SELECT n.name, n.category FROM unnest(batch_streams, batch_categories) AS n(name, category)
+    WHERE NOT EXISTS (SELECT 1 FROM $schema.streams s WHERE s.name = n.name);
+    WITH ids AS (
+      SELECT s.name, s.stream_id FROM $schema.streams s WHERE s.name = ANY(batch_streams)
+    )
+    INSERT INTO $schema.events (position, stream_id, revision, id, stream, type, recorded_at, metadata, data, tags)
+    SELECT e.position, ids.stream_id, e.revision, e.id, e.stream, e.type, e.recorded_at, e.metadata,
+           convert_from(substring(batch_data FROM coalesce(e.previous_end, 0) + 1 FOR e.data_end - coalesce(e.previous_end, 0)), 'UTF8'), e.tags
+    FROM (
+      SELECT u.*, lag(u.data_end) OVER (ORDER BY u.ord) AS previous_end
+      FROM unnest(batch_positions, batch_ids, batch_event_streams, batch_revisions, batch_types, batch_recorded, batch_metadata, batch_data_ends, batch_tags)
+        WITH ORDINALITY AS u(position, id, stream, revision, type, recorded_at, metadata, data_end, tags, ord)
+    ) AS e
+    JOIN ids ON ids.name = e.stream;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF written <> cardinality(batch_positions) THEN
+      RAISE EXCEPTION 'a copy batch inserted % of its % events; it is rolled back', written, cardinality(batch_positions);
+    END IF;
+    INSERT INTO $schema.event_categories (category, position)
+    SELECT n.category, e.position
+    FROM unnest(batch_positions, batch_event_streams) AS e(position, stream) JOIN unnest(batch_streams, batch_categories) AS n(name, category) ON n.name = e.stream;
+    INSERT INTO $schema.event_tags (tag, position)
+    SELECT j.tag, e.position FROM unnest(batch_positions, batch_tags) AS e(position, tags)
+    CROSS JOIN LATERAL json_array_elements_text(e.tags::json) AS j(tag)
+    WHERE e.tags IS NOT NULL;
+    -- an append after a stream's last change moves its row on, and makes a soft-deleted stream live (never a tombstoned one)
+    UPDATE $schema.streams AS s
+    SET last_revision = greatest(s.last_revision, t.revision), last_position = greatest(s.last_position, t.position),
+        state = CASE WHEN s.state = 1 THEN 0 ELSE s.state END
+    FROM (
+      SELECT e.stream, max(e.revision) AS revision, max(e.position) AS position
+      FROM unnest(batch_event_streams, batch_revisions, batch_positions) AS e(stream, revision, position)
+      GROUP BY e.stream
+    ) AS t
+    WHERE s.name = t.stream AND t.position > coalesce(s.changed_at, 0);
+    IF batch_changes IS NOT NULL THEN
+      WITH gone AS (
+        DELETE FROM $schema.events e USING $schema.streams s
+        WHERE s.name IN (SELECT c.name FROM ${change}) AND s.scavenged_until > 0 AND e.stream_id = s.stream_id
+          AND e.position <= s.scavenged_until AND (e.revision < s.scavenged_revision OR e.recorded_at < s.scavenged_recorded_at)
+        RETURNING e.position, e.tags, s.category
+      ), unindexed AS (
+        DELETE FROM $schema.event_categories x USING gone WHERE x.category = gone.category AND x.position = gone.position
+      )
+      DELETE FROM $schema.event_tags x
+      USING (SELECT gone.position, j.tag FROM gone CROSS JOIN LATERAL json_array_elements_text(gone.tags::json) AS j(tag)
+             WHERE gone.tags IS NOT NULL) AS t
+      WHERE x.tag = t.tag AND x.position = t.position;
+    END IF;
+    -- no further than the checkpoint: a head with copied events still to come below it would let the copy's readers pass them by
+    UPDATE $schema.log_head SET last_position = greatest(last_position, least(to_head, to_position)) RETURNING last_position INTO moved_head;
+    -- the store's own changes, after a promote, are numbered after the copied ones
+    IF to_change > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $schema.stream_changes) THEN
+      PERFORM setval('$schema.stream_changes', to_change);
+    END IF;
+    UPDATE $schema.copy_state SET position = to_position, change = to_change, source_head = to_source_head, updated_at = written_at;
+    PERFORM pg_notify(channel, moved_head::text);
+    RETURN NULL;
+  END
   $body$;`;
 }
 

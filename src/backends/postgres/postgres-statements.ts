@@ -1,7 +1,10 @@
+import { COPIED_STREAM_COLUMNS } from '../../store/copy-rows.js';
 import { EVENT_COLUMNS, STREAM_COLUMNS } from '../../store/sql-rows.js';
 
 /** Every fixed statement of the store, its tables qualified with the store's schema. */
 export function statementsFor(schema: string) {
+  // a change other than an append: the next store-wide number, at the head (every such write holds the log_head lock)
+  const changed = `changed = nextval('${schema}.stream_changes'), changed_at = (SELECT last_position FROM ${schema}.log_head)`;
   return {
     /** Serialises every writer and yields the last position handed out (docs/postgres-ordering.md). */
     lockHead: `SELECT last_position FROM ${schema}.log_head FOR UPDATE`,
@@ -53,9 +56,9 @@ export function statementsFor(schema: string) {
     /** A whole append group in one call that commits on its own (postgres-append-call.ts); prepared once per connection. */
     appendGroup: `SELECT ${schema}.append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) AS result`,
     insertStream: `INSERT INTO ${schema}.streams (name, category, state) VALUES ($1, $2, $3) RETURNING stream_id`,
-    setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2 WHERE stream_id = $3`,
+    setStreamState: `UPDATE ${schema}.streams SET state = $1, deleted_before = $2, ${changed} WHERE stream_id = $3`,
     deleteSnapshots: `DELETE FROM ${schema}.tributary_snapshots WHERE stream = $1`,
-    setStreamMetadata: `UPDATE ${schema}.streams SET truncate_before = $1, max_count = $2, max_age = $3, custom_metadata = $4
+    setStreamMetadata: `UPDATE ${schema}.streams SET truncate_before = $1, max_count = $2, max_age = $3, custom_metadata = $4, ${changed}
       WHERE stream_id = $5`,
     readForward: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
       WHERE stream_id = $1 AND revision >= $2 AND recorded_at >= $3 ORDER BY revision LIMIT $4`,
@@ -66,7 +69,10 @@ export function statementsFor(schema: string) {
       GROUP BY category ORDER BY category`,
     retainedStreams: `SELECT ${STREAM_COLUMNS} FROM ${schema}.streams
       WHERE state <> 0 OR deleted_before > 0 OR truncate_before IS NOT NULL OR max_count IS NOT NULL OR max_age IS NOT NULL`,
-    /** Removes a stream's events below its floor and their category index rows; yields how many events went. */
+    /**
+     * Removes a stream's events below its floor ($2 revision, $3 recorded time) and their index rows; yields how many events went.
+     * A stream that lost events records the change, and its floors for copies ($4: the revision floor as copy-rows.ts records it).
+     */
     scavengeStream: `WITH gone AS (
          DELETE FROM ${schema}.events WHERE stream_id = $1 AND (revision < $2 OR recorded_at < $3) RETURNING position, tags
        ), unindexed AS (
@@ -77,8 +83,41 @@ export function statementsFor(schema: string) {
          USING (SELECT gone.position, j.tag FROM gone CROSS JOIN LATERAL json_array_elements_text(gone.tags::json) AS j(tag)
                 WHERE gone.tags IS NOT NULL) AS x
          WHERE t.tag = x.tag AND t.position = x.position
+       ), marked AS (
+         UPDATE ${schema}.streams SET ${changed}, scavenged_revision = greatest(scavenged_revision, $4),
+           scavenged_recorded_at = greatest(scavenged_recorded_at, $3), scavenged_until = (SELECT last_position FROM ${schema}.log_head)
+         WHERE stream_id = $1 AND EXISTS (SELECT 1 FROM gone)
        )
        SELECT count(*)::integer AS removed FROM gone`,
+    copy: copyStatementsFor(schema),
+  };
+}
+
+/** The statements of the exact copy (postgres-copy.ts). */
+function copyStatementsFor(schema: string) {
+  return {
+    storeId: `SELECT store_id FROM ${schema}.store_identity`,
+    /** Both in one snapshot: every change up to the last one is placed at or below the head. */
+    head: `SELECT h.last_position AS head, (SELECT coalesce(max(changed), 0) FROM ${schema}.streams) AS last_change FROM ${schema}.log_head h`,
+    events: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`,
+    streamChanges: `SELECT ${COPIED_STREAM_COLUMNS} FROM ${schema}.streams WHERE changed > $1 ORDER BY changed LIMIT $2`,
+    state: `SELECT source_id, source_location, role, position, change, source_head, promote_requested_at, updated_at FROM ${schema}.copy_state`,
+    role: `SELECT role, source_id FROM ${schema}.copy_state`,
+    /** Whether a copy may begin here, and this store's id. */
+    emptiness: `SELECT i.store_id,
+         NOT EXISTS (SELECT 1 FROM ${schema}.events) AND NOT EXISTS (SELECT 1 FROM ${schema}.streams)
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.consumers) AND NOT EXISTS (SELECT 1 FROM ${schema}.tokens)
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.tributary_projections) AND NOT EXISTS (SELECT 1 FROM ${schema}.copy_state) AS empty
+       FROM ${schema}.store_identity i`,
+    begin: `INSERT INTO ${schema}.copy_state (source_id, source_location, role, position, change, source_head, updated_at)
+      VALUES ($1, $2, $3, 0, 0, 0, $4)`,
+    /** One batch in one call that commits on its own (the apply_copy function, migration 9); prepared once per connection. */
+    apply: `SELECT ${schema}.apply_copy($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) AS found`,
+    /** $2 says whether $3 is the new promote request. */
+    update: `UPDATE ${schema}.copy_state SET role = coalesce($1, role),
+        promote_requested_at = CASE WHEN $2 THEN $3::bigint ELSE promote_requested_at END,
+        source_head = coalesce($4, source_head), updated_at = $5
+      RETURNING role, source_id`,
   };
 }
 

@@ -25,6 +25,7 @@ import { GroupWatchers } from '../../store/group-watchers.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
+import { recordedRevisionFloor } from '../../store/copy-rows.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
@@ -41,6 +42,7 @@ import {
   type PostgresStoreConfig,
 } from './postgres-config.js';
 import { PostgresConsumerStore } from './postgres-consumers.js';
+import { PostgresCopy } from './postgres-copy.js';
 import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
@@ -82,11 +84,13 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Po
   pool.on('error', () => undefined);
   try {
     await migrate(pool, schema, config.onMigrationProgress);
+    const store = new PostgresEventStore(pool, connection, schema, redactUrl(config.url), config.clock ?? Date.now);
+    await store.copyTarget.open();
+    return store;
   } catch (error) {
     await pool.end();
     throw translatePgError(error, redactUrl(config.url));
   }
-  return new PostgresEventStore(pool, connection, schema, redactUrl(config.url), config.clock ?? Date.now);
 }
 
 export class PostgresEventStore implements EventStore {
@@ -95,6 +99,8 @@ export class PostgresEventStore implements EventStore {
   readonly tokens: TokenStore;
   readonly sql: PostgresSqlAccess;
   readonly snapshots: SnapshotStore;
+  readonly copySource: PostgresCopy;
+  readonly copyTarget: PostgresCopy;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -120,6 +126,9 @@ export class PostgresEventStore implements EventStore {
     this.#writer = new PostgresWriter(pool, this.#sql, this.#schema, clock, channel, (options) => this.readAll(options), scope);
     this.sql = new PostgresSqlAccess(pool, this.#writer, this.#isClosed, scope);
     this.tokens = new SqlTokenStore(this.sql, clock);
+    const copy = new PostgresCopy({ pool, statements: this.#sql.copy, schema: this.#schema, writer: this.#writer, channel, clock, isClosed: this.#isClosed, location });
+    this.copySource = copy;
+    this.copyTarget = copy;
     // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
     this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => async (values) => {
       scope.refuse('store.snapshots.write');
@@ -145,10 +154,17 @@ export class PostgresEventStore implements EventStore {
 
   #appendCall(check: () => AppendCall): Promise<AppendResult[]> {
     try {
-      return this.#writer.append(check());
+      const call = check();
+      return this.#whenWritable(() => this.#writer.append(call));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Runs a write now, or after a look at the copy role when this handle last saw the store as a mirror. */
+  #whenWritable<T>(write: () => Promise<T>): Promise<T> {
+    const check = this.copyTarget.writeCheck();
+    return check === undefined ? write() : check.then(write);
   }
 
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
@@ -212,7 +228,7 @@ export class PostgresEventStore implements EventStore {
     try {
       assertStreamName(stream);
       const clean = checkStreamMetadata(metadata);
-      return this.#writer.transaction('store.setStreamMetadata', async (client) => {
+      return this.#whenWritable(() => this.#writer.transaction('store.setStreamMetadata', async (client) => {
         const row = await this.#streamRow(stream, client);
         if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
         const streamId = row?.[STREAM_ROW.streamId] ?? (await this.#insertStream(client, stream, STREAM_LIVE));
@@ -223,7 +239,7 @@ export class PostgresEventStore implements EventStore {
           clean.custom === undefined ? null : JSON.stringify(clean.custom),
           streamId,
         ]);
-      });
+      }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -242,24 +258,26 @@ export class PostgresEventStore implements EventStore {
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete('store.tombstoneStream', stream, options, async (client, row) => {
-      if (row === undefined) await this.#insertStream(client, stream, STREAM_TOMBSTONED);
-      else await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]]);
+      const streamId = row?.[STREAM_ROW.streamId] ?? (await this.#insertStream(client, stream, STREAM_TOMBSTONED));
+      // the state again even for a row just made: the statement numbers the change
+      await client.query(this.#sql.setStreamState, [STREAM_TOMBSTONED, (row?.[STREAM_ROW.lastRevision] ?? -1) + 1, streamId]);
       await client.query(this.#sql.deleteSnapshots, [stream]);
     });
   }
 
   scavenge(): Promise<{ removed: number }> {
-    return this.#writer.transaction('store.scavenge', async (client) => {
+    return this.#whenWritable(() => this.#writer.transaction('store.scavenge', async (client) => {
       const now = this.#clock();
       let removed = 0;
       const rows = await client.query<StreamRow>({ text: this.#sql.retainedStreams, rowMode: 'array' });
       for (const row of rows.rows) {
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        const gone = await client.query<{ removed: number }>(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt]);
+        const floor = recordedRevisionFloor(minRevision, row[STREAM_ROW.lastRevision]);
+        const gone = await client.query<{ removed: number }>(this.#sql.scavengeStream, [row[STREAM_ROW.streamId], minRevision, minRecordedAt, floor]);
         removed += gone.rows[0]!.removed;
       }
       return { removed };
-    });
+    }));
   }
 
   async headPosition(): Promise<number> {
@@ -314,11 +332,11 @@ export class PostgresEventStore implements EventStore {
       assertStreamName(stream);
       const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
-      return this.#writer.transaction(operation, async (client) => {
+      return this.#whenWritable(() => this.#writer.transaction(operation, async (client) => {
         const row = await this.#streamRow(stream, client);
         checkDelete(stream, expected, headOf(row));
         await apply(client, row);
-      });
+      }));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -78,6 +78,14 @@ export class PostgresWriter {
     }));
   }
 
+  /**
+   * Runs `run` on a connection of the writer with no transaction around it, in turn with the other writes:
+   * for one statement that commits on its own and takes the log_head lock itself (an exact copy's batch).
+   */
+  call<T>(operation: string, run: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#enqueue(operation, (resolve, reject) => ({ kind: 'other', resolve: resolve as (value: unknown) => void, reject, run }));
+  }
+
   /** Refuses new writes and waits for queued ones. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -73,6 +73,11 @@ export class SqliteConnection implements StatementSource {
     return this.#scope.inside() ? Infinity : this.#writer.visibleUntil();
   }
 
+  /** The last stream change a copy of the store may read: changes past it are not on disk yet. */
+  visibleChangeUntil(): number {
+    return this.#scope.inside() ? Infinity : this.#writer.visibleChangeUntil();
+  }
+
   /** SQL text run as a `read`. */
   rows<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
     return this.read(() => this.#tx.rows<Row>(sql, params));

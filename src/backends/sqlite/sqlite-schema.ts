@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { TributaryError } from '../../core/errors.js';
 import { fillBatches, stderrProgress, type MigrationProgress } from '../../store/category-index-fill.js';
@@ -195,6 +196,42 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     PRIMARY KEY (tag, position)
   ) WITHOUT ROWID;
   `),
+  },
+  {
+    version: 9,
+    description: 'store identity, stream changes and copy state',
+    up(db) {
+      // columns with constant defaults or none: SQLite adds them without rewriting a row (the fill below writes each stream row once)
+      db.exec(`
+  CREATE TABLE store_identity (
+    only_row   INTEGER PRIMARY KEY CHECK (only_row = 1),
+    store_id   TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE copy_state (
+    only_row             INTEGER PRIMARY KEY CHECK (only_row = 1),
+    source_id            TEXT NOT NULL,
+    source_location      TEXT NOT NULL,
+    role                 TEXT NOT NULL,
+    position             INTEGER NOT NULL,
+    change               INTEGER NOT NULL,
+    source_head          INTEGER NOT NULL,
+    promote_requested_at INTEGER,
+    updated_at           INTEGER NOT NULL
+  );
+  ALTER TABLE streams ADD COLUMN changed INTEGER;
+  ALTER TABLE streams ADD COLUMN changed_at INTEGER;
+  ALTER TABLE streams ADD COLUMN scavenged_revision INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE streams ADD COLUMN scavenged_recorded_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE streams ADD COLUMN scavenged_until INTEGER NOT NULL DEFAULT 0;
+  `);
+      // every existing stream counts as changed at the current head, so a copy of an older store carries each stream's row
+      db.exec(`UPDATE streams SET changed = stream_id,
+        changed_at = coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`);
+      // partial: the streams appends create have no change and stay out of it; built after the fill, in one pass
+      db.exec('CREATE INDEX streams_by_change ON streams (changed) WHERE changed IS NOT NULL');
+      db.prepare('INSERT INTO store_identity (only_row, store_id, created_at) VALUES (1, ?, ?)').run(randomUUID(), Date.now());
+    },
   },
 ];
 

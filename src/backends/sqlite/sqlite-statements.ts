@@ -29,7 +29,13 @@ export interface Statements {
   scavengeStream: Run<[number, number, number]>;
   scavengeStreamCategories: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
   scavengeStreamTags: Run<[{ streamId: number; minRevision: number; minRecordedAt: number }]>;
+  lastChange: Rows<{ last: number }>;
+  markChanged: Run<[number, number]>;
+  markScavenged: Run<[{ streamId: number; head: number; minRevision: number; minRecordedAt: number }]>;
 }
+
+/** The store's next stream change number, read through the partial index on `changed`; the writer is serial, so no two writes take the same. */
+const NEXT_CHANGE = 'SELECT coalesce(max(changed), 0) + 1 FROM streams WHERE changed IS NOT NULL';
 
 export function prepareStatements(db: StatementSource): Statements {
   const raw = <T extends unknown[]>(sql: string) => db.prepare<unknown[], T>(sql).raw(true);
@@ -92,6 +98,17 @@ export function prepareStatements(db: StatementSource): Statements {
       `DELETE FROM event_tags WHERE (tag, position) IN (
          SELECT t.value, e.position FROM events e, json_each(e.tags) t
          WHERE e.stream_id = @streamId AND e.tags IS NOT NULL AND (e.revision < @minRevision OR e.recorded_at < @minRecordedAt))`,
+    ),
+    lastChange: db.prepare<[], { last: number }>(`SELECT coalesce(max(changed), 0) AS last FROM streams WHERE changed IS NOT NULL`),
+    // the next store-wide change number and the head it was made at: a copy applies the row there (log-copy.ts)
+    markChanged: db.prepare<[number, number]>(
+      `UPDATE streams SET changed = (${NEXT_CHANGE}), changed_at = ? WHERE stream_id = ?`,
+    ),
+    // the floors only rise: together they describe every event the scavenges so far removed
+    markScavenged: db.prepare<[{ streamId: number; head: number; minRevision: number; minRecordedAt: number }]>(
+      `UPDATE streams SET changed = (${NEXT_CHANGE}), changed_at = @head, scavenged_until = @head,
+         scavenged_revision = max(scavenged_revision, @minRevision), scavenged_recorded_at = max(scavenged_recorded_at, @minRecordedAt)
+       WHERE stream_id = @streamId`,
     ),
   };
 }

@@ -30,6 +30,7 @@ import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
+import { recordedRevisionFloor } from '../../store/copy-rows.js';
 import { storeClosed } from '../../store/store-closed.js';
 import { SqlSnapshotStore, type SnapshotStore } from '../../store/snapshot-store.js';
 import { SqlTokenStore, type TokenStore } from '../../store/token-store.js';
@@ -40,6 +41,7 @@ import { databaseNotFound, translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
+import { SqliteLogCopy } from './sqlite-copy.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
@@ -109,6 +111,9 @@ export class SqliteEventStore implements EventStore {
   readonly tokens: TokenStore;
   readonly sql: SqliteSqlAccess;
   readonly snapshots: SnapshotStore;
+  readonly copySource: SqliteLogCopy;
+  readonly copyTarget: SqliteLogCopy;
+  readonly #copy: SqliteLogCopy;
   readonly #connection: SqliteConnection;
   readonly #statements: Statements;
   readonly #filtered: FilteredLogReader;
@@ -132,10 +137,14 @@ export class SqliteEventStore implements EventStore {
       },
       sync: wal?.walSync.sync ?? NO_SYNC,
       head: () => this.#head(),
+      lastChange: () => this.#statements.lastChange.get()!.last,
     });
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
     this.#filtered = new FilteredLogReader(connection);
+    this.#copy = new SqliteLogCopy(connection, location, clock, () => this.#head());
+    this.copySource = this.#copy;
+    this.copyTarget = this.#copy;
     this.consumers = new SqliteConsumerStore(connection, clock, groupSignalFor(location));
     this.sql = new SqliteSqlAccess(connection);
     this.tokens = new SqlTokenStore(this.sql, clock);
@@ -161,7 +170,10 @@ export class SqliteEventStore implements EventStore {
     try {
       const call = check();
       if (this.#connection.inline.size > 0) return this.#appendInline(call);
-      return this.#connection.write(call.operation, () => appendInTransaction(this.#statements, call, this.#conflicts, this.#clock()));
+      return this.#connection.write(call.operation, () => {
+        this.#copy.assertWritable();
+        return appendInTransaction(this.#statements, call, this.#conflicts, this.#clock());
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -232,6 +244,7 @@ export class SqliteEventStore implements EventStore {
       assertStreamName(stream);
       const clean = checkStreamMetadata(metadata);
       return this.#connection.write('store.setStreamMetadata', () => {
+        this.#copy.assertWritable();
         const row = this.#statements.streamByName.get(stream);
         if (row?.[STREAM_ROW.state] === STREAM_TOMBSTONED) throw streamDeleted(stream);
         const streamId = row?.[STREAM_ROW.streamId] ?? Number(this.#statements.insertStream.run(stream, categoryOf(stream)).lastInsertRowid);
@@ -242,6 +255,7 @@ export class SqliteEventStore implements EventStore {
           clean.custom === undefined ? null : JSON.stringify(clean.custom),
           streamId,
         );
+        this.#statements.markChanged.run(this.#head(), streamId);
       });
     } catch (error) {
       return Promise.reject(error);
@@ -254,6 +268,7 @@ export class SqliteEventStore implements EventStore {
       if (row[STREAM_ROW.state] !== STREAM_SOFT_DELETED) {
         this.#statements.setStreamState.run(STREAM_SOFT_DELETED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
       }
+      this.#statements.markChanged.run(this.#head(), row[STREAM_ROW.streamId]);
       // no snapshot of the events deleted can hold again; a load would ignore it, this frees its row
       this.#statements.deleteSnapshots.run(stream);
     });
@@ -261,8 +276,13 @@ export class SqliteEventStore implements EventStore {
 
   tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<void> {
     return this.#delete('store.tombstoneStream', stream, options, (row) => {
-      if (row === undefined) this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED);
-      else this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, row[STREAM_ROW.streamId]);
+      let streamId: number;
+      if (row === undefined) streamId = Number(this.#statements.insertStreamInState.run(stream, categoryOf(stream), STREAM_TOMBSTONED).lastInsertRowid);
+      else {
+        streamId = row[STREAM_ROW.streamId];
+        this.#statements.setStreamState.run(STREAM_TOMBSTONED, row[STREAM_ROW.lastRevision] + 1, streamId);
+      }
+      this.#statements.markChanged.run(this.#head(), streamId);
       this.#statements.deleteSnapshots.run(stream);
     });
   }
@@ -270,13 +290,22 @@ export class SqliteEventStore implements EventStore {
   scavenge(): Promise<{ removed: number }> {
     if (this.#connection.closed) return Promise.reject(storeClosed());
     return this.#connection.write('store.scavenge', () => {
+      this.#copy.assertWritable();
       const now = this.#clock();
+      const head = this.#head();
       let removed = 0;
       for (const row of this.#statements.retainedStreams.all()) {
+        const streamId = row[STREAM_ROW.streamId];
         const { minRevision, minRecordedAt } = scavengeFloor(row, now);
-        this.#statements.scavengeStreamCategories.run({ streamId: row[STREAM_ROW.streamId], minRevision, minRecordedAt });
-        this.#statements.scavengeStreamTags.run({ streamId: row[STREAM_ROW.streamId], minRevision, minRecordedAt });
-        removed += this.#statements.scavengeStream.run(row[STREAM_ROW.streamId], minRevision, minRecordedAt).changes;
+        this.#statements.scavengeStreamCategories.run({ streamId, minRevision, minRecordedAt });
+        this.#statements.scavengeStreamTags.run({ streamId, minRevision, minRecordedAt });
+        const count = this.#statements.scavengeStream.run(streamId, minRevision, minRecordedAt).changes;
+        // a copy removes the same events when it applies the stream's row (log-copy.ts)
+        if (count > 0) {
+          const floor = recordedRevisionFloor(minRevision, row[STREAM_ROW.lastRevision]);
+          this.#statements.markScavenged.run({ streamId, head, minRevision: floor, minRecordedAt });
+        }
+        removed += count;
       }
       return { removed };
     });
@@ -329,6 +358,7 @@ export class SqliteEventStore implements EventStore {
       const expected: ExpectedRevision = options.expectedRevision === undefined ? 'any' : options.expectedRevision;
       assertExpectedRevision(expected);
       return this.#connection.write(operation, () => {
+        this.#copy.assertWritable();
         const row = this.#statements.streamByName.get(stream);
         checkDelete(stream, expected, headOf(row));
         apply(row);
@@ -341,6 +371,7 @@ export class SqliteEventStore implements EventStore {
   /** An append with inline hooks: its own transaction, so a hook's failure takes back only this append. */
   #appendInline(call: AppendCall): Promise<AppendResult[]> {
     const append = async (tx: SqlTransaction) => {
+      this.#copy.assertWritable();
       const head = this.#head();
       const recordedAt = this.#clock();
       const results = appendInTransaction(this.#statements, call, this.#conflicts, recordedAt);

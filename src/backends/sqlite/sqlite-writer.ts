@@ -15,6 +15,8 @@ interface PendingWrite {
 interface Unsynced {
   /** The log's head before this commit: readers see no further until it is on disk. */
   headBefore: number;
+  /** The store's last stream change before this commit: copies read no further until it is on disk. */
+  changeBefore: number;
   settle: () => void;
   fail: (error: unknown) => void;
 }
@@ -27,6 +29,8 @@ export interface WriterHooks {
   sync: SyncFile;
   /** The log's head position, read inside the write transaction. */
   head: () => number;
+  /** The store's last stream change number, read inside the write transaction; without it a copy reads every change committed. */
+  lastChange?: () => number;
 }
 
 /**
@@ -107,9 +111,10 @@ export class GroupCommitWriter {
     try {
       db.exec('BEGIN IMMEDIATE');
       const headBefore = this.#hooks.head();
+      const changeBefore = this.#hooks.lastChange?.() ?? Infinity;
       value = await work();
       db.exec('COMMIT');
-      synced = new Promise((settle, fail) => this.#afterCommit({ headBefore, settle, fail }));
+      synced = new Promise((settle, fail) => this.#afterCommit({ headBefore, changeBefore, settle, fail }));
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw translateSqliteError(error);
@@ -128,6 +133,11 @@ export class GroupCommitWriter {
    */
   visibleUntil(): number {
     return this.#unsynced.length === 0 ? Infinity : this.#unsynced[0]!.headBefore;
+  }
+
+  /** The last stream change a copy may read, as `visibleUntil` is for positions. */
+  visibleChangeUntil(): number {
+    return this.#unsynced.length === 0 ? Infinity : this.#unsynced[0]!.changeBefore;
   }
 
   /** Resolves when the writes queued so far have committed (or failed). */
@@ -174,9 +184,11 @@ export class GroupCommitWriter {
     const outcomes = new Array<{ ok: boolean; value: unknown }>(group.length);
     const isolate = group.length > 1;
     let headBefore: number;
+    let changeBefore: number;
     try {
       db.exec('BEGIN IMMEDIATE');
       headBefore = this.#hooks.head();
+      changeBefore = this.#hooks.lastChange?.() ?? Infinity;
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const write of group) write.reject(translateSqliteError(error));
@@ -210,7 +222,7 @@ export class GroupCommitWriter {
       }
     };
     if (group.some((write) => write.durable)) {
-      this.#afterCommit({ headBefore, settle, fail: (error) => { for (const write of group) write.reject(error); } });
+      this.#afterCommit({ headBefore, changeBefore, settle, fail: (error) => { for (const write of group) write.reject(error); } });
     } else {
       settle();
       this.#hooks.onCommit();

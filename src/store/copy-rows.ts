@@ -1,0 +1,84 @@
+import type { CopiedStream } from './log-copy.js';
+import { EVENT_ROW, type EventRow } from './sql-rows.js';
+
+/** The stream columns an exact copy carries, in the order of {@link CopiedStreamRow}; both SQL backends select and insert these. */
+export const COPIED_STREAM_COLUMNS =
+  'name, category, last_revision, last_position, state, deleted_before, truncate_before, max_count, max_age, custom_metadata, ' +
+  'changed, changed_at, scavenged_revision, scavenged_recorded_at, scavenged_until';
+
+/** A stream row in the column order of {@link COPIED_STREAM_COLUMNS}; numbers may come as bigint text from PostgreSQL. */
+export type CopiedStreamRow = [
+  name: string,
+  category: string,
+  lastRevision: number | string,
+  lastPosition: number | string,
+  state: number | string,
+  deletedBefore: number | string,
+  truncateBefore: number | string | null,
+  maxCount: number | string | null,
+  maxAge: number | string | null,
+  customMetadata: string | null,
+  changed: number | string,
+  changedAt: number | string,
+  scavengedRevision: number | string,
+  scavengedRecordedAt: number | string,
+  scavengedUntil: number | string,
+];
+
+const orNull = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+export function copiedStreamOf(row: CopiedStreamRow): CopiedStream {
+  return {
+    name: row[0],
+    category: row[1],
+    lastRevision: Number(row[2]),
+    lastPosition: Number(row[3]),
+    state: Number(row[4]),
+    deletedBefore: Number(row[5]),
+    truncateBefore: orNull(row[6]),
+    maxCount: orNull(row[7]),
+    maxAge: orNull(row[8]),
+    customMetadata: row[9],
+    changed: Number(row[10]),
+    changedAt: Number(row[11]),
+    scavengedRevision: Number(row[12]),
+    scavengedRecordedAt: Number(row[13]),
+    scavengedUntil: Number(row[14]),
+  };
+}
+
+/** A copied stream's values in the column order of {@link COPIED_STREAM_COLUMNS}, for an insert. */
+export function copiedStreamValues(stream: CopiedStream): CopiedStreamRow {
+  return [
+    stream.name,
+    stream.category,
+    stream.lastRevision,
+    stream.lastPosition,
+    stream.state,
+    stream.deletedBefore,
+    stream.truncateBefore,
+    stream.maxCount,
+    stream.maxAge,
+    stream.customMetadata,
+    stream.changed,
+    stream.changedAt,
+    stream.scavengedRevision,
+    stream.scavengedRecordedAt,
+    stream.scavengedUntil,
+  ];
+}
+
+/** The tags of a copied event row, from its stored JSON text (none when null). */
+export function copiedEventTags(row: EventRow): string[] {
+  const tags = row[EVENT_ROW.tags];
+  return tags === null ? [] : (JSON.parse(tags) as string[]);
+}
+
+/**
+ * The revision floor a scavenge records for a stream: no higher than the
+ * revision its next event will have, so a later event is never taken for one
+ * the scavenge removed (truncateBefore may point past the stream's end).
+ */
+export function recordedRevisionFloor(minRevision: number, lastRevision: number): number {
+  return Math.min(minRevision, lastRevision + 1);
+}

@@ -1,0 +1,6 @@
+/** Takes a PostgreSQL schema back to the version 8 left: no store identity, copy state, change counter, stream change columns or apply function. */
+export function postgresUndo9(schema: string): string {
+  return `DROP FUNCTION ${schema}.apply_copy; DROP TABLE ${schema}.store_identity, ${schema}.copy_state; DROP SEQUENCE ${schema}.stream_changes;
+    ALTER TABLE ${schema}.streams DROP COLUMN changed, DROP COLUMN changed_at, DROP COLUMN scavenged_revision,
+      DROP COLUMN scavenged_recorded_at, DROP COLUMN scavenged_until;`;
+}
