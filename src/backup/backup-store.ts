@@ -11,6 +11,8 @@ import { BackupWriter } from './backup-writer.js';
 export interface BackupOptions {
   /** The path of an earlier backup of the same store: only what came after it is written (an incremental backup). */
   since?: string;
+  /** Events per batch line; default COPY_BATCH_EVENTS (2,000). */
+  batchEvents?: number;
   /** Called after each batch is written: positions copied so far of those the backup covers. */
   onProgress?: (progress: BackupProgress) => void;
 }
@@ -85,7 +87,7 @@ export async function backupStore(store: Pick<EventStore, 'location' | 'copySour
     };
     const writer = await BackupWriter.start(file, header);
     try {
-      const counts = await writeBatches(writer, view, header, options.onProgress);
+      const counts = await writeBatches(writer, view, header, options);
       await writer.line({ tables: await view.readTables() });
       const fileBytes = await writer.finish(counts);
       const seconds = (performance.now() - started) / 1000;
@@ -97,12 +99,13 @@ export async function backupStore(store: Pick<EventStore, 'location' | 'copySour
   });
 }
 
-async function writeBatches(writer: BackupWriter, view: LogCopyReads, header: BackupHeader, onProgress: BackupOptions['onProgress']) {
+async function writeBatches(writer: BackupWriter, view: LogCopyReads, header: BackupHeader, { batchEvents, onProgress }: BackupOptions) {
   const { from, until } = header;
   const counts = { batches: 0, events: 0, changes: 0 };
   let reached = from;
   const total = until.position - from.position;
-  for await (const batch of copyBatches(view, from, { until: { head: until.position, lastChange: until.change } })) {
+  const options = { until: { head: until.position, lastChange: until.change }, ...(batchEvents === undefined ? {} : { batchEvents }) };
+  for await (const batch of copyBatches(view, from, options)) {
     await writer.line({ batch });
     counts.batches++;
     counts.events += batch.events.length;

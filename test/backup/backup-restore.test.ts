@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backupStore, type BackupSummary } from '../../src/backup/backup-store.js';
+import { restoreBackup } from '../../src/backup/restore-backup.js';
+import { openStore } from '../../src/backends/open-store.js';
+import { isTributaryError } from '../../src/core/errors.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import type { CopiedTable } from '../../src/store/log-copy.js';
+import { backends, scratch, type BackendLocation } from '../support/backends.js';
+import { dumpStore, type StoreDump } from '../support/store-dump.js';
+
+const open: EventStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((store) => store.close()));
+});
+
+let labels = 0;
+async function fresh(backend: BackendLocation): Promise<EventStore> {
+  const store = await openStore(backend.location(`backup_${labels++}`));
+  open.push(store);
+  return store;
+}
+
+const backupFile = () => join(scratch, `backup-${labels++}.tbk`);
+const noted = (value: unknown) => ({ type: 'Noted', data: value });
+
+/** Appends, tags, metadata, a soft delete and an append after it, a tombstone, and a scavenge that leaves gaps. */
+async function history(store: EventStore, round: number): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await store.append(`order-${round}-${i}`, Array.from({ length: 300 }, (_, n) => noted({ n, text: 'é\u2028"\\ 😀'.repeat(40), big: 1e21, small: 0.1 })));
+  }
+  await store.append(`order-${round}-0`, [{ type: 'Tagged', data: {}, tags: [`customer:${round}`, 'region:eu'] }]);
+  await store.appendMany([
+    { stream: `invoice-${round}`, events: [noted({ i: 1 }), noted({ i: 2 }), noted({ i: 3 }), noted({ i: 4 })] },
+    { stream: `gone-${round}`, events: [noted({ g: 1 })] },
+  ]);
+  await store.setStreamMetadata(`invoice-${round}`, { maxCount: 2, custom: { owner: 'billing', round } });
+  await store.setStreamMetadata(`config-${round}`, { custom: { only: 'metadata' } });
+  await store.deleteStream(`gone-${round}`);
+  await store.append(`gone-${round}`, [noted({ again: true })]);
+  await store.append(`dead-${round}`, [noted({ d: 1 })]);
+  await store.tombstoneStream(`dead-${round}`);
+  await store.append(`tail-${round}`, [noted({ t: 1 }), noted({ t: 2 })]);
+  await store.deleteStream(`tail-${round}`);
+  await store.scavenge();
+}
+
+/** The side tables a copy carries: a consumer group's checkpoints and an API token. */
+async function sideTables(store: EventStore, round: number): Promise<void> {
+  await store.consumers.register({ name: `billing-${round}`, partitions: 2, startAt: 0, filter: {} });
+  await store.consumers.saveCheckpoints(`billing-${round}`, [
+    { partition: 0, position: 10 * round },
+    { partition: 1, position: 20 * round },
+  ]);
+  await store.tokens!.create({ id: randomUUID(), name: `ops-${round}`, secretHash: `hash-${round}`, scopes: ['read:*'] });
+}
+
+/** Appends to `live-1` one event at a time until stopped, and after each moves consumer `follower` to it; counts them. */
+async function appender(store: EventStore) {
+  let stopped = false;
+  let count = 0;
+  await store.consumers.register({ name: 'follower', partitions: 1, startAt: 0, filter: {} });
+  const running = (async () => {
+    while (!stopped) {
+      const { position } = await store.append('live-1', [noted({ count })]);
+      await store.consumers.saveCheckpoints('follower', [{ partition: 0, position }]);
+      count++;
+    }
+  })();
+  return {
+    get count() {
+      return count;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
+/** A table's rows as objects, so two backends' column orders compare equal. */
+function tableRows(tables: CopiedTable[]): Record<string, Record<string, unknown>[]> {
+  return Object.fromEntries(tables.map(({ table, columns, rows }) => [table, rows.map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i]])))]));
+}
+
+/** What the source looked like at `until`, for streams only the appender wrote after it. */
+function atBackup(dump: StoreDump): StoreDump {
+  const live = dump.events.filter((row) => row[2] === 'live-1').at(-1);
+  return {
+    ...dump,
+    streams: dump.streams.map((stream) =>
+      stream.info.stream === 'live-1' && live !== undefined ? { ...stream, info: { ...stream.info, lastRevision: live[3], lastPosition: live[0] } } : stream,
+    ),
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isTributaryError(error)) return { code: error.code, details: error.details };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+const pairs = backends.flatMap((from) => backends.filter((to) => from.name === 'sqlite' || to.name === 'sqlite').map((to) => [from, to] as const));
+
+describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${to.name}` })))('backup and restore $title', ({ from, to }) => {
+  it('a backup taken during appends restores equal to the source at its until; an increment after more changes restores equal again', async () => {
+    const source = await fresh(from);
+    await history(source, 1);
+    await sideTables(source, 1);
+
+    const appends = await appender(source);
+    while (appends.count < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+    let appendedAtFirstBatch: number | undefined;
+    const full = backupFile();
+    const summary: BackupSummary = await backupStore(source, full, { batchEvents: 100, onProgress: () => (appendedAtFirstBatch ??= appends.count) });
+    const appendedDuring = appends.count - appendedAtFirstBatch!;
+    await appends.stop();
+    // appends went on while the backup read, and none of them after its snapshot is in it
+    expect(appendedDuring).toBeGreaterThan(0);
+    expect(await source.headPosition()).toBeGreaterThan(summary.until.position);
+    expect(summary.events).toBeGreaterThan(1500);
+
+    const target = await fresh(to);
+    const restored = await restoreBackup(full, target);
+    expect(restored.checkpoint).toEqual(summary.until);
+    const [expected, actual] = await Promise.all([dumpStore(source, summary.until.position), dumpStore(target)]);
+    expect(actual.events.length).toBe(summary.events);
+    expect(actual).toEqual(atBackup(expected));
+    // the tables are those of the same moment: the follower's checkpoint is the last or the one before last append up to until
+    const follower = (await target.consumers.get('follower'))!.partitions[0]!.checkpoint;
+    const live = expected.events.filter((row) => row[2] === 'live-1').map((row) => row[0]);
+    expect(live.slice(-2)).toContain(follower);
+    expect(tableRows((await target.copySource!.readTables()).filter(({ table }) => table !== 'consumer_partitions'))).toEqual(
+      tableRows((await source.copySource!.readTables()).filter(({ table }) => table !== 'consumer_partitions')),
+    );
+    expect(await target.copyTarget!.copyState()).toMatchObject({ sourceId: await source.copySource!.storeId(), role: 'restored', checkpoint: summary.until });
+
+    // more appends, metadata, a soft delete, a scavenge, and new side-table rows: the increment carries all of it
+    await history(source, 2);
+    await source.setStreamMetadata('order-1-1', { truncateBefore: 100 });
+    await source.deleteStream('live-1');
+    await source.scavenge();
+    await sideTables(source, 2);
+    const increment = backupFile();
+    const next = await backupStore(source, increment, { since: full });
+    expect(next).toMatchObject({ since: summary.backupId, from: summary.until, until: { position: await source.headPosition() } });
+    await restoreBackup(increment, target);
+    const [again, copied] = await Promise.all([dumpStore(source), dumpStore(target)]);
+    expect(copied).toEqual(again);
+    expect(next.events).toBe(again.events.filter((row) => row[0] > summary.until.position).length);
+    expect(tableRows(await target.copySource!.readTables())).toEqual(tableRows(await source.copySource!.readTables()));
+    expect((await target.readAll({ tags: ['region:eu'] })).events.map((event) => event.id)).toEqual(
+      (await source.readAll({ tags: ['region:eu'] })).events.map((event) => event.id),
+    );
+
+    // applied twice, onto an empty store, or after the restored store was written to: refused, nothing written
+    expect(await refusal(restoreBackup(increment, target))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'wrong-base' } });
+    const empty = await fresh(to);
+    expect(await refusal(restoreBackup(increment, empty))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'not-restored' } });
+    expect(await empty.copyTarget!.isEmpty()).toBe(true);
+    const written = await fresh(to);
+    await restoreBackup(full, written);
+    const appended = await written.append('order-new', [noted({ mine: true })]);
+    expect(appended.position).toBe(summary.until.position + 1);
+    expect(await refusal(restoreBackup(increment, written))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'written-since' } });
+    expect(await written.headPosition()).toBe(appended.position);
+  });
+
+  it('a damaged backup is refused before the target is touched', async () => {
+    const source = await fresh(from);
+    await history(source, 1);
+    const file = backupFile();
+    await backupStore(source, file);
+    const cut = backupFile();
+    writeFileSync(cut, readFileSync(file).subarray(0, 4000));
+    const target = await fresh(to);
+    expect(await refusal(restoreBackup(cut, target))).toMatchObject({ code: 'BACKUP_CORRUPT', details: { reason: 'truncated', file: cut } });
+    expect(await target.copyTarget!.isEmpty()).toBe(true);
+    expect(await target.copyTarget!.copyState()).toBeUndefined();
+    expect(await target.headPosition()).toBe(0);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+  });
+});
