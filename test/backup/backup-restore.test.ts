@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupStore, type BackupSummary } from '../../src/backup/backup-store.js';
 import { restoreBackup } from '../../src/backup/restore-backup.js';
@@ -177,13 +178,37 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     await history(source, 1);
     const file = backupFile();
     await backupStore(source, file);
-    const cut = backupFile();
-    writeFileSync(cut, readFileSync(file).subarray(0, 4000));
-    const target = await fresh(to);
-    expect(await refusal(restoreBackup(cut, target))).toMatchObject({ code: 'BACKUP_CORRUPT', details: { reason: 'truncated', file: cut } });
-    expect(await target.copyTarget!.isEmpty()).toBe(true);
-    expect(await target.copyTarget!.copyState()).toBeUndefined();
-    expect(await target.headPosition()).toBe(0);
     expect(existsSync(`${file}.partial`)).toBe(false);
+    const bytes = readFileSync(file);
+    const text = gunzipSync(bytes).toString('utf8').split('\n').slice(0, -1);
+    const damaged = (content: Buffer | string) => {
+      const copy = backupFile();
+      writeFileSync(copy, content);
+      return copy;
+    };
+    const flipped = Buffer.from(bytes);
+    flipped[bytes.length >> 1] = flipped[bytes.length >> 1]! ^ 0xff;
+    const trailer = JSON.parse(text.at(-1)!) as { end: { sha256: string } };
+    trailer.end.sha256 = trailer.end.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const header = JSON.parse(text[0]!) as { version: number };
+    header.version = 2;
+    const cases: [string, string | undefined][] = [
+      [damaged(bytes.subarray(0, 4000)), 'truncated'],
+      [damaged(gzipSync(text.slice(0, -1).join('\n') + '\n')), 'truncated'],
+      [damaged(flipped), undefined],
+      [damaged(gzipSync([...text.slice(0, -1), JSON.stringify(trailer)].join('\n') + '\n')), 'checksum-mismatch'],
+      [damaged(text.join('\n')), 'not-gzip'],
+      [damaged(gzipSync([JSON.stringify(header), ...text.slice(1)].join('\n') + '\n')), 'unsupported-version'],
+    ];
+    const target = await fresh(to);
+    for (const [corrupt, reason] of cases) {
+      const refused = await refusal(restoreBackup(corrupt, target));
+      expect(refused).toMatchObject({ code: 'BACKUP_CORRUPT', details: { file: corrupt, ...(reason === undefined ? {} : { reason }) } });
+      expect(await target.copyTarget!.isEmpty()).toBe(true);
+      expect(await target.copyTarget!.copyState()).toBeUndefined();
+      expect(await target.headPosition()).toBe(0);
+    }
+    // the file as written restores into the same target
+    expect((await restoreBackup(file, target)).events).toBeGreaterThan(1500);
   });
 });
