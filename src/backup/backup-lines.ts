@@ -4,8 +4,9 @@ import { backupCorrupt } from './backup-format.js';
 
 /** The uncompressed lines of a backup file as raw bytes, without their newline; the last one may lack it (a cut file). */
 export async function* backupLines(file: string): AsyncGenerator<Buffer> {
-  const gunzip = createGunzip();
-  const source = createReadStream(file);
+  // large chunks: with the 16 KB defaults, inflating costs four times as much
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
   source.on('error', (error) => gunzip.destroy(error));
   source.pipe(gunzip);
   let pending: Buffer[] = [];

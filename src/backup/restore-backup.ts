@@ -69,15 +69,28 @@ export async function restoreVerified(file: string, contents: BackupContents, ta
   else await checkIncrementBase(copyTarget, target, header);
   let checkpoint = header.from;
   let events = 0;
-  for await (const item of readBackup(file)) {
-    if ('batch' in item) {
-      await copyTarget.applyCopy(checkpoint, item.batch);
-      checkpoint = item.batch.checkpoint;
-      events += item.batch.events.length;
-      options.onProgress?.({ done: events, total: trailer.events });
-    } else if ('tables' in item) {
-      await copyTarget.replaceTables(item.tables);
+  const reading = readBackup(file);
+  let next = reading.next();
+  try {
+    for (;;) {
+      const read = await next;
+      if (read.done === true) break;
+      // the next line inflates and parses while this batch is written (a PostgreSQL target waits on the network)
+      next = reading.next();
+      const item = read.value;
+      if ('batch' in item) {
+        await copyTarget.applyCopy(checkpoint, item.batch);
+        checkpoint = item.batch.checkpoint;
+        events += item.batch.events.length;
+        options.onProgress?.({ done: events, total: trailer.events });
+      } else if ('tables' in item) {
+        await copyTarget.replaceTables(item.tables);
+      }
     }
+  } catch (error) {
+    // a write failed with the next line in hand: let it go and close the file
+    await next.then(() => reading.return(contents), () => undefined);
+    throw error;
   }
   const seconds = (performance.now() - started) / 1000;
   const { batches, changes } = trailer;
