@@ -1,9 +1,8 @@
 import { TributaryError } from '../core/errors.js';
-import type { EventStore } from '../store/event-store.js';
 import type { CopyCheckpoint } from '../store/log-copy.js';
 import type { BackupContents } from './backup-format.js';
-import { readBackup, verifyBackup } from './backup-reader.js';
-import { checkIncrementBase } from './restore-base.js';
+import { readBackup, sameCheckpoint, verifyBackup } from './backup-reader.js';
+import { before, notABatchEnd, restoreStart, type RestoreTarget } from './restore-base.js';
 
 export interface RestoreOptions {
   /** Called after each batch is written. */
@@ -11,7 +10,7 @@ export interface RestoreOptions {
 }
 
 export interface RestoreProgress {
-  /** Events written so far, of `total` in the file. */
+  /** Events written so far (or found written by a restore that stopped halfway), of `total` in the file. */
   done: number;
   total: number;
 }
@@ -24,6 +23,7 @@ export interface RestoreSummary {
   since: string | null;
   /** Where the restored store stands now (the backup's `until`). */
   checkpoint: CopyCheckpoint;
+  /** What this call wrote: all of the file, less what a restore of it that stopped halfway wrote already. */
   batches: number;
   events: number;
   changes: number;
@@ -35,7 +35,8 @@ export interface RestoreSummary {
  * Restores the backup in `file` into `target`. The whole file is checked
  * first (gzip, format, checksum, counts): any fault is BACKUP_CORRUPT and
  * nothing is written. A full backup goes into an empty store; an incremental
- * one on top of the restore of the backup it follows, untouched since. The
+ * one on top of the restore of the backup it follows, untouched since. Run
+ * again after it stopped halfway, it goes on from the last batch written. The
  * target ends as a normal writable store (copy role `restored`) holding the
  * source's events at their positions, its streams and its copied tables.
  * Errors: BACKUP_CORRUPT, MIRROR_TARGET_REFUSED, UNSUPPORTED_DATABASE (a target
@@ -51,8 +52,7 @@ export async function restoreBackup(file: string, target: RestoreTarget, options
   return await restoreVerified(file, await verifyBackup(file), target, options);
 }
 
-/** The store a restore writes into. */
-export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'copySource' | 'headPosition'>;
+export type { RestoreTarget };
 
 /**
  * {@link restoreBackup} of a file {@link verifyBackup} has just checked, for a
@@ -65,10 +65,11 @@ export async function restoreVerified(file: string, contents: BackupContents, ta
   }
   const started = performance.now();
   const { header, trailer } = contents;
-  if (header.since === null) await copyTarget.beginCopy(header.storeId, header.sourceLocation, 'restored');
-  else await checkIncrementBase(copyTarget, target, header);
+  const start = await restoreStart(copyTarget, target, header);
   let checkpoint = header.from;
-  let events = 0;
+  let reached = sameCheckpoint(checkpoint, start);
+  const written = { batches: 0, events: 0, changes: 0 };
+  let done = 0;
   const reading = readBackup(file);
   let next = reading.next();
   try {
@@ -79,11 +80,22 @@ export async function restoreVerified(file: string, contents: BackupContents, ta
       next = reading.next();
       const item = read.value;
       if ('batch' in item) {
-        await copyTarget.applyCopy(checkpoint, item.batch);
-        checkpoint = item.batch.checkpoint;
-        events += item.batch.events.length;
-        options.onProgress?.({ done: events, total: trailer.events });
+        const { batch } = item;
+        if (reached) {
+          await copyTarget.applyCopy(checkpoint, batch);
+          written.batches++;
+          written.events += batch.events.length;
+          written.changes += batch.changes.length;
+        } else if (before(start, batch.checkpoint)) {
+          throw notABatchEnd(target, header, start);
+        }
+        checkpoint = batch.checkpoint;
+        // the batches a restore stopped halfway wrote already are passed over
+        reached ||= sameCheckpoint(checkpoint, start);
+        done += batch.events.length;
+        options.onProgress?.({ done, total: trailer.events });
       } else if ('tables' in item) {
+        if (!reached) throw notABatchEnd(target, header, start);
         await copyTarget.replaceTables(item.tables);
       }
     }
@@ -93,6 +105,5 @@ export async function restoreVerified(file: string, contents: BackupContents, ta
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;
-  const { batches, changes } = trailer;
-  return { file, backupId: header.backupId, storeId: header.storeId, since: header.since, checkpoint, batches, events, changes, seconds };
+  return { file, backupId: header.backupId, storeId: header.storeId, since: header.since, checkpoint, ...written, seconds };
 }

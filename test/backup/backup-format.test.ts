@@ -127,13 +127,20 @@ describe('backup file format', () => {
 
     const base = new MemoryCopyStore('base.db');
     await restoreBackup(full, base);
-    const writes = base.writes.length;
+    let writes = base.writes.length;
     expect(await refusal(restoreBackup(second, base))).toMatchObject({
       code: 'MIRROR_TARGET_REFUSED',
       details: { reason: 'wrong-base', expected: { position: 3010, change: 2 }, found: { position: 3000, change: 2 } },
     });
-    expect(await refusal(restoreBackup(full, base))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED' });
     expect(base.writes.length).toBe(writes);
+    // the same file again finds every batch written: it only replaces the tables
+    expect(await restoreBackup(full, base)).toMatchObject({ events: 0, checkpoint: { position: 3000, change: 2 } });
+    expect(base.writes.slice(writes)).toEqual(['replaceTables']);
+    await restoreBackup(first, base);
+    expect(await refusal(restoreBackup(full, base))).toMatchObject({
+      code: 'MIRROR_TARGET_REFUSED',
+      details: { reason: 'wrong-base', expected: { position: 0, change: 0 }, found: { position: 3010, change: 2 } },
+    });
 
     const changed = new MemoryCopyStore('changed.db');
     await restoreBackup(full, changed);
@@ -143,9 +150,10 @@ describe('backup file format', () => {
       details: { reason: 'written-since', expected: { position: 3000, change: 2 }, found: { position: 3000, change: 3 } },
     });
     base.append('order-9', 1);
+    writes = base.writes.length;
     expect(await refusal(restoreBackup(first, base))).toMatchObject({
       code: 'MIRROR_TARGET_REFUSED',
-      details: { reason: 'written-since', expected: { position: 3000, change: 2 }, found: { position: 3001, change: 2 } },
+      details: { reason: 'written-since', expected: { position: 3010, change: 2 }, found: { position: 3011, change: 2 } },
     });
     expect(base.writes.length).toBe(writes);
 
@@ -155,6 +163,40 @@ describe('backup file format', () => {
       code: 'MIRROR_TARGET_REFUSED',
       details: { reason: 'other-source', expected: 'store-other.db', found: 'store-source.db' },
     });
+  });
+
+  it('a restore that stopped halfway goes on from the last batch written when run again', async () => {
+    const source = sourceStore();
+    source.append('order-3', 3000, KB);
+    const file = fresh();
+    await backupStore(source, file, { batchEvents: 500 });
+    const target = new MemoryCopyStore('target.db');
+    const apply = target.copyTarget.applyCopy.bind(target.copyTarget);
+    let batches = 0;
+    target.copyTarget.applyCopy = async (from, batch) => {
+      if (++batches === 5) throw new Error('connection lost');
+      await apply(from, batch);
+    };
+    await expect(restoreBackup(file, target)).rejects.toThrow('connection lost');
+    expect(target.state?.checkpoint.position).toBe(2000);
+    target.copyTarget.applyCopy = apply;
+    expect(await restoreBackup(file, target)).toMatchObject({ events: 4000, checkpoint: { position: 6000, change: 2 } });
+    expect(target.events).toEqual(source.events);
+    expect(target.streams).toEqual(source.streams);
+    expect(target.tables).toEqual(source.tables);
+
+    // a store standing inside a batch of the file, not where one ends
+    const inside = new MemoryCopyStore('inside.db');
+    const half = fresh();
+    await backupStore(source, half, { batchEvents: 2000 });
+    const checkpoint = { position: 2500, change: 1 };
+    inside.state = { sourceId: 'store-source.db', sourceLocation: 'source.db', role: 'restored', checkpoint, sourceHead: 2500, promoteRequestedAt: null, updatedAt: 0 };
+    inside.events = source.events.slice(0, 2500);
+    inside.head = 2500;
+    inside.lastChange = 1;
+    const writes = inside.writes.length;
+    expect(await refusal(restoreBackup(half, inside))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'wrong-base', found: { position: 2500, change: 1 } } });
+    expect(inside.writes.length).toBe(writes);
   });
 
   describe('a damaged file is BACKUP_CORRUPT and the target stays untouched', () => {

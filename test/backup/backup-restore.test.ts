@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupStore, type BackupSummary } from '../../src/backup/backup-store.js';
-import { restoreBackup } from '../../src/backup/restore-backup.js';
+import { verifyBackup } from '../../src/backup/backup-reader.js';
+import { restoreBackup, type RestoreTarget } from '../../src/backup/restore-backup.js';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import type { CopiedTable } from '../../src/store/log-copy.js';
+import type { CopiedTable, CopyBatch, CopyCheckpoint } from '../../src/store/log-copy.js';
 import { backends, scratch, type BackendLocation } from '../support/backends.js';
 import { dumpStore, type StoreDump } from '../support/store-dump.js';
 
@@ -160,8 +161,16 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
       (await source.readAll({ tags: ['region:eu'] })).events.map((event) => event.id),
     );
 
-    // applied twice, onto an empty store, or after the restored store was written to: refused, nothing written
-    expect(await refusal(restoreBackup(increment, target))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'wrong-base' } });
+    // applied twice it finds everything written; an increment skipped, onto an empty store, or after the restored store was written to: refused, nothing written
+    expect(await restoreBackup(increment, target)).toMatchObject({ events: 0, checkpoint: next.until });
+    expect(await dumpStore(target)).toEqual(copied);
+    await source.append('order-late', [noted({ late: true })]);
+    const third = backupFile();
+    await backupStore(source, third, { since: increment });
+    const behind = await fresh(to);
+    await restoreBackup(full, behind);
+    expect(await refusal(restoreBackup(third, behind))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'wrong-base', expected: next.until, found: summary.until } });
+    expect(await behind.headPosition()).toBe(summary.until.position);
     const empty = await fresh(to);
     expect(await refusal(restoreBackup(increment, empty))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'not-restored' } });
     expect(await empty.copyTarget!.isEmpty()).toBe(true);
@@ -171,6 +180,32 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     expect(appended.position).toBe(summary.until.position + 1);
     expect(await refusal(restoreBackup(increment, written))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'written-since' } });
     expect(await written.headPosition()).toBe(appended.position);
+  });
+
+  it('a restore that stopped halfway goes on from its last batch when run again', async () => {
+    const source = await fresh(from);
+    await history(source, 1);
+    await sideTables(source, 1);
+    const file = backupFile();
+    await backupStore(source, file, { batchEvents: 300 });
+    const target = await fresh(to);
+    const copyTarget = target.copyTarget!;
+    let batches = 0;
+    // the store's own copy target, but its third batch fails as a lost connection would
+    const failing = new Proxy(copyTarget, {
+      get(object, key) {
+        if (key === 'applyCopy') return (from: CopyCheckpoint, batch: CopyBatch) => (++batches === 3 ? Promise.reject(new Error('connection lost')) : object.applyCopy(from, batch));
+        const value: unknown = Reflect.get(object, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+      },
+    });
+    const flaky: RestoreTarget = { location: target.location, copySource: target.copySource, headPosition: () => target.headPosition(), copyTarget: failing };
+    await expect(restoreBackup(file, flaky)).rejects.toThrow('connection lost');
+    expect(await target.headPosition()).toBe((await copyTarget.copyState())!.checkpoint.position);
+    const resumed = await restoreBackup(file, target);
+    expect(resumed.events).toBeLessThan((await verifyBackup(file)).trailer.events);
+    expect(await dumpStore(target)).toEqual(await dumpStore(source));
+    expect(tableRows(await target.copySource!.readTables())).toEqual(tableRows(await source.copySource!.readTables()));
   });
 
   it('a damaged backup is refused before the target is touched', async () => {

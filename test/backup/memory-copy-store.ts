@@ -85,7 +85,8 @@ export class MemoryCopyStore {
       this.writes.push('applyCopy');
       this.events.push(...batch.events);
       for (const stream of batch.changes) this.streams.set(stream.name, stream);
-      this.head = Math.max(this.head, batch.head);
+      // as both backends: no further than the checkpoint, so the head never runs ahead of events still to come
+      this.head = Math.max(this.head, Math.min(batch.head, batch.checkpoint.position));
       this.lastChange = batch.checkpoint.change;
       this.state = { ...state, checkpoint: batch.checkpoint, sourceHead: batch.sourceHead };
     },

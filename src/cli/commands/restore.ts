@@ -12,8 +12,9 @@ export const restoreCommand: Command = {
   usage: `tributary restore <file> --to <sqlite file | postgres URL> [--json]
     checks the whole backup first (a damaged or cut file is BACKUP_CORRUPT and nothing is written),
     then writes it into the store --to names (the global --db is not used): a full backup into an
-    empty store, an incremental one on top of the restore of the backup it follows. Either backend
-    restores a backup of either. A progress bar on stderr; a one-line summary, or --json.`,
+    empty store, an incremental one on top of the restore of the backup it follows. Run again after
+    it stopped halfway, it goes on from the last batch written. Either backend restores a backup of
+    either. A progress bar on stderr; a one-line summary, or --json.`,
   options: {
     to: { type: 'string' },
     json: { type: 'boolean' },
