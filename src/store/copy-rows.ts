@@ -1,4 +1,4 @@
-import type { CopiedStream } from './log-copy.js';
+import type { COPIED_TABLES, CopiedStream } from './log-copy.js';
 import { EVENT_ROW, type EventRow } from './sql-rows.js';
 
 /** The stream columns an exact copy carries, in the order of {@link CopiedStreamRow}; both SQL backends select and insert these. */
@@ -81,4 +81,31 @@ export function copiedEventTags(row: EventRow): string[] {
  */
 export function recordedRevisionFloor(minRevision: number, lastRevision: number): number {
   return Math.min(minRevision, lastRevision + 1);
+}
+
+/** A lake projection's consumers (`projection:<name>:g<n>`, see consumerNameOf), which a copy carries with it. */
+function lakeProjectionConsumer(column: string, tables: string): string {
+  return `(${column} NOT LIKE 'projection:%' OR EXISTS (SELECT 1 FROM ${tables}tributary_projections p WHERE p.location IS NOT NULL AND p.removed_at IS NULL
+    AND substr(${column}, 1, length(p.name) + 13) = 'projection:' || p.name || ':g'))`;
+}
+
+/**
+ * The rows of each copied table a copy carries, as a SQL condition (none: all
+ * of them); `tables` is the schema prefix of the store's tables (`"s".`, or
+ * empty). Projections that keep their tables in the store's own database are
+ * rebuilt on the target, so neither their registry rows nor their consumers'
+ * checkpoints and parked events come across; lake projections come across whole.
+ */
+export function carriedRows(table: (typeof COPIED_TABLES)[number], tables = ''): string | undefined {
+  switch (table) {
+    case 'tributary_projections':
+      return 'location IS NOT NULL AND removed_at IS NULL';
+    case 'consumers':
+      return lakeProjectionConsumer('name', tables);
+    case 'consumer_partitions':
+    case 'parked_events':
+      return lakeProjectionConsumer('consumer', tables);
+    default:
+      return undefined;
+  }
 }

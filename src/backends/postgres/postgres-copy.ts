@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { copiedStreamOf, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { carriedRows, copiedStreamOf, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   streamTips,
@@ -24,8 +24,6 @@ import type { PostgresWriter } from './postgres-writer.js';
 const ROLES: readonly CopyState['role'][] = ['mirror', 'promoted', 'restored'];
 // columns a copy leaves behind: consumer members join again on the new store
 const CLEARED_COLUMNS: Partial<Record<string, string>> = { consumer_partitions: 'owner' };
-// projections that keep their tables in this database are rebuilt on the target; lake projections come across
-const TABLE_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL AND removed_at IS NULL' };
 // the rows a copy replaces: the target's own SQL-sink projections keep their registry rows
 const REPLACED_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL' };
 // each table in key order, text by its bytes, as SQLite orders it
@@ -298,7 +296,9 @@ function eventColumns(events: readonly EventRow[]): unknown[] {
 async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTable[]> {
   const tables: CopiedTable[] = [];
   for (const table of COPIED_TABLES) {
-    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${TABLE_ROWS[table] ?? ''} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
+    const carried = carriedRows(table, `${schema}.`);
+    const where = carried === undefined ? '' : `WHERE ${carried}`;
+    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${where} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
     const columns = result.fields.map((field) => field.name);
     const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
     // booleans travel as 0 and 1, as SQLite keeps them

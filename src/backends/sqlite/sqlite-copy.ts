@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { COPIED_STREAM_COLUMNS, copiedEventTags, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { COPIED_STREAM_COLUMNS, carriedRows, copiedEventTags, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   copySteps,
@@ -46,11 +46,6 @@ const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
   tokens: 'id',
   tributary_projections: 'name',
   tributary_snapshots: 'stream, name',
-};
-
-/** The rows of a table a copy carries: projections with tables in the store's own database are rebuilt on the target instead. */
-const TABLE_ROWS: Partial<Record<(typeof COPIED_TABLES)[number], string>> = {
-  tributary_projections: 'location IS NOT NULL AND removed_at IS NULL',
 };
 
 /** The rows of a table a copy replaces on the target: the target's own SQL-sink projections keep their registry rows. */
@@ -182,7 +177,8 @@ class SqliteCopyReads implements LogCopyReads {
   readTables(): Promise<CopiedTable[]> {
     return this.#run(() =>
       COPIED_TABLES.map((table) => {
-        const where = TABLE_ROWS[table] === undefined ? '' : ` WHERE ${TABLE_ROWS[table]}`;
+        const carried = carriedRows(table);
+        const where = carried === undefined ? '' : ` WHERE ${carried}`;
         const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${TABLE_KEYS[table]}`).raw(true);
         const columns = statement.columns().map((column) => column.name);
         const rows = statement.all() as unknown[][];
