@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { backupCorrupt } from './backup-format.js';
 
-/** The uncompressed lines of a backup file as raw bytes, without their newline; the last one may lack it (a cut file). */
+/** The uncompressed lines of a backup file as raw bytes, without their newline. */
 export async function* backupLines(file: string): AsyncGenerator<Buffer> {
   // large chunks: with the 16 KB defaults, inflating costs four times as much
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
@@ -31,7 +31,8 @@ export async function* backupLines(file: string): AsyncGenerator<Buffer> {
     source.destroy();
     gunzip.destroy();
   }
-  if (pending.length > 0) yield Buffer.concat(pending);
+  // every line a backup writes ends with a newline: a last one without is cut short
+  if (pending.length > 0) throw backupCorrupt(file, 'truncated', 'its last line is cut short');
 }
 
 function gzipFailure(file: string, error: unknown, inflated: number) {

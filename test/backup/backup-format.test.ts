@@ -237,6 +237,9 @@ describe('backup file format', () => {
         rewrite(file, (text) => text.slice(0, -1)),
         'truncated',
       );
+      const cutLine = fresh('cut-line');
+      writeFileSync(cutLine, gzipSync(lines(file).join('\n').slice(0, -20)));
+      await expectCorrupt(cutLine, 'truncated');
       await expectCorrupt(
         rewrite(file, (text) => [...text.slice(0, 2), text.at(-1)!]),
         'checksum-mismatch',
