@@ -18,6 +18,7 @@ import { requireScopes } from './route-scopes.js';
 import { appendManyRoutes } from './routes/append-many.js';
 import { allRoutes } from './routes/all.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
+import { copyRoutes } from './routes/copy.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { lakeRoutes } from './routes/lake.js';
 import { memberRoutes } from './routes/members.js';
@@ -125,6 +126,7 @@ export async function mountApi(app: FastifyInstance, options: TributaryPluginOpt
   lakeRoutes(app, options.store, projections, options.lake);
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
+  copyRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
 }
 

@@ -3,6 +3,7 @@ import type { EventStore } from '../store/event-store.js';
 import { consumerStatus, type ConsumerStatus } from '../subscriptions/status.js';
 
 import type { LiveFeeds } from './live-feeds.js';
+import { registerMirrorGauges } from './mirror-metrics.js';
 import type { SseRegistry } from './sse.js';
 
 const SCRAPE_REUSE_MS = 500;
@@ -81,5 +82,6 @@ export class ServerMetrics {
         for (const status of await statuses()) this.inc({ state: status.state });
       },
     });
+    registerMirrorGauges(this.registry, store);
   }
 }

@@ -134,6 +134,13 @@ const CASES: Case[] = [
   { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT count(*) AS n FROM paylake' }, expected: [401, 401, 400, 400, 200, 200] },
   { route: 'GET /health', url: '/health', expected: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /metrics', url: '/metrics', expected: ADMIN_ONLY },
+  // a copy of the store carries every category: read:* for the log, admin for the other tables and the copy state
+  { route: 'GET /copy/head', url: '/copy/head', expected: ADMIN_ONLY },
+  { route: 'GET /copy/events', url: '/copy/events?after=0', expected: ADMIN_ONLY },
+  { route: 'GET /copy/streams', url: '/copy/streams?afterChange=0', expected: ADMIN_ONLY },
+  { route: 'GET /copy/tables', url: '/copy/tables', expected: ADMIN_ONLY },
+  // the store is no copy of another
+  { route: 'GET /copy/state', url: '/copy/state', expected: [401, 401, 403, 403, 403, 409] },
 ];
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-scopes-'));

@@ -27,6 +27,7 @@ import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
+import { RemoteCopySource } from './remote-copy.js';
 import { RemoteHttp } from './remote-http.js';
 
 const DEFAULT_WAIT_MS = 60_000;
@@ -51,6 +52,8 @@ export function openRemoteStore(config: RemoteStoreConfig): RemoteEventStore {
 export class RemoteEventStore implements EventStore {
   readonly location: string;
   readonly consumers: RemoteConsumerStore;
+  /** The server as a mirror's source (`/copy/…`, a `read:*` token); it holds no snapshot, and a remote store is never a copy's target. */
+  readonly copySource: RemoteCopySource;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -60,6 +63,7 @@ export class RemoteEventStore implements EventStore {
     this.location = redactUrl(config.url);
     this.#http = new RemoteHttp(config.url, config.token);
     this.consumers = new RemoteConsumerStore(this.#http);
+    this.copySource = new RemoteCopySource(this.#http, this.location);
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
