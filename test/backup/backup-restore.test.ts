@@ -7,7 +7,10 @@ import { backupStore, type BackupSummary } from '../../src/backup/backup-store.j
 import { verifyBackup } from '../../src/backup/backup-reader.js';
 import { restoreBackup, type RestoreTarget } from '../../src/backup/restore-backup.js';
 import { openStore } from '../../src/backends/open-store.js';
+import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
+import { buildServer } from '../../src/server/server.js';
+import { mintToken } from '../../src/server/tokens.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import type { CopiedTable, CopyBatch, CopyCheckpoint } from '../../src/store/log-copy.js';
 import { backends, scratch, type BackendLocation } from '../support/backends.js';
@@ -245,5 +248,29 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     }
     // the file as written restores into the same target
     expect((await restoreBackup(file, target)).events).toBeGreaterThan(1500);
+  });
+});
+
+describe('backup and restore through a server', () => {
+  it('refuses to back up through a server, which cannot hold one view across requests, and to restore into one; no file is left', async () => {
+    const store = await openStore(join(scratch, `served_${labels++}.db`));
+    open.push(store);
+    await store.append('order-1', [noted({ a: 1 })]);
+    const admin = mintToken('ops', ['admin']);
+    await store.tokens!.create(admin.record);
+    const app = await buildServer({ store, open: false });
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const remote = openRemoteStore({ url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, token: admin.token });
+      const file = backupFile();
+      expect(await refusal(backupStore(remote, file))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { reason: 'remote-snapshot' } });
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(`${file}.partial`)).toBe(false);
+      await backupStore(store, file);
+      expect(await refusal(restoreBackup(file, remote))).toMatchObject({ code: 'UNSUPPORTED_DATABASE' });
+      await remote.close();
+    } finally {
+      await app.close();
+    }
   });
 });
