@@ -109,3 +109,22 @@ export function carriedRows(table: (typeof COPIED_TABLES)[number], tables = ''):
       return undefined;
   }
 }
+
+/**
+ * The key each copied table is read in, as `[column, isText]` pairs: two copies
+ * of one store read their rows in the same order. Text compares by its bytes,
+ * as SQLite compares it (PostgreSQL's `COLLATE "C"`).
+ */
+export const COPIED_TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], readonly (readonly [column: string, isText: boolean])[]> = {
+  consumers: [['name', true]],
+  consumer_partitions: [['consumer', true], ['partition', false]],
+  parked_events: [['consumer', true], ['position', false]],
+  tokens: [['id', true]],
+  tributary_projections: [['name', true]],
+  tributary_snapshots: [['stream', true], ['name', true]],
+};
+
+/** The ORDER BY list of a copied table; `byteOrder` is how the database compares text byte by byte (empty where it does already). */
+export function copiedTableOrder(table: (typeof COPIED_TABLES)[number], byteOrder = ''): string {
+  return COPIED_TABLE_KEYS[table].map(([column, isText]) => (isText && byteOrder !== '' ? `${column} ${byteOrder}` : column)).join(', ');
+}

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { carriedRows, copiedStreamOf, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { carriedRows, copiedStreamOf, copiedTableOrder, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   streamTips,
@@ -26,15 +26,6 @@ const ROLES: readonly CopyState['role'][] = ['mirror', 'promoted', 'restored'];
 const CLEARED_COLUMNS: Partial<Record<string, string>> = { consumer_partitions: 'owner' };
 // the rows a copy replaces: the target's own SQL-sink projections keep their registry rows
 const REPLACED_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL' };
-// each table in key order, text by its bytes, as SQLite orders it
-const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
-  consumers: 'name COLLATE "C"',
-  consumer_partitions: 'consumer COLLATE "C", partition',
-  parked_events: 'consumer COLLATE "C", position',
-  tokens: 'id COLLATE "C"',
-  tributary_projections: 'name COLLATE "C"',
-  tributary_snapshots: 'stream COLLATE "C", name COLLATE "C"',
-};
 const UNIQUE_VIOLATION = '23505';
 
 /** What the exact copy of a PostgreSQL store needs of the store handle. */
@@ -298,7 +289,7 @@ async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTa
   for (const table of COPIED_TABLES) {
     const carried = carriedRows(table, `${schema}.`);
     const where = carried === undefined ? '' : `WHERE ${carried}`;
-    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${where} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
+    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${where} ORDER BY ${copiedTableOrder(table, 'COLLATE "C"')}`, rowMode: 'array' });
     const columns = result.fields.map((field) => field.name);
     const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
     // booleans travel as 0 and 1, as SQLite keeps them

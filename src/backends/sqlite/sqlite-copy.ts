@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { COPIED_STREAM_COLUMNS, carriedRows, copiedEventTags, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { COPIED_STREAM_COLUMNS, carriedRows, copiedEventTags, copiedTableOrder, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   copySteps,
@@ -37,16 +37,6 @@ interface TargetStream {
   id: number;
   category: string;
 }
-
-/** Rows of the other tables a copy reads in key order, so two copies of one store read the same. */
-const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
-  consumers: 'name',
-  consumer_partitions: 'consumer, partition',
-  parked_events: 'consumer, position',
-  tokens: 'id',
-  tributary_projections: 'name',
-  tributary_snapshots: 'stream, name',
-};
 
 /** The rows of a table a copy replaces on the target: the target's own SQL-sink projections keep their registry rows. */
 const REPLACED_ROWS: Partial<Record<(typeof COPIED_TABLES)[number], string>> = {
@@ -179,7 +169,7 @@ class SqliteCopyReads implements LogCopyReads {
       COPIED_TABLES.map((table) => {
         const carried = carriedRows(table);
         const where = carried === undefined ? '' : ` WHERE ${carried}`;
-        const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${TABLE_KEYS[table]}`).raw(true);
+        const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${copiedTableOrder(table)}`).raw(true);
         const columns = statement.columns().map((column) => column.name);
         const rows = statement.all() as unknown[][];
         const dropped = NOT_CARRIED[table] === undefined ? -1 : columns.indexOf(NOT_CARRIED[table]);
