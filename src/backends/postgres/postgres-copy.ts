@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { carriedRows, copiedStreamOf, copiedTableOrder, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { carriedRows, copiedStreamOf, copiedTableOrder, copyDiverged, copyStateOf, copyTargetRefused, type CopyStateRow, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   streamTips,
@@ -40,17 +40,6 @@ export interface PostgresCopyParts {
   clock: () => number;
   isClosed: () => boolean;
   location: string;
-}
-
-interface StateRow {
-  source_id: string;
-  source_location: string;
-  role: CopyState['role'];
-  position: number;
-  change: number;
-  source_head: number;
-  promote_requested_at: number | null;
-  updated_at: number;
 }
 
 /**
@@ -133,8 +122,8 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
   }
 
   async copyState(): Promise<CopyState | undefined> {
-    const [row] = await this.#query<StateRow>(this.#parts.statements.state);
-    return row === undefined ? undefined : stateOf(row);
+    const [row] = await this.#query<CopyStateRow>(this.#parts.statements.state);
+    return row === undefined ? undefined : copyStateOf(row);
   }
 
   async isEmpty(): Promise<boolean> {
@@ -186,8 +175,8 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
         throw error;
       }
     });
-    if (found?.length === 3) throw promotedTarget(this.#parts.location);
-    if (found !== null) throw diverged(from, found.length === 0 ? null : { position: Number(found[0]), change: Number(found[1]) });
+    if (found?.length === 3) throw copyTargetRefused('promoted', `${this.#parts.location} was promoted to a store of its own; a copy no longer writes into it`);
+    if (found !== null) throw copyDiverged(from, found.length === 0 ? null : { position: Number(found[0]), change: Number(found[1]) });
   }
 
   async replaceTables(tables: readonly CopiedTable[]): Promise<void> {
@@ -297,32 +286,6 @@ async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTa
     tables.push({ table, columns, rows });
   }
   return tables;
-}
-
-function stateOf(row: StateRow): CopyState {
-  return {
-    sourceId: row.source_id,
-    sourceLocation: row.source_location,
-    role: row.role,
-    checkpoint: { position: row.position, change: row.change },
-    sourceHead: row.source_head,
-    promoteRequestedAt: row.promote_requested_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function diverged(expected: CopyCheckpoint, found: CopyCheckpoint | null): TributaryError {
-  const where =
-    found === null ? 'the target holds no copy' : `the target's copy stands at position ${found.position}, change ${found.change}`;
-  return new TributaryError(
-    'MIRROR_DIVERGED',
-    `${where}, not at position ${expected.position}, change ${expected.change} where the batch starts: another writer or copy moved it; nothing was written`,
-    { expected, found },
-  );
-}
-
-function promotedTarget(location: string): TributaryError {
-  return new TributaryError('MIRROR_TARGET_REFUSED', `${location} was promoted to a store of its own; a copy no longer writes into it`, { reason: 'promoted' });
 }
 
 function conflict(expected: CopyCheckpoint, detail: string | undefined): TributaryError {
