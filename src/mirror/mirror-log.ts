@@ -79,7 +79,8 @@ export async function mirrorLog(source: EventStore, target: EventStore, options:
       // one round: up to the source's head as it is now
       const head = await from.copyHead();
       sourceHead = head.head;
-      for await (const batch of copyBatches(from, checkpoint, { until: head, ...(options.batchEvents === undefined ? {} : { batchEvents: options.batchEvents }) })) {
+      const batches = copyBatches(from, checkpoint, { until: head, ...(options.batchEvents === undefined ? {} : { batchEvents: options.batchEvents }) });
+      for await (const batch of readingAhead(batches)) {
         await into.applyCopy(checkpoint, batch);
         checkpoint = batch.checkpoint;
         copied += batch.events.length;
@@ -168,5 +169,24 @@ function refuseOtherCopies(state: CopyState, sourceId: string, location: string)
     throw new TributaryError('MIRROR_TARGET_REFUSED', `${location} was promoted to a store of its own; it no longer follows ${sourceId}`, {
       reason: 'promoted',
     });
+  }
+}
+
+/**
+ * The batches of `batches`, the next one read while the caller writes the one
+ * in hand: the source's reads and the target's writes overlap.
+ */
+async function* readingAhead<T>(batches: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = batches.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done === true) return;
+      next = batches.next();
+      yield result.value;
+    }
+  } finally {
+    // a read started for a batch nobody will take must not fail unseen
+    next.catch(() => undefined);
   }
 }

@@ -1,3 +1,4 @@
+import { postgresUndo9 } from '../support/postgres-versions.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/backends/postgres/postgres-store.js';
@@ -149,7 +150,7 @@ describe.skipIf(database === undefined)('postgres: schema and migrations', () =>
     await before.close();
     // back to the schema Tributary 4 left: no category table, no type index, no page functions, no append function
     await withAdmin((admin) =>
-      admin.query(`DROP TABLE ${schema}.event_categories; DROP INDEX ${schema}.events_by_type;
+      admin.query(`${postgresUndo9(schema)} DROP TABLE ${schema}.event_categories; DROP INDEX ${schema}.events_by_type;
         DROP FUNCTION ${schema}.category_positions; DROP FUNCTION ${schema}.type_positions; DROP TABLE ${schema}.tributary_snapshots;
         DROP FUNCTION ${schema}.append_group; DROP FUNCTION ${schema}.tag_positions; DROP TABLE ${schema}.event_tags; ALTER TABLE ${schema}.events DROP COLUMN tags;
         DELETE FROM ${schema}.migrations WHERE version >= 5`),
