@@ -24,6 +24,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   lake: async () => (await import('./commands/lake.js')).lakeCommand,
   tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
   mirror: async () => (await import('./commands/mirror.js')).mirrorCommand,
+  backup: async () => (await import('./commands/backup.js')).backupCommand,
+  restore: async () => (await import('./commands/restore.js')).restoreCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
 };
 

@@ -143,13 +143,13 @@ async function claimTarget(sourceId: string, sourceLocation: string, target: Eve
   }
   refuseOtherCopies(state, sourceId, target.location);
   if (state.role === 'restored') {
-    // a restore goes on as a mirror only while nothing has been written to it
-    const head = await target.headPosition();
-    if (head !== state.checkpoint.position) {
+    // a restore goes on as a mirror only while nothing has been written to it: no event, and no stream change
+    const seen = await copySourceOf(target).copyHead();
+    if (seen.head !== state.checkpoint.position || seen.lastChange !== state.checkpoint.change) {
       throw new TributaryError('MIRROR_TARGET_REFUSED', `${target.location} was restored from a backup and written to since; it cannot follow the source`, {
         reason: 'written-since',
-        expected: state.checkpoint.position,
-        found: head,
+        expected: state.checkpoint,
+        found: { position: seen.head, change: seen.lastChange },
       });
     }
     await into.updateCopyState({ role: 'mirror' });

@@ -1,4 +1,5 @@
-import type { COPIED_TABLES, CopiedStream } from './log-copy.js';
+import { TributaryError } from '../core/errors.js';
+import type { COPIED_TABLES, CopiedStream, CopyCheckpoint, CopyState } from './log-copy.js';
 import { EVENT_ROW, type EventRow } from './sql-rows.js';
 
 /** The stream columns an exact copy carries, in the order of {@link CopiedStreamRow}; both SQL backends select and insert these. */
@@ -108,4 +109,63 @@ export function carriedRows(table: (typeof COPIED_TABLES)[number], tables = ''):
     default:
       return undefined;
   }
+}
+
+/**
+ * The key each copied table is read in, as `[column, isText]` pairs: two copies
+ * of one store read their rows in the same order. Text compares by its bytes,
+ * as SQLite compares it (PostgreSQL's `COLLATE "C"`).
+ */
+export const COPIED_TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], readonly (readonly [column: string, isText: boolean])[]> = {
+  consumers: [['name', true]],
+  consumer_partitions: [['consumer', true], ['partition', false]],
+  parked_events: [['consumer', true], ['position', false]],
+  tokens: [['id', true]],
+  tributary_projections: [['name', true]],
+  tributary_snapshots: [['stream', true], ['name', true]],
+};
+
+/** The ORDER BY list of a copied table; `byteOrder` is how the database compares text byte by byte (empty where it does already). */
+export function copiedTableOrder(table: (typeof COPIED_TABLES)[number], byteOrder = ''): string {
+  return COPIED_TABLE_KEYS[table].map(([column, isText]) => (isText && byteOrder !== '' ? `${column} ${byteOrder}` : column)).join(', ');
+}
+
+/** A `copy_state` row, as both SQL backends keep it. */
+export interface CopyStateRow {
+  source_id: string;
+  source_location: string;
+  role: CopyState['role'];
+  position: number;
+  change: number;
+  source_head: number;
+  promote_requested_at: number | null;
+  updated_at: number;
+}
+
+export function copyStateOf(row: CopyStateRow): CopyState {
+  return {
+    sourceId: row.source_id,
+    sourceLocation: row.source_location,
+    role: row.role,
+    checkpoint: { position: Number(row.position), change: Number(row.change) },
+    sourceHead: Number(row.source_head),
+    promoteRequestedAt: row.promote_requested_at === null ? null : Number(row.promote_requested_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** MIRROR_TARGET_REFUSED: a copy cannot begin, or go on, in this target. */
+export function copyTargetRefused(reason: 'same-store' | 'not-empty' | 'promoted', message: string): TributaryError {
+  return new TributaryError('MIRROR_TARGET_REFUSED', `${message}; nothing was written`, { reason });
+}
+
+/** MIRROR_DIVERGED: the target is not where the batch starts (`found` null: it holds no copy), or holds a position the batch brings. */
+export function copyDiverged(expected: CopyCheckpoint, found: CopyCheckpoint | null, extra: { position?: number; cause?: unknown } = {}): TributaryError {
+  const where = extra.position === undefined ? '' : `: it holds position ${extra.position} already`;
+  return new TributaryError(
+    'MIRROR_DIVERGED',
+    `the copy expected its target at ${JSON.stringify(expected)} and found ${JSON.stringify(found)}${where}: another writer or copy moved it; nothing of the batch was written`,
+    { expected, found, ...(extra.position === undefined ? {} : { position: extra.position }) },
+    extra.cause === undefined ? undefined : { cause: extra.cause },
+  );
 }

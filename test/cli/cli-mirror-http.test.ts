@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
 import { dumpStore } from '../support/store-dump.js';
 import { fillForCopy } from '../server/copy-fixture.js';
+import { cliAsync } from '../support/serve-process.js';
 
-const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const folder = mkdtempSync(join(tmpdir(), 'tributary-cli-mirror-http-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-/** Runs the CLI asynchronously: the server lives in this process, so a blocking spawn would starve it. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRIBUTARY_DB: '', TRIBUTARY_URL: '', TRIBUTARY_TOKEN: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 describe('tributary mirror --from http://…', () => {
   it('copies a store through its server with a read:* token, exactly, and a token of one team is refused', async () => {
@@ -39,11 +27,11 @@ describe('tributary mirror --from http://…', () => {
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       const to = join(folder, 'target.db');
 
-      const refused = await cli(['mirror', '--from', url, '--to', join(folder, 'refused.db'), '--once', '--json', '--token', narrow.token]);
+      const refused = await cliAsync(['mirror', '--from', url, '--to', join(folder, 'refused.db'), '--once', '--json', '--token', narrow.token]);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain('FORBIDDEN');
 
-      const copied = await cli(['mirror', '--from', url, '--to', to, '--once', '--json', '--batch', '3', '--token', reader.token]);
+      const copied = await cliAsync(['mirror', '--from', url, '--to', to, '--once', '--json', '--batch', '3', '--token', reader.token]);
       expect(copied.stderr).toBe('');
       expect(copied.code).toBe(0);
       const lines = copied.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { backupStore } from '../../src/backup/backup-store.js';
+import { restoreBackup } from '../../src/backup/restore-backup.js';
 import { openStore } from '../../src/backends/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import { mirrorLog, type MirrorResult } from '../../src/mirror/mirror-log.js';
 import { promoteMirror } from '../../src/mirror/promote.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { backends, type BackendLocation } from '../support/backends.js';
+import { backends, scratch, type BackendLocation } from '../support/backends.js';
 import { dumpStore } from '../support/store-dump.js';
 
 const open: EventStore[] = [];
@@ -143,6 +146,30 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     await mirrorLog(other, target, { follow: false });
     expect(await refusal(mirrorLog(source, target, { follow: false }))).toMatchObject({ code: 'MIRROR_TARGET_REFUSED', details: { reason: 'other-source' } });
     expect((await refusal(mirrorLog(source, source, { follow: false }))).code).toBe('MIRROR_TARGET_REFUSED');
+  });
+
+  it('goes on from a restored backup of the same source, and refuses one written to since', async () => {
+    const source = await fresh(from);
+    const target = await fresh(to);
+    await busyHistory(source, 1);
+    const file = join(scratch, `seed-${labels++}.tbk`);
+    await backupStore(source, file);
+    await busyHistory(source, 2);
+    await restoreBackup(file, target);
+    expect((await target.copyTarget!.copyState())?.role).toBe('restored');
+    await mirrorLog(source, target, { follow: false });
+    await expectEqual(source, target);
+    expect((await target.copyTarget!.copyState())?.role).toBe('mirror');
+
+    const written = await fresh(to);
+    await restoreBackup(file, written);
+    await written.append('order-77', [json({ mine: true })]);
+    expect((await refusal(mirrorLog(source, written, { follow: false }))).details['reason']).toBe('written-since');
+    // a stream change leaves the head where it was, and is a write all the same
+    const changed = await fresh(to);
+    await restoreBackup(file, changed);
+    await changed.setStreamMetadata('order-1', { maxCount: 1 });
+    expect((await refusal(mirrorLog(source, changed, { follow: false }))).details['reason']).toBe('written-since');
   });
 
   it('resumes from the checkpoint it keeps in the target, without a gap or a duplicate', async () => {

@@ -12,6 +12,22 @@ export function cli(args: string[], db: string, input?: string): { code: number 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Runs one CLI command without blocking, for tests whose server lives in the
+ * test process (a blocking spawn would starve it); no TRIBUTARY_* variable leaks in.
+ */
+export function cliAsync(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRIBUTARY_DB: '', TRIBUTARY_URL: '', TRIBUTARY_TOKEN: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 /** A free loopback port, found by listening on port 0 and closing again. */
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { carriedRows, copiedStreamOf, type CopiedStreamRow } from '../../store/copy-rows.js';
+import { carriedRows, copiedStreamOf, copiedTableOrder, copyDiverged, copyStateOf, copyTargetRefused, type CopyStateRow, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   streamTips,
@@ -26,15 +26,6 @@ const ROLES: readonly CopyState['role'][] = ['mirror', 'promoted', 'restored'];
 const CLEARED_COLUMNS: Partial<Record<string, string>> = { consumer_partitions: 'owner' };
 // the rows a copy replaces: the target's own SQL-sink projections keep their registry rows
 const REPLACED_ROWS: Partial<Record<string, string>> = { tributary_projections: 'WHERE location IS NOT NULL' };
-// each table in key order, text by its bytes, as SQLite orders it
-const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
-  consumers: 'name COLLATE "C"',
-  consumer_partitions: 'consumer COLLATE "C", partition',
-  parked_events: 'consumer COLLATE "C", position',
-  tokens: 'id COLLATE "C"',
-  tributary_projections: 'name COLLATE "C"',
-  tributary_snapshots: 'stream COLLATE "C", name COLLATE "C"',
-};
 const UNIQUE_VIOLATION = '23505';
 
 /** What the exact copy of a PostgreSQL store needs of the store handle. */
@@ -49,17 +40,6 @@ export interface PostgresCopyParts {
   clock: () => number;
   isClosed: () => boolean;
   location: string;
-}
-
-interface StateRow {
-  source_id: string;
-  source_location: string;
-  role: CopyState['role'];
-  position: number;
-  change: number;
-  source_head: number;
-  promote_requested_at: number | null;
-  updated_at: number;
 }
 
 /**
@@ -142,8 +122,8 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
   }
 
   async copyState(): Promise<CopyState | undefined> {
-    const [row] = await this.#query<StateRow>(this.#parts.statements.state);
-    return row === undefined ? undefined : stateOf(row);
+    const [row] = await this.#query<CopyStateRow>(this.#parts.statements.state);
+    return row === undefined ? undefined : copyStateOf(row);
   }
 
   async isEmpty(): Promise<boolean> {
@@ -195,8 +175,8 @@ export class PostgresCopy implements LogCopySource, LogCopyTarget {
         throw error;
       }
     });
-    if (found?.length === 3) throw promotedTarget(this.#parts.location);
-    if (found !== null) throw diverged(from, found.length === 0 ? null : { position: Number(found[0]), change: Number(found[1]) });
+    if (found?.length === 3) throw copyTargetRefused('promoted', `${this.#parts.location} was promoted to a store of its own; a copy no longer writes into it`);
+    if (found !== null) throw copyDiverged(from, found.length === 0 ? null : { position: Number(found[0]), change: Number(found[1]) });
   }
 
   async replaceTables(tables: readonly CopiedTable[]): Promise<void> {
@@ -298,7 +278,7 @@ async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTa
   for (const table of COPIED_TABLES) {
     const carried = carriedRows(table, `${schema}.`);
     const where = carried === undefined ? '' : `WHERE ${carried}`;
-    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${where} ORDER BY ${TABLE_KEYS[table]}`, rowMode: 'array' });
+    const result = await client.query<unknown[]>({ text: `SELECT * FROM ${schema}.${table} ${where} ORDER BY ${copiedTableOrder(table, 'COLLATE "C"')}`, rowMode: 'array' });
     const columns = result.fields.map((field) => field.name);
     const cleared = columns.indexOf(CLEARED_COLUMNS[table] ?? '');
     // booleans travel as 0 and 1, as SQLite keeps them
@@ -306,32 +286,6 @@ async function tablesOf(client: pg.PoolClient, schema: string): Promise<CopiedTa
     tables.push({ table, columns, rows });
   }
   return tables;
-}
-
-function stateOf(row: StateRow): CopyState {
-  return {
-    sourceId: row.source_id,
-    sourceLocation: row.source_location,
-    role: row.role,
-    checkpoint: { position: row.position, change: row.change },
-    sourceHead: row.source_head,
-    promoteRequestedAt: row.promote_requested_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function diverged(expected: CopyCheckpoint, found: CopyCheckpoint | null): TributaryError {
-  const where =
-    found === null ? 'the target holds no copy' : `the target's copy stands at position ${found.position}, change ${found.change}`;
-  return new TributaryError(
-    'MIRROR_DIVERGED',
-    `${where}, not at position ${expected.position}, change ${expected.change} where the batch starts: another writer or copy moved it; nothing was written`,
-    { expected, found },
-  );
-}
-
-function promotedTarget(location: string): TributaryError {
-  return new TributaryError('MIRROR_TARGET_REFUSED', `${location} was promoted to a store of its own; a copy no longer writes into it`, { reason: 'promoted' });
 }
 
 function conflict(expected: CopyCheckpoint, detail: string | undefined): TributaryError {

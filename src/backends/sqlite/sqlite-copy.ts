@@ -1,7 +1,15 @@
 import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { categoryOf } from '../../core/stream-name.js';
-import { COPIED_STREAM_COLUMNS, carriedRows, copiedEventTags, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
+import {
+  COPIED_STREAM_COLUMNS,
+  carriedRows,
+  copiedEventTags,
+  copiedTableOrder,
+  copyDiverged,
+  copyStateOf,
+  copyTargetRefused,
+  type CopyStateRow, copiedStreamOf, copiedStreamValues, type CopiedStreamRow } from '../../store/copy-rows.js';
 import {
   COPIED_TABLES,
   copySteps,
@@ -20,33 +28,11 @@ import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
 import { STREAM_SOFT_DELETED } from '../../store/write-rules.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
-/** A `copy_state` row. */
-interface CopyStateRow {
-  source_id: string;
-  source_location: string;
-  role: CopyState['role'];
-  position: number;
-  change: number;
-  source_head: number;
-  promote_requested_at: number | null;
-  updated_at: number;
-}
-
 /** What a run of copied events needs of each stream it touches. */
 interface TargetStream {
   id: number;
   category: string;
 }
-
-/** Rows of the other tables a copy reads in key order, so two copies of one store read the same. */
-const TABLE_KEYS: Record<(typeof COPIED_TABLES)[number], string> = {
-  consumers: 'name',
-  consumer_partitions: 'consumer, partition',
-  parked_events: 'consumer, position',
-  tokens: 'id',
-  tributary_projections: 'name',
-  tributary_snapshots: 'stream, name',
-};
 
 /** The rows of a table a copy replaces on the target: the target's own SQL-sink projections keep their registry rows. */
 const REPLACED_ROWS: Partial<Record<(typeof COPIED_TABLES)[number], string>> = {
@@ -179,7 +165,7 @@ class SqliteCopyReads implements LogCopyReads {
       COPIED_TABLES.map((table) => {
         const carried = carriedRows(table);
         const where = carried === undefined ? '' : ` WHERE ${carried}`;
-        const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${TABLE_KEYS[table]}`).raw(true);
+        const statement = this.#prepare(`SELECT * FROM ${table}${where} ORDER BY ${copiedTableOrder(table)}`).raw(true);
         const columns = statement.columns().map((column) => column.name);
         const rows = statement.all() as unknown[][];
         const dropped = NOT_CARRIED[table] === undefined ? -1 : columns.indexOf(NOT_CARRIED[table]);
@@ -290,9 +276,9 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
   beginCopy(sourceId: string, sourceLocation: string, role: CopyState['role']): Promise<void> {
     return this.#connection.write('copy.beginCopy', () => {
       const own = this.#statements.storeId.get()!.store_id;
-      if (sourceId === own) throw targetRefused('same-store', `the store ${own} cannot be a copy of itself`);
+      if (sourceId === own) throw copyTargetRefused('same-store', `the store ${own} cannot be a copy of itself`);
       if (this.#statements.isEmpty.get()!.empty !== 1) {
-        throw targetRefused('not-empty', `the store at ${this.#location} holds events, streams, consumers, tokens or projections, or is a copy already`);
+        throw copyTargetRefused('not-empty', `the store at ${this.#location} holds events, streams, consumers, tokens or projections, or is a copy already`);
       }
       this.#statements.beginCopy.run(sourceId, sourceLocation, role, this.#clock());
       if (role === 'mirror') this.#mirrorOf = sourceId;
@@ -303,9 +289,9 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
     return this.#connection.write('copy.applyCopy', () => {
       const state = this.#statements.copyState.get();
       const found = state === undefined ? null : { position: state.position, change: state.change };
-      if (found === null || found.position !== from.position || found.change !== from.change) throw diverged(from, found);
+      if (found === null || found.position !== from.position || found.change !== from.change) throw copyDiverged(from, found);
       // a promoted copy is a store of its own: a mirror left running must not write into it
-      if (state!.role === 'promoted') throw targetRefused('promoted', `the store at ${this.#location} was promoted to a store of its own; a copy no longer writes into it`);
+      if (state!.role === 'promoted') throw copyTargetRefused('promoted', `the store at ${this.#location} was promoted to a store of its own; a copy no longer writes into it`);
       const streams = new Map<string, TargetStream>();
       for (const step of copySteps(batch)) {
         if ('events' in step) this.#insertEvents(step.events, streams, from);
@@ -363,7 +349,7 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
       try {
         insertEvent.run(position, target.id, revision, id, stream, type, recordedAt, metadata, data, tags);
       } catch (error) {
-        if (isConstraint(error)) throw diverged(from, from, { position, cause: error });
+        if (isConstraint(error)) throw copyDiverged(from, from, { position, cause: error });
         throw error;
       }
       insertCategory.run(target.category, position);
@@ -405,32 +391,6 @@ export class SqliteLogCopy implements LogCopySource, LogCopyTarget {
     );
     for (const row of rows) insert.run(...kept.map((index) => row[index]));
   }
-}
-
-function copyStateOf(row: CopyStateRow): CopyState {
-  return {
-    sourceId: row.source_id,
-    sourceLocation: row.source_location,
-    role: row.role,
-    checkpoint: { position: row.position, change: row.change },
-    sourceHead: row.source_head,
-    promoteRequestedAt: row.promote_requested_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function targetRefused(reason: 'same-store' | 'not-empty' | 'promoted', message: string): TributaryError {
-  return new TributaryError('MIRROR_TARGET_REFUSED', `${message}; nothing was written`, { reason });
-}
-
-function diverged(expected: CopyCheckpoint, found: CopyCheckpoint | null, extra: { position?: number; cause?: unknown } = {}): TributaryError {
-  const where = extra.position === undefined ? '' : `: it holds position ${extra.position} already`;
-  return new TributaryError(
-    'MIRROR_DIVERGED',
-    `the copy expected its target at ${JSON.stringify(expected)} and found ${JSON.stringify(found)}${where}; nothing of the batch was written`,
-    { expected, found, ...(extra.position === undefined ? {} : { position: extra.position }) },
-    extra.cause === undefined ? undefined : { cause: extra.cause },
-  );
 }
 
 function isConstraint(error: unknown): boolean {
