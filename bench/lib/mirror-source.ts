@@ -2,6 +2,7 @@
 // events tagged, and custom metadata on one stream in a hundred, so a copy moves every kind of row it must.
 // Built once through appendMany in calls of 1,000 events and kept in bench/.data/, keyed by size and layout.
 import { openStore } from '../../src/backends/open-store.js';
+import { SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 import type { EventData } from '../../src/core/event.js';
 import type { StreamAppend } from '../../src/core/stream-appends.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -12,7 +13,8 @@ import { payload } from './scenarios.js';
 // bump when the layout below changes, so cached logs of the old layout are not reused
 const LAYOUT_VERSION = 1;
 
-export const mirrorSources: LogCache = sqliteLogCache((events) => `mirror-source-l${LAYOUT_VERSION}-${events}.db`);
+// keyed by schema version too: a log migrated from an older schema counts every stream as changed, which a copy then carries
+export const mirrorSources: LogCache = sqliteLogCache((events) => `mirror-source-l${LAYOUT_VERSION}-s${SCHEMA_VERSION}-${events}.db`);
 
 export const STREAM_LENGTH = 100;
 /** Events per appendMany call: the most one call may carry, over STREAMS_PER_CALL streams. */
