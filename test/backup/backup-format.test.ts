@@ -7,9 +7,9 @@ import { BACKUP_FORMAT } from '../../src/backup/backup-format.js';
 import { verifyBackup } from '../../src/backup/backup-reader.js';
 import { backupStore } from '../../src/backup/backup-store.js';
 import { restoreBackup } from '../../src/backup/restore-backup.js';
-import { isTributaryError } from '../../src/core/errors.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { MemoryCopyStore } from './memory-copy-store.js';
+import { refusal } from '../support/refusal.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-backup-format-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -26,16 +26,6 @@ function sourceStore(): MemoryCopyStore {
   source.change('order-2', '{"owner":"ops"}');
   source.tables = [{ table: 'consumers', columns: ['name', 'checkpoint'], rows: [['billing', 1200]] }];
   return source;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTributaryError(error)) return { code: error.code, details: error.details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 function lines(file: string): string[] {

@@ -8,13 +8,14 @@ import { verifyBackup } from '../../src/backup/backup-reader.js';
 import { restoreBackup, type RestoreTarget } from '../../src/backup/restore-backup.js';
 import { openStore } from '../../src/backends/open-store.js';
 import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
-import { isTributaryError } from '../../src/core/errors.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import type { CopiedTable, CopyBatch, CopyCheckpoint } from '../../src/store/log-copy.js';
 import { backends, scratch, type BackendLocation } from '../support/backends.js';
 import { dumpStore, type StoreDump } from '../support/store-dump.js';
+import { refusal } from '../support/refusal.js';
+import { busyHistory } from '../support/copy-history.js';
 
 const open: EventStore[] = [];
 afterEach(async () => {
@@ -30,27 +31,6 @@ async function fresh(backend: BackendLocation): Promise<EventStore> {
 
 const backupFile = () => join(scratch, `backup-${labels++}.tbk`);
 const noted = (value: unknown) => ({ type: 'Noted', data: value });
-
-/** Appends, tags, metadata, a soft delete and an append after it, a tombstone, and a scavenge that leaves gaps. */
-async function history(store: EventStore, round: number): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    await store.append(`order-${round}-${i}`, Array.from({ length: 300 }, (_, n) => noted({ n, text: 'é\u2028"\\ 😀'.repeat(40), big: 1e21, small: 0.1 })));
-  }
-  await store.append(`order-${round}-0`, [{ type: 'Tagged', data: {}, tags: [`customer:${round}`, 'region:eu'] }]);
-  await store.appendMany([
-    { stream: `invoice-${round}`, events: [noted({ i: 1 }), noted({ i: 2 }), noted({ i: 3 }), noted({ i: 4 })] },
-    { stream: `gone-${round}`, events: [noted({ g: 1 })] },
-  ]);
-  await store.setStreamMetadata(`invoice-${round}`, { maxCount: 2, custom: { owner: 'billing', round } });
-  await store.setStreamMetadata(`config-${round}`, { custom: { only: 'metadata' } });
-  await store.deleteStream(`gone-${round}`);
-  await store.append(`gone-${round}`, [noted({ again: true })]);
-  await store.append(`dead-${round}`, [noted({ d: 1 })]);
-  await store.tombstoneStream(`dead-${round}`);
-  await store.append(`tail-${round}`, [noted({ t: 1 }), noted({ t: 2 })]);
-  await store.deleteStream(`tail-${round}`);
-  await store.scavenge();
-}
 
 /** The side tables a copy carries: a consumer group's checkpoints and an API token. */
 async function sideTables(store: EventStore, round: number): Promise<void> {
@@ -101,22 +81,12 @@ function atBackup(dump: StoreDump): StoreDump {
   };
 }
 
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTributaryError(error)) return { code: error.code, details: error.details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
-
 const pairs = backends.flatMap((from) => backends.filter((to) => from.name === 'sqlite' || to.name === 'sqlite').map((to) => [from, to] as const));
 
 describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${to.name}` })))('backup and restore $title', ({ from, to }) => {
   it('a backup taken during appends restores equal to the source at its until; an increment after more changes restores equal again', async () => {
     const source = await fresh(from);
-    await history(source, 1);
+    await busyHistory(source, 1, 5);
     await sideTables(source, 1);
 
     const appends = await appender(source);
@@ -147,7 +117,7 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
     expect(await target.copyTarget!.copyState()).toMatchObject({ sourceId: await source.copySource!.storeId(), role: 'restored', checkpoint: summary.until });
 
     // more appends, metadata, a soft delete, a scavenge, and new side-table rows: the increment carries all of it
-    await history(source, 2);
+    await busyHistory(source, 2, 5);
     await source.setStreamMetadata('order-1-1', { truncateBefore: 100 });
     await source.deleteStream('live-1');
     await source.scavenge();
@@ -187,7 +157,7 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
 
   it('a restore that stopped halfway goes on from its last batch when run again', async () => {
     const source = await fresh(from);
-    await history(source, 1);
+    await busyHistory(source, 1, 5);
     await sideTables(source, 1);
     const file = backupFile();
     await backupStore(source, file, { batchEvents: 300 });
@@ -213,7 +183,7 @@ describe.each(pairs.map(([from, to]) => ({ from, to, title: `${from.name} → ${
 
   it('a damaged backup is refused before the target is touched', async () => {
     const source = await fresh(from);
-    await history(source, 1);
+    await busyHistory(source, 1, 5);
     const file = backupFile();
     await backupStore(source, file);
     expect(existsSync(`${file}.partial`)).toBe(false);

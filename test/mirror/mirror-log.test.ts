@@ -3,12 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backupStore } from '../../src/backup/backup-store.js';
 import { restoreBackup } from '../../src/backup/restore-backup.js';
 import { openStore } from '../../src/backends/open-store.js';
-import { isTributaryError } from '../../src/core/errors.js';
 import { mirrorLog, type MirrorResult } from '../../src/mirror/mirror-log.js';
 import { promoteMirror } from '../../src/mirror/promote.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends, scratch, type BackendLocation } from '../support/backends.js';
 import { dumpStore } from '../support/store-dump.js';
+import { refusal } from '../support/refusal.js';
+import { busyHistory } from '../support/copy-history.js';
 
 const open: EventStore[] = [];
 afterEach(async () => {
@@ -23,25 +24,6 @@ async function fresh(backend: BackendLocation): Promise<EventStore> {
 }
 
 const json = (value: unknown) => ({ type: 'Noted', data: value });
-
-/** Appends, tags, metadata, a soft delete and an append after it, a tombstone, and a scavenge that leaves gaps and takes the log's last events. */
-async function busyHistory(store: EventStore, round: number): Promise<void> {
-  await store.append(`order-${round}`, [json({ n: 1, text: 'é\u2028"\\' }), json({ big: 1e21, small: 0.1, nested: { b: 1, a: [true, null] } })]);
-  await store.append(`order-${round}`, [{ type: 'Tagged', data: {}, tags: [`customer:${round}`, 'region:eu'] }], { expectedRevision: 1 });
-  await store.appendMany([
-    { stream: `invoice-${round}`, events: [json({ i: 1 }), json({ i: 2 }), json({ i: 3 }), json({ i: 4 })] },
-    { stream: `gone-${round}`, events: [json({ g: 1 })] },
-  ]);
-  await store.setStreamMetadata(`invoice-${round}`, { maxCount: 2, custom: { owner: 'billing', round } });
-  await store.setStreamMetadata(`config-${round}`, { custom: { only: 'metadata' } });
-  await store.deleteStream(`gone-${round}`);
-  await store.append(`gone-${round}`, [json({ again: true })]);
-  await store.append(`dead-${round}`, [json({ d: 1 })]);
-  await store.tombstoneStream(`dead-${round}`);
-  await store.append(`tail-${round}`, [json({ t: 1 }), json({ t: 2 })]);
-  await store.deleteStream(`tail-${round}`);
-  await store.scavenge();
-}
 
 async function caughtUp(source: EventStore, target: EventStore): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -61,16 +43,6 @@ async function expectEqual(source: EventStore, target: EventStore): Promise<void
   expect(b).toEqual(a);
   expect(a.events.length).toBeGreaterThan(0);
   expect(await target.headPosition()).toBe(await source.headPosition());
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTributaryError(error)) return { code: error.code, details: error.details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 const pairs = backends.flatMap((from) => backends.filter((to) => from.name === 'sqlite' || to.name === 'sqlite').map((to) => [from, to] as const));
