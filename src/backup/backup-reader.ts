@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { invalidArgument } from '../core/errors.js';
-import type { CopiedTable, CopyBatch, CopyCheckpoint } from '../store/log-copy.js';
+import { sameCheckpoint, type CopiedTable, type CopyBatch, type CopyCheckpoint } from '../store/log-copy.js';
 import { BACKUP_FORMAT, BACKUP_VERSION, backupCorrupt, type BackupContents, type BackupHeader, type BackupTrailer } from './backup-format.js';
 import { backupLines } from './backup-lines.js';
 
@@ -130,10 +130,6 @@ function checkBatch(batch: unknown, from: CopyCheckpoint, inconsistent: (message
     if (stream['changed'] <= change || stream['changed'] > checkpoint.change) throw inconsistent(`stream change ${stream['changed']} is out of order`);
     change = stream['changed'];
   }
-}
-
-export function sameCheckpoint(a: CopyCheckpoint, b: CopyCheckpoint): boolean {
-  return a.position === b.position && a.change === b.change;
 }
 
 function isCheckpoint(value: unknown): value is CopyCheckpoint {

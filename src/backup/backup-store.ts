@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import { copyBatches } from '../store/copy-batches.js';
 import type { EventStore } from '../store/event-store.js';
-import type { CopyCheckpoint, LogCopyReads } from '../store/log-copy.js';
+import { sameCheckpoint, type CopyCheckpoint, type LogCopyReads } from '../store/log-copy.js';
 import { BACKUP_FORMAT, BACKUP_VERSION, type BackupHeader } from './backup-format.js';
-import { sameCheckpoint, verifyBackup } from './backup-reader.js';
+import { verifyBackup } from './backup-reader.js';
 import { BackupWriter } from './backup-writer.js';
 
 export interface BackupOptions {

@@ -1,7 +1,7 @@
 import { TributaryError } from '../core/errors.js';
-import type { CopyCheckpoint } from '../store/log-copy.js';
+import { sameCheckpoint, type CopyCheckpoint } from '../store/log-copy.js';
 import type { BackupContents } from './backup-format.js';
-import { readBackup, sameCheckpoint, verifyBackup } from './backup-reader.js';
+import { readBackup, verifyBackup } from './backup-reader.js';
 import { before, notABatchEnd, restoreStart, type RestoreTarget } from './restore-base.js';
 
 export interface RestoreOptions {

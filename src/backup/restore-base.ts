@@ -1,8 +1,7 @@
 import { TributaryError } from '../core/errors.js';
 import type { EventStore } from '../store/event-store.js';
-import type { CopyCheckpoint, CopyHead, LogCopyTarget } from '../store/log-copy.js';
+import { copyStandsAt, sameCheckpoint, type CopyCheckpoint, type LogCopyTarget } from '../store/log-copy.js';
 import type { BackupHeader } from './backup-format.js';
-import { sameCheckpoint } from './backup-reader.js';
 
 /** The store a restore writes into. */
 export type RestoreTarget = Pick<EventStore, 'location' | 'copyTarget' | 'copySource' | 'headPosition'>;
@@ -33,7 +32,7 @@ export async function restoreStart(copyTarget: LogCopyTarget, target: RestoreTar
     throw refuse('wrong-base', 'it stands outside the stretch of the log the backup holds; restore the backups in order', header.from, state.checkpoint);
   }
   // an append moves the head; metadata, a delete or a scavenge moves only the store-wide change number
-  const found = target.copySource === undefined ? { position: await target.headPosition(), change: state.checkpoint.change } : positionOf(await target.copySource.copyHead());
+  const found = target.copySource === undefined ? { position: await target.headPosition(), change: state.checkpoint.change } : await copyStandsAt(target.copySource);
   if (!sameCheckpoint(found, state.checkpoint)) {
     throw refuse('written-since', 'it was written to after its restore, so backups of the source no longer fit', state.checkpoint, found);
   }
@@ -52,8 +51,4 @@ export function notABatchEnd(target: RestoreTarget, header: BackupHeader, found:
 /** True when `a` comes before `b` in either counter. */
 export function before(a: CopyCheckpoint, b: CopyCheckpoint): boolean {
   return a.position < b.position || a.change < b.change;
-}
-
-function positionOf(head: CopyHead): CopyCheckpoint {
-  return { position: head.head, change: head.lastChange };
 }

@@ -3,7 +3,7 @@ import { TributaryError, isTributaryError } from '../core/errors.js';
 import { isAborted } from '../core/abort.js';
 import { copyBatches } from '../store/copy-batches.js';
 import type { EventStore } from '../store/event-store.js';
-import type { CopyCheckpoint, CopyState, LogCopySource, LogCopyTarget } from '../store/log-copy.js';
+import { copyStandsAt, sameCheckpoint, type CopyCheckpoint, type CopyState, type LogCopySource, type LogCopyTarget } from '../store/log-copy.js';
 import { copySourceOf, copyTargetOf } from './copy-ends.js';
 
 export interface MirrorOptions {
@@ -144,12 +144,12 @@ async function claimTarget(sourceId: string, sourceLocation: string, target: Eve
   refuseOtherCopies(state, sourceId, target.location);
   if (state.role === 'restored') {
     // a restore goes on as a mirror only while nothing has been written to it: no event, and no stream change
-    const seen = await copySourceOf(target).copyHead();
-    if (seen.head !== state.checkpoint.position || seen.lastChange !== state.checkpoint.change) {
+    const found = await copyStandsAt(copySourceOf(target));
+    if (!sameCheckpoint(found, state.checkpoint)) {
       throw new TributaryError('MIRROR_TARGET_REFUSED', `${target.location} was restored from a backup and written to since; it cannot follow the source`, {
         reason: 'written-since',
         expected: state.checkpoint,
-        found: { position: seen.head, change: seen.lastChange },
+        found,
       });
     }
     await into.updateCopyState({ role: 'mirror' });

@@ -169,3 +169,18 @@ export function streamTips(events: readonly EventRow[]): Map<string, { lastRevis
   for (const [position, , stream, revision] of events) tips.set(stream, { lastRevision: revision, lastPosition: position });
   return tips;
 }
+
+export function sameCheckpoint(a: CopyCheckpoint, b: CopyCheckpoint): boolean {
+  return a.position === b.position && a.change === b.change;
+}
+
+/**
+ * Where a store stands by its own reads: its head and its last stream change
+ * number. On a copy these equal its checkpoint until something other than the
+ * copy writes to it (an append moves the head; metadata, a delete or a
+ * scavenge only the change number).
+ */
+export async function copyStandsAt(reads: Pick<LogCopyReads, 'copyHead'>): Promise<CopyCheckpoint> {
+  const { head, lastChange } = await reads.copyHead();
+  return { position: head, change: lastChange };
+}
