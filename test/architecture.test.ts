@@ -15,21 +15,27 @@ const ALLOWED: Record<string, string[]> = {
   // exact copies of a store: mirrors and backups work on the copy contract, never on a backend
   mirror: ['mirror', 'store', 'core'],
   backup: ['backup', 'store', 'core'],
+  // the registry, validation and upcasting: a store in front of any store
+  schemas: ['schemas', 'store', 'core'],
+  // the event catalog: what the registry, the log and the consumers and projections say about each event type
+  catalog: ['catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
+  // opening a store: a backend picked by its location, with the registry's door in front
+  open: ['open', 'schemas', 'backends', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  server: ['server', 'projections', 'subscriptions', 'store', 'core'],
-  cli: ['cli', 'server', 'projections', 'subscriptions', 'mirror', 'backup', 'backends', 'store', 'core'],
+  server: ['server', 'catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
+  cli: ['cli', 'server', 'catalog', 'schemas', 'projections', 'subscriptions', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
   // the package's subpath entries (package.json `exports`) re-export what their part offers
-  entry: ['entry', 'server', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'backends', 'store', 'core'],
+  entry: ['entry', 'server', 'catalog', 'schemas', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
 };
 
 /** The packages that are slow to load or native, and what each entry of the package may load of them on import. */
-const DRIVERS = ['better-sqlite3', 'pg', '@duckdb/node-api', 'fastify'];
+const DRIVERS = ['better-sqlite3', 'pg', '@duckdb/node-api', 'fastify', 'ajv', 'json-schema-to-typescript'];
 const ENTRY_DRIVERS: Record<string, string[]> = {
   'index.ts': [],
   'entry/sqlite.ts': ['better-sqlite3'],
   'entry/postgres.ts': ['pg'],
   'entry/lake.ts': [],
-  'entry/server.ts': ['fastify'],
+  'entry/server.ts': ['ajv', 'fastify'],
   'entry/testing.ts': [],
 };
 

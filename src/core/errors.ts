@@ -257,6 +257,26 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'A backup file is not a Tributary backup, is truncated, or fails its checksum; nothing was restored.',
   },
+  RESERVED_STREAM: {
+    retriable: false,
+    summary: 'The stream name starts with `$`: such streams are the store\'s own (the schema registry…) and only the store writes them.',
+  },
+  INVALID_SCHEMA: {
+    retriable: false,
+    summary: 'A schema registration is malformed: not JSON Schema 2020-12, a `$ref` outside the registry, a bad type name or category, or malformed upcaster rules; nothing was registered.',
+  },
+  SCHEMA_NOT_FOUND: {
+    retriable: false,
+    summary: 'No schema is registered for the event type, or not that version of it.',
+  },
+  SCHEMA_INCOMPATIBLE: {
+    retriable: false,
+    summary: 'A new schema version breaks the compatibility mode of its event type; it was not registered.',
+  },
+  SCHEMA_VALIDATION_FAILED: {
+    retriable: false,
+    summary: 'Events broke the registered schema of their type in a category that enforces schemas; nothing of the append was written.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -43,6 +43,8 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
   #metadata: EventMetadata | undefined;
   #tags: readonly string[] | undefined;
   #jsonText: string | undefined;
+  readonly #dataJson: string;
+  readonly #metadataJson: string | null;
 
   constructor(
     readonly id: string,
@@ -52,15 +54,26 @@ export class RecordedEvent<Type extends string = string, Data = unknown> {
     readonly revision: number,
     /** Place in the global log, from 1, increasing in the order readers see commits. */
     readonly position: number,
-    /** The stored JSON text of `data`. */
-    readonly dataJson: string,
-    /** The stored JSON text of `metadata`, or null when the event had none. */
-    readonly metadataJson: string | null,
+    dataJson: string,
+    metadataJson: string | null,
     /** When the store recorded the event, in milliseconds since the Unix epoch (UTC). */
     readonly recordedAtMillis: number,
     /** The stored JSON text of the event's tags, or null when it has none. */
     readonly tagsJson: string | null = null,
-  ) {}
+  ) {
+    this.#dataJson = dataJson;
+    this.#metadataJson = metadataJson;
+  }
+
+  /** The JSON text of `data`: as stored, or as an upcaster rewrote it (a subclass may compute it on first access). */
+  get dataJson(): string {
+    return this.#dataJson;
+  }
+
+  /** The JSON text of `metadata`, or null when the event had none. */
+  get metadataJson(): string | null {
+    return this.#metadataJson;
+  }
 
   /** The event's tags, parsed from their stored text on first access; empty when it has none. */
   get tags(): readonly string[] {

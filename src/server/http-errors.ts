@@ -52,6 +52,12 @@ export const HTTP_STATUS = {
   MIRROR_DIVERGED: 409,
   NOT_A_MIRROR: 409,
   BACKUP_CORRUPT: 400,
+  // only the store writes its own streams, whatever the token may do elsewhere
+  RESERVED_STREAM: 403,
+  INVALID_SCHEMA: 400,
+  SCHEMA_NOT_FOUND: 404,
+  SCHEMA_INCOMPATIBLE: 409,
+  SCHEMA_VALIDATION_FAILED: 422,
   // library-only: deciders do not run behind a route
   SNAPSHOT_UNSUPPORTED: 501,
   SNAPSHOT_NOT_JSON: 500,

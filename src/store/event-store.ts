@@ -4,6 +4,7 @@ import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
+import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
@@ -41,6 +42,13 @@ export interface EventStore {
 
   /** The store as the target of an exact copy; absent on a remote store. */
   readonly copyTarget?: LogCopyTarget;
+
+  /**
+   * The schema registry, whose contracts this handle enforces on append and
+   * upcasts on read. Present on stores opened with `openStore` and on remote
+   * ones; absent on a bare backend handle, which writes and reads as stored.
+   */
+  readonly schemas?: SchemaRegistry;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous
@@ -159,6 +167,8 @@ export interface ReadStreamOptions {
   /** Most events to return; default 100, at most 10,000. */
   limit?: number;
   direction?: 'forward' | 'backward';
+  /** True: events as stored, without upcasting to their type's latest schema version. */
+  raw?: boolean;
 }
 
 export interface StreamPage {
@@ -189,6 +199,8 @@ export interface ReadAllOptions extends LogFilter {
    * with `categories`, which every match must also be in. What a decision across streams reads.
    */
   query?: EventQuery;
+  /** True: events as stored, without upcasting to their type's latest schema version. */
+  raw?: boolean;
 }
 
 export interface AllPage {
