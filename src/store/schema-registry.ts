@@ -19,10 +19,12 @@ export interface SchemaRegistry {
    * Registers `schema` as the next version of `type`, after checking it is
    * valid JSON Schema 2020-12 whose `$ref`s stay inside the registry and that
    * it keeps the type's compatibility mode. Registering a schema equal to the
-   * latest version registers nothing and returns that version.
+   * latest version registers nothing and returns that version. `categories`
+   * adds to the categories the type is written to, which decide who may see
+   * and change its schemas over HTTP.
    * Errors: INVALID_SCHEMA, SCHEMA_INCOMPATIBLE.
    */
-  register(type: string, schema: JsonSchema): Promise<SchemaVersion>;
+  register(type: string, schema: JsonSchema, options?: RegisterOptions): Promise<SchemaVersion>;
 
   /** What `register` would decide, without registering anything. Errors: INVALID_SCHEMA. */
   check(type: string, schema: JsonSchema): Promise<CompatibilityReport>;
@@ -65,6 +67,11 @@ export interface SchemaRegistry {
 
   /** Calls `listener` for every event a `warn` category accepted although it broke its schema. Returns its removal. */
   onWarning(listener: (warning: SchemaWarning) => void): () => void;
+}
+
+export interface RegisterOptions {
+  /** Categories the type's events are written to; added to those already recorded. */
+  categories?: readonly string[];
 }
 
 /** A JSON Schema document (2020-12): an object, or `true`/`false`. */
@@ -119,6 +126,12 @@ export interface SchemaTypeSummary {
   /** The newest version; 0 when only a compatibility mode was set. */
   latest: number;
   compatibility: Compatibility;
+  /**
+   * The categories the type is written to, as registrations named them, in
+   * name order. Over HTTP, seeing its schemas needs read scope on each of
+   * them and changing them write scope (none recorded: `read:*` / `admin`).
+   */
+  categories: string[];
   /** The versions an upcaster starts from (stored rules), ascending. */
   upcasters: number[];
 }
