@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type BreakKind, type Compatibility, type JsonSchema, type SchemaBreak } from '../store/schema-registry.js';
+import { forwardMessage } from './break-wording.js';
 import {
   boundBreaks,
   enumBreaks,
@@ -31,7 +32,9 @@ export type { RefResolver } from './schema-walk.js';
  * (ascending by version) that `compatibility` checks: the latest only, or all of them for the
  * _TRANSITIVE forms; none for NONE. BACKWARD: the candidate must read every event the older
  * version accepts (direction 'backward'); FORWARD: the older version must read every event the
- * candidate accepts ('forward'); FULL both.
+ * candidate accepts ('forward'); FULL both. A break's `change` is what the reader lacks
+ * (a forward `field-removed` is a field the candidate added that the older version's closed
+ * model refuses); its message says what the candidate changed.
  *
  * ```ts
  * const v1 = { type: 'object', properties: { amount: { type: 'number' } } };
@@ -54,7 +57,9 @@ export function compatibilityBreaks(
   const breaks: SchemaBreak[] = [];
   for (const { version, schema } of against) {
     if (backward) for (const found of readerBreaks(candidate, schema, resolve)) breaks.push({ version, direction: 'backward', ...found });
-    if (forward) for (const found of readerBreaks(schema, candidate, resolve)) breaks.push({ version, direction: 'forward', ...found });
+    if (forward) {
+      for (const found of readerBreaks(schema, candidate, resolve)) breaks.push({ version, direction: 'forward', ...found, message: forwardMessage(found, version) });
+    }
   }
   return breaks;
 }

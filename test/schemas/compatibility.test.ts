@@ -245,3 +245,18 @@ describe('compatibilityBreaks', () => {
     expect(transitive.every((item) => item.version === 1 && item.change === change)).toBe(true);
   });
 });
+
+describe('forward breaks', () => {
+  it('say what the new version changed, for the older version that reads its events', () => {
+    const older = closed({ amount: { type: 'integer', maximum: 10 }, currency: { enum: ['USD'] }, note: { type: 'string', maxLength: 5 } }, { required: ['note'] });
+    const newer = closed({ amount: { type: 'number', maximum: 20 }, currency: { enum: ['USD', 'EUR'] }, note: text, tag: text });
+    expect(compatibilityBreaks(newer, [{ version: 3, schema: older }], 'FORWARD', resolve).map((found) => found.message).sort()).toEqual([
+      'enum value "EUR" of /currency added, which version 3 refuses',
+      'field /note no longer required, while version 3 requires it',
+      'field /tag added, which version 3 does not accept',
+      "maxLength of /note dropped, while version 3 keeps it at 5",
+      "maximum of /amount loosened from 10 to 20, past version 3's",
+      'type of /amount widened from integer to number, which version 3 does not accept',
+    ]);
+  });
+});
