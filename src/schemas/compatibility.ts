@@ -284,18 +284,27 @@ class ReaderCheck {
     for (const keyword of ['anyOf', 'oneOf'] as const) {
       const branches = schema[keyword];
       if (!Array.isArray(branches)) continue;
-      const results = branches.map((branch) => this.coverAlternatives(childNode(reader, branch), [writer], path));
-      const covering = results.filter((found) => found.length === 0).length;
-      if (covering === 0) {
-        const closest = results.reduce((best, found) => (found.length < best.length ? found : best), results[0] ?? []);
-        const hint = closest[0] === undefined ? '' : ` (closest: ${closest[0].message})`;
-        out.push({ path, change: 'schema-narrowed', message: `no ${keyword} branch of ${where(path)} accepts everything the other schema allows${hint}` });
-      } else if (keyword === 'oneOf' && covering > 1 && !objects(writer).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
-        out.push({ path, change: 'schema-narrowed', message: `${covering} oneOf branches of ${where(path)} accept the same values, so oneOf refuses them` });
+      for (const piece of byValue(writer)) {
+        const results = branches.map((branch) => this.coverAlternatives(childNode(reader, branch), [piece], path));
+        const covering = results.filter((found) => found.length === 0).length;
+        if (covering === 0) {
+          const closest = results.reduce((best, found) => (found.length < best.length ? found : best), results[0] ?? []);
+          const hint = closest[0] === undefined ? '' : ` (closest: ${closest[0].message})`;
+          out.push({ path, change: 'schema-narrowed', message: `no ${keyword} branch of ${where(path)} accepts everything the other schema allows${hint}` });
+        } else if (keyword === 'oneOf' && covering > 1 && !objects(piece).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
+          out.push({ path, change: 'schema-narrowed', message: `${covering} oneOf branches of ${where(path)} accept the same values, so oneOf refuses them` });
+        }
       }
     }
     return out;
   }
+}
+
+/** A writer limited to a few values, one alternative per value: each value may fall in a different branch. */
+function byValue(writer: WriterAlternative): WriterAlternative[] {
+  const values = writerValues(writer);
+  if (values === undefined || values.length < 2) return [writer];
+  return values.map((value) => ({ nodes: [...writer.nodes, { schema: { const: value }, root: true }], split: writer.split }));
 }
 
 /** `not` and `if`/`then`/`else` are compared whole: the writer must have had the same. */
