@@ -286,13 +286,15 @@ class ReaderCheck {
       if (!Array.isArray(branches)) continue;
       for (const piece of byValue(writer)) {
         const results = branches.map((branch) => this.coverAlternatives(childNode(reader, branch), [piece], path));
-        const covering = results.filter((found) => found.length === 0).length;
-        if (covering === 0) {
+        const covering = results.findIndex((found) => found.length === 0);
+        if (covering < 0) {
           const closest = results.reduce((best, found) => (found.length < best.length ? found : best), results[0] ?? []);
           const hint = closest[0] === undefined ? '' : ` (closest: ${closest[0].message})`;
           out.push({ path, change: 'schema-narrowed', message: `no ${keyword} branch of ${where(path)} accepts everything the other schema allows${hint}` });
-        } else if (keyword === 'oneOf' && covering > 1 && !objects(piece).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
-          out.push({ path, change: 'schema-narrowed', message: `${covering} oneOf branches of ${where(path)} accept the same values, so oneOf refuses them` });
+        } else if (keyword === 'oneOf' && !objects(piece).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
+          // oneOf refuses a value two branches accept, so every other branch must be shown apart from the writer's values
+          const overlapping = branches.some((branch, index) => index !== covering && !disjoint(childNode(reader, branch), piece, this.resolve));
+          if (overlapping) out.push({ path, change: 'schema-narrowed', message: `oneOf branches of ${where(path)} may both accept a value, which oneOf refuses` });
         }
       }
     }
@@ -305,6 +307,17 @@ function byValue(writer: WriterAlternative): WriterAlternative[] {
   const values = writerValues(writer);
   if (values === undefined || values.length < 2) return [writer];
   return values.map((value) => ({ nodes: [...writer.nodes, { schema: { const: value }, root: true }], split: writer.split }));
+}
+
+/** Whether no instance of `writer` can satisfy `branch`, told apart by type or by values, of the whole or of a required member. */
+function disjoint(branch: SchemaNode, writer: WriterAlternative, resolve: RefResolver): boolean {
+  const { nodes } = flatten(branch, resolve);
+  const joined = writerAlternatives([...writer.nodes, ...nodes], resolve);
+  if (joined.length === 0) return true;
+  return joined.every((alternative) => {
+    const required = writerRequired(alternative);
+    return [...required].some((name) => writerAlternatives(alternative.nodes.flatMap((node) => memberNodes(node, name)), resolve).length === 0);
+  });
 }
 
 /** `not` and `if`/`then`/`else` are compared whole: the writer must have had the same. */
