@@ -170,6 +170,20 @@ const rows: Row[] = [
     ],
   },
   {
+    name: 'oneOf whose branches overlap on the older values',
+    older: object({ v: text }),
+    newer: object({ v: { oneOf: [text, { type: 'string', maxLength: 1 }] } }),
+    backward: [['schema-narrowed', '/v']],
+    forward: [],
+  },
+  {
+    name: 'oneOf told apart by a required discriminator',
+    older: { anyOf: [closed({ kind: { const: 'card' } }, { required: ['kind'] }), closed({ kind: { const: 'cash' } }, { required: ['kind'] })] },
+    newer: { oneOf: [object({ kind: { const: 'card' } }, { required: ['kind'] }), object({ kind: { const: 'cash' } }, { required: ['kind'] })] },
+    backward: [],
+    forward: [['schema-narrowed', '']],
+  },
+  {
     name: 'enum values spread over anyOf branches',
     older: object({ v: { enum: ['a', 1] } }),
     newer: object({ v: { anyOf: [text, { type: 'integer' }] } }),
