@@ -84,6 +84,11 @@ export class Access {
     }
   }
 
+  /** The name of the request's token, recorded as the producer of what it appends; undefined in open mode. */
+  producer(request: FastifyRequest): string | undefined {
+    return grantFor(request).name;
+  }
+
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
     if (!grantFor(request).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
@@ -130,7 +135,7 @@ export class Access {
   async #lookup(id: string): Promise<CachedToken> {
     const record = await this.#tokens?.find(id);
     const entry = {
-      grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes),
+      grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes, record.name),
       secretHash: record?.secretHash ?? '',
       at: Date.now(),
     };

@@ -5,6 +5,8 @@ import { parseScope } from './scopes.js';
 
 /** What a request may do, worked out from its bearer token (or granted in full in open mode). */
 export interface Grant {
+  /** The token's name; none in open mode. */
+  name?: string;
   admin: boolean;
   /** Categories it may read; `'*'` for all. */
   read: ReadonlySet<string>;
@@ -19,7 +21,7 @@ export const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() 
 export type Categories = readonly string[] | '*';
 
 /** The grant of a token's stored scopes, by the one grammar minting uses too: a scope it cannot parse grants nothing. */
-export function grantOf(scopes: readonly string[]): Grant {
+export function grantOf(scopes: readonly string[], name?: string): Grant {
   const read = new Set<string>();
   const write = new Set<string>();
   let admin = false;
@@ -28,7 +30,7 @@ export function grantOf(scopes: readonly string[]): Grant {
     else if (scope?.action === 'read') read.add(scope.category);
     else if (scope?.action === 'write') write.add(scope.category);
   }
-  return { admin, read, write };
+  return { ...(name === undefined ? {} : { name }), admin, read, write };
 }
 
 export function readsEverything(grant: Grant): boolean {
