@@ -4,8 +4,9 @@ import type { EventStore } from '../store/event-store.js';
 import type { Categories } from '../store/filter-categories.js';
 import { SCHEMA_VERSION_KEY, type Compatibility, type JsonSchema, type SchemaTypeSummary } from '../store/schema-registry.js';
 import type { SqlAccess } from '../store/sql-access.js';
-import { eventsAt, newestOfType, recordedAtOf, typesInCategories, type CatalogEvent, type SampledEvent, type TypeInCategory } from './log-facts.js';
+import { eventsAt, newestOfType, recordedAtOf, type CatalogEvent, type SampledEvent, type TypeInCategory } from './log-facts.js';
 import { reaches, readersOf, type CatalogReader } from './readers.js';
+import { typesInCategories } from './type-tally.js';
 
 export type { CatalogEvent } from './log-facts.js';
 
@@ -67,8 +68,9 @@ export interface EventCatalogOptions {
  * Gathers the event catalog of `store`: every event type seen in the log or
  * registered, with its versions and an example event of each, its categories,
  * producers, consumers and projections, its count and when it was last seen.
- * Counts are exact (one grouped pass over the log); producers and examples come
- * from each type's newest `samplePerType` events. Needs the store's own
+ * Counts are exact (one pass over the log per store handle, then only what
+ * was appended since); producers and examples come from each type's newest
+ * `samplePerType` events. Needs the store's own
  * database: for a server's store, ask its `GET /catalog`.
  *
  * ```ts

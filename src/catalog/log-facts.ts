@@ -29,22 +29,6 @@ export interface CatalogEvent {
 // SQL IN lists are bound one value per placeholder: keep each statement well under SQLite's and pg's limits
 const IN_CHUNK = 500;
 
-/**
- * Every (type, category) pair of the log with its count and newest position,
- * in one grouped statement over the events and their streams' categories.
- * It reads the whole log each call: a counter kept beside the log would have
- * to follow every append (making appends commit one at a time), scavenging
- * and restores, and that is a larger cost than an occasional catalog.
- */
-export async function typesInCategories(sql: SqlAccess): Promise<TypeInCategory[]> {
-  const rows = await sql.query<{ type: string; category: string; events: number | string; last_position: number | string }>(
-    `SELECT e.type AS type, s.category AS category, count(*) AS events, max(e.position) AS last_position
-       FROM events e JOIN streams s ON s.stream_id = e.stream_id
-      GROUP BY e.type, s.category`,
-  );
-  return rows.map((row) => ({ type: row.type, category: row.category, events: Number(row.events), lastPosition: Number(row.last_position) }));
-}
-
 /** When the events at `positions` were recorded, in milliseconds, by position. */
 export async function recordedAtOf(sql: SqlAccess, positions: readonly number[]): Promise<Map<number, number>> {
   const times = new Map<number, number>();
