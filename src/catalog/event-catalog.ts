@@ -12,6 +12,7 @@ export type { CatalogEvent } from './log-facts.js';
 
 /** How many of each type's newest events producers and examples are taken from. */
 export const DEFAULT_SAMPLE_PER_TYPE = 1000;
+const MAX_SAMPLE_PER_TYPE = 100_000;
 
 /** What the store says about its event types: the registry, the log, its consumers and projections. */
 export interface EventCatalog {
@@ -60,7 +61,7 @@ export interface EventCatalogOptions {
    * producers and examples come from its categories only. Default: all.
    */
   mayRead?: (categories: Categories) => boolean;
-  /** How many of each type's newest events producers and examples come from. Default 1,000. */
+  /** How many of each type's newest events producers and examples come from. Default 1,000, at most 100,000. */
   samplePerType?: number;
 }
 
@@ -85,6 +86,7 @@ export async function eventCatalog(store: EventStore, options: EventCatalogOptio
   }
   const mayRead = options.mayRead ?? (() => true);
   const sample = options.samplePerType ?? DEFAULT_SAMPLE_PER_TYPE;
+  if (!Number.isInteger(sample) || sample < 1 || sample > MAX_SAMPLE_PER_TYPE) throw invalidArgument('samplePerType', `must be a whole number from 1 to ${MAX_SAMPLE_PER_TYPE}`);
   const registered = await visibleRegistrations(store, mayRead);
   // the store's own categories ($schemas, …) hold its bookkeeping, not anyone's events
   const seen = (await typesInCategories(sql)).filter((row) => !row.category.startsWith('$') && mayRead([row.category]) && !registered.hidden.has(row.type));
