@@ -68,7 +68,7 @@ function typeSection(type: CatalogType, index: number): string {
     parts.push(`<h3>Version ${version.version}</h3>`, `<p class="muted">Registered ${escape(version.registeredAt)}.</p>`, json(version.schema), example(version.example));
   }
   if (type.unversionedExample !== null) {
-    parts.push(`<h3>${type.versions.length === 0 ? 'Example' : 'Without a schema version'}</h3>`, example(type.unversionedExample));
+    parts.push(`<h3>${type.versions.length === 0 ? 'Newest event' : 'Without a schema version'}</h3>`, example(type.unversionedExample));
   }
   parts.push('</section>');
   return parts.join('\n');
@@ -76,7 +76,7 @@ function typeSection(type: CatalogType, index: number): string {
 
 function example(event: CatalogEvent | null): string {
   if (event === null) return '<p class="muted">No example in the sample.</p>';
-  const where = `<p>Example: <code>${escape(event.id)}</code>, ${escape(event.stream)} revision ${event.revision}, position ${event.position}, ${escape(event.recordedAt)}.</p>`;
+  const where = `<p>Example: event <code>${escape(event.id)}</code> of stream ${escape(event.stream)} at revision ${event.revision}, position ${event.position}, recorded ${escape(event.recordedAt)}.</p>`;
   return where + '\n' + json({ data: event.data, metadata: event.metadata });
 }
 

@@ -47,14 +47,14 @@ function typeSection(type: CatalogType): string[] {
     lines.push(...example(version.example));
   }
   if (type.unversionedExample !== null) {
-    lines.push(`### ${type.versions.length === 0 ? 'Example' : 'Without a schema version'}`, '', ...example(type.unversionedExample));
+    lines.push(`### ${type.versions.length === 0 ? 'Newest event' : 'Without a schema version'}`, '', ...example(type.unversionedExample));
   }
   return lines;
 }
 
 function example(event: CatalogEvent | null): string[] {
   if (event === null) return ['No example in the sample.', ''];
-  return [`Example: \`${event.id}\`, ${text(event.stream)} revision ${event.revision}, position ${event.position}, ${event.recordedAt}.`, '', ...json({ data: event.data, metadata: event.metadata }), ''];
+  return [`Example: event \`${event.id}\` of stream ${text(event.stream)} at revision ${event.revision}, position ${event.position}, recorded ${event.recordedAt}.`, '', ...json({ data: event.data, metadata: event.metadata }), ''];
 }
 
 /** A fenced block longer than any run of backticks inside, so no value can close it. */
@@ -81,7 +81,8 @@ function text(value: string): string {
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces as `-`, a repeat numbered. */
 function anchorsOf(types: readonly CatalogType[]): string[] {
-  const used = new Map<string, number>();
+  // the document's own headings come first: a type called Contents links to its own section, not to the table
+  const used = new Map<string, number>([['event-catalog', 1], ['contents', 1]]);
   return types.map(({ type }) => {
     const base = type
       .toLowerCase()
