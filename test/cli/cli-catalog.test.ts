@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import type { EventCatalog } from '../../src/catalog/event-catalog.js';
+import { openStore } from '../../src/open/open-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
 import { cliAsync } from '../support/serve-process.js';
@@ -21,8 +22,9 @@ function cli(args: string[], db: string) {
 
 it('tributary catalog --out writes catalog.html and catalog.md whole; without it prints Markdown, or JSON with --json', async () => {
   const db = join(folder, 'catalog.db');
-  const store = openSqliteStore({ path: db });
+  const store = await openStore(db);
   try {
+    await store.schemas!.register('OrderPlaced', { type: 'object' }, { categories: ['order'] });
     // a library append names its producer itself, if it wants one
     await store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: '1' }, metadata: { appendedBy: 'orders-service' } }]);
     await store.append('order-1', [{ type: 'OrderShipped', data: { orderId: '1' } }]);
@@ -51,10 +53,11 @@ it('tributary catalog --out writes catalog.html and catalog.md whole; without it
 
   const json = cli(['catalog', '--json'], db);
   const catalog = JSON.parse(json.stdout) as EventCatalog;
-  expect(catalog.types.map((type) => [type.type, type.count, type.producers, type.consumers])).toEqual([
-    ['OrderPlaced', 1, ['orders-service'], ['shipping']],
-    ['OrderShipped', 1, [], []],
+  expect(catalog.types.map((type) => [type.type, type.versions.map((v) => v.version), type.count, type.producers, type.consumers])).toEqual([
+    ['OrderPlaced', [1], 1, ['orders-service'], ['shipping']],
+    ['OrderShipped', [], 1, [], []],
   ]);
+  expect(catalog.types[0]!.versions[0]!.example).toMatchObject({ stream: 'order-1', data: { orderId: '1' } });
 });
 
 it('tributary catalog on a database that does not exist fails and creates nothing', () => {
@@ -75,9 +78,13 @@ it('tributary catalog --url asks the server, which answers with what the token m
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    for (const [token, stream, type] of [[orders.token, 'order-1', 'OrderPlaced'], [stock.token, 'stock-1', 'StockReserved']]) {
-      const appended = await cliAsync(['append', stream!, '--type', type!, '--data', '{}', '--url', url, '--token', token!]);
-      expect(appended.stderr).toBe('');
+    for (const [token, stream, type] of [[orders.token, 'order-1', 'OrderPlaced'], [stock.token, 'stock-1', 'StockReserved']] as const) {
+      const appended = await fetch(`${url}/streams/${stream}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: [{ type, data: {} }] }),
+      });
+      expect(appended.status).toBe(201);
     }
     const asked = await cliAsync(['catalog', '--json', '--url', url, '--token', orders.token]);
     expect(asked.stderr).toBe('');
