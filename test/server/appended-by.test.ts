@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { withServer } from './support.js';
 
+// a loaded machine must not turn these appends into OVERLOADED: what sheds load is tested elsewhere
+const UNSHED = { overload: { maxEventLoopDelayMs: 0 } };
+
 interface ErrorBody {
   error: { code: string; index?: number; append?: number };
 }
 
 describe('the appending token recorded as the producer', () => {
   it('stores the token name under metadata.appendedBy on single and multi-stream appends, beside the caller\'s own metadata', async () => {
-    await withServer({ open: false }, async ({ app, store, namedToken }) => {
+    await withServer({ ...UNSHED, open: false }, async ({ app, store, namedToken }) => {
       const orders = await namedToken('orders-service', 'write:order', 'write:invoice');
       const single = await app.inject({
         method: 'POST',
@@ -34,7 +37,7 @@ describe('the appending token recorded as the producer', () => {
   });
 
   it('refuses a body that names a producer itself, whole, naming the event; nothing is stored', async () => {
-    await withServer({ open: false }, async ({ app, store, namedToken }) => {
+    await withServer({ ...UNSHED, open: false }, async ({ app, store, namedToken }) => {
       const orders = await namedToken('orders-service', 'write:order');
       const forged = { type: 'Placed', data: {}, metadata: { appendedBy: 'payments-service' } };
       const single = await app.inject({ method: 'POST', url: '/streams/order-1', headers: orders, payload: { events: [{ type: 'Placed', data: {} }, forged] } });
@@ -53,7 +56,7 @@ describe('the appending token recorded as the producer', () => {
   });
 
   it('records nothing in open mode, where no token names the caller, and refuses a claimed producer there too', async () => {
-    await withServer({ open: true }, async ({ app, store }) => {
+    await withServer({ ...UNSHED, open: true }, async ({ app, store }) => {
       const plain = await app.inject({ method: 'POST', url: '/streams/order-1', payload: { events: [{ type: 'Placed', data: {}, metadata: { source: 'test' } }] } });
       expect(plain.statusCode).toBe(201);
       const claimed = await app.inject({ method: 'POST', url: '/streams/order-1', payload: { events: [{ type: 'Placed', data: {}, metadata: { appendedBy: 'me' } }] } });
