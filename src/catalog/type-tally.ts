@@ -13,23 +13,35 @@ interface Tally {
 
 // per store handle: a server's later catalogs count only what was appended since the last one
 const tallies = new WeakMap<SqlAccess, Tally>();
+// the walk under way on each handle, which the next one waits for
+const walks = new WeakMap<SqlAccess, Promise<Tally>>();
 
 /**
  * Every (type, category) pair of the log with its count and newest position.
  * The first call walks the whole log, in statements of 10,000 positions so
  * appends go on in between; later calls on the same handle count only the
- * events appended since, after one `count(*)` shows nothing was removed below
+ * events appended since, after two counts show nothing was removed below
  * (a scavenge: then the walk starts over). A counter kept in the database
  * would have to follow every append, scavenge and restore, and would make
  * appends commit one at a time; the catalog is gathered rarely enough that
  * this is the better trade.
  */
 export async function typesInCategories(sql: SqlAccess): Promise<TypeInCategory[]> {
+  // one walk at a time per handle: two catalogs at once must not both add the same events
+  const walk = (walks.get(sql) ?? Promise.resolve()).catch(() => undefined).then(() => walkOn(sql));
+  walks.set(sql, walk);
+  const tally = await walk;
+  return [...tally.pairs.values()].map((pair) => ({ ...pair }));
+}
+
+/** The tally brought up to the head; it replaces the kept one only once complete, so a failed walk counts nothing twice. */
+async function walkOn(sql: SqlAccess): Promise<Tally> {
   const head = await headOf(sql);
-  let tally = tallies.get(sql);
-  if (tally === undefined || tally.through > head || (await eventsThrough(sql, tally.through)) !== tally.events) {
-    tally = { through: 0, events: 0, pairs: new Map() };
-  }
+  const kept = tallies.get(sql);
+  const fresh = kept === undefined || kept.through > head || (await eventsThrough(sql, kept.through)) !== kept.events;
+  const tally: Tally = fresh
+    ? { through: 0, events: 0, pairs: new Map() }
+    : { through: kept.through, events: kept.events, pairs: new Map([...kept.pairs].map(([key, pair]) => [key, { ...pair }])) };
   const statement = sql.dialect.placeholders(
     `SELECT e.type AS type, s.category AS category, count(*) AS events, max(e.position) AS last_position
        FROM events e JOIN streams s ON s.stream_id = e.stream_id
@@ -49,7 +61,7 @@ export async function typesInCategories(sql: SqlAccess): Promise<TypeInCategory[
   }
   tally.through = Math.max(tally.through, head);
   tallies.set(sql, tally);
-  return [...tally.pairs.values()].map((pair) => ({ ...pair }));
+  return tally;
 }
 
 async function headOf(sql: SqlAccess): Promise<number> {

@@ -16,7 +16,11 @@ it('counts each type per category, then only what was appended since, and starts
   ]);
 
   await store.append('order-2', [{ type: 'Placed', data: {} }]);
-  expect((await tally()).find((pair) => pair.type === 'Placed' && pair.category === 'order')).toEqual({ type: 'Placed', category: 'order', events: 2, lastPosition: 4 });
+  // two catalogs at once: each sees the new event once
+  const [first, second] = await Promise.all([tally(), tally()]);
+  for (const pairs of [first, second]) {
+    expect(pairs.find((pair) => pair.type === 'Placed' && pair.category === 'order')).toEqual({ type: 'Placed', category: 'order', events: 2, lastPosition: 4 });
+  }
 
   await store.deleteStream('order-1');
   await store.scavenge();
