@@ -9,6 +9,7 @@ import type {
   SchemaTypeDetails,
   SchemaTypeSummary,
   SchemaVersion,
+  SchemaWarning,
   UpcastFunction,
   UpcastRule,
   ValidationMode,
@@ -82,7 +83,7 @@ export class RemoteSchemaRegistry implements SchemaRegistry {
   }
 
   /** Warnings happen on the server: it counts them in /metrics and logs them; a client hears of none. */
-  onWarning(): () => void {
+  onWarning(_listener: (warning: SchemaWarning) => void): () => void {
     return () => {};
   }
 }
