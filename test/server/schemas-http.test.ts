@@ -211,6 +211,17 @@ describe('the schema registry over HTTP', () => {
         upcastClient.close();
         rawClient.close();
       }
+      // a consumer group member's events, each group reading its own way
+      for (const [group, raw, expected] of [['upcasting', '', upcastHistory], ['raw', '&raw=true', rawHistory]] as const) {
+        const member = await SseClient.open(`${base}/consumers/${group}/members/m1/events?category=order&start=beginning${raw}`);
+        // one event of a stream at a time: each is acknowledged to get the next
+        for (let acked = 0; acked < expected.length; acked++) {
+          await member.until((c) => c.events.length > acked, `the ${group} member's event ${acked}`);
+          await call(app, 'POST', `/consumers/${group}/members/m1/ack`, { position: Number(member.events[acked]!.id) });
+        }
+        expect(member.events.map((e) => e.event['data'])).toEqual(expected);
+        member.close();
+      }
       const refused = await SseClient.open(`${base}/all/subscribe?after=0&raw=1`);
       expect(refused.status).toBe(400);
       refused.close();
