@@ -25,10 +25,10 @@ const pointer = { type: 'string', description: 'a JSON Pointer into the event da
 
 const upcastRule = {
   oneOf: [
-    { type: 'object', required: ['op', 'path', 'to'], properties: { op: { const: 'rename' }, path: pointer, to: { type: 'string', minLength: 1 } }, additionalProperties: false },
-    { type: 'object', required: ['op', 'from', 'to'], properties: { op: { const: 'move' }, from: pointer, to: pointer }, additionalProperties: false },
-    { type: 'object', required: ['op', 'path', 'value'], properties: { op: { const: 'default' }, path: pointer, value: {} }, additionalProperties: false },
-    { type: 'object', required: ['op', 'path'], properties: { op: { const: 'drop' }, path: pointer }, additionalProperties: false },
+    { type: 'object', required: ['op', 'path', 'to'], properties: { op: { type: 'string', enum: ['rename'] }, path: pointer, to: { type: 'string', minLength: 1 } }, additionalProperties: false },
+    { type: 'object', required: ['op', 'from', 'to'], properties: { op: { type: 'string', enum: ['move'] }, from: pointer, to: pointer }, additionalProperties: false },
+    { type: 'object', required: ['op', 'path', 'value'], properties: { op: { type: 'string', enum: ['default'] }, path: pointer, value: {} }, additionalProperties: false },
+    { type: 'object', required: ['op', 'path'], properties: { op: { type: 'string', enum: ['drop'] }, path: pointer }, additionalProperties: false },
   ],
 } as const;
 
