@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
+import { RemoteEventStore, openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { openStore } from '../../src/open/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends } from '../support/backends.js';
@@ -264,6 +264,31 @@ describe('the remote store over the registry routes', () => {
         stop();
       } finally {
         await remote.close();
+      }
+    });
+  });
+});
+
+describe('openStore on a server URL with a narrow token', () => {
+  it("is the remote store itself, whose registry is the server's: appends are checked and reads upcast by the server, with a token that may not read $schemas", async () => {
+    await withServer({ open: false }, async ({ app, token }) => {
+      const narrow = (await token('write:order')).authorization.slice('Bearer '.length);
+      const store = await openStore(await listening(app), { token: narrow });
+      try {
+        expect(store).toBeInstanceOf(RemoteEventStore);
+        await store.schemas!.register('OrderPlaced', placedV1, { categories: ['order'] });
+        await store.schemas!.setMode('order', 'enforce');
+        await expect(store.append('order-1', [good, bad])).rejects.toMatchObject({ code: 'SCHEMA_VALIDATION_FAILED' });
+        await store.append('order-1', [good]);
+        await store.schemas!.register('OrderPlaced', placedV2);
+        await store.schemas!.addUpcaster('OrderPlaced', 1, [{ op: 'default', path: '/currency', value: 'EUR' }]);
+        expect((await store.readStream('order-1')).events.map((event) => event.data)).toEqual([{ ...good.data, currency: 'EUR' }]);
+        // the token reads only its own categories: the registry's $schemas events are not among them
+        expect((await store.readAll()).events.map((event) => [event.stream, event.metadata])).toEqual([['order-1', { schemaVersion: 2 }]]);
+        expect((await store.readAll({ raw: true })).events.map((event) => [event.stream, event.metadata])).toEqual([['order-1', { schemaVersion: 1 }]]);
+        await expect(store.readStream('$schemas-type-OrderPlaced')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      } finally {
+        await store.close();
       }
     });
   });
