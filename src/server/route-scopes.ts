@@ -31,6 +31,7 @@ export const SCOPES = {
   registerSchema: "write:<each category of the event type and each category named>; a new type: write:<each category named>, at least one; admin for a type that records none",
   changeSchemaType: "write:<each category of the event type>; admin when it records none",
   writeCategory: 'write:<category> (admin includes it)',
+  readCatalog: 'any valid token: the types, consumers and projections of the categories it may read (a type registered with a category it may not read is left out)',
   admin: 'admin',
 } as const;
 

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { TributaryError, isTributaryError } from '../core/errors.js';
+import type { Categories } from '../store/filter-categories.js';
 import type { SchemaRegistry, SchemaTypeDetails, SchemaTypeSummary } from '../store/schema-registry.js';
 import type { Access } from './access.js';
-import type { Categories } from './grant.js';
 
 /**
  * Who may see and change an event type's schemas (DESIGN.md, "Who may do

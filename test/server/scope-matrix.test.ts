@@ -148,6 +148,10 @@ const CASES: Case[] = [
   { route: 'PUT /schemas/{type}/upcasters/{fromVersion}', url: '/schemas/Paid/upcasters/1', body: { rules: [{ op: 'default', path: '/currency', value: 'EUR' }] }, expected: CHANGES_PAYMENT_204 },
   { route: 'GET /schema-modes', url: '/schema-modes', expected: ANY_TOKEN },
   { route: 'PUT /schema-modes/{category}', url: '/schema-modes/payment', body: { mode: 'enforce' }, expected: CHANGES_PAYMENT_204 },
+  // every token gets a catalog: a token without payment scope sees nothing of payment's types, consumers or projection in any format
+  { route: 'GET /catalog', url: '/catalog', expected: ANY_TOKEN },
+  { route: 'GET /catalog', url: '/catalog?format=md', expected: ANY_TOKEN },
+  { route: 'GET /catalog', url: '/catalog?format=json', expected: ANY_TOKEN },
   { route: 'GET /health', url: '/health', expected: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /metrics', url: '/metrics', expected: ADMIN_ONLY },
   // a copy of the store carries every category: read:* for the log, admin for the other tables and the copy state
