@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { EventOf, RecordedEvent } from '../../src/core/event.js';
 import { defineProjection } from '../../src/projections/definition/projection.js';
+import { runProjection } from '../../src/projections/feeding/runner.js';
 import type { TableContext } from '../../src/projections/sinks/table.js';
 import { tableSink } from '../../src/projections/sinks/table.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -68,6 +69,18 @@ describe('an event map types what handlers get', () => {
           OrderShipped: () => undefined,
         },
       });
+    const run = (store: EventStore) =>
+      runProjection<TableContext, OrderEvents>(store, {
+        name: 'cancellations',
+        version: 1,
+        sink,
+        handlers: {
+          'order.cancelled': (e, { tx, table }) => tx.execute(`INSERT INTO ${table} VALUES (?, ?)`, [e.data.orderId, e.data.reason ?? null]),
+          // @ts-expect-error the catch-all gets the map's events, and neither has a sku
+          '*': (e) => void e.data.sku,
+        },
+      });
+    expectTypeOf(run).toBeFunction();
     expectTypeOf(start).toBeFunction();
     expectTypeOf(follow).toBeFunction();
     expectTypeOf(projection).returns.toEqualTypeOf<ReturnType<typeof defineProjection<TableContext>>>();
