@@ -27,7 +27,16 @@ export async function generateSchemaTypes(versions: readonly SchemaVersion[], op
   for (const { type, version } of ordered) numbers.set(type, [...(numbers.get(type) ?? []), version]);
   const names = typeNamesOf(numbers);
   const declared = await compileBundle(bundleSchemas(ordered, names), reservedNames(names));
-  return [header(ordered, options.source), declared.trimEnd(), '', ...latestAliases(names)].join('\n') + '\n';
+  return [header(ordered, options.source), withoutBundleNotes(declared).trimEnd(), '', ...latestAliases(names)].join('\n') + '\n';
+}
+
+// the generator notes which `$defs` entry each type came from: true of the bundle only, so it would mislead readers
+const NOTE = / \* This interface was referenced by `[^`\n]*`'s JSON-Schema\n \* via the `definition` "[^"\n]*"\./.source;
+const COMMENT_OF_NOTE_ONLY = new RegExp(String.raw`/\*\*\n${NOTE}\n \*/\n`, 'g');
+const NOTE_PARAGRAPH = new RegExp(String.raw`\n \*\n${NOTE}`, 'g');
+
+function withoutBundleNotes(declared: string): string {
+  return declared.replace(COMMENT_OF_NOTE_ONLY, '').replace(NOTE_PARAGRAPH, '');
 }
 
 async function compileBundle(bundle: Record<string, unknown>, reserved: ReadonlySet<string>): Promise<string> {
