@@ -7,6 +7,8 @@ export const NAME_KEYWORD = 'x-tributary-type-name';
 
 // keywords whose values are instances, not schemas: a `$ref` inside them is data
 const DATA_KEYWORDS = new Set(['const', 'default', 'enum', 'examples']);
+// the generator's own keywords put their text into the output as code: a producer's schema must not
+const GENERATOR_KEYWORDS = new Set(['tsType', 'tsEnumNames', NAME_KEYWORD]);
 // what follows SCHEMA_REF_PREFIX: `<type, URI-encoded>/versions/<n>`, maybe with a pointer into that version
 const REGISTRY_REF_REST = /^([^/#]+)\/versions\/([1-9]\d*)(#.*)?$/;
 
@@ -26,8 +28,10 @@ export function bundleSchemas(versions: readonly SchemaVersion[], names: Readonl
     const rebased = rebase(schema, `#/$defs/${name}`, names, `${type} version ${version}`);
     definitions[name] = { ...versionRoot(rebased), [NAME_KEYWORD]: name, description: describe(type, version, schema) };
   }
-  const properties: SchemaObject = {};
-  for (const [type, { versions: named }] of names) properties[type] = { $ref: `#/$defs/${named.get(Math.max(...named.keys()))!}` };
+  // fromEntries: an event type named `__proto__` is a key like any other
+  const properties = Object.fromEntries(
+    [...names].map(([type, { versions: named }]) => [type, { $ref: `#/$defs/${named.get(Math.max(...named.keys()))!}` }]),
+  );
   return {
     [NAME_KEYWORD]: EVENT_MAP_NAME,
     description: 'Every registered event type with the data of its latest version: reads upcast older events to it.',
@@ -49,17 +53,28 @@ function versionRoot(schema: JsonSchema): SchemaObject {
 
 function describe(type: string, version: number, schema: JsonSchema): string {
   const own = typeof schema === 'object' ? [schema['title'], schema['description']].filter((text) => typeof text === 'string') : [];
-  return [`\`${type}\`, version ${version}.`, ...own].join('\n\n');
+  return inComment([`\`${type}\`, version ${version}.`, ...own].join('\n\n'));
+}
+
+/** Text that cannot end the doc comment the generator puts it in. */
+export function inComment(text: string): string {
+  return text.replaceAll('*/', '*\\/');
 }
 
 function rebase(schema: JsonSchema, base: string, names: ReadonlyMap<string, SchemaTypeNames>, owner: string): JsonSchema {
   const visit = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(visit);
     if (typeof value !== 'object' || value === null) return value;
+    const rewrite = (keyword: string, member: unknown): unknown => {
+      if (typeof member === 'string' && keyword === '$ref') return target(member, base, names, owner);
+      if (typeof member === 'string' && keyword === 'description') return inComment(member);
+      return DATA_KEYWORDS.has(keyword) ? member : visit(member);
+    };
     const copy: SchemaObject = {};
     for (const [keyword, member] of Object.entries(value as Record<string, unknown>)) {
-      const rewritten = keyword === '$ref' && typeof member === 'string' ? target(member, base, names, owner) : DATA_KEYWORDS.has(keyword) ? member : visit(member);
-      Object.defineProperty(copy, keyword, { value: rewritten, enumerable: true, writable: true, configurable: true });
+      // as a keyword its value is text or a list; an object is the schema of a property of that name
+      if (GENERATOR_KEYWORDS.has(keyword) && (typeof member === 'string' || Array.isArray(member))) continue;
+      Object.defineProperty(copy, keyword, { value: rewrite(keyword, member), enumerable: true, writable: true, configurable: true });
     }
     return copy;
   };

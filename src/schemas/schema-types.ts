@@ -1,6 +1,6 @@
 import { TributaryError, isTributaryError } from '../core/errors.js';
 import type { SchemaVersion } from '../store/schema-registry.js';
-import { NAME_KEYWORD, bundleSchemas } from './schema-bundle.js';
+import { NAME_KEYWORD, bundleSchemas, inComment } from './schema-bundle.js';
 import { EVENT_MAP_NAME, identifierOf, typeNamesOf, type SchemaTypeNames } from './schema-type-names.js';
 
 export interface SchemaTypesOptions {
@@ -97,9 +97,4 @@ function latestAliases(names: ReadonlyMap<string, SchemaTypeNames>): string[] {
     const newest = versions.get(Math.max(...versions.keys()))!;
     return `/** \`${inComment(type)}\` as handlers see it: reads upcast older versions to this one. */\nexport type ${latest} = ${newest};\n`;
   });
-}
-
-/** Text that cannot end the comment it is put in. */
-function inComment(text: string): string {
-  return text.replaceAll('*/', '*\\/');
 }

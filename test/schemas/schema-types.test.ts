@@ -87,6 +87,24 @@ describe('generateSchemaTypes', () => {
     expect(generated).toContain('inner?: OrderPlacedV1Part;');
   });
 
+  it('puts no text of a schema into the output as code: descriptions stay comments, the generator\'s own keywords are dropped', async () => {
+    const generated = await generateSchemaTypes([
+      version('Hostile', 1, {
+        description: 'ends */ export const fromDescription = 1; /*',
+        type: 'object',
+        properties: {
+          a: { tsType: 'string; export const fromTsType = 1', description: '*/ export const fromProperty = 1; /*' },
+          b: { enum: ['x', 'y'], tsEnumNames: ['X = 1; export const fromEnumNames = 1; //'] },
+          tsType: { type: 'string' },
+        },
+      }),
+    ]);
+    // every line that mentions one is inside a doc comment
+    expect(generated.split('\n').filter((line) => line.includes('export const') && !line.trimStart().startsWith('* '))).toEqual([]);
+    expect(generated).toContain('ends *\\/ export const fromDescription');
+    expect(generated).toMatch(/ {2}b\?: "x" \| "y";\n {2}tsType\?: string;/);
+  });
+
   it('refuses a $ref outside the registry or to a version it does not hold, fetching nothing', async () => {
     const outside = generateSchemaTypes([version('A', 1, { type: 'object', properties: { x: { $ref: 'https://schemas.example.com/x.json' } } })]);
     await expect(outside).rejects.toSatisfy((error) => isTributaryError(error, 'INVALID_SCHEMA'));
