@@ -7,6 +7,7 @@ export const NAME_KEYWORD = 'x-tributary-type-name';
 
 // keywords whose values are instances, not schemas: a `$ref` inside them is data
 const DATA_KEYWORDS = new Set(['const', 'default', 'enum', 'examples']);
+const DEFINITION_KEYWORDS = new Set(['$defs', 'definitions']);
 // the generator's own keywords put their text into the output as code: a producer's schema must not
 const GENERATOR_KEYWORDS = new Set(['tsType', 'tsEnumNames', NAME_KEYWORD]);
 // what follows SCHEMA_REF_PREFIX: `<type, URI-encoded>/versions/<n>`, maybe with a pointer into that version
@@ -68,7 +69,13 @@ function rebase(schema: JsonSchema, base: string, names: ReadonlyMap<string, Sch
     const rewrite = (keyword: string, member: unknown): unknown => {
       if (typeof member === 'string' && keyword === '$ref') return target(member, base, names, owner);
       if (typeof member === 'string' && keyword === 'description') return inComment(member);
-      return DATA_KEYWORDS.has(keyword) ? member : visit(member);
+      if (DATA_KEYWORDS.has(keyword)) return member;
+      if (!isObject(member)) return visit(member);
+      // the generator quotes these names in comments of its own
+      if (keyword === 'patternProperties') return visit(Object.fromEntries(Object.entries(member).map(([pattern, schema]) => [inComment(pattern), schema])));
+      const unfit = DEFINITION_KEYWORDS.has(keyword) ? Object.keys(member).find((name) => name.includes('*/')) : undefined;
+      if (unfit !== undefined) throw new TributaryError('INVALID_SCHEMA', `${owner} has a definition named ${JSON.stringify(unfit)}, which cannot be named in a comment`, { definition: unfit });
+      return visit(member);
     };
     const copy: SchemaObject = {};
     for (const [keyword, member] of Object.entries(value as Record<string, unknown>)) {
@@ -102,4 +109,8 @@ function safeDecode(text: string): string {
 
 function invalidRef(ref: string, owner: string, reason: string): TributaryError {
   return new TributaryError('INVALID_SCHEMA', `$ref ${JSON.stringify(ref)} in ${owner} ${reason}`, { ref, reason });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

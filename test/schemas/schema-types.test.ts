@@ -97,12 +97,18 @@ describe('generateSchemaTypes', () => {
           b: { enum: ['x', 'y'], tsEnumNames: ['X = 1; export const fromEnumNames = 1; //'] },
           tsType: { type: 'string' },
         },
+        patternProperties: { '^x*/*/ export const fromPattern = 1; /*': { type: 'number' } },
       }),
     ]);
     // every line that mentions one is inside a doc comment
     expect(generated.split('\n').filter((line) => line.includes('export const') && !line.trimStart().startsWith('* '))).toEqual([]);
     expect(generated).toContain('ends *\\/ export const fromDescription');
     expect(generated).toMatch(/ {2}b\?: "x" \| "y";\n {2}tsType\?: string;/);
+  });
+
+  it('refuses a definition whose name would close a comment', async () => {
+    const hostile = generateSchemaTypes([version('Hostile', 1, { $defs: { '*/ export const x = 1; /*': { type: 'string' } } })]);
+    await expect(hostile).rejects.toSatisfy((error) => isTributaryError(error, 'INVALID_SCHEMA'));
   });
 
   it('refuses a $ref outside the registry or to a version it does not hold, fetching nothing', async () => {
