@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openStore } from '../src/backends/open-store.js';
+import { openStore } from '../src/open/open-store.js';
 import { backupStore } from '../src/backup/backup-store.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { throwawayDatabase, type TestDatabase } from '../test/support/postgres.js';

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { openStore } from '../src/backends/open-store.js';
+import { openStore } from '../src/open/open-store.js';
 import { postgresDialect } from '../src/backends/postgres/postgres-dialect.js';
 import { openPostgresStore } from '../src/backends/postgres/postgres-store.js';
 import { sqliteDialect } from '../src/backends/sqlite/sqlite-dialect.js';

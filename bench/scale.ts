@@ -9,7 +9,7 @@
 // with newer code migrates it in place, as it would a user's database.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { openStore } from '../src/backends/open-store.js';
+import { openStore } from '../src/open/open-store.js';
 import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from '../src/backends/postgres/postgres-schema.js';
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../src/backends/sqlite/sqlite-schema.js';
 import { loadState } from '../src/command/decider.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { openStore } from '../src/backends/open-store.js';
+import { openStore } from '../src/open/open-store.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { startConsumer } from '../src/subscriptions/consumer.js';
 import { consumerStatus } from '../src/subscriptions/status.js';

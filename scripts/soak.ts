@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openStore } from '../src/backends/open-store.js';
+import { openStore } from '../src/open/open-store.js';
 import { documentSink, runProjection } from '../src/projections/index.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { consumerStatus } from '../src/subscriptions/status.js';

@@ -18,7 +18,8 @@ export { MAX_APPEND_EVENTS, MAX_APPEND_STREAMS, type AppendManyResult, type Stre
 export { MAX_TAG_LENGTH, MAX_TAGS_PER_EVENT } from './core/tags.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './store/options.js';
 // a backend loads with the first store opened on it; `tributary/sqlite` and `tributary/postgres` open one directly
-export { openStore, DEFAULT_DATABASE, type OpenStoreOptions } from './backends/open-store.js';
+export { openStore } from './open/open-store.js';
+export { DEFAULT_DATABASE, type OpenStoreOptions } from './backends/open-store.js';
 export type { SqliteEventStore } from './backends/sqlite/sqlite-store.js';
 export type { SqliteStoreConfig } from './backends/sqlite/sqlite-config.js';
 export type { PostgresEventStore } from './backends/postgres/postgres-store.js';

@@ -1,7 +1,7 @@
 // Tag logs built once and kept between runs, keyed by size and layout: SQLite files in bench/.data/, and
 // one schema per size in the PostgreSQL database tributary_bench_consistency. Opening one with newer code
 // migrates it in place, as it would a user's database.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { ADMIN_URL } from '../../test/support/postgres.js';
 import { adminDatabase, postgresLogCache, sqliteLogCache, withAdmin, type LogCache } from './log-cache.js';

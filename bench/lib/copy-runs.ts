@@ -1,7 +1,7 @@
 // The whole-log copies into PostgreSQL the mirror benchmark times, each into a fresh schema of its own that
 // Tributary made before the clock starts, checked to hold the whole log after it stops, and dropped after.
 import pg from 'pg';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { restoreBackup } from '../../src/backup/restore-backup.js';
 import { mirrorLog } from '../../src/mirror/mirror-log.js';
 import type { EventStore } from '../../src/store/event-store.js';

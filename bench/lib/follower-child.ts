@@ -1,7 +1,7 @@
 // A process that follows a live source for the lag benchmark, until SIGTERM. `mirror`: mirrorLog into the
 // target (the benchmark watches the target itself). `subscribe`: a plain live subscription on the source,
 // printing "<position> <time seen>" per event. Either prints "ready" once it follows.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { mirrorLog } from '../../src/mirror/mirror-log.js';
 import { subscribeToAll } from '../../src/subscriptions/log-subscription.js';
 

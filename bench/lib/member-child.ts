@@ -1,6 +1,6 @@
 // One member of a consumer group for the group benchmark: handles events with `handlerMs` of
 // simulated I/O each, and stops on SIGTERM.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
 
 const { location, name, partitions, handlerMs } = JSON.parse(process.argv[2]!) as {

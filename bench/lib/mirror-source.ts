@@ -1,7 +1,7 @@
 // The log the mirror benchmark copies: 1 KB events in streams of 100 over mixed categories, a quarter of the
 // events tagged, and custom metadata on one stream in a hundred, so a copy moves every kind of row it must.
 // Built once through appendMany in calls of 1,000 events and kept in bench/.data/, keyed by size and layout.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 import type { EventData } from '../../src/core/event.js';
 import type { StreamAppend } from '../../src/core/stream-appends.js';

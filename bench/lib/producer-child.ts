@@ -1,6 +1,6 @@
 // Appends `count` 1 KB events, one per call, `intervalMs` apart, each carrying the time its append began,
 // for the latency benchmark's cross-process case.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { payload } from './scenarios.js';
 
 const { location, count, intervalMs } = JSON.parse(process.argv[2]!) as { location: string; count: number; intervalMs: number };

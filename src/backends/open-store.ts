@@ -6,22 +6,11 @@ import { redactUrl } from '../store/redact-url.js';
 export const DEFAULT_DATABASE = './data/tributary.db';
 
 /**
- * Opens the store at `location`: a SQLite file path (the embedded default),
- * a `postgres://` URL, optionally with `?schema=<name>` (default `tributary`),
- * or the `http://` URL of a Tributary server (with `token` when it requires one).
- * The same code runs on all three; only the location changes. A SQLite file is
- * created when missing unless `create` is false: then a missing file is
- * DATABASE_NOT_FOUND and nothing is created (a PostgreSQL database is never created).
- *
- * ```ts
- * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
- * const reader = await openStore('./data/tributary.db', { create: false });
- * ```
- *
- * Each backend's module, and with it its driver, is loaded the first time a
- * location needs it: importing the package loads no database driver.
+ * Opens the bare backend at `location`: what `openStore` opens before it puts
+ * the schema registry in front. Each backend's module, and with it its driver,
+ * is loaded the first time a location needs it.
  */
-export async function openStore(location: string = DEFAULT_DATABASE, options: OpenStoreOptions = {}): Promise<EventStore> {
+export async function openBackend(location: string = DEFAULT_DATABASE, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (typeof location !== 'string' || location === '') throw invalidArgument('database location', 'must be a file path or a URL');
   if (/^https?:\/\//i.test(location)) {
     const { openRemoteStore } = await import('./remote/remote-store.js');

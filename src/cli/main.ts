@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATABASE, openStore } from '../backends/open-store.js';
+import { DEFAULT_DATABASE } from '../backends/open-store.js';
+import { openStore } from '../open/open-store.js';
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import { stringFlag } from './arguments.js';
 import type { Command } from './context.js';

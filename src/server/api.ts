@@ -28,6 +28,7 @@ import { projectionRoutes } from './routes/projections.js';
 import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { withSchemas } from '../schemas/schema-store.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { SseRegistry } from './sse.js';
 import { trackStorageHealth } from './storage-health.js';
@@ -54,7 +55,9 @@ export interface TributaryPluginOptions {
  * answers, CORS and OpenAPI document apply to its own routes only. Live
  * streams end when the app starts closing; the store stays open for its owner.
  */
-export async function mountApi(app: FastifyInstance, options: TributaryPluginOptions): Promise<void> {
+export async function mountApi(app: FastifyInstance, given: TributaryPluginOptions): Promise<void> {
+  // the server is every other language's door: a bare backend gets the registry's checks and upcasting too
+  const options = { ...given, store: withSchemas(given.store) };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers

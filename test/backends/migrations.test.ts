@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { loadState, type DomainEvent } from '../../src/command/decider.js';
 import { backends, type SqlBackendName } from '../support/backends.js';
 import { SQLITE_UNDO_9 } from '../support/sqlite-versions.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backupStore, type BackupSummary } from '../../src/backup/backup-store.js';
 import { verifyBackup } from '../../src/backup/backup-reader.js';
 import { restoreBackup, type RestoreTarget } from '../../src/backup/restore-backup.js';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { backends, type BackendLocation } from '../support/backends.js';
 import { dumpStore } from '../support/store-dump.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupStore } from '../../src/backup/backup-store.js';
 import { restoreBackup } from '../../src/backup/restore-backup.js';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { mirrorLog, type MirrorResult } from '../../src/mirror/mirror-log.js';
 import { promoteMirror } from '../../src/mirror/promote.js';
 import type { EventStore } from '../../src/store/event-store.js';

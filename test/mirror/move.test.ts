@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import { mirrorLog } from '../../src/mirror/mirror-log.js';
 import { promoteMirror } from '../../src/mirror/promote.js';

@@ -1,4 +1,4 @@
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { tableSink, type TableContext } from '../../src/projections/sinks/table.js';

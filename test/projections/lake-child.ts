@@ -1,6 +1,6 @@
 // A process that runs a projection for the removal test, a lake rolling at every event or documents: it
 // prints "running" once it feeds, any error it is told of, and "stopped" once it finds the projection removed.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import type { ProjectionDefinition } from '../../src/projections/definition/projection.js';
 import { runProjection } from '../../src/projections/feeding/runner.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { consumerNameOf } from '../../src/projections/definition/projection.js';
 import { waitForProjection } from '../../src/projections/lifecycle/progress.js';

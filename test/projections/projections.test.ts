@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import { declaredProjection } from '../../src/projections/definition/file-definition.js';

@@ -1,6 +1,6 @@
 // A projector in its own process, for the crash test: it runs the tallies projection slowly, asks for a
 // rebuild (or resumes the one under way), prints what it sees as JSON lines, and exits once readers switched.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { RecordedEvent } from '../../src/core/event.js';
 import { projectionStatus } from '../../src/projections/reading/status.js';
 import { requestRebuild } from '../../src/projections/lifecycle/rebuild.js';

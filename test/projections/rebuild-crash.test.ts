@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { consumerNameOf } from '../../src/projections/definition/projection.js';
 import { waitForProjection } from '../../src/projections/lifecycle/progress.js';
 import { runProjection } from '../../src/projections/feeding/runner.js';

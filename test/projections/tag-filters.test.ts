@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import type { EventData } from '../../src/core/event.js';
 import { declaredProjection } from '../../src/projections/definition/file-definition.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { MAX_PAGE_SIZE } from '../../src/store/options.js';
 import { backends } from '../support/backends.js';

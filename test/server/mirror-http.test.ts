@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { mirrorLog } from '../../src/mirror/mirror-log.js';
 import type { EventStore } from '../../src/store/event-store.js';

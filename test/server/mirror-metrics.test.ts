@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { scratch } from '../support/backends.js';
 import { OpenApiContract } from './openapi.js';
 import { withServer } from './support.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { tributaryPlugin } from '../../src/entry/server.js';
 import type { EventStore } from '../../src/store/event-store.js';

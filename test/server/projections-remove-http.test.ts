@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { TributaryError } from '../../src/core/errors.js';
 import { runDeclaredProjections } from '../../src/projections/lifecycle/file-projections.js';
 import { lakeDirectoryOf } from '../../src/projections/definition/projection.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { projectionNameProblem } from '../../src/projections/definition/naming.js';
 import { STORE_NAMES, isStoreName } from '../../src/store/reserved-names.js';
 import { backends } from '../support/backends.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import type { SqlAccess } from '../../src/store/sql-access.js';
 import { backends } from '../support/backends.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { isTributaryError } from '../../src/core/errors.js';
 import { backends } from '../support/backends.js';
 

@@ -1,5 +1,5 @@
 // Appends `count` single events, one call at a time, from its own process, then exits.
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 
 const { location, count, streams } = JSON.parse(process.argv[2]!) as { location: string; count: number; streams: number };
 const store = await openStore(location);

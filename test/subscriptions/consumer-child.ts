@@ -2,7 +2,7 @@
 // its output file (appendFileSync: the line is in the kernel before the handler returns, so a SIGKILL
 // cannot lose it) and stops cleanly on SIGTERM.
 import { appendFileSync } from 'node:fs';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
 
 interface ChildOptions {

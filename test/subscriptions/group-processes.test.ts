@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
+import { openStore } from '../../src/open/open-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
 import { consumerStatus } from '../../src/subscriptions/status.js';

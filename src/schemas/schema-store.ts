@@ -1,0 +1,208 @@
+import { TributaryError } from '../core/errors.js';
+import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
+import { prepareEvents } from '../core/proposed-event.js';
+import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
+import type {
+  AllPage,
+  AppendManyOptions,
+  AppendOptions,
+  DeleteOptions,
+  EventStore,
+  ListStreamsOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamMetadata,
+  StreamPage,
+} from '../store/event-store.js';
+import type { SchemaFailure, SchemaWarning } from '../store/schema-registry.js';
+import type { InlineHook, SqlAccess } from '../store/sql-access.js';
+import { checkEvents, warningsOf, type CheckedEvents } from './append-check.js';
+import { RegistryCache } from './registry-cache.js';
+import type { RegistryState } from './registry-state.js';
+import { SchemaCompiler } from './schema-compiler.js';
+import { StoreSchemaRegistry } from './store-registry.js';
+import { Upcasters } from './upcasters.js';
+
+/**
+ * Puts the schema registry's door in front of a store: appends are stamped
+ * with their schema versions and validated where their category says so,
+ * reads come back upcast to each type's latest version (unless `raw`), and
+ * the store's own `$` streams refuse every write but the registry's. A store
+ * that has a registry already (opened with `openStore`, or a remote one) is
+ * returned as it is.
+ *
+ * ```ts
+ * const store = withSchemas(openSqliteStore({ path: './data/tributary.db' }));
+ * await store.schemas!.setMode('order', 'enforce');
+ * ```
+ */
+export function withSchemas(store: EventStore): EventStore {
+  return store.schemas === undefined ? new SchemaStore(store) : store;
+}
+
+class SchemaStore implements EventStore {
+  readonly #inner: EventStore;
+  readonly #cache: RegistryCache;
+  readonly #compiler = new SchemaCompiler();
+  readonly #upcasters = new Upcasters();
+  readonly #registry: StoreSchemaRegistry;
+  readonly #sql: SqlAccess | undefined;
+
+  constructor(inner: EventStore) {
+    this.#inner = inner;
+    this.#cache = new RegistryCache(inner, this.#compiler);
+    this.#registry = new StoreSchemaRegistry(inner, this.#cache, this.#compiler, this.#upcasters);
+    this.#sql = inner.sql === undefined ? undefined : upcastingSql(inner.sql, this);
+  }
+
+  get location() {
+    return this.#inner.location;
+  }
+  get consumers() {
+    return this.#inner.consumers;
+  }
+  get tokens() {
+    return this.#inner.tokens;
+  }
+  get sql() {
+    return this.#sql;
+  }
+  get snapshots() {
+    return this.#inner.snapshots;
+  }
+  get copySource() {
+    return this.#inner.copySource;
+  }
+  get copyTarget() {
+    return this.#inner.copyTarget;
+  }
+  get schemas() {
+    return this.#registry;
+  }
+
+  async append(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult> {
+    refuseReserved(stream);
+    const state = await this.#cache.current();
+    const checked = checkEvents(state, this.#compiler, stream, events);
+    refuseFailures(events, [checked]);
+    const result = await this.#inner.append(stream, checked.events, options);
+    this.#registry.warn(warningsOf(checked));
+    return result;
+  }
+
+  async appendMany(appends: readonly StreamAppend[], options?: AppendManyOptions): Promise<AppendManyResult> {
+    // a malformed call is the store's to refuse, with its own codes
+    if (!Array.isArray(appends)) return this.#inner.appendMany(appends, options);
+    for (const part of appends as unknown[]) if (isPart(part)) refuseReserved(part.stream);
+    const state = await this.#cache.current();
+    const checked = (appends as unknown[]).map((part) =>
+      isPart(part) && Array.isArray(part.events) ? checkEvents(state, this.#compiler, part.stream, part.events) : undefined,
+    );
+    refuseFailures(
+      appends.flatMap((part) => (isPart(part) && Array.isArray(part.events) ? part.events : [])),
+      checked.filter((part) => part !== undefined),
+    );
+    const stamped = appends.map((part, i) => (checked[i] === undefined ? part : { ...part, events: checked[i].events }));
+    const result = await this.#inner.appendMany(stamped, options);
+    for (const part of checked) if (part !== undefined) this.#registry.warn(warningsOf(part));
+    return result;
+  }
+
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
+    const page = await this.#inner.readStream(stream, options);
+    if (options?.raw === true) return page;
+    return { ...page, events: await this.upcast(page.events) };
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllPage> {
+    const page = await this.#inner.readAll(options);
+    if (options?.raw === true) return page;
+    return { ...page, events: await this.upcast(page.events) };
+  }
+
+  /** The events as their types' latest versions. */
+  upcast(events: RecordedEvent[]): RecordedEvent[] | Promise<RecordedEvent[]> {
+    if (events.length === 0) return events;
+    const state = this.#cache.current();
+    return state instanceof Promise ? state.then((fresh) => this.#upcastWith(fresh, events)) : this.#upcastWith(state, events);
+  }
+
+  #upcastWith(state: RegistryState, events: RecordedEvent[]): RecordedEvent[] {
+    return this.#upcasters.upcast(events, state);
+  }
+
+  streamInfo(stream: string) {
+    return this.#inner.streamInfo(stream);
+  }
+  listStreams(options?: ListStreamsOptions) {
+    return this.#inner.listStreams(options);
+  }
+  listCategories() {
+    return this.#inner.listCategories();
+  }
+  getStreamMetadata(stream: string) {
+    return this.#inner.getStreamMetadata(stream);
+  }
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    refuseReserved(stream);
+    return this.#inner.setStreamMetadata(stream, metadata);
+  }
+  async deleteStream(stream: string, options?: DeleteOptions): Promise<void> {
+    refuseReserved(stream);
+    return this.#inner.deleteStream(stream, options);
+  }
+  async tombstoneStream(stream: string, options?: DeleteOptions): Promise<void> {
+    refuseReserved(stream);
+    return this.#inner.tombstoneStream(stream, options);
+  }
+  scavenge() {
+    return this.#inner.scavenge();
+  }
+  headPosition() {
+    return this.#inner.headPosition();
+  }
+  waitForPosition(after: number, options?: Parameters<EventStore['waitForPosition']>[1]) {
+    return this.#inner.waitForPosition(after, options);
+  }
+  close() {
+    return this.#inner.close();
+  }
+}
+
+function isPart(part: unknown): part is StreamAppend {
+  return typeof part === 'object' && part !== null && typeof (part as StreamAppend).stream === 'string';
+}
+
+/** Throws RESERVED_STREAM for a `$` stream: the store's own, written by the registry alone. */
+function refuseReserved(stream: unknown): void {
+  if (typeof stream === 'string' && stream.startsWith('$')) {
+    throw new TributaryError('RESERVED_STREAM', `stream ${JSON.stringify(stream)} is the store's own ($ streams): only the store writes it`, { stream });
+  }
+}
+
+/** Throws SCHEMA_VALIDATION_FAILED with every failure of the enforcing parts; a malformed event is INVALID_EVENT first, as without schemas. */
+function refuseFailures(events: readonly EventData[], parts: readonly CheckedEvents[]): void {
+  const failures: SchemaFailure[] = parts.flatMap((part) => (part.mode === 'enforce' ? part.failures : []));
+  if (failures.length === 0) return;
+  prepareEvents(events);
+  const shown = failures.slice(0, 5).map((f) => `event ${f.index} of ${f.stream} (${f.type}${f.version === null ? '' : ` v${f.version}`}): ${f.path} ${f.message}`);
+  const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
+  throw new TributaryError('SCHEMA_VALIDATION_FAILED', `${failures.length} event(s) break their schemas, nothing was stored: ${shown.join('; ')}${more}`, { failures });
+}
+
+/** The store's SQL access with inline hooks that see events as their types' latest versions, as every other reader does. */
+function upcastingSql(sql: SqlAccess, store: SchemaStore): SqlAccess {
+  return {
+    dialect: sql.dialect,
+    transaction: (work) => sql.transaction(work),
+    query: (text, params) => sql.query(text, params),
+    addInlineHook: (hook: InlineHook) =>
+      sql.addInlineHook(async (events, tx, readLog) =>
+        hook(await store.upcast([...events]), tx, async (options) => {
+          const page = await readLog(options);
+          return options.raw === true ? page : { ...page, events: await store.upcast(page.events) };
+        }),
+      ),
+  };
+}
+

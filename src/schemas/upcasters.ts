@@ -1,0 +1,77 @@
+import { TributaryError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/event.js';
+import { SCHEMA_VERSION_KEY, type UpcastFunction } from '../store/schema-registry.js';
+import type { RegistryState } from './registry-state.js';
+import { applyUpcastRules } from './upcast-rules.js';
+import { UpcastEvent, type UpcastStep } from './upcast-event.js';
+
+const VERSION_IN_METADATA = `"${SCHEMA_VERSION_KEY}"`;
+
+/**
+ * Brings events read from the log up to their type's latest version: the
+ * functions registered in this process, else the rules stored in the
+ * registry, one step per version. A step with neither leaves the data as it
+ * is (a compatible change needs none).
+ */
+export class Upcasters {
+  readonly #functions = new Map<string, Map<number, UpcastFunction>>();
+  #count = 0;
+
+  add(type: string, fromVersion: number, upcast: UpcastFunction): () => void {
+    if (typeof upcast !== 'function') throw new TributaryError('INVALID_ARGUMENT', 'an upcaster is a function from the data of one version to the next', { type });
+    if (!Number.isSafeInteger(fromVersion) || fromVersion < 1) {
+      throw new TributaryError('INVALID_ARGUMENT', `an upcaster starts from a version >= 1, got ${JSON.stringify(fromVersion)}`, { type });
+    }
+    let steps = this.#functions.get(type);
+    if (steps === undefined) this.#functions.set(type, (steps = new Map()));
+    if (!steps.has(fromVersion)) this.#count++;
+    steps.set(fromVersion, upcast);
+    return () => {
+      if (this.#functions.get(type)?.get(fromVersion) !== upcast) return;
+      steps.delete(fromVersion);
+      this.#count--;
+    };
+  }
+
+  /** The events as their types' latest versions; the same array when no step applies to any. */
+  upcast(events: RecordedEvent[], state: RegistryState): RecordedEvent[] {
+    if (this.#count === 0 && state.storedSteps === 0) return events;
+    let result: RecordedEvent[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const upcast = this.#upcastOne(events[i]!, state);
+      if (upcast === undefined) continue;
+      result ??= events.slice();
+      result[i] = upcast;
+    }
+    return result ?? events;
+  }
+
+  #upcastOne(event: RecordedEvent, state: RegistryState): RecordedEvent | undefined {
+    const entry = state.types.get(event.type);
+    if (entry === undefined) return undefined;
+    const latest = entry.versions.length;
+    const stored = storedVersion(event);
+    if (stored === undefined || stored >= latest) return undefined;
+    const functions = this.#functions.get(event.type);
+    const steps: UpcastStep[] = [];
+    for (let from = stored; from < latest; from++) {
+      const upcast = functions?.get(from);
+      const rules = upcast === undefined ? entry.rules.get(from) : undefined;
+      if (upcast !== undefined) steps.push(upcast);
+      else if (rules !== undefined) steps.push((data) => applyUpcastRules(data, rules));
+    }
+    return steps.length === 0 ? undefined : new UpcastEvent(event, steps, latest);
+  }
+}
+
+/**
+ * The version an event was written as: its metadata's `schemaVersion`, 1 when
+ * it names none (written before its type had a schema), undefined when it names
+ * something that is no version.
+ */
+export function storedVersion(event: RecordedEvent): number | undefined {
+  // most events of a busy log name no version, or are read raw: no metadata is parsed for them
+  if (event.metadataJson === null || !event.metadataJson.includes(VERSION_IN_METADATA)) return 1;
+  const version = event.metadata[SCHEMA_VERSION_KEY];
+  return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : undefined;
+}
