@@ -22,7 +22,7 @@ export function checkReportLines(results: readonly SchemaCheckResult[]): string 
 
 function linesOf(result: SchemaCheckResult): string[] {
   if (!result.valid) return [`${result.type}: invalid: ${result.error.message}`];
-  const against = result.checkedAgainst.length === 0 ? 'nothing registered yet' : `checked against ${result.checkedAgainst.join(', ')}`;
+  const against = result.checkedAgainst.length === 0 ? 'checked against none' : `checked against ${result.checkedAgainst.join(', ')}`;
   if (result.compatible) return [`${result.type}: compatible (${result.compatibility}, ${against}): would register as version ${result.version}`];
   const count = `${result.breaks.length} ${result.breaks.length === 1 ? 'break' : 'breaks'}`;
   return [
