@@ -68,6 +68,10 @@ describe('generateSchemaTypes', () => {
     expect(generated).not.toContain('was referenced by');
   });
 
+  it('gives an empty map for an empty registry', async () => {
+    expect(await generateSchemaTypes([])).toMatch(/as of log position 0\.[^]*export interface TributaryEvents \{\}\n$/);
+  });
+
   it('gives the same output for the same registry in any order', async () => {
     const shuffled = [REGISTRY[3]!, REGISTRY[2]!, REGISTRY[0]!, REGISTRY[1]!];
     expect(await generateSchemaTypes(shuffled)).toBe(await generateSchemaTypes(REGISTRY));
