@@ -27,7 +27,7 @@ export async function generateSchemaTypes(versions: readonly SchemaVersion[], op
   for (const { type, version } of ordered) numbers.set(type, [...(numbers.get(type) ?? []), version]);
   const names = typeNamesOf(numbers);
   const declared = await compileBundle(bundleSchemas(ordered, names), reservedNames(names));
-  return [header(ordered, options.source), withoutBundleNotes(declared).trimEnd(), '', ...latestAliases(names)].join('\n') + '\n';
+  return [header(ordered, options.source), withoutBundleNotes(declared).trimEnd(), '', ...latestAliases(names)].join('\n').trimEnd() + '\n';
 }
 
 // the generator notes which `$defs` entry each type came from: true of the bundle only, so it would mislead readers
