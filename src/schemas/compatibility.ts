@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type BreakKind, type Compatibility, type JsonSchema, type SchemaBreak } from '../store/schema-registry.js';
+import { forwardMessage } from './break-wording.js';
 import {
   boundBreaks,
   enumBreaks,
@@ -31,7 +32,9 @@ export type { RefResolver } from './schema-walk.js';
  * (ascending by version) that `compatibility` checks: the latest only, or all of them for the
  * _TRANSITIVE forms; none for NONE. BACKWARD: the candidate must read every event the older
  * version accepts (direction 'backward'); FORWARD: the older version must read every event the
- * candidate accepts ('forward'); FULL both.
+ * candidate accepts ('forward'); FULL both. A break's `change` is what the reader lacks
+ * (a forward `field-removed` is a field the candidate added that the older version's closed
+ * model refuses); its message says what the candidate changed.
  *
  * ```ts
  * const v1 = { type: 'object', properties: { amount: { type: 'number' } } };
@@ -54,7 +57,9 @@ export function compatibilityBreaks(
   const breaks: SchemaBreak[] = [];
   for (const { version, schema } of against) {
     if (backward) for (const found of readerBreaks(candidate, schema, resolve)) breaks.push({ version, direction: 'backward', ...found });
-    if (forward) for (const found of readerBreaks(schema, candidate, resolve)) breaks.push({ version, direction: 'forward', ...found });
+    if (forward) {
+      for (const found of readerBreaks(schema, candidate, resolve)) breaks.push({ version, direction: 'forward', ...found, message: forwardMessage(found, version) });
+    }
   }
   return breaks;
 }
@@ -279,18 +284,40 @@ class ReaderCheck {
     for (const keyword of ['anyOf', 'oneOf'] as const) {
       const branches = schema[keyword];
       if (!Array.isArray(branches)) continue;
-      const results = branches.map((branch) => this.coverAlternatives(childNode(reader, branch), [writer], path));
-      const covering = results.filter((found) => found.length === 0).length;
-      if (covering === 0) {
-        const closest = results.reduce((best, found) => (found.length < best.length ? found : best), results[0] ?? []);
-        const hint = closest[0] === undefined ? '' : ` (closest: ${closest[0].message})`;
-        out.push({ path, change: 'schema-narrowed', message: `no ${keyword} branch of ${where(path)} accepts everything the other schema allows${hint}` });
-      } else if (keyword === 'oneOf' && covering > 1 && !objects(writer).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
-        out.push({ path, change: 'schema-narrowed', message: `${covering} oneOf branches of ${where(path)} accept the same values, so oneOf refuses them` });
+      for (const piece of byValue(writer)) {
+        const results = branches.map((branch) => this.coverAlternatives(childNode(reader, branch), [piece], path));
+        const covering = results.findIndex((found) => found.length === 0);
+        if (covering < 0) {
+          const closest = results.reduce((best, found) => (found.length < best.length ? found : best), results[0] ?? []);
+          const hint = closest[0] === undefined ? '' : ` (closest: ${closest[0].message})`;
+          out.push({ path, change: 'schema-narrowed', message: `no ${keyword} branch of ${where(path)} accepts everything the other schema allows${hint}` });
+        } else if (keyword === 'oneOf' && !objects(piece).some((other) => isDeepStrictEqual(other.oneOf, branches))) {
+          // oneOf refuses a value two branches accept, so every other branch must be shown apart from the writer's values
+          const overlapping = branches.some((branch, index) => index !== covering && !disjoint(childNode(reader, branch), piece, this.resolve));
+          if (overlapping) out.push({ path, change: 'schema-narrowed', message: `oneOf branches of ${where(path)} may both accept a value, which oneOf refuses` });
+        }
       }
     }
     return out;
   }
+}
+
+/** A writer limited to a few values, one alternative per value: each value may fall in a different branch. */
+function byValue(writer: WriterAlternative): WriterAlternative[] {
+  const values = writerValues(writer);
+  if (values === undefined || values.length < 2) return [writer];
+  return values.map((value) => ({ nodes: [...writer.nodes, { schema: { const: value }, root: true }], split: writer.split }));
+}
+
+/** Whether no instance of `writer` can satisfy `branch`, told apart by type or by values, of the whole or of a required member. */
+function disjoint(branch: SchemaNode, writer: WriterAlternative, resolve: RefResolver): boolean {
+  const { nodes } = flatten(branch, resolve);
+  const joined = writerAlternatives([...writer.nodes, ...nodes], resolve);
+  if (joined.length === 0) return true;
+  return joined.every((alternative) => {
+    const required = writerRequired(alternative);
+    return [...required].some((name) => writerAlternatives(alternative.nodes.flatMap((node) => memberNodes(node, name)), resolve).length === 0);
+  });
 }
 
 /** `not` and `if`/`then`/`else` are compared whole: the writer must have had the same. */

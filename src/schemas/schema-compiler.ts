@@ -54,7 +54,7 @@ export class SchemaCompiler {
   /** The validator of one registered version, compiled on first use. */
   validator(type: string, version: number): ValidateFunction {
     const validate = this.#ready().getSchema(schemaKey(type, version));
-    if (validate === undefined) throw new Error(`schema ${schemaKey(type, version)} was not added`);
+    if (validate === undefined) throw new TributaryError('INTERNAL_ERROR', `schema ${schemaKey(type, version)} was not added`, { type, version });
     return validate;
   }
 
@@ -101,7 +101,7 @@ export class SchemaCompiler {
   }
 
   #ready(): Ajv2020 {
-    if (this.#ajv === undefined) throw new Error('the schema compiler is used before it was loaded');
+    if (this.#ajv === undefined) throw new TributaryError('INTERNAL_ERROR', 'the schema compiler is used before it was loaded');
     return this.#ajv;
   }
 }

@@ -14,7 +14,7 @@ import type {
   StreamMetadata,
   StreamPage,
 } from '../store/event-store.js';
-import type { SchemaFailure, SchemaWarning } from '../store/schema-registry.js';
+import type { SchemaFailure } from '../store/schema-registry.js';
 import type { InlineHook, SqlAccess } from '../store/sql-access.js';
 import { checkEvents, warningsOf, type CheckedEvents } from './append-check.js';
 import { RegistryCache } from './registry-cache.js';
@@ -92,17 +92,19 @@ class SchemaStore implements EventStore {
 
   async appendMany(appends: readonly StreamAppend[], options?: AppendManyOptions): Promise<AppendManyResult> {
     // a malformed call is the store's to refuse, with its own codes
-    if (!Array.isArray(appends)) return this.#inner.appendMany(appends, options);
-    for (const part of appends as unknown[]) if (isPart(part)) refuseReserved(part.stream);
+    const parts: unknown = appends;
+    if (!Array.isArray(parts)) return this.#inner.appendMany(appends, options);
+    for (const part of parts as unknown[]) if (isPart(part)) refuseReserved(part.stream);
     const state = await this.#cache.current();
-    const checked = (appends as unknown[]).map((part) =>
-      isPart(part) && Array.isArray(part.events) ? checkEvents(state, this.#compiler, part.stream, part.events) : undefined,
-    );
+    const checked = (parts as unknown[]).map((part) => {
+      const events = eventsOf(part);
+      return events === undefined ? undefined : checkEvents(state, this.#compiler, (part as StreamAppend).stream, events);
+    });
     refuseFailures(
-      appends.flatMap((part) => (isPart(part) && Array.isArray(part.events) ? part.events : [])),
+      appends.flatMap((part) => eventsOf(part) ?? []),
       checked.filter((part) => part !== undefined),
     );
-    const stamped = appends.map((part, i) => (checked[i] === undefined ? part : { ...part, events: checked[i].events }));
+    const stamped = appends.map((part, i): StreamAppend => (checked[i] === undefined ? part : { ...part, events: checked[i].events }));
     const result = await this.#inner.appendMany(stamped, options);
     for (const part of checked) if (part !== undefined) this.#registry.warn(warningsOf(part));
     return result;
@@ -167,6 +169,13 @@ class SchemaStore implements EventStore {
   close() {
     return this.#inner.close();
   }
+}
+
+/** The events of a well-formed part of a multi-stream append; undefined for a malformed one, which the store refuses. */
+function eventsOf(part: unknown): readonly EventData[] | undefined {
+  if (!isPart(part)) return undefined;
+  const events: unknown = part.events;
+  return Array.isArray(events) ? (events as EventData[]) : undefined;
 }
 
 function isPart(part: unknown): part is StreamAppend {

@@ -23,13 +23,13 @@ export function checkUpcastRules(type: string, rules: unknown): UpcastRule[] {
     if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return refuse(`rule ${index} must be an object`);
     const { op } = rule as { op?: unknown };
     const fields = typeof op === 'string' && Object.hasOwn(FIELDS, op) ? FIELDS[op as UpcastRule['op']] : undefined;
-    if (fields === undefined) return refuse(`rule ${index}: op must be rename, move, default or drop, got ${JSON.stringify(op)}`);
+    if (fields === undefined) return refuse(`rule ${index}: op must be rename, move, default or drop, got ${String(JSON.stringify(op))}`);
     const extra = Object.keys(rule).find((key) => !fields.includes(key));
-    if (extra !== undefined) refuse(`rule ${index} (${op}): unknown field ${JSON.stringify(extra)}`);
+    if (extra !== undefined) refuse(`rule ${index} (${String(op)}): unknown field ${JSON.stringify(extra)}`);
     for (const field of fields.filter((name) => name === 'path' || name === 'from' || (name === 'to' && op === 'move'))) {
       const pointer = (rule as Record<string, unknown>)[field];
       if (typeof pointer !== 'string' || parsePointer(pointer) === undefined) {
-        refuse(`rule ${index} (${op}): ${field} must be a JSON Pointer to a member, like /customer/id`);
+        refuse(`rule ${index} (${String(op)}): ${field} must be a JSON Pointer to a member, like /customer/id`);
       }
     }
     if (op === 'rename') {

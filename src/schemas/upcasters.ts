@@ -23,7 +23,7 @@ export class Upcasters {
       throw new TributaryError('INVALID_ARGUMENT', `an upcaster starts from a version >= 1, got ${JSON.stringify(fromVersion)}`, { type });
     }
     let steps = this.#functions.get(type);
-    if (steps === undefined) this.#functions.set(type, (steps = new Map()));
+    if (steps === undefined) this.#functions.set(type, (steps = new Map<number, UpcastFunction>()));
     if (!steps.has(fromVersion)) this.#count++;
     steps.set(fromVersion, upcast);
     return () => {

@@ -6,6 +6,8 @@ const registry: Record<string, JsonSchema> = {
   'tributary:schemas/Money/versions/1': { type: 'number' },
   'tributary:schemas/Money/versions/2': { type: 'integer' },
   'tributary:schemas/Shared/versions/1': { $defs: { currency: { enum: ['EUR', 'USD'] } } },
+  'tributary:schemas/Node/versions/1': { type: 'object', properties: { label: { type: ['string', 'null'] }, next: { $ref: 'tributary:schemas/Node/versions/1' } } },
+  'tributary:schemas/Node/versions/2': { type: 'object', properties: { label: { type: 'string' }, next: { $ref: 'tributary:schemas/Node/versions/2' } } },
 };
 const resolve: RefResolver = (ref) => registry[ref];
 
@@ -168,6 +170,37 @@ const rows: Row[] = [
     ],
   },
   {
+    name: 'oneOf whose branches overlap on the older values',
+    older: object({ v: text }),
+    newer: object({ v: { oneOf: [text, { type: 'string', maxLength: 1 }] } }),
+    backward: [['schema-narrowed', '/v']],
+    forward: [],
+  },
+  {
+    name: 'oneOf told apart by a required discriminator',
+    older: { anyOf: [closed({ kind: { const: 'card' } }, { required: ['kind'] }), closed({ kind: { const: 'cash' } }, { required: ['kind'] })] },
+    newer: { oneOf: [object({ kind: { const: 'card' } }, { required: ['kind'] }), object({ kind: { const: 'cash' } }, { required: ['kind'] })] },
+    backward: [],
+    forward: [['schema-narrowed', '']],
+  },
+  {
+    name: 'enum values spread over anyOf branches',
+    older: object({ v: { enum: ['a', 1] } }),
+    newer: object({ v: { anyOf: [text, { type: 'integer' }] } }),
+    backward: [],
+    forward: [['constraint-tightened', '/v']],
+  },
+  {
+    name: 'recursive registry schema (a cycle through the registry)',
+    older: { $ref: 'tributary:schemas/Node/versions/1' },
+    newer: { $ref: 'tributary:schemas/Node/versions/2' },
+    backward: [
+      ['type-narrowed', '/label'],
+      ['type-narrowed', '/next/label'],
+    ],
+    forward: [],
+  },
+  {
     name: 'recursive schema (a cycle through $ref)',
     older: node(text),
     newer: node({ type: 'string', maxLength: 3 }),
@@ -202,6 +235,16 @@ describe('readerBreaks', () => {
       'required field /currency added',
       'type of /amount narrowed from number to integer',
     ]);
+  });
+
+  it('finds every schema of the table compatible with itself in every mode', () => {
+    // a $ref naming nothing is a break wherever it is read, even against itself
+    const known = rows.filter((row) => row.name !== 'unknown registry $ref');
+    for (const row of known) {
+      for (const schema of [row.older, row.newer]) {
+        for (const mode of COMPATIBILITY_MODES) expect(compatibilityBreaks(schema, [{ version: 1, schema }], mode, resolve), row.name).toEqual([]);
+      }
+    }
   });
 
   it('escapes member names in paths as JSON Pointer does', () => {
@@ -243,5 +286,20 @@ describe('compatibilityBreaks', () => {
     const transitive = compatibilityBreaks(candidate, registered, `${mode}_TRANSITIVE`, resolve);
     expect(transitive.length).toBeGreaterThan(0);
     expect(transitive.every((item) => item.version === 1 && item.change === change)).toBe(true);
+  });
+});
+
+describe('forward breaks', () => {
+  it('say what the new version changed, for the older version that reads its events', () => {
+    const older = closed({ amount: { type: 'integer', maximum: 10 }, currency: { enum: ['USD'] }, note: { type: 'string', maxLength: 5 } }, { required: ['note'] });
+    const newer = closed({ amount: { type: 'number', maximum: 20 }, currency: { enum: ['USD', 'EUR'] }, note: text, tag: text });
+    expect(compatibilityBreaks(newer, [{ version: 3, schema: older }], 'FORWARD', resolve).map((found) => found.message).sort()).toEqual([
+      'enum value "EUR" of /currency added, which version 3 refuses',
+      'field /note no longer required, while version 3 requires it',
+      'field /tag added, which version 3 does not accept',
+      "maxLength of /note dropped, while version 3 keeps it at 5",
+      "maximum of /amount loosened from 10 to 20, past version 3's",
+      'type of /amount widened from integer to number, which version 3 does not accept',
+    ]);
   });
 });

@@ -15,16 +15,16 @@ it.runIf(database !== undefined || process.env['CI'] === 'true')(
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'appender-child.ts'), JSON.stringify({ location })], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toBe('ready');
     // the child is storing events the schema below refuses
-    expect(((await lines.next()).value as string).endsWith(' stored')).toBe(true);
+    expect(String((await lines.next()).value).endsWith(' stored')).toBe(true);
     await store.schemas!.register('OrderPlaced', ORDER);
     await store.schemas!.setMode('order', 'enforce');
     const enforcedAt = Date.now();
     let refusedAt: number | undefined;
     for (let line = await lines.next(); !line.done; line = await lines.next()) {
-      const [at, outcome] = (line.value as string).split(' ');
+      const [at, outcome] = String(line.value).split(' ');
       if (outcome === 'stored') continue;
       expect(outcome).toBe('SCHEMA_VALIDATION_FAILED');
       refusedAt = Number(at);

@@ -9,8 +9,9 @@ const ORDER_V1 = {
   type: 'object',
   required: ['orderId', 'amount'],
   properties: { orderId: { type: 'string' }, amount: { type: 'number' }, note: { type: 'string' } },
+  additionalProperties: false,
 };
-// backward compatible: an optional field added
+// backward compatible: an optional field added to a closed content model
 const ORDER_V2 = { ...ORDER_V1, properties: { ...ORDER_V1.properties, currency: { type: 'string', enum: ['EUR', 'USD'] } } };
 
 describe.each(backends)('the schema registry on $name', ({ location }) => {
@@ -25,7 +26,7 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     expect(await schemas.register('OrderPlaced', ORDER_V1, { categories: ['order'] })).toMatchObject({ type: 'OrderPlaced', version: 1, schema: ORDER_V1 });
     expect((await schemas.register('OrderPlaced', ORDER_V2)).version).toBe(2);
     // the same document with its members in another order is the same schema
-    const again = await schemas.register('OrderPlaced', JSON.parse(JSON.stringify({ properties: ORDER_V2.properties, required: ORDER_V2.required, type: 'object' })));
+    const again = await schemas.register('OrderPlaced', { additionalProperties: false, properties: ORDER_V2.properties, required: ORDER_V2.required, type: 'object' });
     expect(again.version).toBe(2);
     expect(await schemas.list()).toEqual([{ type: 'OrderPlaced', latest: 2, compatibility: 'BACKWARD', categories: ['order'], upcasters: [] }]);
     expect((await schemas.version('OrderPlaced', 1)).schema).toEqual(ORDER_V1);
@@ -71,9 +72,12 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     expect((await refusal(store.append('order-1', [{ type: 'OrderShipped', data: {} }]))).details['failures']).toMatchObject([{ path: '/type', version: null }]);
     const badVersion = await refusal(store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: 'o', amount: 1 }, metadata: { schemaVersion: 7 } }]));
     expect(badVersion.details['failures']).toMatchObject([{ path: '/metadata/schemaVersion', version: null }]);
-    // version 1 has no enum on currency; the latest does
+    // version 1 has no currency; the latest has one, from a list
+    expect((await refusal(store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: 'a', amount: 1, currency: 'EUR' }, metadata: { schemaVersion: 1 } }]))).details['failures']).toMatchObject([
+      { version: 1, path: '/data', message: 'must NOT have additional properties: "currency"' },
+    ]);
     await store.append('order-1', [
-      { type: 'OrderPlaced', data: { orderId: 'a', amount: 1, currency: 'GBP' }, metadata: { schemaVersion: 1 } },
+      { type: 'OrderPlaced', data: { orderId: 'a', amount: 1 }, metadata: { schemaVersion: 1 } },
       { type: 'OrderPlaced', data: { orderId: 'b', amount: 2, currency: 'EUR' }, metadata: { correlationId: 'c-1' } },
     ]);
     const stored = await store.readStream('order-1', { raw: true });
@@ -117,6 +121,21 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
       [{}, {}],
     ]);
     expect(await schemas.modes()).toEqual([{ category: 'order', mode: 'off' }]);
+    await store.close();
+  });
+
+  it('refuses a version that breaks the compatibility mode, and registers it once the mode allows', async () => {
+    const { store, schemas } = await fresh();
+    await schemas.register('OrderPlaced', ORDER_V1);
+    const narrowed = { ...ORDER_V1, required: [...ORDER_V1.required, 'note'] };
+    const refused = await refusal(schemas.register('OrderPlaced', narrowed));
+    expect(refused).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', details: { type: 'OrderPlaced', compatibility: 'BACKWARD' } });
+    expect(refused.details['breaks']).toMatchObject([{ version: 1, direction: 'backward', path: '/note', change: 'required-added' }]);
+    expect(await schemas.check('OrderPlaced', narrowed)).toMatchObject({ compatible: false, version: 2, checkedAgainst: [1] });
+    expect((await schemas.describe('OrderPlaced')).versions).toHaveLength(1);
+    // FORWARD: old readers must read the new events, and a required field added is fine for them
+    await schemas.setCompatibility('OrderPlaced', 'FORWARD');
+    expect((await schemas.register('OrderPlaced', narrowed)).version).toBe(2);
     await store.close();
   });
 

@@ -94,7 +94,7 @@ it('HTTP reads and SSE serve the latest version', async () => {
     const sse = await SseClient.open(`${base}/all/subscribe?after=0&category=customer`);
     try {
       await sse.until((client) => client.messages.some((message) => message.event === 'caught-up'), 'caught up');
-      const data = sse.messages.filter((message) => message.event === 'message').map((message) => (JSON.parse(message.data!) as { data: unknown }).data);
+      const data = sse.messages.filter((message) => message.id !== undefined && message.event === 'message').map((message) => (JSON.parse(message.data!) as { data: unknown }).data);
       expect(data).toEqual(LATEST);
     } finally {
       sse.close();
