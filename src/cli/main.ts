@@ -28,6 +28,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   backup: async () => (await import('./commands/backup.js')).backupCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
+  catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
 };
 
 const GLOBAL_OPTIONS = {

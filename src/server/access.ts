@@ -4,7 +4,8 @@ import type { AppendCondition } from '../core/event-query.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { TokenStore } from '../store/token-store.js';
-import { EVERYTHING, NOTHING, allows, readsAll, readsEverything, grantOf, type Categories, type Grant } from './grant.js';
+import type { Categories } from '../store/filter-categories.js';
+import { EVERYTHING, NOTHING, allows, readsAll, readsEverything, grantOf, type Grant } from './grant.js';
 import { OpenMode } from './open-mode.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
@@ -84,6 +85,11 @@ export class Access {
     }
   }
 
+  /** The name of the request's token, recorded as the producer of what it appends; undefined in open mode. */
+  producer(request: FastifyRequest): string | undefined {
+    return grantFor(request).name;
+  }
+
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
     if (!grantFor(request).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
@@ -130,7 +136,7 @@ export class Access {
   async #lookup(id: string): Promise<CachedToken> {
     const record = await this.#tokens?.find(id);
     const entry = {
-      grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes),
+      grant: record === undefined || record.revokedAt !== null ? undefined : grantOf(record.scopes, record.name),
       secretHash: record?.secretHash ?? '',
       at: Date.now(),
     };

@@ -17,6 +17,7 @@ import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
 import { appendManyRoutes } from './routes/append-many.js';
 import { allRoutes } from './routes/all.js';
+import { catalogRoutes } from './routes/catalog.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { copyRoutes } from './routes/copy.js';
 import { consumerRoutes } from './routes/consumers.js';
@@ -130,6 +131,7 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
   copyRoutes(app, options.store, access);
+  catalogRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
 }
 

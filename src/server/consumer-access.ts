@@ -4,7 +4,7 @@ import { projectionOfConsumer } from '../projections/definition/projection.js';
 import type { ConsumerRecord } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Access } from './access.js';
-import { categoriesOf } from './grant.js';
+import { categoriesOf } from '../store/filter-categories.js';
 
 /**
  * Who may see and change a consumer: a consumer belongs to the categories its

@@ -1,10 +1,10 @@
-import { categoryOf } from '../core/stream-name.js';
-import type { LogFilter } from '../store/event-store.js';
-import { normalizeFilter } from '../store/options.js';
+import type { Categories } from '../store/filter-categories.js';
 import { parseScope } from './scopes.js';
 
 /** What a request may do, worked out from its bearer token (or granted in full in open mode). */
 export interface Grant {
+  /** The token's name; none in open mode. */
+  name?: string;
   admin: boolean;
   /** Categories it may read; `'*'` for all. */
   read: ReadonlySet<string>;
@@ -15,11 +15,8 @@ export const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new
 // what a request that was never authenticated may do: a route that forgot to authenticate refuses rather than opens
 export const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() };
 
-/** The categories some piece of work reads: a list, or `'*'` when it may reach any category. */
-export type Categories = readonly string[] | '*';
-
 /** The grant of a token's stored scopes, by the one grammar minting uses too: a scope it cannot parse grants nothing. */
-export function grantOf(scopes: readonly string[]): Grant {
+export function grantOf(scopes: readonly string[], name?: string): Grant {
   const read = new Set<string>();
   const write = new Set<string>();
   let admin = false;
@@ -28,7 +25,7 @@ export function grantOf(scopes: readonly string[]): Grant {
     else if (scope?.action === 'read') read.add(scope.category);
     else if (scope?.action === 'write') write.add(scope.category);
   }
-  return { admin, read, write };
+  return { ...(name === undefined ? {} : { name }), admin, read, write };
 }
 
 export function readsEverything(grant: Grant): boolean {
@@ -44,19 +41,4 @@ export function allows(grant: Grant, action: 'read' | 'write', category: string)
 export function readsAll(grant: Grant, categories: Categories): boolean {
   if (readsEverything(grant)) return true;
   return categories !== '*' && categories.every((category) => allows(grant, 'read', category));
-}
-
-/** The categories a read has access to: the categories it names, the one a `category-…` prefix pins, or all of them. */
-export function categoriesOf(filter: LogFilter): Categories {
-  const normalized = normalizeFilter(filter);
-  if (normalized?.categories !== undefined) return normalized.categories;
-  const prefix = normalized?.streamPrefix;
-  if (prefix?.includes('-') === true) return [categoryOf(prefix)];
-  return '*';
-}
-
-/** Every category of several reads together. */
-export function unionOf(parts: readonly Categories[]): Categories {
-  if (parts.some((part) => part === '*')) return '*';
-  return [...new Set((parts as (readonly string[])[]).flat())];
 }

@@ -4,7 +4,7 @@ import { consumerNameOf } from '../projections/definition/projection.js';
 import { listProjections, requireProjection, sqlOf, type ProjectionRecord } from '../projections/lifecycle/registry.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Access } from './access.js';
-import { categoriesOf, unionOf, type Categories } from './grant.js';
+import { categoriesOf, unionOf, type Categories } from '../store/filter-categories.js';
 
 /**
  * Who may see a projection: its documents, search hits, lake files and status

@@ -25,6 +25,7 @@ export const SCOPES = {
   registerConsumer: "read:<each category of the filter>; a projection's consumers are refused",
   readProjection: 'read:<each category the projection reads> (read:* when it reads them all)',
   readLakes: 'any valid token: each lake projection is a view only for a token that may read every category it reads',
+  readCatalog: 'any valid token: the types, consumers and projections of the categories it may read (a type registered with a category it may not read is left out)',
   admin: 'admin',
 } as const;
 

@@ -1,5 +1,5 @@
 // An appender in its own process, for the test that a registry change reaches every process within a second:
-// it appends one event that breaks the schema the parent is about to enforce, every 20 ms, and prints each outcome.
+// it appends the same event every 20 ms, which the parent's schemas refuse or accept in turn, and prints each outcome.
 import { openStore } from '../../src/open/open-store.js';
 
 const { location } = JSON.parse(process.argv[2]!) as { location: string };
@@ -11,7 +11,5 @@ for (;;) {
     (error: { code?: string }) => error.code ?? 'error',
   );
   process.stdout.write(`${Date.now()} ${outcome}\n`);
-  if (outcome !== 'stored') break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
-await store.close();

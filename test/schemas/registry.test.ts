@@ -88,6 +88,17 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     await store.close();
   });
 
+  it('an append retried with the same ids stays an idempotent retry: the version recorded is the same', async () => {
+    const { store, schemas } = await fresh();
+    await schemas.register('OrderPlaced', ORDER_V1);
+    await schemas.setMode('order', 'enforce');
+    const events = [{ id: '0190a4e1-0000-7000-8000-000000000001', type: 'OrderPlaced', data: { orderId: 'o1', amount: 5 } }];
+    const first = await store.append('order-1', events, { expectedRevision: 'no_stream' });
+    expect(await store.append('order-1', events, { expectedRevision: 'no_stream' })).toEqual(first);
+    expect((await store.readStream('order-1')).events).toHaveLength(1);
+    await store.close();
+  });
+
   it('a multi-stream append is refused whole when one stream breaks its schema; failures name the stream', async () => {
     const { store, schemas } = await fresh();
     await schemas.register('OrderPlaced', ORDER_V1);

@@ -132,6 +132,7 @@ describe('HTTP contract (in-process)', () => {
           '/all',
           '/all/query',
           '/all/subscribe',
+          '/catalog',
           '/categories',
           '/consumer-records',
           '/consumers',

@@ -132,6 +132,10 @@ const CASES: Case[] = [
   { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT 1 AS one' }, expected: ANY_TOKEN },
   // a lake over payment is no view at all for a token that may not read payment
   { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT count(*) AS n FROM paylake' }, expected: [401, 401, 400, 400, 200, 200] },
+  // every token gets a catalog: a token without payment scope sees nothing of payment's types, consumers or projection in any format
+  { route: 'GET /catalog', url: '/catalog', expected: ANY_TOKEN },
+  { route: 'GET /catalog', url: '/catalog?format=md', expected: ANY_TOKEN },
+  { route: 'GET /catalog', url: '/catalog?format=json', expected: ANY_TOKEN },
   { route: 'GET /health', url: '/health', expected: [200, 200, 200, 200, 200, 200] },
   { route: 'GET /metrics', url: '/metrics', expected: ADMIN_ONLY },
   // a copy of the store carries every category: read:* for the log, admin for the other tables and the copy state

@@ -17,6 +17,8 @@ export interface TestServer {
   store: EventStore;
   /** Mints a token with these scopes in the server's store and returns its Authorization header. */
   token: (...scopes: string[]) => Promise<{ authorization: string }>;
+  /** The same, for a token called `name`: what the server records as the producer of its appends. */
+  namedToken: (name: string, ...scopes: string[]) => Promise<{ authorization: string }>;
 }
 
 /** Listens on a free loopback port; answers the base URL. */
@@ -29,16 +31,13 @@ export async function listening(app: FastifyInstance): Promise<string> {
 export async function withServer<T>(options: Partial<ServerOptions>, body: (server: TestServer) => Promise<T>): Promise<T> {
   const store = options.store ?? openSqliteStore({ path: join(folder, `server-${files++}.db`) });
   const app = await buildServer({ open: true, ...options, store });
+  const namedToken = async (name: string, ...scopes: string[]) => {
+    const { token, record } = mintToken(name, scopes);
+    await store.tokens!.create(record);
+    return { authorization: `Bearer ${token}` };
+  };
   try {
-    return await body({
-      app,
-      store,
-      async token(...scopes) {
-        const { token, record } = mintToken(`test ${scopes.join(' ')}`, scopes);
-        await store.tokens!.create(record);
-        return { authorization: `Bearer ${token}` };
-      },
-    });
+    return await body({ app, store, token: (...scopes) => namedToken(`test ${scopes.join(' ')}`, ...scopes), namedToken });
   } finally {
     await app.close();
     await store.close();

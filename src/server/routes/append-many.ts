@@ -4,6 +4,7 @@ import type { StreamAppend } from '../../core/stream-appends.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { checkAppendManyAsLibrary, checkEventLimits, refuseAsLibrary } from '../append-checks.js';
+import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
@@ -37,8 +38,12 @@ export function appendManyRoutes(app: FastifyInstance, store: EventStore, limits
       for (const { stream } of appends) access.check(request, 'write', stream);
       const condition = access.readableCondition(request, request.body.condition);
       try {
-        checkEventLimits(appends.map(({ events }, append) => ({ events, append })), limits, asLibrary);
-        const result = await store.appendMany(appends, { condition });
+        const parts = appends.map(({ events }, append) => ({ events, append }));
+        checkEventLimits(parts, limits, asLibrary);
+        refuseClaimedProducer(parts);
+        const producer = access.producer(request);
+        const stamped = appends.map((part) => ({ ...part, events: withProducer(part.events, producer) }));
+        const result = await store.appendMany(stamped, { condition });
         metrics.appends.inc({ outcome: 'ok' });
         metrics.appendedEvents.inc(appends.reduce((total, { events }) => total + events.length, 0));
         return await reply.code(201).send(result);

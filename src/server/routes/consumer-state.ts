@@ -4,7 +4,7 @@ import type { ConsumerState, ParkRequest, PartitionCheckpoint } from '../../stor
 import type { EventStore, LogFilter } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
-import { categoriesOf } from '../grant.js';
+import { categoriesOf } from '../../store/filter-categories.js';
 import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 import { emptyBodyIsAll } from './consumers.js';

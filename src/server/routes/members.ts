@@ -6,7 +6,7 @@ import { normalizeFilter } from '../../store/options.js';
 import { MAX_WINDOW } from '../../subscriptions/consumer-options.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
-import { categoriesOf } from '../grant.js';
+import { categoriesOf } from '../../store/filter-categories.js';
 import { SCOPES } from '../route-scopes.js';
 import type { SseOptions } from '../limits.js';
 import { MemberSession, type Acknowledgements, type MemberSessions } from '../member-session.js';

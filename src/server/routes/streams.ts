@@ -5,6 +5,7 @@ import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { checkAppendAsLibrary, checkEventLimits, refuseAsLibrary } from '../append-checks.js';
+import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
@@ -42,7 +43,8 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
       const condition = access.readableCondition(request, request.body.condition);
       try {
         checkEventLimits([{ events }], limits, asLibrary);
-        const result = await store.append(stream, events, { expectedRevision, condition });
+        refuseClaimedProducer([{ events }]);
+        const result = await store.append(stream, withProducer(events, access.producer(request)), { expectedRevision, condition });
         metrics.appends.inc({ outcome: 'ok' });
         metrics.appendedEvents.inc(events.length);
         return await reply.code(201).send(result);
