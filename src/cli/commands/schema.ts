@@ -29,15 +29,25 @@ export const schemaCommand: Command = {
     shows or sets the compatibility mode later versions of <type> are checked against (default BACKWARD)
   tributary schema upcast <type> <fromVersion> <rules.json>
     stores the declarative rules (a JSON array of {"op":"rename"|"move"|"default"|"drop",…}) that upcast
-    data of <fromVersion> to the next version, replacing earlier ones`,
+    data of <fromVersion> to the next version, replacing earlier ones
+  tributary schema types [--out <file>]
+    TypeScript for every registered version and a TributaryEvents map of each type's latest, written
+    to <file> (replaced whole) or printed
+  tributary schema check <dir> [--json]
+    checks every <dir>/<Type>.json as the next schema of <Type> against the registry's rules, registering
+    nothing: one report per type; exits 1 when any is incompatible or invalid`,
   options: {
     category: { type: 'string', multiple: true },
     version: { type: 'string' },
     json: { type: 'boolean' },
     out: { type: 'string' },
   },
-  async run({ values, positionals, openStore, stdout }) {
+  async run(context) {
+    const { values, positionals, openStore, stdout } = context;
     const [action, ...rest] = positionals;
+    // these two open the store themselves, and only to read it
+    if (action === 'types') return (await import('./schema-types.js')).schemaTypes(context, rest);
+    if (action === 'check') return (await import('./schema-check.js')).schemaCheck(context, rest);
     const writes = WRITING.has(action ?? '') || ((action === 'mode' || action === 'compat') && rest.length === 2);
     const store = await openStore({ create: writes });
     try {
@@ -66,7 +76,7 @@ export const schemaCommand: Command = {
         await registry.addUpcaster(type, fromVersion, (await jsonFile('<rules.json>', file)) as UpcastRule[]);
         return await write(stdout, `${type}: upcaster ${fromVersion} -> ${fromVersion + 1} stored\n`);
       }
-      throw invalidArgument('schema', `takes add, list, show, mode, compat or upcast, got ${JSON.stringify(action ?? '')}`);
+      throw invalidArgument('schema', `takes add, list, show, mode, compat, upcast, types or check, got ${JSON.stringify(action ?? '')}`);
     } finally {
       await store.close();
     }
