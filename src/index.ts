@@ -50,6 +50,7 @@ export { mirrorLog, type MirrorOptions, type MirrorProgress, type MirrorResult }
 export { promoteMirror, type PromoteOptions, type PromoteResult } from './mirror/promote.js';
 export type * from './store/log-copy.js';
 export type { EventRow } from './store/sql-rows.js';
+export { generateSchemaTypes, type SchemaTypesOptions } from './schemas/schema-types.js';
 export { backupStore, type BackupOptions, type BackupProgress, type BackupSummary } from './backup/backup-store.js';
 export { restoreBackup, type RestoreOptions, type RestoreProgress, type RestoreSummary, type RestoreTarget } from './backup/restore-backup.js';
 export { verifyBackup } from './backup/backup-reader.js';

@@ -163,3 +163,19 @@ export interface AppendResult {
   position: number;
   events: AppendedEvent[];
 }
+
+/** An event map that types nothing: every event is a `RecordedEvent` with `unknown` data. */
+export type UntypedEvents = Record<string, unknown>;
+
+/**
+ * The events of an event map (event type → data, such as the `TributaryEvents`
+ * that `tributary schema types` generates), as the union a handler takes:
+ * checking `type` narrows `data` to that type's.
+ *
+ * ```ts
+ * const onOrder = (e: EventOf<TributaryEvents>) => {
+ *   if (e.type === 'OrderPlaced') console.log(e.data.orderId);
+ * };
+ * ```
+ */
+export type EventOf<M extends object = UntypedEvents> = { [K in keyof M & string]: RecordedEvent<K, M[K]> }[keyof M & string];

@@ -1,4 +1,4 @@
-export { defineProjection, type ProjectionDefinition, type ProjectionHandler, type Sink, type SqlSink, type LakeSink } from './definition/projection.js';
+export { defineProjection, type ProjectionDefinition, type ProjectionHandler, type ProjectionHandlers, type Sink, type SqlSink, type LakeSink } from './definition/projection.js';
 export { runProjection, type RunProjectionOptions, type RunningProjection } from './feeding/runner.js';
 export { requestRebuild, rebuildProgress, type RebuildProgress } from './lifecycle/rebuild.js';
 export { waitForProjection, type WaitForProjectionOptions } from './lifecycle/progress.js';

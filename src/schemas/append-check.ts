@@ -64,12 +64,22 @@ function dataProblem(compiler: SchemaCompiler, type: string, version: number, da
     throw error;
   }
   const [first] = validate.errors ?? [];
-  return { path: first?.instancePath ?? '', message: first === undefined ? 'does not match its schema' : describe(first) };
+  if (first === undefined) return { path: '', message: 'does not match its schema' };
+  return { path: first.instancePath + memberOf(first), message: describe(first) };
 }
 
-function describe(error: { keyword: string; message?: string; params: Record<string, unknown> }): string {
+type AjvError = { keyword: string; message?: string; params: Record<string, unknown> };
+
+/** The member a missing-field or unknown-field error is about: ajv points at the object that holds it, a producer looks for the field. */
+function memberOf(error: AjvError): string {
+  const member = error.keyword === 'required' ? error.params['missingProperty'] : error.keyword === 'additionalProperties' ? error.params['additionalProperty'] : undefined;
+  return typeof member === 'string' ? `/${member.replaceAll('~', '~0').replaceAll('/', '~1')}` : '';
+}
+
+function describe(error: AjvError): string {
+  if (error.keyword === 'required') return 'is required';
+  if (error.keyword === 'additionalProperties') return 'is not allowed: the schema has no such field';
   const message = error.message ?? `fails ${error.keyword}`;
-  if (error.keyword === 'additionalProperties') return `${message}: ${JSON.stringify(error.params['additionalProperty'])}`;
   if (error.keyword === 'enum') return `${message}: ${JSON.stringify(error.params['allowedValues'])}`;
   return message;
 }

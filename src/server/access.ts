@@ -95,6 +95,11 @@ export class Access {
     if (!grantFor(request).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });
   }
 
+  /** True when the request's token is an admin one (or the server is in open mode). */
+  isAdmin(request: FastifyRequest): boolean {
+    return grantFor(request).admin;
+  }
+
   /** True when the request may read every one of `categories` (`'*'`: all of them). */
   mayRead(request: FastifyRequest, categories: Categories): boolean {
     return readsAll(grantFor(request), categories);
@@ -105,6 +110,19 @@ export class Access {
     if (this.mayRead(request, categories)) return;
     const needed = categories === '*' ? 'every category (read:*)' : categories.map((category) => `read:${category}`).join(', ');
     throw new TributaryError('FORBIDDEN', `${what} needs a token that may read ${needed}`, { action: 'read', categories });
+  }
+
+  /** True when the request may write every one of `categories` (admin may write them all). */
+  mayWrite(request: FastifyRequest, categories: readonly string[]): boolean {
+    const grant = grantFor(request);
+    return categories.every((category) => allows(grant, 'write', category));
+  }
+
+  /** Throws FORBIDDEN unless the request may write every one of `categories`; `what` names the thing they belong to. */
+  checkWrite(request: FastifyRequest, categories: readonly string[], what: string): void {
+    if (this.mayWrite(request, categories)) return;
+    const needed = categories.map((category) => `write:${category}`).join(', ');
+    throw new TributaryError('FORBIDDEN', `${what} needs a token that may write ${needed} (or admin)`, { action: 'write', categories });
   }
 
   /** The filter narrowed to what the token may read: asking for a category it may not read is FORBIDDEN. */

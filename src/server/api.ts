@@ -26,11 +26,13 @@ import { memberRoutes } from './routes/members.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionAdminRoutes } from './routes/projection-admin.js';
 import { projectionRoutes } from './routes/projections.js';
+import { schemaRoutes } from './routes/schemas.js';
 import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { withSchemas } from '../schemas/schema-store.js';
 import { errorSchema, eventSchema } from './schemas.js';
+import { reportSchemaWarnings } from './schema-warnings.js';
 import { SseRegistry } from './sse.js';
 import { trackStorageHealth } from './storage-health.js';
 import { strictInputs } from './strict-inputs.js';
@@ -71,12 +73,20 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   app.addHook('preClose', async () => registry.closeAll());
   const feeds = new LiveFeeds();
   const metrics = new ServerMetrics(options.store, registry, feeds);
+  reportSchemaWarnings(app, options.store, metrics);
   const access = new Access(options.store.tokens, options.open ?? false);
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Tributary', version: '1', description: 'Append, read and follow events over HTTP. Errors are {"error": {"code", "message", ...details}}.' },
+      info: {
+        title: 'Tributary',
+        version: '1',
+        description:
+          'Append, read and follow events over HTTP. Errors are {"error": {"code", "message", ...details}}. ' +
+          'The registered event schemas are an OpenAPI 3.1 document of their own at schemas/openapi.json, beside this one.',
+      },
+      externalDocs: { description: 'The registered event schemas, one component per version of each event type, for code generators', url: 'schemas/openapi.json' },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'trb_… tokens from `tributary tokens create`' } },
       },
@@ -131,6 +141,7 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   consumerStateRoutes(app, options.store, access, consumers);
   memberRoutes(app, options.store, sse, registry, new MemberSessions(), access, consumers);
   copyRoutes(app, options.store, access);
+  schemaRoutes(app, options.store, access);
   catalogRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
 }

@@ -19,6 +19,12 @@ export class ServerMetrics {
     registers: [this.registry],
   });
   readonly readEvents = new Counter({ name: 'tributary_read_events_total', help: 'Events returned by stream and log reads', registers: [this.registry] });
+  readonly schemaWarnings = new Counter({
+    name: 'tributary_schema_warnings_total',
+    help: "Events stored although they broke their type's schema, in categories whose validation mode is warn",
+    labelNames: ['category', 'type'],
+    registers: [this.registry],
+  });
   readonly requestSeconds = new Histogram({
     name: 'tributary_http_request_duration_seconds',
     help: 'HTTP request latency by route and status (live subscriptions excluded)',

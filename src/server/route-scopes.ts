@@ -25,6 +25,12 @@ export const SCOPES = {
   registerConsumer: "read:<each category of the filter>; a projection's consumers are refused",
   readProjection: 'read:<each category the projection reads> (read:* when it reads them all)',
   readLakes: 'any valid token: each lake projection is a view only for a token that may read every category it reads',
+  readSchemas: "any valid token: only the event types whose categories it may read, and the modes of those categories",
+  readSchemaType: "read:<each category of the event type> (read:* when it records none)",
+  checkSchema: "read:<each category of the event type> (read:* when it records none); any valid token for a type not registered yet",
+  registerSchema: "write:<each category of the event type and each category named>; a new type: write:<each category named>, at least one; admin for a type that records none",
+  changeSchemaType: "write:<each category of the event type>; admin when it records none",
+  writeCategory: 'write:<category> (admin includes it)',
   readCatalog: 'any valid token: the types, consumers and projections of the categories it may read (a type registered with a category it may not read is left out)',
   admin: 'admin',
 } as const;

@@ -220,6 +220,11 @@ export const tagQuery = {
 /** `EventSource` cannot send an Authorization header: the server-sent-events routes also take the token here (never logged). */
 export const accessTokenQuery = { type: 'string', description: 'the bearer token, for clients that cannot send headers (EventSource); never logged' } as const;
 
+/** `?raw=true`: events as stored, not upcast to their type's latest schema version. */
+export const rawQuery = {
+  raw: { type: 'boolean', description: "true: events as stored, without upcasting them to their type's latest schema version (default false)" },
+} as const;
+
 export const errorResponses = {
   '4xx': { $ref: 'Error#' },
   '5xx': { $ref: 'Error#' },

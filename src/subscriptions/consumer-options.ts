@@ -1,5 +1,5 @@
 import { invalidArgument } from '../core/errors.js';
-import type { RecordedEvent } from '../core/event.js';
+import type { EventOf, RecordedEvent, UntypedEvents } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
 import { nonNegativeInteger, normalizeFilter, pageLimit } from '../store/options.js';
@@ -16,7 +16,7 @@ export interface HandlerContext {
 }
 
 /** Handles one event; a throw is retried, then the event is parked (or the consumer stops). */
-export type EventHandler = (event: RecordedEvent, context: HandlerContext) => unknown;
+export type EventHandler<Event extends RecordedEvent = RecordedEvent> = (event: Event, context: HandlerContext) => unknown;
 
 /**
  * Handles a batch of events inside the store's own transaction, which also
@@ -24,14 +24,23 @@ export type EventHandler = (event: RecordedEvent, context: HandlerContext) => un
  * together, so each event's effect happens exactly once. Write through `tx`:
  * a write through the store from here fails with TRANSACTION_REENTRY.
  */
-export type TransactionHandler = (events: readonly RecordedEvent[], tx: SqlTransaction, context: HandlerContext) => Promise<void>;
+export type TransactionHandler<Event extends RecordedEvent = RecordedEvent> = (
+  events: readonly Event[],
+  tx: SqlTransaction,
+  context: HandlerContext,
+) => Promise<void>;
 
 export interface GroupOptions {
   /** How many partitions the streams are spread over; fixed when the group is first created. Default 16. */
   partitions?: number;
 }
 
-export interface ConsumerOptions {
+/**
+ * A consumer's options; `Events`, an event map such as the generated
+ * `TributaryEvents`, types what the handler gets. It is a promise about what
+ * the filter selects: name only the map's types in `filter.types`.
+ */
+export interface ConsumerOptions<Events extends object = UntypedEvents> {
   /** Names the checkpoint; a consumer started again with the same name resumes from it. */
   name: string;
   /** Which events of the log it handles: categories, types, a stream prefix and tags (an event must carry them all). */
@@ -39,8 +48,8 @@ export interface ConsumerOptions {
   /** Where a consumer without a stored checkpoint starts: default `'beginning'`. */
   start?: 'beginning' | 'end' | number;
   /** Exactly one of `handler` and `transaction`. */
-  handler?: EventHandler;
-  transaction?: TransactionHandler;
+  handler?: EventHandler<EventOf<Events>>;
+  transaction?: TransactionHandler<EventOf<Events>>;
   /** Share the work with every other process that starts a consumer of this name with `group`. */
   group?: GroupOptions | true;
   /** This process's member name; default host, pid and a random part. */

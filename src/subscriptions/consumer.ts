@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TributaryError, isTributaryError } from '../core/errors.js';
-import type { RecordedEvent } from '../core/event.js';
+import type { RecordedEvent, UntypedEvents } from '../core/event.js';
 import type { ConsumerState } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { Checkpoints } from './checkpoints.js';
@@ -50,9 +50,13 @@ export interface Consumer {
  *   handler: async (event) => index.put(event.stream, event.data),
  * });
  * ```
+ *
+ * Given an event map, the handler is typed by it:
+ * `startConsumer<TributaryEvents>(store, { name, filter: { types: ['OrderPlaced'] }, handler: (e) => e.data.orderId })`.
  */
-export async function startConsumer(store: EventStore, options: ConsumerOptions): Promise<Consumer> {
-  const settled = settleConsumerOptions(options, `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+export async function startConsumer<Events extends object = UntypedEvents>(store: EventStore, options: ConsumerOptions<NoInfer<Events>>): Promise<Consumer> {
+  // the filter decides which events reach the handler; the map only names their types
+  const settled = settleConsumerOptions(options as ConsumerOptions, `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   if (settled.transaction !== undefined && store.consumers.transact === undefined) {
     throw new TributaryError('INVALID_ARGUMENT', 'this store cannot run a handler in its own transaction; use handler', {
       argument: 'transaction',

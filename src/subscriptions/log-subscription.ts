@@ -1,10 +1,13 @@
 import { isAborted } from '../core/abort.js';
 import { isTributaryError } from '../core/errors.js';
-import type { RecordedEvent } from '../core/event.js';
+import type { EventOf, RecordedEvent, UntypedEvents } from '../core/event.js';
 import type { EventStore, LogFilter } from '../store/event-store.js';
 
 /** What a subscription yields: events in position order, and once the marker of the switch to live. */
-export type SubscriptionMessage = { kind: 'event'; event: RecordedEvent } | { kind: 'caught-up'; position: number };
+export type SubscriptionMessage<Event extends RecordedEvent = RecordedEvent> = { kind: 'event'; event: Event } | { kind: 'caught-up'; position: number };
+
+/** A subscription whose events are typed by an event map: a promise about what its filter or stream holds. */
+type TypedSubscription<Events extends object> = AsyncGenerator<SubscriptionMessage<EventOf<Events>>, void, undefined>;
 
 export interface SubscribeOptions {
   /** Deliver events after this position; default 0, the beginning. */
@@ -30,14 +33,16 @@ const LIVE_WAIT_MS = 30_000;
  *   if (message.kind === 'event') console.log(message.event.type);
  * }
  * ```
+ *
+ * `subscribeToAll<TributaryEvents>(store, { types: ['OrderPlaced'] })` types the events by an event map.
  */
-export function subscribeToAll(
+export function subscribeToAll<Events extends object = UntypedEvents>(
   store: EventStore,
   options: SubscribeOptions & LogFilter = {},
-): AsyncGenerator<SubscriptionMessage, void, undefined> {
+): TypedSubscription<Events> {
   const { signal, categories, types, streamPrefix, tags } = options;
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  return follow(store, options.after ?? 0, signal, async function* (after, head) {
+  return follow<Events>(store, options.after ?? 0, signal, async function* (after, head) {
     for (;;) {
       const page = await store.readAll({ after, limit, categories, types, streamPrefix, tags });
       for (const event of page.events) yield event;
@@ -53,15 +58,15 @@ export function subscribeToAll(
  * live. A stream that does not exist yet is waited for; a tombstoned one ends
  * the subscription with STREAM_DELETED.
  */
-export function subscribeToStream(
+export function subscribeToStream<Events extends object = UntypedEvents>(
   store: EventStore,
   stream: string,
   options: SubscribeOptions = {},
-): AsyncGenerator<SubscriptionMessage, void, undefined> {
+): TypedSubscription<Events> {
   const { signal } = options;
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   let revision = 0;
-  return follow(store, options.after ?? 0, signal, async function* (after, head) {
+  return follow<Events>(store, options.after ?? 0, signal, async function* (after, head) {
     for (;;) {
       const page = await readStreamPage(store, stream, revision, limit);
       for (const event of page.events) {
@@ -83,12 +88,12 @@ export function subscribeToStream(
  * the last position it considered; `head`, read before the round, is a
  * position the round is known to have passed once it reaches the end.
  */
-async function* follow(
+async function* follow<Events extends object>(
   store: EventStore,
   start: number,
   signal: AbortSignal | undefined,
   round: (after: number, head: number) => AsyncGenerator<RecordedEvent, number, undefined>,
-): AsyncGenerator<SubscriptionMessage, void, undefined> {
+): TypedSubscription<Events> {
   let after = start;
   let caughtUp = false;
   let head = await store.headPosition();
@@ -100,7 +105,8 @@ async function* follow(
         after = next.value;
         break;
       }
-      yield { kind: 'event', event: next.value };
+      // the caller's event map only names what its filter or stream holds
+      yield { kind: 'event', event: next.value as EventOf<Events> };
     }
     if (isAborted(signal)) return;
     if (!caughtUp) {

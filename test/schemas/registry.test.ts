@@ -55,7 +55,7 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     expect(refused.code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(refused.details['failures']).toEqual([
       { index: 1, stream: 'order-1', type: 'OrderPlaced', version: 1, path: '/data/amount', message: 'must be number' },
-      { index: 2, stream: 'order-1', type: 'OrderPlaced', version: 1, path: '/data', message: "must have required property 'amount'" },
+      { index: 2, stream: 'order-1', type: 'OrderPlaced', version: 1, path: '/data/amount', message: 'is required' },
     ]);
     expect(await store.headPosition()).toBe(head);
     expect((await store.streamInfo('order-1')).exists).toBe(false);
@@ -74,7 +74,7 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     expect(badVersion.details['failures']).toMatchObject([{ path: '/metadata/schemaVersion', version: null }]);
     // version 1 has no currency; the latest has one, from a list
     expect((await refusal(store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: 'a', amount: 1, currency: 'EUR' }, metadata: { schemaVersion: 1 } }]))).details['failures']).toMatchObject([
-      { version: 1, path: '/data', message: 'must NOT have additional properties: "currency"' },
+      { version: 1, path: '/data/currency', message: 'is not allowed: the schema has no such field' },
     ]);
     await store.append('order-1', [
       { type: 'OrderPlaced', data: { orderId: 'a', amount: 1 }, metadata: { schemaVersion: 1 } },
@@ -109,7 +109,7 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
         { stream: 'order-9', events: [{ type: 'OrderPlaced', data: { orderId: 9 } }] },
       ]),
     );
-    expect(refused.details['failures']).toMatchObject([{ index: 0, stream: 'order-9', path: '/data' }]);
+    expect(refused.details['failures']).toMatchObject([{ index: 0, stream: 'order-9', path: '/data/amount' }]);
     expect((await store.streamInfo('audit-1')).exists).toBe(false);
     await store.close();
   });
@@ -121,7 +121,7 @@ describe.each(backends)('the schema registry on $name', ({ location }) => {
     const warnings: SchemaWarning[] = [];
     schemas.onWarning((warning) => warnings.push(warning));
     await store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: 1 } }]);
-    expect(warnings).toMatchObject([{ category: 'order', stream: 'order-1', index: 0, path: '/data' }]);
+    expect(warnings).toMatchObject([{ category: 'order', stream: 'order-1', index: 0, path: '/data/amount' }]);
     await schemas.setMode('order', 'off');
     await store.append('order-1', [{ type: 'OrderPlaced', data: 'anything' }, { type: 'Unregistered', data: {} }]);
     expect(warnings).toHaveLength(1);

@@ -11,6 +11,7 @@ import { listProjections } from '../../src/projections/lifecycle/registry.js';
 import { runProjection } from '../../src/projections/feeding/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
+import { withSchemas } from '../../src/schemas/schema-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
@@ -50,6 +51,8 @@ interface Case {
 }
 
 const append = { events: [{ type: 'Paid', data: { amount: 1 } }] };
+const PAID_V1 = { type: 'object', properties: { amount: { type: 'number' } }, additionalProperties: false };
+const PAID_V2 = { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } }, additionalProperties: false };
 const paidCondition = { failIfEventsMatch: [{ types: ['Paid'] }] };
 const feed = '/consumers/pay-feed';
 const projectionConsumer = '/consumers/projection:paydocs:g1';
@@ -132,6 +135,19 @@ const CASES: Case[] = [
   { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT 1 AS one' }, expected: ANY_TOKEN },
   // a lake over payment is no view at all for a token that may not read payment
   { route: 'POST /lake/query', url: '/lake/query', body: { sql: 'SELECT count(*) AS n FROM paylake' }, expected: [401, 401, 400, 400, 200, 200] },
+  // the schemas of an event type belong to the categories it records: Paid to payment
+  { route: 'GET /schemas', url: '/schemas', expected: ANY_TOKEN },
+  { route: 'GET /schemas/openapi.json', url: '/schemas/openapi.json', expected: ANY_TOKEN },
+  { route: 'GET /schemas/{type}', url: '/schemas/Paid', expected: READS_PAYMENT },
+  { route: 'GET /schemas/{type}/versions/{version}', url: '/schemas/Paid/versions/latest', expected: READS_PAYMENT },
+  { route: 'POST /schemas/{type}/check', url: '/schemas/Paid/check', body: { schema: true }, expected: READS_PAYMENT },
+  // equal to the latest version: nothing is registered
+  { route: 'POST /schemas/{type}/versions', url: '/schemas/Paid/versions', body: { schema: PAID_V2 }, expected: [401, 401, 403, 403, 200, 200] },
+  { route: 'POST /schemas/{type}/versions', url: '/schemas/Refunded/versions', body: { schema: true, categories: ['payment'] }, expected: [401, 401, 403, 403, 201, 201] },
+  { route: 'PUT /schemas/{type}/compatibility', url: '/schemas/Paid/compatibility', body: { compatibility: 'NONE' }, expected: CHANGES_PAYMENT_204 },
+  { route: 'PUT /schemas/{type}/upcasters/{fromVersion}', url: '/schemas/Paid/upcasters/1', body: { rules: [{ op: 'default', path: '/currency', value: 'EUR' }] }, expected: CHANGES_PAYMENT_204 },
+  { route: 'GET /schema-modes', url: '/schema-modes', expected: ANY_TOKEN },
+  { route: 'PUT /schema-modes/{category}', url: '/schema-modes/payment', body: { mode: 'enforce' }, expected: CHANGES_PAYMENT_204 },
   // every token gets a catalog: a token without payment scope sees nothing of payment's types, consumers or projection in any format
   { route: 'GET /catalog', url: '/catalog', expected: ANY_TOKEN },
   { route: 'GET /catalog', url: '/catalog?format=md', expected: ANY_TOKEN },
@@ -245,6 +261,11 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
     { name: 'paylake', version: 1, filter: { categories: ['payment'] }, sink: lakeSink({ directory: lakeRoot, rollMs: 20 }), handlers: { Paid: writeEvent } },
     { watchMs: 50 },
   );
+  // payment's schemas: Paid in two versions, with payment named as its category
+  const registry = withSchemas(store).schemas!;
+  await registry.register('Paid', PAID_V1, { categories: ['payment'] });
+  await registry.register('Paid', PAID_V2);
+  await registry.setMode('payment', 'warn');
   await waitForProjection(store, 'paydocs', await store.headPosition());
   await waitForProjection(store, 'paylake', await store.headPosition(), { timeoutMs: 20_000 });
   await projection.stop();
@@ -260,7 +281,9 @@ async function paymentState(store: EventStore): Promise<unknown> {
   const documents = await findDocuments(store, 'paydocs', {});
   const projections = await listProjections(store.sql!);
   const metadata = await store.getStreamMetadata('payment-1');
-  return { events, records, parked, documents, projections, metadata };
+  const registry = withSchemas(store).schemas!;
+  const schemas = { types: (await registry.list()).filter((type) => type.categories.includes('payment')), modes: await registry.modes(), paid: await registry.describe('Paid') };
+  return { events, records, parked, documents, projections, metadata, schemas };
 }
 
 /** Sends the case's request; a server-sent-events answer is read until its history is out, then dropped. */

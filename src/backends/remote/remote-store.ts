@@ -29,6 +29,7 @@ import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteHttp } from './remote-http.js';
+import { RemoteSchemaRegistry } from './remote-schemas.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 // the server holds a long poll for at most a minute; longer waits ask again
@@ -54,6 +55,8 @@ export class RemoteEventStore implements EventStore {
   readonly consumers: RemoteConsumerStore;
   /** The server as a mirror's source (`/copy/…`, a `read:*` token); it holds no snapshot, and a remote store is never a copy's target. */
   readonly copySource: RemoteCopySource;
+  /** The server's schema registry; reads come back upcast by the server unless `raw` is asked for. */
+  readonly schemas: RemoteSchemaRegistry;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -64,6 +67,7 @@ export class RemoteEventStore implements EventStore {
     this.#http = new RemoteHttp(config.url, config.token);
     this.consumers = new RemoteConsumerStore(this.#http);
     this.copySource = new RemoteCopySource(this.#http, this.location);
+    this.schemas = new RemoteSchemaRegistry(this.#http);
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -89,7 +93,7 @@ export class RemoteEventStore implements EventStore {
     assertStreamName(stream);
     const plan = planStreamRead(options);
     const page = await this.#http.request<PageJson>('GET', `/streams/${encodeURIComponent(stream)}`, {
-      query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward' },
+      query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward', raw: rawQuery(options?.raw) },
     });
     return { events: page.events.map(recordedEventOf), next: page.next };
   }
@@ -108,9 +112,11 @@ export class RemoteEventStore implements EventStore {
               type: filter?.types ?? filter?.query?.[0]?.types,
               tag: filter?.query?.[0]?.tags,
               prefix: filter?.streamPrefix,
+              raw: rawQuery(options?.raw),
             },
           })
         : await this.#http.request<PageJson>('POST', '/all/query', {
+            query: { raw: rawQuery(options.raw) },
             body: { after, limit, categories: filter?.categories, query: filter?.query?.map(({ types, tags }) => ({ types, tags })) },
           });
     return { events: page.events.map(recordedEventOf), next: page.next };
@@ -198,6 +204,11 @@ export class RemoteEventStore implements EventStore {
     assertExpectedRevision(expectedRevision);
     await this.#http.request('DELETE', `/streams/${encodeURIComponent(stream)}`, { query: { expectedRevision: String(expectedRevision), hard } });
   }
+}
+
+/** `?raw=true` only when asked: the server's default is upcast events, as the embedded store's. */
+function rawQuery(raw: boolean | undefined): true | undefined {
+  return raw === true ? true : undefined;
 }
 
 interface PageJson {

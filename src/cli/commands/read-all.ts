@@ -6,9 +6,10 @@ import { printEvents } from '../print-events.js';
 export const readAllCommand: Command = {
   name: 'read-all',
   summary: 'print the global log as NDJSON, optionally filtered',
-  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--tag T]... [--prefix S] [--json]
+  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--tag T]... [--prefix S] [--raw] [--json]
     prints events after position P (default 0: from the beginning) in position order
     --tag keeps the events carrying every tag given (repeat it; a tag is never split at commas)
+    --raw prints events as stored, not upcast to their type's latest schema version
     --json prints one document instead: {"events":[...],"next":<position>|null}`,
   options: {
     after: { type: 'string' },
@@ -17,6 +18,7 @@ export const readAllCommand: Command = {
     type: { type: 'string', multiple: true },
     tag: { type: 'string', multiple: true },
     prefix: { type: 'string' },
+    raw: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run({ values, positionals, openStore, stdout }) {
@@ -30,7 +32,7 @@ export const readAllCommand: Command = {
     const store = await openStore({ create: false });
     try {
       await printEvents(stdout, values['json'] === true, limit, after, (cursor, pageSize) =>
-        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, tags, streamPrefix: prefix }),
+        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, tags, streamPrefix: prefix, raw: values['raw'] === true }),
       );
     } finally {
       await store.close();

@@ -5,13 +5,15 @@ import { printEvents } from '../print-events.js';
 export const readCommand: Command = {
   name: 'read',
   summary: "print a stream's events as NDJSON",
-  usage: `tributary read <stream> [--from N] [--limit N] [--backward] [--json]
+  usage: `tributary read <stream> [--from N] [--limit N] [--backward] [--raw] [--json]
     prints one event per line: {"id","stream","type","revision","position","data","metadata","recordedAt"}
+    --raw prints events as stored, not upcast to their type's latest schema version
     --json prints one document instead: {"events":[...],"next":<revision>|null}`,
   options: {
     from: { type: 'string' },
     limit: { type: 'string' },
     backward: { type: 'boolean' },
+    raw: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run({ positionals, values, openStore, stdout }) {
@@ -22,7 +24,7 @@ export const readCommand: Command = {
     const store = await openStore({ create: false });
     try {
       await printEvents(stdout, values['json'] === true, limit, from, (cursor, pageSize) =>
-        store.readStream(stream, { from: cursor, limit: pageSize, direction }),
+        store.readStream(stream, { from: cursor, limit: pageSize, direction, raw: values['raw'] === true }),
       );
     } finally {
       await store.close();

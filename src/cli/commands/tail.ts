@@ -1,4 +1,5 @@
 import { invalidArgument } from '../../core/errors.js';
+import { rawReads } from '../../store/raw-reads.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import { integerFlag, stringFlag, stringList } from '../arguments.js';
 import type { Command } from '../context.js';
@@ -7,10 +8,11 @@ import { write } from '../output.js';
 export const tailCommand: Command = {
   name: 'tail',
   summary: 'follow a stream or the global log live, as NDJSON',
-  usage: `tributary tail [<stream> | --all] [--after P] [--category C]... [--type T]... [--prefix S] [--no-follow]
+  usage: `tributary tail [<stream> | --all] [--after P] [--category C]... [--type T]... [--prefix S] [--raw] [--no-follow]
     prints events as they are appended, one JSON object per line, until interrupted
     --after P     start after position P instead of at the end (--after 0: from the beginning)
     --category, --type, --prefix filter the global log (not a single stream)
+    --raw         print events as stored, not upcast to their type's latest schema version
     --no-follow   stop once the history is printed, instead of following live`,
   options: {
     all: { type: 'boolean' },
@@ -18,6 +20,7 @@ export const tailCommand: Command = {
     category: { type: 'string', multiple: true },
     type: { type: 'string', multiple: true },
     prefix: { type: 'string' },
+    raw: { type: 'boolean' },
     'no-follow': { type: 'boolean' },
   },
   async run({ values, positionals, openStore, stdout, signal }) {
@@ -30,7 +33,8 @@ export const tailCommand: Command = {
       throw invalidArgument('tail', 'give a stream or --all with filters, not both');
     }
     const follow = values['no-follow'] !== true;
-    const store = await openStore({ create: false });
+    const opened = await openStore({ create: false });
+    const store = values['raw'] === true ? rawReads(opened) : opened;
     try {
       const after = integerFlag('after', values['after']) ?? (await store.headPosition());
       const messages =
@@ -45,7 +49,7 @@ export const tailCommand: Command = {
         await write(stdout, message.event.toJsonText() + '\n');
       }
     } finally {
-      await store.close();
+      await opened.close();
     }
   },
 };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { TributaryError, isTributaryError } from '../../core/errors.js';
-import type { RecordedEvent } from '../../core/event.js';
+import type { EventOf, RecordedEvent, UntypedEvents } from '../../core/event.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { LogFilter } from '../../store/event-store.js';
 import { normalizeFilter } from '../../store/options.js';
@@ -8,7 +8,18 @@ import { columnsProblem, type LakeColumn } from '../sinks/lake-cells.js';
 import { projectionNameProblem } from './naming.js';
 
 /** Applies one event to the sink through the context the sink gives (a transaction, a document collection, …). */
-export type ProjectionHandler<Context> = (event: RecordedEvent, context: Context) => unknown;
+export type ProjectionHandler<Context, Event extends RecordedEvent = RecordedEvent> = (event: Event, context: Context) => unknown;
+
+/**
+ * A projection's handlers by event type. Given an event map (such as the
+ * generated `TributaryEvents`), each handler's event is typed by its key and
+ * only the map's types may be keys; `'*'` takes any of the map's events.
+ */
+export type ProjectionHandlers<Context, Events extends object = UntypedEvents> = string extends keyof Events
+  ? Readonly<Record<string, ProjectionHandler<Context>>>
+  : { readonly [Type in keyof Events & string]?: ProjectionHandler<Context, RecordedEvent<Type, Events[Type]>> } & {
+      readonly '*'?: ProjectionHandler<Context, EventOf<Events>>;
+    };
 
 /**
  * Where a projection's state lives. A SQL sink keeps one set of tables per
@@ -52,8 +63,11 @@ export interface LakeSink<Context> {
  *   handlers: { OrderPlaced: (e, { tx, table }) => tx.execute(`INSERT INTO ${table} VALUES (?, ?)`, [e.stream, e.data.total]) },
  * });
  * ```
+ *
+ * `defineProjection<TableContext, TributaryEvents>({ … })` types each handler's
+ * event by the event map; the definition it returns is an untyped one.
  */
-export interface ProjectionDefinition<Context = unknown> {
+export interface ProjectionDefinition<Context = unknown, Events extends object = UntypedEvents> {
   name: string;
   version: number;
   /**
@@ -64,11 +78,13 @@ export interface ProjectionDefinition<Context = unknown> {
   filter?: LogFilter;
   sink: Sink<Context>;
   /** By event type; `'*'` handles every type without its own handler. */
-  handlers: Readonly<Record<string, ProjectionHandler<Context>>>;
+  handlers: ProjectionHandlers<Context, Events>;
 }
 
 /** Checks a definition and settles its filter; throws INVALID_PROJECTION naming what is wrong. */
-export function defineProjection<Context>(definition: ProjectionDefinition<Context>): ProjectionDefinition<Context> {
+export function defineProjection<Context, Events extends object = UntypedEvents>(
+  definition: ProjectionDefinition<Context, NoInfer<Events>>,
+): ProjectionDefinition<Context> {
   const { name, version, handlers, sink } = definition;
   if (typeof sink !== 'object' || sink === null || (sink.storage !== 'sql' && sink.storage !== 'lake')) {
     throw invalidProjection(String(name), 'sink', 'must be a sink such as tableSink(), documentSink(), searchSink() or lakeSink()');
@@ -84,7 +100,8 @@ export function defineProjection<Context>(definition: ProjectionDefinition<Conte
   const filter = definition.filter ?? (types.includes('*') ? {} : { types });
   const problem = filterProblem(filter);
   if (problem !== undefined) throw invalidProjection(name, 'filter', problem);
-  return { ...definition, filter };
+  // a handler only ever gets events of its own key's type, so its typed form is safe to forget
+  return { ...definition, filter } as ProjectionDefinition<Context>;
 }
 
 /** What reads would refuse in `filter` (a malformed tag, say), or undefined; found at definition, not when the consumer first reads. */

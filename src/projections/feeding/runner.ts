@@ -1,5 +1,6 @@
 import { isTributaryError } from '../../core/errors.js';
 import { settleAll } from '../../core/settle-all.js';
+import type { UntypedEvents } from '../../core/event.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { SqlAccess } from '../../store/sql-access.js';
 import { feedLakeSink, feedSqlSink, type Feeder, type FeederOptions } from './feeders.js';
@@ -57,12 +58,12 @@ export interface RunningProjection {
  * await running.stop();
  * ```
  */
-export async function runProjection<Context>(
+export async function runProjection<Context, Events extends object = UntypedEvents>(
   store: EventStore,
-  definition: ProjectionDefinition<Context>,
+  definition: ProjectionDefinition<Context, NoInfer<Events>>,
   options: RunProjectionOptions = {},
 ): Promise<RunningProjection> {
-  const settled = defineProjection(definition) as ProjectionDefinition<unknown>;
+  const settled = defineProjection<Context, Events>(definition) as ProjectionDefinition<unknown>;
   const runner = new ProjectionRunner(store, sqlOf(store, settled.name), settled, options);
   await runner.start();
   return runner;

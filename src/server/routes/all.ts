@@ -7,7 +7,7 @@ import { refuseAsLibrary } from '../append-checks.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { errorResponses, filterQuery, pageSchema, queryReadBodySchema, tagQuery } from '../schemas.js';
+import { errorResponses, filterQuery, pageSchema, queryReadBodySchema, rawQuery, tagQuery } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
 
@@ -22,7 +22,7 @@ const NEXT_AFTER = 'the `after` of the next page, or null at the head; a filtere
 
 /** `GET /all`: the global log after a position, optionally filtered; `POST /all/query`: the events matching a query. */
 export function allRoutes(app: FastifyInstance, store: EventStore, limits: ServerLimits, access: Access, metrics: ServerMetrics): void {
-  app.get<{ Querystring: FilterQuery & { after?: number; limit?: number } }>(
+  app.get<{ Querystring: FilterQuery & { after?: number; limit?: number; raw?: boolean } }>(
     '/all',
     {
       schema: {
@@ -36,6 +36,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
             limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
             ...filterQuery,
             ...tagQuery,
+            ...rawQuery,
           },
           additionalProperties: false,
         },
@@ -44,13 +45,13 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
     },
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
-      const page = await store.readAll({ ...filter, after: request.query.after, limit: request.query.limit });
+      const page = await store.readAll({ ...filter, after: request.query.after, limit: request.query.limit, raw: request.query.raw });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },
   );
 
-  app.post<{ Body: QueryReadBody }>(
+  app.post<{ Body: QueryReadBody; Querystring: { raw?: boolean } }>(
     '/all/query',
     {
       // a refused body gets the store's code for it, as for appends
@@ -59,6 +60,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
         summary: 'Read a page of the events matching a query (types and tags), across streams: what a decision spanning streams reads',
         tags: ['log'],
         'x-scope': SCOPES.readQuery,
+        querystring: { type: 'object', properties: rawQuery, additionalProperties: false },
         body: queryReadBodySchema(limits.pageSize),
         response: { 200: pageSchema(NEXT_AFTER), ...errorResponses },
       },
@@ -67,7 +69,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
       const { body } = request;
       if (request.validationError !== undefined) refuseAsLibrary(request.validationError, () => checkQueryReadAsLibrary(body));
       const { categories } = access.readableFilter(request, { categories: body.categories });
-      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit });
+      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw: request.query.raw });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },

@@ -3,6 +3,7 @@ import { TributaryError } from '../../core/errors.js';
 import { checkFilter, checkPartitionCount } from '../../store/consumer-rows.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
 import { normalizeFilter } from '../../store/options.js';
+import { rawReads } from '../../store/raw-reads.js';
 import { MAX_WINDOW } from '../../subscriptions/consumer-options.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
@@ -10,7 +11,7 @@ import { categoriesOf } from '../../store/filter-categories.js';
 import { SCOPES } from '../route-scopes.js';
 import type { SseOptions } from '../limits.js';
 import { MemberSession, type Acknowledgements, type MemberSessions } from '../member-session.js';
-import { accessTokenQuery, errorResponses, filterQuery } from '../schemas.js';
+import { accessTokenQuery, errorResponses, filterQuery, rawQuery } from '../schemas.js';
 import { streamToClient, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
 
@@ -74,7 +75,7 @@ export function memberRoutes(
 ): void {
   // a connection dropped at the end of the grace period no longer holds the close open: wait for its consumer here
   app.addHook('onClose', async () => sessions.drained());
-  app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number; window?: number } }>(
+  app.get<{ Params: { name: string; member: string }; Querystring: FilterQuery & { partitions?: number; start?: string; ackTimeoutMs?: number; window?: number; raw?: boolean } }>(
     '/consumers/:name/members/:member/events',
     {
       config: { tokenInQuery: true },
@@ -100,6 +101,7 @@ export function memberRoutes(
               description: 'the most events sent and not yet acknowledged; an event waits until the one before it in its stream is acknowledged or parked',
             },
             ...filterQuery,
+            ...rawQuery,
             access_token: accessTokenQuery,
           },
           additionalProperties: false,
@@ -113,7 +115,7 @@ export function memberRoutes(
     async (request, reply) => {
       const { name, member } = request.params;
       const { filter, partitions } = await groupToJoin({ store, access, guard }, request, name);
-      const session = new MemberSession(store, {
+      const session = new MemberSession(request.query.raw === true ? rawReads(store) : store, {
         name,
         member,
         partitions,

@@ -9,7 +9,7 @@ import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, streamParams } from '../schemas.js';
+import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, rawQuery, streamParams } from '../schemas.js';
 import { pageText } from './page-text.js';
 
 interface AppendBody {
@@ -55,7 +55,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
     },
   );
 
-  app.get<{ Params: { stream: string }; Querystring: { from?: number; limit?: number; direction?: 'forward' | 'backward' } }>(
+  app.get<{ Params: { stream: string }; Querystring: { from?: number; limit?: number; direction?: 'forward' | 'backward'; raw?: boolean } }>(
     '/streams/:stream',
     {
       schema: {
@@ -69,6 +69,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
             from: { type: 'integer', minimum: 0, description: 'first revision (forward default 0, backward default the last)' },
             limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
             direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
+            ...rawQuery,
           },
           additionalProperties: false,
         },

@@ -3,11 +3,12 @@ import { invalidArgument } from '../../core/errors.js';
 import { assertStreamName } from '../../core/stream-name.js';
 import type { EventStore, LogFilter } from '../../store/event-store.js';
 import { normalizeFilter } from '../../store/options.js';
+import { rawReads } from '../../store/raw-reads.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
 import type { SseOptions } from '../limits.js';
 import { SCOPES } from '../route-scopes.js';
-import { accessTokenQuery, errorResponses, filterQuery, streamParams, tagQuery } from '../schemas.js';
+import { accessTokenQuery, errorResponses, filterQuery, rawQuery, streamParams, tagQuery } from '../schemas.js';
 import type { LiveFeeds } from '../live-feeds.js';
 import { streamThroughFeed, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
@@ -34,7 +35,7 @@ export function subscriptionRoutes(
   access: Access,
 ): void {
   const { registry, feeds } = live;
-  app.get<{ Params: { stream: string }; Querystring: { after?: number } }>(
+  app.get<{ Params: { stream: string }; Querystring: { after?: number; raw?: boolean } }>(
     '/streams/:stream/subscribe',
     {
       config: { tokenInQuery: true },
@@ -43,7 +44,7 @@ export function subscriptionRoutes(
         tags: ['live'],
         'x-scope': SCOPES.readStream,
         params: streamParams,
-        querystring: { type: 'object', properties: { ...afterQuery, access_token: accessTokenQuery }, additionalProperties: false },
+        querystring: { type: 'object', properties: { ...afterQuery, ...rawQuery, access_token: accessTokenQuery }, additionalProperties: false },
         response: sseResponse,
       },
     },
@@ -52,12 +53,14 @@ export function subscriptionRoutes(
       assertStreamName(stream);
       access.check(request, 'read', stream);
       const start = await startAfter(request, request.query.after, store);
-      const open = (after: number, signal: AbortSignal) => subscribeToStream(store, stream, { after, signal });
-      await streamThroughFeed(reply, { feeds, key: `stream ${stream}`, start, open }, sse, registry);
+      const raw = request.query.raw === true;
+      const source = raw ? rawReads(store) : store;
+      const open = (after: number, signal: AbortSignal) => subscribeToStream(source, stream, { after, signal });
+      await streamThroughFeed(reply, { feeds, key: `${raw ? 'raw ' : ''}stream ${stream}`, start, open }, sse, registry);
     },
   );
 
-  app.get<{ Querystring: FilterQuery & { after?: number } }>(
+  app.get<{ Querystring: FilterQuery & { after?: number; raw?: boolean } }>(
     '/all/subscribe',
     {
       config: { tokenInQuery: true },
@@ -65,7 +68,7 @@ export function subscriptionRoutes(
         summary: 'Follow the global log, optionally filtered: history after a position, then live (server-sent events)',
         tags: ['live'],
         'x-scope': SCOPES.readFilter,
-        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery, ...tagQuery, access_token: accessTokenQuery }, additionalProperties: false },
+        querystring: { type: 'object', properties: { ...afterQuery, ...filterQuery, ...tagQuery, ...rawQuery, access_token: accessTokenQuery }, additionalProperties: false },
         response: sseResponse,
       },
     },
@@ -74,13 +77,15 @@ export function subscriptionRoutes(
       // a bad filter is refused before the stream opens, while a status can still say so
       normalizeFilter(filter);
       const start = await startAfter(request, request.query.after, store);
-      const open = (after: number, signal: AbortSignal) => subscribeToAll(store, { ...filter, after, signal });
-      await streamThroughFeed(reply, { feeds, key: feedKey(filter), start, open }, sse, registry);
+      const raw = request.query.raw === true;
+      const source = raw ? rawReads(store) : store;
+      const open = (after: number, signal: AbortSignal) => subscribeToAll(source, { ...filter, after, signal });
+      await streamThroughFeed(reply, { feeds, key: `${raw ? 'raw ' : ''}${feedKey(filter)}`, start, open }, sse, registry);
     },
   );
 }
 
-/** Subscribers share a feed only with those reading exactly the same events: a token's narrower filter gets a feed of its own. */
+/** Subscribers share a feed only with those reading exactly the same events: a token's narrower filter, or raw events, get a feed of their own. */
 function feedKey(filter: LogFilter): string {
   const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
   return `all ${JSON.stringify([sorted(filter.categories), sorted(filter.types), filter.streamPrefix ?? '', sorted(filter.tags)])}`;
