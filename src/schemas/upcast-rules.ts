@@ -44,51 +44,110 @@ export function checkUpcastRules(type: string, rules: unknown): UpcastRule[] {
   });
 }
 
-/**
- * Applies the rules to `data` in order, changing it in place (it was parsed for
- * this read alone) and returning it. A rule whose source is missing does nothing.
- */
-export function applyUpcastRules(data: unknown, rules: readonly UpcastRule[]): unknown {
-  for (const rule of rules) {
+/** A rule with its pointers parsed, as each read applies it. */
+type PreparedRule =
+  | { op: 'rename'; parent: readonly string[]; name: string; to: string }
+  | { op: 'move'; fromParent: readonly string[]; fromName: string; toParent: readonly string[]; toName: string }
+  | { op: 'default'; parent: readonly string[]; name: string; value: unknown; clone: boolean }
+  | { op: 'drop'; parent: readonly string[]; name: string };
+
+// each stored step's rules are parsed once, not once per event read; keyed by the registry's own arrays, so they go with them
+const prepared = new WeakMap<readonly UpcastRule[], PreparedRule[]>();
+
+function prepare(rules: readonly UpcastRule[]): PreparedRule[] {
+  let steps = prepared.get(rules);
+  if (steps !== undefined) return steps;
+  steps = rules.map((rule): PreparedRule => {
     switch (rule.op) {
       case 'rename': {
         const path = parsePointer(rule.path)!;
-        const parent = containerAt(data, path.slice(0, -1), false);
-        const name = path.at(-1)!;
-        if (parent !== undefined && Object.hasOwn(parent, name)) {
-          const value = parent[name];
-          delete parent[name];
-          parent[rule.to] = value;
+        return { op: 'rename', parent: path.slice(0, -1), name: path.at(-1)!, to: rule.to };
+      }
+      case 'move': {
+        const from = parsePointer(rule.from)!;
+        const to = parsePointer(rule.to)!;
+        return { op: 'move', fromParent: from.slice(0, -1), fromName: from.at(-1)!, toParent: to.slice(0, -1), toName: to.at(-1)! };
+      }
+      case 'default': {
+        const path = parsePointer(rule.path)!;
+        return { op: 'default', parent: path.slice(0, -1), name: path.at(-1)!, value: rule.value, clone: typeof rule.value === 'object' && rule.value !== null };
+      }
+      case 'drop': {
+        const path = parsePointer(rule.path)!;
+        return { op: 'drop', parent: path.slice(0, -1), name: path.at(-1)! };
+      }
+    }
+  });
+  prepared.set(rules, steps);
+  return steps;
+}
+
+/**
+ * Applies the rules to `data` in order, changing it in place (it was parsed for
+ * this read alone) and returning it, or the object that replaced it. A rule
+ * whose source is missing does nothing.
+ */
+export function applyUpcastRules(data: unknown, rules: readonly UpcastRule[]): unknown {
+  const root = { data };
+  for (const rule of prepare(rules)) {
+    switch (rule.op) {
+      case 'rename': {
+        const parent = containerAt(root, rule.parent, false);
+        if (parent !== undefined && Object.hasOwn(parent, rule.name)) {
+          const value = parent[rule.name];
+          replace(root, rule.parent, without(parent, rule.name))[rule.to] = value;
         }
         break;
       }
       case 'move': {
-        const from = parsePointer(rule.from)!;
-        const source = containerAt(data, from.slice(0, -1), false);
-        const name = from.at(-1)!;
-        if (source === undefined || !Object.hasOwn(source, name)) break;
-        const to = parsePointer(rule.to)!;
-        const value = source[name];
-        delete source[name];
-        const target = containerAt(data, to.slice(0, -1), true);
-        if (target !== undefined) target[to.at(-1)!] = value;
+        const source = containerAt(root, rule.fromParent, false);
+        if (source === undefined || !Object.hasOwn(source, rule.fromName)) break;
+        const value = source[rule.fromName];
+        replace(root, rule.fromParent, without(source, rule.fromName));
+        const target = containerAt(root, rule.toParent, true);
+        if (target !== undefined) target[rule.toName] = value;
         break;
       }
       case 'default': {
-        const path = parsePointer(rule.path)!;
-        const parent = containerAt(data, path.slice(0, -1), true);
-        if (parent !== undefined && !Object.hasOwn(parent, path.at(-1)!)) parent[path.at(-1)!] = structuredClone(rule.value);
+        const parent = containerAt(root, rule.parent, true);
+        if (parent !== undefined && !Object.hasOwn(parent, rule.name)) parent[rule.name] = rule.clone ? structuredClone(rule.value) : rule.value;
         break;
       }
       case 'drop': {
-        const path = parsePointer(rule.path)!;
-        const parent = containerAt(data, path.slice(0, -1), false);
-        if (parent !== undefined) delete parent[path.at(-1)!];
+        const parent = containerAt(root, rule.parent, false);
+        if (parent !== undefined && Object.hasOwn(parent, rule.name)) replace(root, rule.parent, without(parent, rule.name));
         break;
       }
     }
   }
-  return data;
+  return root.data;
+}
+
+/**
+ * A copy of `object` without its member `name`, the others in their order. A
+ * copy rather than `delete`: V8 turns an object a member is deleted from into a
+ * slow dictionary, which every later read and JSON.stringify of it pays for.
+ */
+function without(object: JsonObject, name: string): JsonObject {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(object)) {
+    if (key === name) continue;
+    // a parsed `__proto__` member is an own property; assigning it would set the copy's prototype instead
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: object[key], writable: true, enumerable: true, configurable: true });
+    else copy[key] = object[key];
+  }
+  return copy;
+}
+
+/** Puts `object` at `path` under the root holder (the container there was found by containerAt) and returns it. */
+function replace(root: { data: unknown }, path: readonly string[], object: JsonObject): JsonObject {
+  if (path.length === 0) {
+    root.data = object;
+    return object;
+  }
+  const holder = containerAt(root, path.slice(0, -1), false)!;
+  holder[path.at(-1)!] = object;
+  return object;
 }
 
 /** The reference tokens of a JSON Pointer to a member (RFC 6901), or undefined when it is not one: `''` names the whole document, which no rule may. */
@@ -103,9 +162,9 @@ function parsePointer(pointer: string): string[] | undefined {
 
 type JsonObject = Record<string, unknown>;
 
-/** The object at `path` under `data`; created on the way when `create`, never through something that is not an object. */
-function containerAt(data: unknown, path: readonly string[], create: boolean): JsonObject | undefined {
-  let node = data;
+/** The object at `path` under the root holder's data; created on the way when `create`, never through something that is not an object. */
+function containerAt(root: { data: unknown }, path: readonly string[], create: boolean): JsonObject | undefined {
+  let node = root.data;
   for (const token of path) {
     if (!isObject(node)) return undefined;
     if (!Object.hasOwn(node, token) && create) node[token] = {};

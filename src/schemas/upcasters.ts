@@ -1,11 +1,13 @@
 import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
-import { SCHEMA_VERSION_KEY, type UpcastFunction } from '../store/schema-registry.js';
+import { SCHEMA_VERSION_KEY, type UpcastFunction, type UpcastRule } from '../store/schema-registry.js';
 import type { RegistryState } from './registry-state.js';
 import { applyUpcastRules } from './upcast-rules.js';
 import { UpcastEvent, type UpcastStep } from './upcast-event.js';
 
 const VERSION_IN_METADATA = `"${SCHEMA_VERSION_KEY}"`;
+// the store stamps the version as the last member of the top-level object; a `{` or `,` before the key's quote cannot sit inside a string
+const STAMPED_VERSION = new RegExp(`[{,]"${SCHEMA_VERSION_KEY}":([1-9][0-9]{0,8})}$`);
 
 /**
  * Brings events read from the log up to their type's latest version: the
@@ -16,6 +18,10 @@ const VERSION_IN_METADATA = `"${SCHEMA_VERSION_KEY}"`;
 export class Upcasters {
   readonly #functions = new Map<string, Map<number, UpcastFunction>>();
   #count = 0;
+  // the steps from each stored version of each type, built once per registry state and set of functions instead of once per event
+  #chains = new Map<string, (readonly UpcastStep[])[]>();
+  #chainsOf: { state: RegistryState; position: number; functions: number } | undefined;
+  #functionChanges = 0;
 
   add(type: string, fromVersion: number, upcast: UpcastFunction): () => void {
     if (typeof upcast !== 'function') throw new TributaryError('INVALID_ARGUMENT', 'an upcaster is a function from the data of one version to the next', { type });
@@ -26,16 +32,23 @@ export class Upcasters {
     if (steps === undefined) this.#functions.set(type, (steps = new Map<number, UpcastFunction>()));
     if (!steps.has(fromVersion)) this.#count++;
     steps.set(fromVersion, upcast);
+    this.#functionChanges++;
     return () => {
       if (this.#functions.get(type)?.get(fromVersion) !== upcast) return;
       steps.delete(fromVersion);
       this.#count--;
+      this.#functionChanges++;
     };
   }
 
   /** The events as their types' latest versions; the same array when no step applies to any. */
   upcast(events: RecordedEvent[], state: RegistryState): RecordedEvent[] {
     if (this.#count === 0 && state.storedSteps === 0) return events;
+    const cached = this.#chainsOf;
+    if (cached?.state !== state || cached.position !== state.position || cached.functions !== this.#functionChanges) {
+      this.#chains = new Map();
+      this.#chainsOf = { state, position: state.position, functions: this.#functionChanges };
+    }
     let result: RecordedEvent[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const upcast = this.#upcastOne(events[i]!, state);
@@ -52,15 +65,27 @@ export class Upcasters {
     const latest = entry.versions.length;
     const stored = storedVersion(event);
     if (stored === undefined || stored >= latest) return undefined;
-    const functions = this.#functions.get(event.type);
-    const steps: UpcastStep[] = [];
+    const steps = this.#chain(event.type, stored, latest, entry.rules);
+    return steps.length === 0 ? undefined : new UpcastEvent(event, steps, latest);
+  }
+
+  /** The steps that take `type` from `stored` to `latest`: this process's functions, else the stored rules. */
+  #chain(type: string, stored: number, latest: number, rules: ReadonlyMap<number, readonly UpcastRule[]>): readonly UpcastStep[] {
+    let chains = this.#chains.get(type);
+    if (chains === undefined) this.#chains.set(type, (chains = []));
+    let steps = chains[stored];
+    if (steps !== undefined) return steps;
+    const functions = this.#functions.get(type);
+    const built: UpcastStep[] = [];
     for (let from = stored; from < latest; from++) {
       const upcast = functions?.get(from);
-      const rules = upcast === undefined ? entry.rules.get(from) : undefined;
-      if (upcast !== undefined) steps.push(upcast);
-      else if (rules !== undefined) steps.push((data) => applyUpcastRules(data, rules));
+      const stepRules = upcast === undefined ? rules.get(from) : undefined;
+      if (upcast !== undefined) built.push(upcast);
+      else if (stepRules !== undefined) built.push((data) => applyUpcastRules(data, stepRules));
     }
-    return steps.length === 0 ? undefined : new UpcastEvent(event, steps, latest);
+    steps = built;
+    chains[stored] = steps;
+    return steps;
   }
 }
 
@@ -72,6 +97,8 @@ export class Upcasters {
 export function storedVersion(event: RecordedEvent): number | undefined {
   // most events of a busy log name no version, or are read raw: no metadata is parsed for them
   if (event.metadataJson === null || !event.metadataJson.includes(VERSION_IN_METADATA)) return 1;
+  const stamped = STAMPED_VERSION.exec(event.metadataJson);
+  if (stamped !== null) return Number(stamped[1]);
   const version = event.metadata[SCHEMA_VERSION_KEY];
   return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : undefined;
 }
