@@ -26,6 +26,7 @@ import { throwawayDatabase } from '../test/support/postgres.js';
 import { postgresReachable, postgresTagLogs, sqliteTagLogs, tagLogOf } from './lib/cached-tag-logs.js';
 import type { LogCache } from './lib/log-cache.js';
 import { conditionScenarios, multiStreamScenarios, type ConsistencySizes, type ConsistencyStore } from './lib/consistency-scenarios.js';
+import { countFlag } from './lib/bench-report.js';
 import { interleave, runsFromEnv, type Runs } from './lib/interleave.js';
 import { rate, table, times } from './lib/measure.js';
 import { readTag, tagReads, type TagRead } from './lib/tag-log.js';
@@ -46,23 +47,16 @@ const { values: args } = parseArgs({
   },
 });
 
-function count(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, not ${JSON.stringify(text)}`);
-  return value;
-}
-
 const quick = args.quick;
-const RUNS = count('runs', args.runs, quick ? 1 : runsFromEnv(3));
-const CALLERS = count('callers', args.callers, 64);
+const RUNS = countFlag('runs', args.runs, quick ? 1 : runsFromEnv(3));
+const CALLERS = countFlag('callers', args.callers, 64);
 const SIZES: ConsistencySizes = {
-  calls: count('calls', args.calls, quick ? 50 : 1000),
-  perCaller: count('per-caller', args['per-caller'], quick ? 3 : 40),
+  calls: countFlag('calls', args.calls, quick ? 50 : 1000),
+  perCaller: countFlag('per-caller', args['per-caller'], quick ? 3 : 40),
   streams: 100,
 };
-const SMALL = count('small', args.small, 10_000);
-const LARGE = count('large', args.large, quick ? 20_000 : 1_000_000);
+const SMALL = countFlag('small', args.small, 10_000);
+const LARGE = countFlag('large', args.large, quick ? 20_000 : 1_000_000);
 // a read of the small log's rare tag takes well under a millisecond: passes repeat so warm-up and preemption do not dominate
 const MIN_SECONDS = quick ? 0.1 : 1;
 

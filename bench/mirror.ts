@@ -17,7 +17,7 @@
 //   npm run bench:mirror -- [--only copy,lag,backup,restore] [--events N] [--runs N] [--seconds N] [--disk-mb N] [--rebuild]
 // PostgreSQL at TRIBUTARY_TEST_PG (default postgres://postgres@127.0.0.1:5432/postgres).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/open/open-store.js';
@@ -27,6 +27,7 @@ import { throwawayDatabase, type TestDatabase } from '../test/support/postgres.j
 import { postgresReachable } from './lib/cached-tag-logs.js';
 import { FreshSchemas, mirrorCopy, rawCopyInto, restoreCopy } from './lib/copy-runs.js';
 import { diskWriteRate } from './lib/disk-rate.js';
+import { BenchReport, countFlag, partsAskedFor } from './lib/bench-report.js';
 import { interleave, median, runsFromEnv, type Contender } from './lib/interleave.js';
 import { DATA } from './lib/log-cache.js';
 import { rate, table, timed, times } from './lib/measure.js';
@@ -45,29 +46,19 @@ const { values: args } = parseArgs({
   },
 });
 
-function count(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, not ${JSON.stringify(text)}`);
-  return value;
-}
-
 const quick = args.quick;
-const EVENTS = count('events', args.events, quick ? 100_000 : 1_000_000);
-const RUNS = count('runs', args.runs, quick ? 1 : runsFromEnv(3));
+const EVENTS = countFlag('events', args.events, quick ? 100_000 : 1_000_000);
+const RUNS = countFlag('runs', args.runs, quick ? 1 : runsFromEnv(3));
 // medians of an odd count are a run's own figures
 if (RUNS % 2 === 0) throw new Error(`the number of runs must be odd, not ${RUNS}`);
-const LAG_SECONDS = count('seconds', args.seconds, quick ? 5 : 20);
+const LAG_SECONDS = countFlag('seconds', args.seconds, quick ? 5 : 20);
 const LAG_RATE = 1000;
 const LAG_PER_APPEND = 10;
-const DISK_MB = count('disk-mb', args['disk-mb'], quick ? 256 : 1024);
+const DISK_MB = countFlag('disk-mb', args['disk-mb'], quick ? 256 : 1024);
 
 const PARTS = ['copy', 'lag', 'backup', 'restore'] as const;
 type Part = (typeof PARTS)[number];
-const parts = new Set(args.only.split(',').map((part) => part.trim()));
-for (const part of parts) {
-  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part ${JSON.stringify(part)}; the parts are ${PARTS.join(', ')}`);
-}
+const parts = partsAskedFor(args.only, PARTS);
 const runs = (part: Part) => parts.has(part);
 
 const MIRROR = 'mirrorLog, follow: false';
@@ -78,22 +69,14 @@ const BACKUP = 'backupStore';
 const MIRROR_LAG = 'mirror into PostgreSQL';
 const SUBSCRIPTION_LAG = 'live subscription on the source';
 
-/** A figure the issue sets a target for, as the final block prints it. */
-interface Target {
-  name: string;
-  value: string;
-  target: string;
-  met: boolean | undefined;
-}
-const targets: Target[] = [];
-const perRun: string[] = [];
+const report = new BenchReport();
 const ms = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(2));
 const mb = (value: number | undefined) => (value === undefined ? '—' : (value / 1e6).toFixed(1));
 const label = (n: number) => n.toLocaleString('en-US');
 const runsLabel = `median of ${RUNS} run${RUNS === 1 ? '' : 's'}`;
 
 function eachRun(name: string, values: number[]): void {
-  perRun.push(`  ${name}: ${values.map((value) => times(value)).join(' ')}`);
+  report.eachRun(`${name}: ${values.map((value) => times(value)).join(' ')}`);
 }
 
 /** Disk write rate against backupStore; answers the last backup's file, kept for the restore. */
@@ -135,7 +118,7 @@ async function backupPart(source: EventStore, folder: string): Promise<string> {
   );
   console.log(`uncompressed rate / disk rate: ${times(ratio)}; file write rate / disk rate: ${times(measured.ratio(BACKUP, DISK, 'fileBytesPerSecond'))}`);
   eachRun('backup, uncompressed MB/s vs disk write MB/s', measured.ratios(BACKUP, DISK, 'bytesPerSecond'));
-  targets.push({ name: 'backup: uncompressed bytes/s vs the disk sequential write rate', value: times(ratio), target: '≥ 0.50×', met: ratio === undefined ? undefined : ratio >= 0.5 });
+  report.target('backup: uncompressed bytes/s vs the disk sequential write rate', times(ratio), '≥ 0.50×', ratio === undefined ? undefined : ratio >= 0.5);
   return last!;
 }
 
@@ -159,13 +142,13 @@ async function copyPart(sourcePath: string, source: EventStore, schemas: FreshSc
     const ratio = measured.ratio(MIRROR, RAW);
     console.log(`mirror copy vs raw COPY (raw time / mirror time): ${times(ratio)}`);
     eachRun('mirror copy vs raw COPY', measured.ratios(MIRROR, RAW));
-    targets.push({ name: 'initial copy SQLite → PostgreSQL vs raw COPY', value: times(ratio), target: '≥ 0.70×', met: ratio === undefined ? undefined : ratio >= 0.7 });
+    report.target('initial copy SQLite → PostgreSQL vs raw COPY', times(ratio), '≥ 0.70×', ratio === undefined ? undefined : ratio >= 0.7);
   }
   if (backup !== undefined) {
     const ratio = measured.ratio(RESTORE, MIRROR);
     console.log(`restore vs mirror copy (mirror time / restore time): ${times(ratio)}`);
     eachRun('restore vs mirror copy', measured.ratios(RESTORE, MIRROR));
-    targets.push({ name: 'restore into PostgreSQL vs the mirror initial copy', value: times(ratio), target: '≥ 0.70×', met: ratio === undefined ? undefined : ratio >= 0.7 });
+    report.target('restore into PostgreSQL vs the mirror initial copy', times(ratio), '≥ 0.70×', ratio === undefined ? undefined : ratio >= 0.7);
   }
 }
 
@@ -211,13 +194,12 @@ async function lagPart(schemas: FreshSchemas): Promise<void> {
     const cost = (figure: string) => median(measured.each(MIRROR_LAG, figure).map((value, at) => value - measured.each(SUBSCRIPTION_LAG, figure)[at]!));
     console.log(`the mirror's own cost (mirror lag − subscription lag): p50 ${ms(cost('p50'))} ms, p99 ${ms(cost('p99'))} ms; p99 ratio ${times(measured.ratio(MIRROR_LAG, SUBSCRIPTION_LAG, 'p99'))}`);
     eachRun('mirror lag p99 / subscription lag p99', measured.ratios(MIRROR_LAG, SUBSCRIPTION_LAG, 'p99'));
-    targets.push({ name: `live mirror lag p99 at ${label(LAG_RATE)} events/s`, value: `${ms(p99)} ms`, target: '≤ 50 ms', met: p99 === undefined ? undefined : p99 <= 50 });
+    report.target(`live mirror lag p99 at ${label(LAG_RATE)} events/s`, `${ms(p99)} ms`, '≤ 50 ms', p99 === undefined ? undefined : p99 <= 50);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
 }
 
-const loadAtStart = loadavg();
 console.log(`1 KB events; ${RUNS} run${RUNS === 1 ? '' : 's'}, contenders in turns; parts ${[...parts].join(', ')}; Node ${process.version}`);
 const needsSource = runs('copy') || runs('backup') || runs('restore');
 const needsPostgres = runs('copy') || runs('lag') || runs('restore');
@@ -244,13 +226,4 @@ try {
   rmSync(folder, { recursive: true, force: true });
 }
 
-console.log(`\neach run's ratio:\n${perRun.join('\n')}`);
-console.log('\ntargets');
-console.log(
-  table(
-    ['figure', 'measured', 'target', ''],
-    targets.map(({ name, value, target, met }) => [name, value, target, met === undefined ? 'not measured' : met ? 'met' : 'missed']),
-  ),
-);
-const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
-console.log(`\nload average (1, 5, 15 min): ${load(loadAtStart)} at start, ${load(loadavg())} at end`);
+report.print();

@@ -14,7 +14,6 @@
 //   npm run bench:schemas -- [--only batch,single,reads] [--events N] [--single-events N] [--read-events N] [--runs N] [--rebuild] [--no-postgres]
 // PostgreSQL at TRIBUTARY_TEST_PG (default postgres://postgres@127.0.0.1:5432/postgres).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBackend } from '../src/backends/open-store.js';
@@ -25,6 +24,7 @@ import type { ValidationMode } from '../src/store/schema-registry.js';
 import { throwawayDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { postgresReachable } from './lib/cached-tag-logs.js';
 import { FreshSchemas } from './lib/copy-runs.js';
+import { BenchReport, countFlag, partsAskedFor } from './lib/bench-report.js';
 import { interleave, runsFromEnv, type Contender, type Figures } from './lib/interleave.js';
 import { DATA } from './lib/log-cache.js';
 import { rate, table, timed, times } from './lib/measure.js';
@@ -44,20 +44,13 @@ const { values: args } = parseArgs({
   },
 });
 
-function count(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, not ${JSON.stringify(text)}`);
-  return value;
-}
-
 const quick = args.quick;
 const BATCH = 100;
-const BATCH_EVENTS = count('events', args.events, quick ? 10_000 : 50_000);
+const BATCH_EVENTS = countFlag('events', args.events, quick ? 10_000 : 50_000);
 // one fsync per call: 50k sequential calls would take minutes per contender, and the ratio settles well before
-const SINGLE_EVENTS = count('single-events', args['single-events'], quick ? 1_000 : 5_000);
-const READ_EVENTS = count('read-events', args['read-events'], quick ? 100_000 : 1_000_000);
-const RUNS = count('runs', args.runs, quick ? 1 : runsFromEnv(3));
+const SINGLE_EVENTS = countFlag('single-events', args['single-events'], quick ? 1_000 : 5_000);
+const READ_EVENTS = countFlag('read-events', args['read-events'], quick ? 100_000 : 1_000_000);
+const RUNS = countFlag('runs', args.runs, quick ? 1 : runsFromEnv(3));
 // medians of an odd count are a run's own figures
 if (RUNS % 2 === 0) throw new Error(`the number of runs must be odd, not ${RUNS}`);
 if (BATCH_EVENTS % BATCH !== 0) throw new Error(`--events must be a whole number of batches of ${BATCH}`);
@@ -65,10 +58,7 @@ const PAGE = 1000;
 
 const PARTS = ['batch', 'single', 'reads'] as const;
 type Part = (typeof PARTS)[number];
-const parts = new Set(args.only.split(',').map((part) => part.trim()));
-for (const part of parts) {
-  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part ${JSON.stringify(part)}; the parts are ${PARTS.join(', ')}`);
-}
+const parts = partsAskedFor(args.only, PARTS);
 const runs = (part: Part) => parts.has(part);
 
 const ENFORCE = 'openStore, enforce';
@@ -81,20 +71,12 @@ const LATEST = 'v2 log, no upcaster';
 const DATA_READ = 'data';
 const JSON_READ = 'toJsonText()';
 
-/** A figure the issue sets a target for, as the final block prints it. */
-interface Target {
-  name: string;
-  value: string;
-  target: string;
-  met: boolean | undefined;
-}
-const targets: Target[] = [];
-const perRun: string[] = [];
+const report = new BenchReport();
 const label = (n: number) => n.toLocaleString('en-US');
 const runsLabel = `median of ${RUNS} run${RUNS === 1 ? '' : 's'}`;
 
 function target(name: string, ratio: number | undefined, least: number): void {
-  targets.push({ name, value: times(ratio), target: `≥ ${least.toFixed(2)}×`, met: ratio === undefined ? undefined : ratio >= least });
+  report.target(name, times(ratio), `≥ ${least.toFixed(2)}×`, ratio === undefined ? undefined : ratio >= least);
 }
 
 /** Where a contender's store lives: a fresh SQLite file or PostgreSQL schema per measurement. */
@@ -193,7 +175,7 @@ async function appendPart(part: 'batch' | 'single', backend: Backend): Promise<v
     ),
   );
   console.log(`enforce vs off: ${times(ratio)}; off vs the bare backend: ${times(measured.ratio(OFF, BARE))}`);
-  perRun.push(`  ${backend.name} ${what}, enforce / off: ${measured.ratios(ENFORCE, OFF).map((value) => times(value)).join(' ')}`);
+  report.eachRun(`${backend.name} ${what}, enforce / off: ${measured.ratios(ENFORCE, OFF).map((value) => times(value)).join(' ')}`);
   target(`${backend.name} ${what}: enforce vs off`, ratio, part === 'batch' ? 0.8 : 0.9);
 }
 
@@ -254,8 +236,8 @@ async function readPart(): Promise<void> {
       [LATEST, 'a v2 log with no upcaster'],
     ] as const) {
       const ratio = measured.ratio(`${UPCAST}, ${DATA_READ}`, `${theirs}, ${DATA_READ}`);
-      perRun.push(`  reads with one upcaster / ${against}, ${DATA_READ}: ${measured.ratios(`${UPCAST}, ${DATA_READ}`, `${theirs}, ${DATA_READ}`).map((value) => times(value)).join(' ')}`);
-      perRun.push(`  reads with one upcaster / ${against}, ${JSON_READ}: ${measured.ratios(`${UPCAST}, ${JSON_READ}`, `${theirs}, ${JSON_READ}`).map((value) => times(value)).join(' ')}`);
+      report.eachRun(`reads with one upcaster / ${against}, ${DATA_READ}: ${measured.ratios(`${UPCAST}, ${DATA_READ}`, `${theirs}, ${DATA_READ}`).map((value) => times(value)).join(' ')}`);
+      report.eachRun(`reads with one upcaster / ${against}, ${JSON_READ}: ${measured.ratios(`${UPCAST}, ${JSON_READ}`, `${theirs}, ${JSON_READ}`).map((value) => times(value)).join(' ')}`);
       target(`SQLite reads (${DATA_READ}) with one upcaster vs ${against}`, ratio, 0.7);
     }
   } finally {
@@ -264,7 +246,6 @@ async function readPart(): Promise<void> {
   }
 }
 
-const loadAtStart = loadavg();
 console.log(`1 KB ${ORDER_TYPE} events; ${RUNS} run${RUNS === 1 ? '' : 's'}, contenders in turns; parts ${[...parts].join(', ')}; Node ${process.version}`);
 const appending = runs('batch') || runs('single');
 const database: TestDatabase | undefined = appending && !args['no-postgres'] && (await postgresReachable()) ? await throwawayDatabase() : undefined;
@@ -282,13 +263,4 @@ try {
   rmSync(folder, { recursive: true, force: true });
 }
 
-console.log(`\neach run's ratio:\n${perRun.join('\n')}`);
-console.log('\ntargets');
-console.log(
-  table(
-    ['figure', 'measured', 'target', ''],
-    targets.map(({ name, value, target: least, met }) => [name, value, least, met === undefined ? 'not measured' : met ? 'MET' : 'MISSED']),
-  ),
-);
-const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
-console.log(`\nload average (1, 5, 15 min): ${load(loadAtStart)} at start, ${load(loadavg())} at end`);
+report.print();
