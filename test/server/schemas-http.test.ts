@@ -416,4 +416,26 @@ describe('bad input to the registry routes', () => {
       expect((await call(app, 'GET', '/schemas')).body).toMatchObject({ types: [{ type: 'OrderPlaced', latest: 1, compatibility: 'BACKWARD', upcasters: [] }], modes: [] });
     });
   });
+
+  it("writes to the store's own $schemas streams are refused to every token, admin included; reading them needs read:*", async () => {
+    await withServer({ open: false }, async ({ app, token }) => {
+      const admin = await token('admin');
+      const everything = await token('write:*');
+      const order = await token('read:order');
+      const reader = await token('read:*');
+      expect((await call(app, 'POST', '/schemas/OrderPlaced/versions', { schema: placedV1, categories: ['order'] }, admin)).status).toBe(201);
+      const forged = { events: [{ type: 'SchemaVersionRegistered', data: { type: 'OrderPlaced', version: 2, schema: true, categories: [] } }] };
+      for (const headers of [admin, everything]) {
+        expect(await call(app, 'POST', '/streams/$schemas-type-OrderPlaced', forged, headers)).toMatchObject({ status: 403, body: { error: { code: 'RESERVED_STREAM' } } });
+        const many = { appends: [{ stream: '$schemas-mode-order', events: [{ type: 'SchemaValidationModeSet', data: { category: 'order', mode: 'off' } }] }] };
+        expect((await call(app, 'POST', '/streams', many, headers)).status).toBe(403);
+        expect((await call(app, 'DELETE', '/streams/$schemas-type-OrderPlaced', undefined, headers)).status).toBe(403);
+      }
+      expect((await call(app, 'GET', '/streams/$schemas-type-OrderPlaced', undefined, order)).status).toBe(403);
+      const read = await call(app, 'GET', '/streams/$schemas-type-OrderPlaced', undefined, reader);
+      expect(read.status).toBe(200);
+      expect((read.body!['events'] as { type: string }[]).map((event) => event.type)).toEqual(['SchemaVersionRegistered']);
+      expect((await call(app, 'GET', '/schemas/OrderPlaced', undefined, admin)).body).toMatchObject({ latest: 1 });
+    });
+  });
 });
