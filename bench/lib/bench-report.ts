@@ -47,7 +47,7 @@ export class BenchReport {
   print(): void {
     console.log(`\neach run's ratio:\n${this.#perRun.join('\n')}`);
     console.log('\ntargets');
-    const verdict = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'MET' : 'MISSED');
+    const verdict = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'met' : 'missed');
     console.log(table(['figure', 'measured', 'target', ''], this.#targets.map(({ name, value, target, met }) => [name, value, target, verdict(met)])));
     const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
     console.log(`\nload average (1, 5, 15 min): ${load(this.#loadAtStart)} at start, ${load(loadavg())} at end`);
