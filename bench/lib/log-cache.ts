@@ -3,7 +3,10 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { openStore } from '../../src/open/open-store.js';
+import type { EventStore } from '../../src/store/event-store.js';
 import { ADMIN_URL } from '../../test/support/postgres.js';
+import { rate } from './measure.js';
 
 export const DATA = join(import.meta.dirname, '..', '.data');
 
@@ -95,3 +98,36 @@ export async function withAdmin<T>(database: string, body: (client: pg.Client) =
 }
 
 export const adminDatabase = (): string => new URL(ADMIN_URL).pathname.slice(1) || 'postgres';
+
+/**
+ * The cached log of `events` events in `cache`, built by `build` first when it is missing or `rebuild` asks;
+ * answers its location. `build` appends through the store it is given, calls `progress` with the events
+ * written so far, and answers the seconds it took.
+ */
+export async function cachedLog(
+  cache: LogCache,
+  events: number,
+  label: string,
+  rebuild: boolean,
+  build: (store: EventStore, progress: (written: number) => void) => Promise<number>,
+): Promise<string> {
+  const location = await cache.location(events);
+  if (!rebuild && (await cache.exists(location))) {
+    console.log(`${label}: reusing ${location}`);
+    return location;
+  }
+  await cache.drop(location);
+  const store = await openStore(location);
+  console.log(`${label}: building through appendMany…`);
+  let lastReport = Date.now();
+  const seconds = await build(store, (written) => {
+    if (Date.now() - lastReport < 10_000) return;
+    lastReport = Date.now();
+    console.log(`  … ${written.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events`);
+  });
+  // closed before it is marked: on SQLite, closing moves the build's write-ahead log into the file
+  await store.close();
+  await cache.markBuilt(location);
+  console.log(`${label}: built in ${seconds.toFixed(1)} s, ${rate(events / seconds)} events/s`);
+  return location;
+}

@@ -1,13 +1,12 @@
 // The log the mirror benchmark copies: 1 KB events in streams of 100 over mixed categories, a quarter of the
 // events tagged, and custom metadata on one stream in a hundred, so a copy moves every kind of row it must.
 // Built once through appendMany in calls of 1,000 events and kept in bench/.data/, keyed by size and layout.
-import { openStore } from '../../src/open/open-store.js';
 import { SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
 import type { EventData } from '../../src/core/event.js';
 import type { StreamAppend } from '../../src/core/stream-appends.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { sqliteLogCache, type LogCache } from './log-cache.js';
-import { rate, timed } from './measure.js';
+import { cachedLog, sqliteLogCache, type LogCache } from './log-cache.js';
+import { timed } from './measure.js';
 import { payload } from './scenarios.js';
 
 // bump when the layout below changes, so cached logs of the old layout are not reused
@@ -81,24 +80,5 @@ export async function buildSource(store: Pick<EventStore, 'appendMany' | 'setStr
 
 /** The cached source log of `events` events, built first when it is missing or `rebuild` asks; answers its file. */
 export async function sourceLogOf(events: number, rebuild: boolean): Promise<string> {
-  const location = await mirrorSources.location(events);
-  const label = `source log of ${events.toLocaleString('en-US')} events`;
-  if (!rebuild && (await mirrorSources.exists(location))) {
-    console.log(`${label}: reusing ${location}`);
-    return location;
-  }
-  await mirrorSources.drop(location);
-  const store = await openStore(location);
-  console.log(`${label}: building through appendMany…`);
-  let lastReport = Date.now();
-  const seconds = await buildSource(store, events, (written) => {
-    if (Date.now() - lastReport < 10_000) return;
-    lastReport = Date.now();
-    console.log(`  … ${written.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events`);
-  });
-  // closed before it is marked: on SQLite, closing moves the build's write-ahead log into the file
-  await store.close();
-  await mirrorSources.markBuilt(location);
-  console.log(`${label}: built in ${seconds.toFixed(1)} s, ${rate(events / seconds)} events/s`);
-  return location;
+  return cachedLog(mirrorSources, events, `source log of ${events.toLocaleString('en-US')} events`, rebuild, (store, progress) => buildSource(store, events, progress));
 }

@@ -4,11 +4,10 @@
 //  - v2: orders written as version 2 with versions 1 and 2 registered and no upcaster.
 // Built through openStore and appendMany, calls of 1,000 events over ten streams of 100, four calls in flight.
 import { SCHEMA_VERSION } from '../../src/backends/sqlite/sqlite-schema.js';
-import { openStore } from '../../src/open/open-store.js';
 import type { StreamAppend } from '../../src/core/stream-appends.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { sqliteLogCache, type LogCache } from './log-cache.js';
-import { rate, timed } from './measure.js';
+import { cachedLog, sqliteLogCache, type LogCache } from './log-cache.js';
+import { timed } from './measure.js';
 import { ORDER_CATEGORY, ORDER_TYPE, ORDER_V1, ORDER_V1_TO_V2, ORDER_V2, orderData } from './order-contract.js';
 
 // bump when the layout or the contract changes, so cached logs of the old layout are not reused
@@ -65,25 +64,6 @@ async function build(store: EventStore, shape: OrderLogShape, events: number, pr
 
 /** The cached order log of `shape` and `events` events, built first when it is missing or `rebuild` asks; answers its file. */
 export async function orderLogOf(shape: OrderLogShape, events: number, rebuild: boolean): Promise<string> {
-  const cache = orderLogs(shape);
-  const location = await cache.location(events);
   const label = `${shape} order log of ${events.toLocaleString('en-US')} events`;
-  if (!rebuild && (await cache.exists(location))) {
-    console.log(`${label}: reusing ${location}`);
-    return location;
-  }
-  await cache.drop(location);
-  const store = await openStore(location);
-  console.log(`${label}: building through appendMany…`);
-  let lastReport = Date.now();
-  const seconds = await build(store, shape, events, (written) => {
-    if (Date.now() - lastReport < 10_000) return;
-    lastReport = Date.now();
-    console.log(`  … ${written.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events`);
-  });
-  // closed before it is marked: on SQLite, closing moves the build's write-ahead log into the file
-  await store.close();
-  await cache.markBuilt(location);
-  console.log(`${label}: built in ${seconds.toFixed(1)} s, ${rate(events / seconds)} events/s`);
-  return location;
+  return cachedLog(orderLogs(shape), events, label, rebuild, (store, progress) => build(store, shape, events, progress));
 }
