@@ -19,13 +19,15 @@ const ALLOWED: Record<string, string[]> = {
   schemas: ['schemas', 'store', 'core'],
   // the event catalog: what the registry, the log and the consumers and projections say about each event type
   catalog: ['catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
-  // opening a store: a backend picked by its location, with the registry's door in front
-  open: ['open', 'schemas', 'backends', 'store', 'core'],
+  // time travel: replays into scratch stores, what-if branches, diffs between them
+  time: ['time', 'projections', 'subscriptions', 'schemas', 'store', 'core'],
+  // opening a store: a backend picked by its location, with the registry's door and the branches in front
+  open: ['open', 'time', 'schemas', 'backends', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  server: ['server', 'catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
-  cli: ['cli', 'server', 'catalog', 'schemas', 'projections', 'subscriptions', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
+  server: ['server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
+  cli: ['cli', 'server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
   // the package's subpath entries (package.json `exports`) re-export what their part offers
-  entry: ['entry', 'server', 'catalog', 'schemas', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
+  entry: ['entry', 'server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
 };
 
 /** The packages that are slow to load or native, and what each entry of the package may load of them on import. */

@@ -277,6 +277,30 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'Events broke the registered schema of their type in a category that enforces schemas; nothing of the append was written.',
   },
+  INVALID_AS_OF: {
+    retriable: false,
+    summary: 'A point in the log to read as of is neither an ISO 8601 time nor a position from 1 up to the head; nothing was read.',
+  },
+  INVALID_BRANCH_NAME: {
+    retriable: false,
+    summary: 'A branch name is not 1 to 64 characters of lower-case letters, digits, `_` and `-`.',
+  },
+  BRANCH_NOT_FOUND: {
+    retriable: false,
+    summary: 'No branch of that name exists (it was never created, or it was deleted); nothing was written.',
+  },
+  BRANCH_EXISTS: {
+    retriable: false,
+    summary: 'A branch of that name exists already; delete it first to fork again.',
+  },
+  BRANCH_UNSUPPORTED: {
+    retriable: false,
+    summary: 'The operation changes the real log or its streams (delete, metadata, scavenge) and has no meaning on a branch.',
+  },
+  INVALID_REPLAY_TARGET: {
+    retriable: false,
+    summary: 'A clean-room replay was pointed at the live store itself, or at a scratch store or lake directory that is not empty; nothing was written.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -163,6 +163,9 @@ class SchemaStore implements EventStore {
   headPosition() {
     return this.#inner.headPosition();
   }
+  positionAt(time: Date | string) {
+    return this.#inner.positionAt(time);
+  }
   waitForPosition(after: number, options?: Parameters<EventStore['waitForPosition']>[1]) {
     return this.#inner.waitForPosition(after, options);
   }

@@ -1,3 +1,4 @@
+import type { AsOf } from '../core/as-of.js';
 import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import type { AppendCondition, EventQuery } from '../core/event-query.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
@@ -6,6 +7,7 @@ import type { ConsumerStore } from './consumer-store.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
+import type { Branches } from './branches.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
 
@@ -49,6 +51,28 @@ export interface EventStore {
    * ones; absent on a bare backend handle, which writes and reads as stored.
    */
   readonly schemas?: SchemaRegistry;
+
+  /**
+   * The what-if branches of this store's log: create, list, describe, delete.
+   * Present on stores opened with `openStore` and on remote ones.
+   */
+  readonly branches?: Branches;
+
+  /**
+   * A what-if timeline of this store: its reads see the real log up to the
+   * branch's fork point followed by the branch's own events, and its appends go
+   * to the branch, never to the real log. Operations that change real streams
+   * (delete, metadata, scavenge) fail with BRANCH_UNSUPPORTED; every call on a
+   * branch that does not exist fails with BRANCH_NOT_FOUND. Present where
+   * `branches` is.
+   *
+   * ```ts
+   * await store.branches!.create('late-supplier', { at: '2026-03-01T00:00:00Z' });
+   * const late = store.branch!('late-supplier');
+   * await late.append('order-42', [{ type: 'ShipmentDelayed', data: { days: 1 } }], { expectedRevision: 3 });
+   * ```
+   */
+  branch?(name: string): EventStore;
 
   /**
    * Appends `events` to `stream` atomically: all of them or none, at contiguous
@@ -123,6 +147,13 @@ export interface EventStore {
   headPosition(): Promise<number>;
 
   /**
+   * The position of the last event recorded at or before `time`; 0 when the
+   * log holds none that old. A lookup, not a scan: recorded times never
+   * decrease with position (see docs/time-travel.md). Errors: INVALID_AS_OF.
+   */
+  positionAt(time: Date | string): Promise<number>;
+
+  /**
    * Resolves with the head position as soon as it is beyond `after` —
    * appended by this handle, another handle or another process — without
    * polling. After `timeoutMs` it resolves with the head as it is then, which
@@ -169,6 +200,13 @@ export interface ReadStreamOptions {
   direction?: 'forward' | 'backward';
   /** True: events as stored, without upcasting to their type's latest schema version. */
   raw?: boolean;
+  /**
+   * Read as the log stood at this point: a position (1 up to the head), or a
+   * time standing for the last position recorded at or before it. Only events
+   * at or before that position are returned; a stream that had no event by
+   * then is STREAM_NOT_FOUND. Errors: INVALID_AS_OF.
+   */
+  asOf?: AsOf;
 }
 
 export interface StreamPage {
@@ -201,6 +239,8 @@ export interface ReadAllOptions extends LogFilter {
   query?: EventQuery;
   /** True: events as stored, without upcasting to their type's latest schema version. */
   raw?: boolean;
+  /** Read as the log stood at this point (see ReadStreamOptions.asOf): `next` is null once the page reaches it. */
+  asOf?: AsOf;
 }
 
 export interface AllPage {

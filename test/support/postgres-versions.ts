@@ -1,6 +1,11 @@
-/** Takes a PostgreSQL schema back to the version 8 left: no store identity, copy state, change counter, stream change columns or apply function. */
+/** Takes a PostgreSQL schema back to the version 9 left: no branch tables. */
+export function postgresUndo10(schema: string): string {
+  return `DROP TABLE ${schema}.tributary_branch_events, ${schema}.tributary_branches;`;
+}
+
+/** Takes a PostgreSQL schema back to the version 8 left (every later version undone): no store identity, copy state, change counter, stream change columns or apply function. */
 export function postgresUndo9(schema: string): string {
-  return `DROP FUNCTION ${schema}.apply_copy; DROP TABLE ${schema}.store_identity, ${schema}.copy_state; DROP SEQUENCE ${schema}.stream_changes;
+  return `${postgresUndo10(schema)} DROP FUNCTION ${schema}.apply_copy; DROP TABLE ${schema}.store_identity, ${schema}.copy_state; DROP SEQUENCE ${schema}.stream_changes;
     ALTER TABLE ${schema}.streams DROP COLUMN changed, DROP COLUMN changed_at, DROP COLUMN scavenged_revision,
       DROP COLUMN scavenged_recorded_at, DROP COLUMN scavenged_until;`;
 }

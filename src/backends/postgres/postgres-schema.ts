@@ -246,6 +246,36 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   ${applyCopyFunction()}
   `,
   },
+  {
+    version: 10,
+    description: 'what-if branches and their events, apart from the log',
+    sql: `
+  CREATE TABLE $schema.tributary_branches (
+    name          text COLLATE "C" PRIMARY KEY,
+    fork_position bigint NOT NULL,
+    created_at    bigint NOT NULL,
+    created_by    text,
+    last_seq      bigint NOT NULL DEFAULT 0
+  );
+  -- a branch event's position in its branch is fork_position + seq
+  CREATE TABLE $schema.tributary_branch_events (
+    branch      text COLLATE "C" NOT NULL,
+    seq         bigint NOT NULL,
+    stream      text COLLATE "C" NOT NULL,
+    category    text COLLATE "C" NOT NULL,
+    revision    bigint NOT NULL,
+    id          text NOT NULL,
+    type        text COLLATE "C" NOT NULL,
+    recorded_at bigint NOT NULL,
+    metadata    text,
+    data        text NOT NULL,
+    tags        text,
+    PRIMARY KEY (branch, seq)
+  );
+  CREATE UNIQUE INDEX tributary_branch_events_by_stream ON $schema.tributary_branch_events (branch, stream, revision);
+  CREATE UNIQUE INDEX tributary_branch_events_by_id ON $schema.tributary_branch_events (branch, id);
+  `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -50,6 +50,7 @@ import { migrate } from './postgres-schema.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
 import { PostgresSqlAccess } from './postgres-sql-access.js';
 import { PostgresWriter } from './postgres-writer.js';
+import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
 
 // bigint columns arrive as numbers: positions and revisions stay far below 2^53
 const parseBigint = (value: string): number => Number(value);
@@ -283,6 +284,12 @@ export class PostgresEventStore implements EventStore {
   async headPosition(): Promise<number> {
     const { rows } = await this.#query<{ last_position: number }>(this.#sql.head, []);
     return rows[0]?.last_position ?? 0;
+  }
+
+  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
+  async positionAt(time: Date | string): Promise<number> {
+    const at = timeOf(time);
+    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {

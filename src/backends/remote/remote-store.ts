@@ -30,6 +30,7 @@ import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
+import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 // the server holds a long poll for at most a minute; longer waits ask again
@@ -164,6 +165,12 @@ export class RemoteEventStore implements EventStore {
     const { head } = await this.#http.request<{ head: number }>('GET', '/head');
     this.#lastHead = Math.max(this.#lastHead, head);
     return head;
+  }
+
+  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
+  async positionAt(time: Date | string): Promise<number> {
+    const at = timeOf(time);
+    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
   }
 
   /** Long polls the server; closing the store answers pending waits with the last head seen. */

@@ -233,6 +233,36 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       db.prepare('INSERT INTO store_identity (only_row, store_id, created_at) VALUES (1, ?, ?)').run(randomUUID(), Date.now());
     },
   },
+  {
+    version: 10,
+    description: 'what-if branches and their events, apart from the log',
+    up: run(`
+  CREATE TABLE tributary_branches (
+    name          TEXT PRIMARY KEY,
+    fork_position INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT,
+    last_seq      INTEGER NOT NULL DEFAULT 0
+  );
+  -- a branch event's position in its branch is fork_position + seq
+  CREATE TABLE tributary_branch_events (
+    branch      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    stream      TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    id          TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    metadata    TEXT,
+    data        TEXT NOT NULL,
+    tags        TEXT
+  );
+  CREATE UNIQUE INDEX tributary_branch_events_by_seq ON tributary_branch_events (branch, seq);
+  CREATE UNIQUE INDEX tributary_branch_events_by_stream ON tributary_branch_events (branch, stream, revision);
+  CREATE UNIQUE INDEX tributary_branch_events_by_id ON tributary_branch_events (branch, id);
+  `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -57,6 +57,7 @@ export interface WalUpkeep {
   checkpointer?: WalCheckpointer;
 }
 import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
@@ -313,6 +314,12 @@ export class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     return this.#connection.read(() => this.#visibleHead());
+  }
+
+  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
+  async positionAt(time: Date | string): Promise<number> {
+    const at = timeOf(time);
+    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
