@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/open/open-store.js';
+import { diffBranches } from '../../src/open/diff-branches.js';
+import { openScratchStore } from '../../src/open/scratch-store.js';
+import type { EventStore } from '../../src/store/event-store.js';
+import type { Branches } from '../../src/store/branches.js';
+import { branchNotFound } from '../../src/store/branches.js';
+import { diffSources } from '../../src/time/diff-sources.js';
+import type { Scratch } from '../../src/time/scratch.js';
+import { backends, scratch } from '../support/backends.js';
+import { refusal } from '../support/refusal.js';
+import { appendOrders, copyLogUntil, dumpTables, orderDocsFile, orderLake, ordersTable } from './order-fixtures.js';
+
+/** `live` with one branch, `name`, standing in for the branches until `store.branch` is there: reads of the branch are `branch`'s. */
+function withStandInBranch(live: EventStore, name: string, branch: EventStore): EventStore {
+  const branches: Pick<Branches, 'describe'> = {
+    describe: async (asked) => {
+      if (asked !== name) throw branchNotFound(asked);
+      return { name, forkPosition: 0, createdAt: 0, createdBy: null, events: 0, categories: [] };
+    },
+  };
+  return new Proxy(live, {
+    get(target, property) {
+      if (property === 'branches') return branches;
+      if (property === 'branch') return (asked: string) => (asked === name ? branch : undefined);
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe.each(backends)('diffs of projections built from $name sources', ({ name: backend, location }) => {
+  it('reports exactly the rows, documents and lake rows one timeline adds, removes and changes; the scratches are deleted', async () => {
+    const main = await openStore(location(`diff-main-${backend}`));
+    const what = await openStore(location(`diff-what-if-${backend}`));
+    const scratches: Scratch[] = [];
+    const openScratch = async () => {
+      const made = await openScratchStore();
+      scratches.push(made);
+      return made;
+    };
+    try {
+      await appendOrders(main, 0, 6);
+      await copyLogUntil(main, what, await main.headPosition());
+      // the what-if: o1 (shipped on main) is cancelled, o5 ships, o6 is placed
+      await what.append('order-1', [{ type: 'OrderCancelled', data: { orderId: 'o1' } }]);
+      await what.append('order-5', [{ type: 'OrderShipped', data: { orderId: 'o5', carrier: 'ups' } }]);
+      await what.append('order-6', [{ type: 'OrderPlaced', data: { orderId: 'o6', total: 60, customer: 'c0' } }]);
+      const before = await dumpTables(main);
+
+      const table = await diffSources(main, what, ordersTable(), { openScratch });
+      expect(table.keyedBy).toEqual(['order_id']);
+      const row = (orderId: string, status: string, total: number, customer: string) => ({ order_id: orderId, status, total, customer });
+      expect(normalized(table.added)).toEqual([{ key: { order_id: 'o6' }, value: row('o6', 'placed', 60, 'c0') }]);
+      expect(normalized(table.removed)).toEqual([{ key: { order_id: 'o1' }, value: row('o1', 'shipped', 10, 'c1') }]);
+      expect(normalized(table.changed)).toEqual([{ key: { order_id: 'o5' }, before: row('o5', 'placed', 50, 'c2'), after: row('o5', 'shipped', 50, 'c2') }]);
+
+      const documents = await diffSources(main, what, orderDocsFile, { openScratch });
+      expect(documents).toMatchObject({
+        keyedBy: ['id'],
+        added: [{ key: 'order-6', value: { orderId: 'o6', total: 60, customer: 'c0' } }],
+        removed: [{ key: 'order-1', value: { orderId: 'o1', total: 10, customer: 'c1', carrier: 'ups' } }],
+        changed: [{ key: 'order-5', before: { orderId: 'o5', total: 50, customer: 'c2' }, after: { orderId: 'o5', total: 50, customer: 'c2', carrier: 'ups' } }],
+      });
+
+      const lake = await diffSources(main, what, orderLake(join(scratch, `never-${backend}`)), { openScratch });
+      expect(lake.keyedBy).toBeNull();
+      expect(lake.removed).toEqual([]);
+      expect(lake.changed).toEqual([]);
+      expect(lake.added.map(({ value }) => value as Record<string, unknown>).map(({ order_id, type, total }) => ({ order_id, type, total }))).toEqual([
+        { order_id: 'o1', type: 'OrderCancelled', total: null },
+        { order_id: 'o5', type: 'OrderShipped', total: null },
+        { order_id: 'o6', type: 'OrderPlaced', total: 60 },
+      ]);
+
+      expect(await dumpTables(main)).toEqual(before);
+      expect(scratches.length).toBe(6);
+      for (const made of scratches) expect(existsSync(made.lakeDirectory.replace(/lake$/, ''))).toBe(false);
+    } finally {
+      for (const store of [main, what]) await store.close();
+    }
+  });
+
+  it('diffBranches resolves main and branch names over the store, and refuses bad and unknown names', async () => {
+    const main = await openStore(location(`diff-names-${backend}`));
+    const other = await openStore(location(`diff-names-other-${backend}`));
+    try {
+      await appendOrders(main, 0, 3);
+      await copyLogUntil(main, other, await main.headPosition());
+      await other.append('order-0', [{ type: 'OrderShipped', data: { orderId: 'o0', carrier: 'dhl' } }]);
+      const store = withStandInBranch(main, 'late', other);
+      const diff = await diffBranches(store, ordersTable(), 'main', 'late');
+      expect(diff).toMatchObject({ added: [], removed: [], changed: [{ key: { order_id: 'o0' } }] });
+      expect(await diffBranches(store, ordersTable(), 'main', 'main')).toMatchObject({ added: [], removed: [], changed: [] });
+      expect(await refusal(diffBranches(store, ordersTable(), 'main', 'Bad Name'))).toMatchObject({ code: 'INVALID_BRANCH_NAME' });
+      expect(await refusal(diffBranches(store, ordersTable(), 'missing', 'main'))).toMatchObject({ code: 'BRANCH_NOT_FOUND' });
+      expect(await refusal(diffBranches(main, ordersTable(), 'main', 'late'))).toMatchObject({ code: expect.stringMatching(/^BRANCH_/) as unknown });
+    } finally {
+      for (const store of [main, other]) await store.close();
+    }
+  });
+});
+
+/** Numbers as numbers: PostgreSQL answers REAL columns as numbers, SQLite too, but keep the comparison honest either way. */
+function normalized<T>(entries: T[]): T {
+  return JSON.parse(JSON.stringify(entries), (_key, value: unknown) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value)) as T;
+}
