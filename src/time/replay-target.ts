@@ -30,7 +30,9 @@ export async function checkReplayTarget(
   if (registered !== undefined) throw refused(into, `is not empty: it has projection ${JSON.stringify(definition.name)} already`);
   const consumer = consumerNameOf(definition.name, 1);
   if ((await into.consumers.get(consumer)) !== undefined) throw refused(into, `is not empty: it has consumer ${JSON.stringify(consumer)}`);
-  for (const name of [definition.name, storageNameOf(definition.name, 1)]) {
+  // a lake keeps no tables, so a lake named like one of the store's own tables (events) is fine
+  const tables = definition.sink.storage === 'sql' ? [definition.name, storageNameOf(definition.name, 1)] : [];
+  for (const name of tables) {
     if (await nameTaken(sql, name)) throw refused(into, `is not empty: its database has a table or view named ${JSON.stringify(name)}`);
   }
   await checkLakeDirectory(definition, lakeDirectory);

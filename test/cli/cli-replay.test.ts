@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { withSchemas } from '../../src/schemas/schema-store.js';
+import { appendOrders, dumpTables, listFiles } from '../time/order-fixtures.js';
+
+const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const folder = mkdtempSync(join(tmpdir(), 'tributary-cli-replay-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function cli(args: string[], db: string) {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', cwd: folder });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function definition(name: string, body: Record<string, unknown>): string {
+  const file = join(folder, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, version: 1, ...body }));
+  return file;
+}
+
+async function liveState(db: string, lake: string) {
+  const store = withSchemas(openSqliteStore({ path: db }));
+  try {
+    return { tables: await dumpTables(store), files: listFiles(lake) };
+  } finally {
+    await store.close();
+  }
+}
+
+it('tributary replay builds a declared table and lake projection until a point into a scratch file and a lake directory, queryable with the usual tools; the live store is unchanged', async () => {
+  const liveFolder = join(folder, 'live');
+  const db = join(liveFolder, 'shop.db');
+  const lake = join(liveFolder, 'lake');
+  const live = openSqliteStore({ path: db });
+  await appendOrders(live, 0, 10);
+  const until = await live.headPosition();
+  await appendOrders(live, 10, 5);
+  const head = await live.headPosition();
+  await live.close();
+  const orders = definition('orders', { sink: 'table', categories: ['order'], key: 'data.orderId', fields: { total: 'data.total', carrier: 'data.carrier' }, columns: { total: 'real' }, delete: ['OrderCancelled'] });
+  expect(cli(['projections', 'add', orders], db).code).toBe(0);
+  expect(cli(['projections', 'rebuild', 'orders'], db).code).toBe(0);
+  const events = definition('events', { sink: 'lake', directory: lake, rollRows: 1000, rollMs: 100 });
+  const before = await liveState(db, liveFolder);
+
+  const scratch = join(folder, 'orders-then.db');
+  const replayed = cli(['replay', '--projection', 'orders', '--until', String(until), '--into', scratch], db);
+  expect(replayed.stderr).toMatch(new RegExp(`\\[#+\\] 100% {2}${until}/${until} events .* ev/s`));
+  expect(replayed.stdout).toBe(`replayed orders up to position ${until} into ${scratch}\n`);
+  expect(replayed.code).toBe(0);
+  const listed = JSON.parse(cli(['projections', '--json'], scratch).stdout) as { name: string; sink: string }[];
+  expect(listed.map(({ name, sink }) => ({ name, sink }))).toEqual([{ name: 'orders', sink: 'table' }]);
+  const store = openSqliteStore({ path: scratch });
+  const rows = await store.sql.query<{ key: string; total: number }>('SELECT key, total FROM orders ORDER BY key');
+  await store.close();
+  // orders 0-9, less the cancelled o3 and o7
+  expect(rows.map((row) => row.key)).toEqual(['o0', 'o1', 'o2', 'o4', 'o5', 'o6', 'o8', 'o9']);
+
+  const lakeDirectory = join(folder, 'events-then');
+  const lakeReplay = cli(['replay', '--file', events, '--until', String(until), '--into', lakeDirectory], db);
+  expect(lakeReplay.stderr).toMatch(/100%/);
+  expect(lakeReplay.code).toBe(0);
+  expect(lakeReplay.stdout).toContain(`tributary lake query --dir ${lakeDirectory}`);
+  const counted = cli(['lake', 'query', 'SELECT count(*) AS n, max(position) AS last FROM events', '--json', '--dir', lakeDirectory], db);
+  expect(JSON.parse(counted.stdout)).toEqual([{ n: until, last: until }]);
+  // to the head by default
+  const whole = join(folder, 'events-now');
+  expect(cli(['replay', '--file', events, '--into', whole], db).code).toBe(0);
+  expect(JSON.parse(cli(['lake', 'query', 'SELECT count(*) AS n FROM events', '--json', '--dir', whole], db).stdout)).toEqual([{ n: head }]);
+
+  expect(await liveState(db, liveFolder)).toEqual(before);
+  expect(existsSync(lake)).toBe(false);
+});
+
+it('tributary replay refuses the live store, a scratch store that is not empty and a bad --until, creating nothing', async () => {
+  const db = join(folder, 'refusals.db');
+  const live = openSqliteStore({ path: db });
+  await appendOrders(live, 0, 3);
+  await live.close();
+  const orders = definition('orders_refused', { sink: 'table', categories: ['order'], key: 'data.orderId', fields: { total: 'data.total' } });
+  const refusedInto = (into: string, extra: string[] = []) => cli(['replay', '--file', orders, '--into', into, ...extra], db);
+
+  const itself = refusedInto(db);
+  expect(itself.stderr).toContain('INVALID_REPLAY_TARGET');
+  expect(itself.code).toBe(1);
+  const taken = join(folder, 'taken.db');
+  expect(refusedInto(taken).code).toBe(0);
+  expect(refusedInto(taken).stderr).toContain('INVALID_REPLAY_TARGET');
+  const never = join(folder, 'never.db');
+  for (const until of ['yesterday', '0', '999', '2026-02-30T25:00:00Z']) {
+    const bad = refusedInto(never, ['--until', until]);
+    expect(bad.stderr).toContain('INVALID_AS_OF');
+    expect(bad.code).toBe(1);
+  }
+  expect(existsSync(never)).toBe(false);
+  expect(refusedInto(folder).stderr).toContain('INVALID_REPLAY_TARGET');
+  expect(cli(['replay', '--projection', 'nothing', '--into', never], db).stderr).toContain('PROJECTION_NOT_FOUND');
+  expect(cli(['replay', '--into', never], db).code).toBe(2);
+  expect(existsSync(never)).toBe(false);
+});
