@@ -4,32 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/open/open-store.js';
 import { diffBranches } from '../../src/open/diff-branches.js';
 import { openScratchStore } from '../../src/open/scratch-store.js';
-import type { EventStore } from '../../src/store/event-store.js';
-import type { Branches } from '../../src/store/branches.js';
-import { branchNotFound } from '../../src/store/branches.js';
 import { diffSources } from '../../src/time/diff-sources.js';
 import type { Scratch } from '../../src/time/scratch.js';
 import { backends, scratch } from '../support/backends.js';
 import { refusal } from '../support/refusal.js';
+import { withStandInBranch } from './stand-in-branch.js';
 import { appendOrders, copyLogUntil, dumpTables, orderDocsFile, orderLake, ordersTable } from './order-fixtures.js';
-
-/** `live` with one branch, `name`, standing in for the branches until `store.branch` is there: reads of the branch are `branch`'s. */
-function withStandInBranch(live: EventStore, name: string, branch: EventStore): EventStore {
-  const branches: Pick<Branches, 'describe'> = {
-    describe: async (asked) => {
-      if (asked !== name) throw branchNotFound(asked);
-      return { name, forkPosition: 0, createdAt: 0, createdBy: null, events: 0, categories: [] };
-    },
-  };
-  return new Proxy(live, {
-    get(target, property) {
-      if (property === 'branches') return branches;
-      if (property === 'branch') return (asked: string) => (asked === name ? branch : undefined);
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 describe.each(backends)('diffs of projections built from $name sources', ({ name: backend, location }) => {
   it('reports exactly the rows, documents and lake rows one timeline adds, removes and changes; the scratches are deleted', async () => {
