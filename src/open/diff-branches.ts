@@ -16,9 +16,9 @@ import { openScratchStore } from './scratch-store.js';
  * const { changed } = await diffBranches(store, orders, 'main', 'late-supplier');
  * ```
  */
-export async function diffBranches(
+export async function diffBranches<Context>(
   store: EventStore,
-  projection: ReplayableProjection,
+  projection: ReplayableProjection<Context>,
   a: string,
   b: string,
   options: Partial<DiffSourcesOptions> = {},

@@ -26,10 +26,10 @@ export interface DiffSourcesOptions {
  * const diff = await diffSources(store, store.branch!('late-supplier'), orders, { openScratch: openScratchStore });
  * ```
  */
-export async function diffSources(
+export async function diffSources<Context>(
   before: EventStore,
   after: EventStore,
-  projection: ReplayableProjection,
+  projection: ReplayableProjection<Context>,
   options: DiffSourcesOptions,
 ): Promise<ProjectionDiff> {
   const scratches: Scratch[] = [];
@@ -51,6 +51,6 @@ export async function diffSources(
   }
 }
 
-function isLake(projection: ReplayableProjection): boolean {
+function isLake<Context>(projection: ReplayableProjection<Context>): boolean {
   return projection.sink === 'lake' || (typeof projection.sink === 'object' && projection.sink.storage === 'lake');
 }

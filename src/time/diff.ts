@@ -21,8 +21,8 @@ import { settleReplayable, type ReplayableProjection } from './replayable.js';
  * for (const { key, before, after } of changed) console.log(key, before, after);
  * ```
  */
-export async function diffProjection(projection: ReplayableProjection, before: EventStore, after: EventStore): Promise<ProjectionDiff> {
-  const { definition } = settleReplayable(projection);
+export async function diffProjection<Context>(projection: ReplayableProjection<Context>, before: EventStore, after: EventStore): Promise<ProjectionDiff> {
+  const { definition } = settleReplayable<Context>(projection);
   const { name } = definition;
   const kind = definition.sink.kind;
   const [a, b] = await Promise.all([builtIn(before, name, kind), builtIn(after, name, kind)]);

@@ -69,9 +69,9 @@ const WATCH_MS = 500;
  * await scratch.sql!.query('SELECT * FROM orders');
  * ```
  */
-export async function replayProjection(source: EventStore, projection: ReplayableProjection, options: ReplayOptions): Promise<ReplayResult> {
+export async function replayProjection<Context>(source: EventStore, projection: ReplayableProjection<Context>, options: ReplayOptions): Promise<ReplayResult> {
   const { into, signal, onProgress } = options;
-  const settled = settleReplayable(projection);
+  const settled = settleReplayable<Context>(projection);
   const until = await replayUntil(source, options.until);
   await checkReplayTarget(source, into, settled.definition, options.lakeDirectory);
   signal?.throwIfAborted();

@@ -21,9 +21,10 @@ export interface SettledReplayable {
 }
 
 /** Checks a replayable projection (INVALID_PROJECTION naming the problem) and settles it. */
-export function settleReplayable(projection: ReplayableProjection): SettledReplayable {
+export function settleReplayable<Context>(projection: ReplayableProjection<Context>): SettledReplayable {
   if (isDeclared(projection)) return { definition: declaredProjection(projection), declared: projection };
-  return { definition: defineProjection(projection), declared: null };
+  // the handlers get the context their own sink makes, so the typed form is safe to forget
+  return { definition: defineProjection(projection) as ProjectionDefinition<unknown>, declared: null };
 }
 
 /**
@@ -40,6 +41,6 @@ export function redirectedTo(settled: SettledReplayable, lakeDirectory: string |
   return { definition: { ...definition, sink: { ...definition.sink, directory: lakeDirectory } }, declared: null };
 }
 
-function isDeclared(projection: ReplayableProjection): projection is DeclaredFile {
+function isDeclared<Context>(projection: ReplayableProjection<Context>): projection is DeclaredFile {
   return typeof projection === 'object' && projection !== null && typeof projection.sink === 'string';
 }
