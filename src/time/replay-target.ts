@@ -47,8 +47,9 @@ async function sameStore(source: EventStore, into: EventStore): Promise<boolean>
   return sourceId !== undefined && sourceId === intoId;
 }
 
-function storeIdOf(store: EventStore): Promise<string | undefined> {
-  return (store.copySource ?? store.copyTarget)?.storeId() ?? Promise.resolve(undefined);
+/** The store's id, or undefined when it cannot tell (a server that does not let the token see it): the other signs still count. */
+async function storeIdOf(store: EventStore): Promise<string | undefined> {
+  return (store.copySource ?? store.copyTarget)?.storeId().catch(() => undefined);
 }
 
 async function checkLakeDirectory(definition: ProjectionDefinition<unknown>, lakeDirectory: string | undefined): Promise<void> {

@@ -146,6 +146,33 @@ describe.each(backends)('clean-room replays of a $name store', ({ name: backend,
     }
   });
 
+  it('a replay stopped by its signal rejects with the reason and stops feeding; the scratch store keeps what was built', async () => {
+    const live = await openStore(location(`replay-abort-${backend}`));
+    const into = await freshScratch();
+    try {
+      await appendOrders(live, 0, 20);
+      const stopping = new AbortController();
+      const slow = ordersTable();
+      const handlers = slow.handlers as Record<string, (...args: unknown[]) => unknown>;
+      const placed = handlers['OrderPlaced']!;
+      let handled = 0;
+      handlers['OrderPlaced'] = async (...args: unknown[]) => {
+        if (++handled === 5) stopping.abort(new Error('enough'));
+        await placed(...args);
+      };
+      await expect(replayProjection(live, slow, { into: into.store, signal: stopping.signal, pageSize: 2 })).rejects.toThrow('enough');
+      const kept = handled;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(handled).toBe(kept);
+      expect(handled).toBeLessThan(20);
+      const [built] = await into.store.sql!.query<{ n: number | string }>('SELECT count(*) AS n FROM orders');
+      expect(Number(built!.n)).toBeGreaterThan(0);
+    } finally {
+      await live.close();
+      await into.store.close();
+    }
+  });
+
   it('handlers see currentReplay() in a replay and undefined in a live run; a time before the first event replays nothing', async () => {
     const live = await openStore(location(`replay-context-${backend}`));
     const into = await freshScratch();
