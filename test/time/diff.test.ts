@@ -45,6 +45,17 @@ describe.each(backends)('diffs of projections built from $name sources', ({ name
         changed: [{ key: 'order-5', before: { orderId: 'o5', total: 50, customer: 'c2' }, after: { orderId: 'o5', total: 50, customer: 'c2', carrier: 'ups' } }],
       });
 
+      const searchFile = { name: 'order_search', version: 1, sink: 'search', categories: ['order'], fields: { title: 'data.orderId', body: 'data.carrier' }, delete: ['OrderCancelled'] };
+      expect(await diffSources(main, what, searchFile, { openScratch })).toEqual({
+        projection: 'order_search',
+        sink: 'search',
+        keyedBy: ['id'],
+        added: [{ key: 'order-6', value: { title: 'o6' } }],
+        removed: [{ key: 'order-1', value: { title: 'o1', body: 'ups' } }],
+        changed: [{ key: 'order-5', before: { title: 'o5' }, after: { title: 'o5', body: 'ups' } }],
+        truncated: false,
+      });
+
       const lake = await diffSources(main, what, orderLake(join(scratch, `never-${backend}`)), { openScratch });
       expect(lake.keyedBy).toBeNull();
       expect(lake.removed).toEqual([]);
@@ -56,7 +67,7 @@ describe.each(backends)('diffs of projections built from $name sources', ({ name
       ]);
 
       expect(await dumpTables(main)).toEqual(before);
-      expect(scratches.length).toBe(6);
+      expect(scratches.length).toBe(8);
       for (const made of scratches) expect(existsSync(made.lakeDirectory.replace(/lake$/, ''))).toBe(false);
     } finally {
       for (const store of [main, what]) await store.close();
