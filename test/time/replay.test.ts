@@ -7,7 +7,7 @@ import { runProjection } from '../../src/projections/feeding/runner.js';
 import { addDeclaredProjection } from '../../src/projections/lifecycle/file-projections.js';
 import { waitForProjection } from '../../src/projections/lifecycle/progress.js';
 import { projectionStatus } from '../../src/projections/reading/status.js';
-import { getDocument, queryLakes } from '../../src/projections/reading/queries.js';
+import { getDocument, queryLakes, searchProjection } from '../../src/projections/reading/queries.js';
 import type { ProjectionDefinition } from '../../src/projections/definition/projection.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -77,6 +77,7 @@ describe.each(backends)('clean-room replays of a $name store', ({ name: backend,
       expect(progress.at(-1)).toEqual({ position: until, until });
       expect(progress.every((p) => p.position <= until && p.until === until)).toBe(true);
       await replayProjection(live, orderDocsFile, { until, into: cutA.store });
+      await replayProjection(live, { name: 'order_search', version: 1, sink: 'search', categories: ['order'], fields: { title: 'data.orderId', body: 'data.carrier' } }, { until, into: cutA.store });
       const lakeResult = await replayProjection(live, orderLake(liveLake), { until, into: cutA.store, lakeDirectory: cutA.lake });
       expect(lakeResult.lakeDirectory).toBe(cutA.lake);
 
@@ -102,7 +103,8 @@ describe.each(backends)('clean-room replays of a $name store', ({ name: backend,
       expect(Number(lakeRows.rows[0]!['n'])).toBe(until);
       // and the scratch store shows the replayed projections as a live store shows its own
       const statuses = await projectionStatus(cutA.store);
-      expect(statuses.map((status) => status.name)).toEqual(['order_docs', 'order_lake', 'orders']);
+      expect(statuses.map((status) => status.name)).toEqual(['order_docs', 'order_lake', 'order_search', 'orders']);
+      expect((await searchProjection(cutA.store, 'order_search', 'dhl')).map((hit) => hit.id).sort()).toEqual(['order-10', 'order-4']);
     } finally {
       for (const store of stores) await store.close();
     }
