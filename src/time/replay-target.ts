@@ -39,12 +39,16 @@ export async function checkReplayTarget(
   return sql;
 }
 
-/** The same database by any sign: one handle, one location, one SQL access, or one store id. */
+/**
+ * The same store: one handle or one SQL access, or one store id (made once per
+ * database and schema, whatever the URL's spelling). Locations are compared
+ * only when an id is missing: a PostgreSQL location leaves the schema out.
+ */
 async function sameStore(source: EventStore, into: EventStore): Promise<boolean> {
-  if (source === into || source.location === into.location) return true;
-  if (source.sql !== undefined && source.sql === into.sql) return true;
+  if (source === into || (source.sql !== undefined && source.sql === into.sql)) return true;
   const [sourceId, intoId] = await Promise.all([storeIdOf(source), storeIdOf(into)]);
-  return sourceId !== undefined && sourceId === intoId;
+  if (sourceId !== undefined && intoId !== undefined) return sourceId === intoId;
+  return source.location === into.location;
 }
 
 /** The store's id, or undefined when it cannot tell (a server that does not let the token see it): the other signs still count. */

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
 import { withSchemas } from '../../src/schemas/schema-store.js';
+import { openStore } from '../../src/open/open-store.js';
+import { database } from '../support/backends.js';
 import { appendOrders, dumpTables, listFiles } from '../time/order-fixtures.js';
 
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -101,4 +103,41 @@ it('tributary replay refuses the live store, a scratch store that is not empty a
   expect(cli(['replay', '--projection', 'nothing', '--into', never], db).stderr).toContain('PROJECTION_NOT_FOUND');
   expect(cli(['replay', '--into', never], db).code).toBe(2);
   expect(existsSync(never)).toBe(false);
+});
+
+it('tributary replay from a PostgreSQL store into a scratch PostgreSQL schema; the same store under another spelling of its URL is refused', async () => {
+  expect(database).toBeDefined();
+  const db = `${database!.url}?schema=cli_replay_live`;
+  const live = await openStore(db);
+  await appendOrders(live, 0, 8);
+  const until = 7;
+  await live.close();
+  const orders = definition('shop_orders', { sink: 'table', categories: ['order'], key: 'data.orderId', fields: { total: 'data.total' }, columns: { total: 'real' }, delete: ['OrderCancelled'] });
+  const added = cli(['projections', 'add', orders], db);
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+  const before = await openStore(db).then(async (store) => {
+    const tables = await dumpTables(store);
+    await store.close();
+    return tables;
+  });
+
+  const scratch = `${database!.url}?schema=cli_replay_scratch`;
+  const replayed = cli(['replay', '--projection', 'shop_orders', '--until', String(until), '--into', scratch], db);
+  expect(replayed.stderr).toMatch(/100%/);
+  expect(replayed.code).toBe(0);
+  const store = await openStore(scratch);
+  const rows = await store.sql!.query<{ key: string }>('SELECT key FROM shop_orders ORDER BY key');
+  await store.close();
+  // positions 1-7: o0 to o4 placed, o3 cancelled at 6
+  expect(rows.map((row) => row.key)).toEqual(['o0', 'o1', 'o2', 'o4']);
+
+  const respelled = new URL(db);
+  respelled.hostname = respelled.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  const itself = cli(['replay', '--projection', 'shop_orders', '--into', respelled.toString()], db);
+  expect(itself.stderr).toContain('INVALID_REPLAY_TARGET');
+  expect(itself.stderr).toContain('is the store the replay reads');
+  const after = await openStore(db);
+  expect(await dumpTables(after)).toEqual(before);
+  await after.close();
 });
