@@ -65,25 +65,29 @@ async function checkLakeDirectory(definition: ProjectionDefinition<unknown>, lak
   if (typeof lakeDirectory !== 'string' || lakeDirectory === '') {
     throw new TributaryError('INVALID_REPLAY_TARGET', `lake projection ${JSON.stringify(definition.name)} replays into a lake directory: give lakeDirectory`, {
       projection: definition.name,
+      reason: 'no lake directory',
     });
   }
   const directory = resolve(lakeDirectory);
   if (directory === resolve(sink.directory)) {
     throw new TributaryError('INVALID_REPLAY_TARGET', `${directory} is the live lake of ${JSON.stringify(definition.name)}: replay into a directory of its own`, {
       into: directory,
+      reason: 'the live lake',
     });
   }
   const entries = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
-    throw new TributaryError('INVALID_REPLAY_TARGET', `lake directory ${directory} cannot be used: ${error.code ?? error.message}`, { into: directory });
+    const reason = error.code ?? error.message;
+    throw new TributaryError('INVALID_REPLAY_TARGET', `lake directory ${directory} cannot be used: ${reason}`, { into: directory, reason });
   });
   if (entries.length > 0) {
     throw new TributaryError('INVALID_REPLAY_TARGET', `lake directory ${directory} is not empty (${entries.length} entries): replay into an empty one`, {
       into: directory,
+      reason: 'not empty',
     });
   }
 }
 
 function refused(into: EventStore, reason: string): TributaryError {
-  return new TributaryError('INVALID_REPLAY_TARGET', `scratch store ${into.location} ${reason}`, { into: into.location });
+  return new TributaryError('INVALID_REPLAY_TARGET', `scratch store ${into.location} ${reason}`, { into: into.location, reason });
 }

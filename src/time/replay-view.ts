@@ -18,7 +18,7 @@ export interface ReplayViewHooks {
  */
 export function replayView(source: EventStore, scratch: EventStore, until: number, hooks: ReplayViewHooks): EventStore {
   const readOnly = (operation: string) => () =>
-    Promise.reject(new TributaryError('INVALID_REPLAY_TARGET', `${operation} has no place in a replay: it reads its source and writes only to its scratch store`, { operation }));
+    Promise.reject(new TributaryError('INVALID_REPLAY_TARGET', `${operation} has no place in a replay: it reads its source and writes only to its scratch store`, { operation, reason: 'a write through a replay' }));
   return {
     location: scratch.location,
     consumers: scratch.consumers,

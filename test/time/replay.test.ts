@@ -121,7 +121,7 @@ describe.each(backends)('clean-room replays of a $name store', ({ name: backend,
       await used.store.append('order-1', [{ type: 'OrderPlaced', data: { orderId: 'o1', total: 1, customer: 'c' } }]);
       const before = await dumpTables(live);
       for (const into of [live, again]) {
-        expect(await refusal(replayProjection(live, ordersTable(), { into }))).toMatchObject({ code: 'INVALID_REPLAY_TARGET' });
+        expect(await refusal(replayProjection(live, ordersTable(), { into }))).toMatchObject({ code: 'INVALID_REPLAY_TARGET', details: { reason: expect.stringContaining('is the store the replay reads') as unknown } });
       }
       expect(await refusal(replayProjection(live, ordersTable(), { into: used.store }))).toMatchObject({ code: 'INVALID_REPLAY_TARGET' });
       mkdirSync(empty.lake, { recursive: true });

@@ -102,5 +102,5 @@ function isDirectory(path: string): boolean {
 }
 
 function refusedInto(into: string, reason: string): TributaryError {
-  return new TributaryError('INVALID_REPLAY_TARGET', `--into ${into}: ${reason}`, { into });
+  return new TributaryError('INVALID_REPLAY_TARGET', `--into ${into}: ${reason}`, { into, reason });
 }
