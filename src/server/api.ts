@@ -31,6 +31,7 @@ import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { withSchemas } from '../schemas/schema-store.js';
+import { withBranches } from '../time/branches/with-branches.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { reportSchemaWarnings } from './schema-warnings.js';
 import { SseRegistry } from './sse.js';
@@ -60,7 +61,7 @@ export interface TributaryPluginOptions {
  */
 export async function mountApi(app: FastifyInstance, given: TributaryPluginOptions): Promise<void> {
   // the server is every other language's door: a bare backend gets the registry's checks and upcasting too
-  const options = { ...given, store: withSchemas(given.store) };
+  const options = { ...given, store: withBranches(withSchemas(given.store)) };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers
