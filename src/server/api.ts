@@ -16,6 +16,10 @@ import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js
 import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
 import { appendManyRoutes } from './routes/append-many.js';
+import { BranchAccess } from './branch-access.js';
+import { branchLiveRoutes } from './routes/branch-live.js';
+import { branchLogRoutes } from './routes/branch-log.js';
+import { branchRoutes } from './routes/branches.js';
 import { allRoutes } from './routes/all.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
@@ -145,6 +149,9 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   schemaRoutes(app, options.store, access);
   catalogRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
+  branchRoutes(app, options.store, new BranchAccess(access));
+  branchLogRoutes(app, options.store, limits, access);
+  branchLiveRoutes(app, options.store, sse, { registry, feeds }, access);
 }
 
 /** The answer to a URL no route of the API serves, in the contract's error shape. */

@@ -25,7 +25,7 @@ import { timeOf } from '../../store/position-at.js';
 import type { SqlAccess } from '../../store/sql-access.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED } from '../../store/write-rules.js';
 import { appendToBranch } from './branch-append.js';
-import { BranchConsumers } from './branch-consumers.js';
+import { BranchConsumers } from '../../store/branch-consumers.js';
 import { lastSeqAt, streamTail } from './branch-events.js';
 import { readBranchLog, readBranchStream, type BranchReadContext } from './branch-reads.js';
 import type { BranchHead } from './branch-rows.js';

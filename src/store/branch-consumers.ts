@@ -1,5 +1,5 @@
-import { branchUnsupported } from '../../store/branches.js';
-import type { ConsumerStore } from '../../store/consumer-store.js';
+import { branchUnsupported } from './branches.js';
+import type { ConsumerStore } from './consumer-store.js';
 
 /**
  * The consumers of a branch: none. Checkpoints, groups and parked events are
