@@ -17,7 +17,7 @@ export class RemoteBranches implements Branches {
     this.#http = http;
   }
 
-  create(name: string, options: CreateBranchOptions = {}): Promise<BranchInfo> {
+  async create(name: string, options: CreateBranchOptions = {}): Promise<BranchInfo> {
     assertBranchName(name);
     const at: AsOf | undefined = options.at instanceof Date ? options.at.toISOString() : options.at;
     return this.#http.request('POST', '/branches', { body: { name, at } });
@@ -27,7 +27,7 @@ export class RemoteBranches implements Branches {
     return (await this.#http.request<{ branches: BranchInfo[] }>('GET', '/branches')).branches;
   }
 
-  describe(name: string): Promise<BranchInfo> {
+  async describe(name: string): Promise<BranchInfo> {
     assertBranchName(name);
     return this.#http.request('GET', `/branches/${name}`);
   }

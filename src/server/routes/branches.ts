@@ -46,7 +46,7 @@ export function branchRoutes(app: FastifyInstance, store: EventStore, access: Br
           required: ['name'],
           properties: {
             name: { type: 'string', description: '1 to 64 characters of a-z, 0-9, _ and -' },
-            at: { type: ['integer', 'string'], description: 'a position from 0 up to the head, or an ISO 8601 time (the last position recorded at or before it)' },
+            at: { anyOf: [{ type: 'integer' }, { type: 'string' }], description: 'a position from 0 up to the head, or an ISO 8601 time (the last position recorded at or before it)' },
           },
           additionalProperties: false,
         },
