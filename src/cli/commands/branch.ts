@@ -34,8 +34,8 @@ tributary branch delete <name>
     const [action, ...rest] = context.positionals;
     const run = ACTIONS[action ?? ''];
     if (run === undefined) throw invalidArgument('branch', `takes ${Object.keys(ACTIONS).join(', ')}, got ${JSON.stringify(action ?? '')}`);
-    // only creating and appending may create the database: the others on a mistyped path must not
-    const store = await context.openStore({ create: action === 'create' || action === 'append' });
+    // only creating a branch may create the database: the others on a mistyped path must not
+    const store = await context.openStore({ create: action === 'create' });
     try {
       await run(store, rest, context);
     } finally {
