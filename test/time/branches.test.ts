@@ -194,6 +194,27 @@ describe.each(backends)('what-if branches on $name', ({ location }) => {
     expect(await codeOf(store.branches!.create('y', { at: -1 }))).toBe('INVALID_AS_OF');
   });
 
+  it('reads real events upcast to their latest schema version, unless raw, and filters by tags', async () => {
+    const store = await open(location('upcast'));
+    const schemas = store.schemas!;
+    await schemas.setCompatibility('CustomerJoined', 'NONE');
+    await schemas.register('CustomerJoined', { type: 'object', properties: { name: { type: 'string' } } });
+    await store.append('customer-1', [{ type: 'CustomerJoined', data: { name: 'Ada' }, tags: ['region:eu'] }]);
+    await schemas.register('CustomerJoined', { type: 'object', properties: { fullName: { type: 'string' } } });
+    await schemas.addUpcaster('CustomerJoined', 1, [{ op: 'rename', path: '/name', to: 'fullName' }]);
+    await store.branches!.create('upcast');
+    const branch = store.branch!('upcast');
+    await branch.append('customer-2', [{ type: 'CustomerJoined', data: { fullName: 'Grace' }, tags: ['region:eu'] }, { type: 'Noted', data: {}, tags: ['region:us'] }]);
+    expect((await branch.readStream('customer-1')).events.map((e) => e.data)).toEqual([{ fullName: 'Ada' }]);
+    expect((await branch.readStream('customer-1', { raw: true })).events.map((e) => e.data)).toEqual([{ name: 'Ada' }]);
+    const tagged = await branch.readAll({ tags: ['region:eu'] });
+    expect(tagged.events.map((e) => [e.stream, e.data])).toEqual([
+      ['customer-1', { fullName: 'Ada' }],
+      ['customer-2', { fullName: 'Grace' }],
+    ]);
+    expect((await branch.readAll({ query: [{ tags: ['region:us'] }] })).events.map((e) => e.type)).toEqual(['Noted']);
+  });
+
   it('deletes all of a branch: one created again under its name starts empty', async () => {
     const store = await seeded(location('delete'));
     await store.branches!.create('gone', { at: 0 });

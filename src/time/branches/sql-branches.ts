@@ -66,11 +66,12 @@ export class SqlBranches implements Branches {
 
   async delete(name: string): Promise<void> {
     assertBranchName(name);
-    const removed = await this.#sql.transaction(async (tx) => {
+    await this.#sql.transaction(async (tx) => {
+      // the branch's row first: an append in flight commits its events before they are removed, never after
+      await this.lock(tx, name);
       await tx.execute(tx.dialect.placeholders(`DELETE FROM ${BRANCH_EVENTS} WHERE branch = ?`), [name]);
-      return (await tx.execute(tx.dialect.placeholders(`DELETE FROM ${BRANCHES} WHERE name = ?`), [name])).changes;
+      await tx.execute(tx.dialect.placeholders(`DELETE FROM ${BRANCHES} WHERE name = ?`), [name]);
     });
-    if (removed === 0) throw branchNotFound(name);
   }
 
   /** Where the branch forks and how far it reaches; BRANCH_NOT_FOUND when there is none. */
