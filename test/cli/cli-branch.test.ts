@@ -1,7 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backends } from '../support/backends.js';
+import { openSqliteStore } from '../../src/backends/sqlite/sqlite-store.js';
+import { buildServer } from '../../src/server/server.js';
+import { backends, scratch } from '../support/backends.js';
+import { listening } from '../server/support.js';
 
 const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -50,3 +53,37 @@ describe.each(backends)('tributary branch on $name', ({ location }) => {
     expect(cli(['read-all', '--db', db]).stdout.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('tributary branch through a server (--url)', () => {
+  it('creates, appends to, reads and deletes a branch of the server', async () => {
+    const store = openSqliteStore({ path: resolve(scratch, 'served.db') });
+    const app = await buildServer({ store, open: true });
+    try {
+      const url = await listening(app);
+      await store.append('order-1', [{ type: 'Placed', data: {} }]);
+      // spawnSync would block the server's event loop: the CLI runs asynchronously here
+      const run = (args: string[], input = '') => cliAsync([...args, '--url', url], input);
+      expect(JSON.parse((await run(['branch', 'create', 'w', '--at', '1'])).stdout)).toMatchObject({ name: 'w', forkPosition: 1 });
+      expect(JSON.parse((await run(['branch', 'append', 'w', 'order-1', '--expected-revision', '0'], '{"type":"Delayed","data":{}}\n')).stdout)).toMatchObject({ position: 2 });
+      expect(types((await run(['read', 'order-1', '--branch', 'w'])).stdout)).toEqual(['Placed', 'Delayed']);
+      expect((await run(['branch', 'list'])).stdout).toBe('w\tfork 1\t1 events\torder\t-\n');
+      expect((await run(['branch', 'delete', 'w'])).stdout).toBe('deleted w\n');
+      expect((await store.readAll()).events.map((event) => event.type)).toEqual(['Placed']);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+});
+
+function cliAsync(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
