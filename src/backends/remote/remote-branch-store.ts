@@ -33,6 +33,11 @@ const LONG_POLL_MS = 30_000;
  * One branch of a server's store over HTTP (`/branches/{name}/…`): the same
  * reads and appends as the embedded branch view, and the same refusals.
  * Closing it closes nothing: the remote store it came from owns the connection.
+ *
+ * ```ts
+ * const late = openRemoteStore({ url: 'http://events.internal:2113', token }).branch('late-supplier');
+ * await late.append('order-42', [{ type: 'ShipmentDelayed', data: { days: 1 } }], { expectedRevision: 1 });
+ * ```
  */
 export class RemoteBranchStore implements EventStore {
   readonly location: string;

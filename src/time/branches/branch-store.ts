@@ -39,7 +39,12 @@ import type { SqlBranches } from './sql-branches.js';
  * fork followed by the branch's own events, appends go to the branch. What
  * would change the real log (delete, tombstone, metadata, scavenge) and the
  * real log's consumers are refused with BRANCH_UNSUPPORTED. Closing it closes
- * nothing: the real store stays its owner's.
+ * nothing: the real store stays its owner's. Made by `withBranches`:
+ *
+ * ```ts
+ * const late = withBranches(store).branch!('late-supplier');
+ * const { events } = await late.readStream('order-42');
+ * ```
  */
 export class BranchStore implements EventStore {
   readonly #real: EventStore;
