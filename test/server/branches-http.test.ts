@@ -80,7 +80,7 @@ describe.each(backends)('branches over HTTP on $name', ({ location }) => {
     expect(await branch.headPosition()).toBe(4);
     expect(await codeOf(branch.readStream('order-2'))).toBe('STREAM_NOT_FOUND');
     expect(await codeOf(branch.deleteStream('order-1'))).toBe('BRANCH_UNSUPPORTED');
-    expect(await codeOf(branch.append('order-1', [{ type: 'X', data: {} }], { condition: { failIfEventsMatch: [{ types: ['X'] }] } }))).toBe('BRANCH_UNSUPPORTED');
+    expect(await codeOf(branch.append('order-1', [{ type: 'X', data: {} }], { condition: { failIfEventsMatch: [{ types: ['Refunded'] }], after: 2 } }))).toBe('APPEND_CONDITION_FAILED');
     expect(await codeOf(remote.branch('gone').append('order-1', [{ type: 'X', data: {} }]))).toBe('BRANCH_NOT_FOUND');
     expect(await codeOf(remote.branch('gone').readAll())).toBe('BRANCH_NOT_FOUND');
     expect(() => remote.branch('Bad!')).toThrow(expect.objectContaining({ code: 'INVALID_BRANCH_NAME' }));

@@ -215,6 +215,25 @@ describe.each(backends)('what-if branches on $name', ({ location }) => {
     expect((await branch.readAll({ query: [{ tags: ['region:us'] }] })).events.map((e) => e.type)).toEqual(['Noted']);
   });
 
+  it("checks an append condition against the real log up to the fork and the branch's own events", async () => {
+    const store = await seeded(location('conditions'));
+    await store.branches!.create('c', { at: 4 });
+    const branch = store.branch!('c');
+    const shipped = { failIfEventsMatch: [{ types: ['Shipped'] }] };
+    // order-1's Shipped is at real position 4, inside the fork
+    expect(await codeOf(branch.append('order-2', [placed(1)], { condition: { ...shipped, after: 3 } }))).toBe('APPEND_CONDITION_FAILED');
+    await branch.append('order-2', [placed(1)], { condition: { ...shipped, after: 4 } });
+    await branch.append('order-3', [{ type: 'Shipped', data: {} }]);
+    const refused = branch.append('order-2', [placed(2)], { condition: { ...shipped, after: 5 } });
+    await expect(refused).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED', details: { after: 5, positions: [6] } });
+    await branch.append('order-2', [placed(3)], { condition: { ...shipped, after: 6 } });
+    // the real log's Released (position 5) is past the fork: the branch never saw it
+    await branch.append('order-2', [placed(4)], { condition: { failIfEventsMatch: [{ types: ['Released'] }], after: 0 } });
+    expect(await codeOf(branch.append('order-2', [placed(5)], { condition: { ...shipped, categories: ['stock'] } }))).toBeUndefined();
+    expect((await branch.readStream('order-2')).events).toHaveLength(4);
+    expect(await store.headPosition()).toBe(5);
+  });
+
   it('deletes all of a branch: one created again under its name starts empty', async () => {
     const store = await seeded(location('delete'));
     await store.branches!.create('gone', { at: 0 });

@@ -1,11 +1,12 @@
 import { TributaryError } from '../../core/errors.js';
 import type { AppendResult, AppendedEvent } from '../../core/event.js';
+import { appendConditionFailed } from '../../core/event-query.js';
 import { categoryOf } from '../../core/stream-name.js';
 import type { AppendCall } from '../../store/append-calls.js';
-import { branchUnsupported } from '../../store/branches.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { SqlAccess } from '../../store/sql-access.js';
 import { STREAM_LIVE, planParts, type StoredEvent, type StreamHead } from '../../store/write-rules.js';
+import { branchConflicts, realConflicts } from './branch-condition.js';
 import { streamTail, rowsById } from './branch-events.js';
 import { BRANCHES, BRANCH_EVENTS, storedOf } from './branch-rows.js';
 import { realHeadAt, type RealHead } from './real-at-fork.js';
@@ -13,8 +14,8 @@ import type { SqlBranches } from './sql-branches.js';
 
 /**
  * Writes a checked append call to branch `name`: every part or none, each
- * expected revision checked against the branch's view of its stream, the
- * branch's seqs contiguous. A call whose given ids are stored in the branch
+ * expected revision (and the condition, if any) checked against the branch's
+ * view of the log, the branch's seqs contiguous. A call whose given ids are stored in the branch
  * already, as this call would store them, is a retry: the original results.
  */
 export async function appendToBranch(
@@ -24,8 +25,9 @@ export async function appendToBranch(
   name: string,
   call: AppendCall,
 ): Promise<AppendResult[]> {
-  if (call.condition !== undefined) throw branchUnsupported(name, 'a conditional append');
   const before = await branches.head(name);
+  const { condition } = call;
+  const realConflicting = condition === undefined ? [] : await realConflicts(real, condition, before.fork);
   // the real log up to the fork never changes: read it before the transaction, which must not wait on the store's reads
   const realHeads = new Map<string, RealHead | undefined>();
   for (const { stream } of call.parts) realHeads.set(stream, await realHeadAt(real, stream, before.fork));
@@ -45,6 +47,10 @@ export async function appendToBranch(
     const stored = new Map((await rowsById(tx, name, ids)).map((row) => [row.id, storedOf(row, branch.fork)]));
     const plan = planParts(call.parts, (stream) => heads.get(stream), (wanted) => pick(stored, wanted));
     if ('retry' in plan) return plan.retry;
+    if (condition !== undefined) {
+      const conflicts = [...realConflicting, ...(await branchConflicts(tx, name, branch.fork, condition))];
+      if (conflicts.length > 0) throw appendConditionFailed(condition, conflicts);
+    }
     const insert = tx.dialect.placeholders(
       `INSERT INTO ${BRANCH_EVENTS} (branch, seq, stream, category, revision, id, type, recorded_at, metadata, data, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
