@@ -42,7 +42,8 @@ async function served(location: string, scopes: string[]) {
 
 describe.each(backends)('branches over HTTP on $name', ({ location }) => {
   it('creates, lists, describes and deletes branches, recording the token as creator', async () => {
-    const { remote } = await served(location('manage'), ['write:order']);
+    const { remote, base, token } = await served(location('manage'), ['write:order']);
+    const auth = { authorization: `Bearer ${token}` };
     const info = await remote.branches.create('late', { at: 2 });
     expect(info).toMatchObject({ name: 'late', forkPosition: 2, createdBy: 'order-team', events: 0, categories: [] });
     expect((await remote.branches.create('by-time', { at: new Date(Date.now() + 60_000) })).forkPosition).toBe(3);
@@ -52,6 +53,17 @@ describe.each(backends)('branches over HTTP on $name', ({ location }) => {
     expect(await codeOf(remote.branches.create('Late'))).toBe('INVALID_BRANCH_NAME');
     expect(await codeOf(remote.branches.create('later', { at: 4 }))).toBe('INVALID_AS_OF');
     expect(await codeOf(remote.branches.describe('nope'))).toBe('BRANCH_NOT_FOUND');
+    // the server refuses what the library refuses, with the same codes, whatever the client
+    const post = (body: unknown) => fetch(`${base}/branches`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [body, code] of [
+      [{ name: 7 }, 'INVALID_BRANCH_NAME'],
+      [{ name: 'ok', at: 1.5 }, 'INVALID_AS_OF'],
+      [{ name: 'ok', at: -1 }, 'INVALID_AS_OF'],
+      [{ name: 'ok', at: 'soon' }, 'INVALID_AS_OF'],
+    ] as const) {
+      const answer = await post(body);
+      expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([400, code]);
+    }
     await remote.branches.delete('late');
     expect(await codeOf(remote.branches.delete('late'))).toBe('BRANCH_NOT_FOUND');
     expect((await remote.branches.list()).map((branch) => branch.name)).toEqual(['by-time']);

@@ -3,6 +3,7 @@ import type { AsOf } from '../../core/as-of.js';
 import { branchUnsupported, type Branches } from '../../store/branches.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { BranchAccess } from '../branch-access.js';
+import { ERROR_CODE } from '../request-validation.js';
 import { SCOPES } from '../route-scopes.js';
 import { errorResponses } from '../schemas.js';
 
@@ -45,8 +46,8 @@ export function branchRoutes(app: FastifyInstance, store: EventStore, access: Br
           type: 'object',
           required: ['name'],
           properties: {
-            name: { type: 'string', description: '1 to 64 characters of a-z, 0-9, _ and -' },
-            at: { anyOf: [{ type: 'integer' }, { type: 'string' }], description: 'a position from 0 up to the head, or an ISO 8601 time (the last position recorded at or before it)' },
+            name: { type: 'string', description: '1 to 64 characters of a-z, 0-9, _ and -', [ERROR_CODE]: 'INVALID_BRANCH_NAME' },
+            at: { anyOf: [{ type: 'integer' }, { type: 'string' }], [ERROR_CODE]: 'INVALID_AS_OF', description: 'a position from 0 up to the head, or an ISO 8601 time (the last position recorded at or before it)' },
           },
           additionalProperties: false,
         },
