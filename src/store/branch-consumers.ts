@@ -16,7 +16,7 @@ export class BranchConsumers implements ConsumerStore {
   }
 
   #refuse(): Promise<never> {
-    return Promise.reject(branchUnsupported(this.#branch, 'consumers'));
+    return Promise.reject(branchUnsupported(this.#branch, 'a consumer', "keeps its checkpoints on the real log"));
   }
 
   register = () => this.#refuse();

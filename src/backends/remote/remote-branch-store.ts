@@ -109,15 +109,18 @@ export class RemoteBranchStore implements EventStore {
   }
 
   listStreams(): Promise<StreamList> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing streams'));
+    return Promise.reject(branchUnsupported(this.#name, 'listing streams', 'lists the real log'));
   }
 
   listCategories(): Promise<CategorySummary[]> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing categories'));
+    return Promise.reject(branchUnsupported(this.#name, 'listing categories', 'lists the real log'));
   }
 
-  getStreamMetadata(): Promise<StreamMetadata> {
-    return Promise.reject(branchUnsupported(this.#name, 'reading stream metadata over HTTP'));
+  /** The real stream's metadata, as the embedded branch view answers it; BRANCH_NOT_FOUND first. */
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    assertStreamName(stream);
+    await this.headPosition();
+    return this.#http.request('GET', `/streams/${encodeURIComponent(stream)}/metadata`);
   }
 
   async setStreamMetadata(): Promise<void> {

@@ -30,7 +30,7 @@ const branchStreamParams = {
 
 /** The branch `name` of the served store as a store; BRANCH_UNSUPPORTED when the store has no branches. */
 export function branchStore(store: EventStore, name: string): EventStore {
-  if (store.branch === undefined) throw branchUnsupported(name, 'branches on a store without tables of its own');
+  if (store.branch === undefined) throw branchUnsupported(name, 'a branch', 'needs a store with tables of its own');
   return store.branch(name);
 }
 

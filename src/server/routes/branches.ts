@@ -29,7 +29,7 @@ export const branchParams = {
 
 /** The branches of the served store; BRANCH_UNSUPPORTED when it has none (it keeps no tables of its own). */
 export function branchesOf(store: EventStore): Branches {
-  if (store.branches === undefined) throw branchUnsupported('*', 'branches on a store without tables of its own');
+  if (store.branches === undefined) throw branchUnsupported('*', 'a branch', 'needs a store with tables of its own');
   return store.branches;
 }
 

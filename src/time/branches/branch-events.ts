@@ -26,11 +26,17 @@ export function streamRows(
   );
 }
 
-/** The branch's events with seq in `(afterSeq, untilSeq]`, in seq order, at most `limit`. */
-export function rowsAfter(db: Reader, branch: string, afterSeq: number, untilSeq: number, limit: number): Promise<BranchEventRow[]> {
+/** The branch's events with seq in `(afterSeq, untilSeq]`, in seq order, at most `limit`; only those whose `only.column` is one of its values when given. */
+export function rowsAfter(
+  db: Reader,
+  branch: string,
+  range: { afterSeq: number; untilSeq: number; limit: number },
+  only?: { column: 'category' | 'type'; values: readonly string[] },
+): Promise<BranchEventRow[]> {
+  const matching = only === undefined ? '' : `AND ${only.column} IN (${only.values.map(() => '?').join(', ')})`;
   return db.query<BranchEventRow>(
-    db.dialect.placeholders(`SELECT ${EVENT_COLUMNS} FROM ${BRANCH_EVENTS} WHERE branch = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
-    [branch, afterSeq, untilSeq, limit],
+    db.dialect.placeholders(`SELECT ${EVENT_COLUMNS} FROM ${BRANCH_EVENTS} WHERE branch = ? AND seq > ? AND seq <= ? ${matching} ORDER BY seq LIMIT ?`),
+    [branch, range.afterSeq, range.untilSeq, ...(only?.values ?? []), range.limit],
   );
 }
 

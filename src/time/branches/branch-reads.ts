@@ -2,7 +2,7 @@ import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { AllPage, EventStore, ReadAllOptions, StreamPage } from '../../store/event-store.js';
-import { FILTER_SCAN_WINDOW, filterMatches, planAllRead, planStreamRead, type AllReadPlan, type StreamReadPlan } from '../../store/options.js';
+import { FILTER_SCAN_WINDOW, filterMatches, planAllRead, planStreamRead, type AllReadPlan, type NormalizedFilter, type StreamReadPlan } from '../../store/options.js';
 import { STREAM_TOMBSTONED, isAbsent } from '../../store/write-rules.js';
 import { rowsAfter, streamRows, streamTail } from './branch-events.js';
 import { recordedOf, type BranchHead } from './branch-rows.js';
@@ -129,8 +129,15 @@ async function branchLogPage({ db, branch, until }: BranchReadContext, plan: All
   const untilSeq = until - branch.fork;
   if (untilSeq <= afterSeq) return { events, next: null };
   const { filter } = plan;
-  const window = filter === undefined ? remaining : Math.max(FILTER_SCAN_WINDOW, remaining);
-  const rows = await rowsAfter(db, branch.name, afterSeq, untilSeq, window);
+  const only = indexedColumn(filter);
+  if (only !== undefined || filter === undefined) {
+    // read through the branch's columns (or unfiltered): no scan window, as the log's index answers such a read
+    const rows = await rowsAfter(db, branch.name, { afterSeq, untilSeq, limit: remaining }, only);
+    events.push(...rows.map((row) => recordedOf(row, branch.fork)));
+    return rows.length === remaining ? fullPage() : { events, next: null };
+  }
+  const window = Math.max(FILTER_SCAN_WINDOW, remaining);
+  const rows = await rowsAfter(db, branch.name, { afterSeq, untilSeq, limit: window });
   for (const row of rows) {
     const event = recordedOf(row, branch.fork);
     if (!filterMatches(filter, event.stream, event.type, event.tags)) continue;
@@ -139,4 +146,12 @@ async function branchLogPage({ db, branch, until }: BranchReadContext, plan: All
   }
   const scannedTo = rows.length === window ? Number(rows[rows.length - 1]!.seq) : untilSeq;
   return { events, next: scannedTo < untilSeq ? branch.fork + scannedTo : null };
+}
+
+/** The column that answers a filter of categories alone or types alone, as the log's indexes do; undefined for any other filter. */
+function indexedColumn(filter: NormalizedFilter | undefined): { column: 'category' | 'type'; values: readonly string[] } | undefined {
+  if (filter === undefined || filter.query !== undefined || filter.streamPrefix !== undefined) return undefined;
+  if (filter.categories !== undefined && filter.types === undefined) return { column: 'category', values: filter.categories };
+  if (filter.types !== undefined && filter.categories === undefined) return { column: 'type', values: filter.types };
+  return undefined;
 }

@@ -22,6 +22,7 @@ import type {
 } from '../../store/event-store.js';
 import { nonNegativeInteger } from '../../store/options.js';
 import { timeOf } from '../../store/position-at.js';
+import { storeClosed } from '../../store/store-closed.js';
 import type { SqlAccess } from '../../store/sql-access.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED } from '../../store/write-rules.js';
 import { appendToBranch } from './branch-append.js';
@@ -39,7 +40,7 @@ import type { SqlBranches } from './sql-branches.js';
  * fork followed by the branch's own events, appends go to the branch. What
  * would change the real log (delete, tombstone, metadata, scavenge) and the
  * real log's consumers are refused with BRANCH_UNSUPPORTED. Closing it closes
- * nothing: the real store stays its owner's. Made by `withBranches`:
+ * nothing but its own waits: the real store stays its owner's. Made by `withBranches`:
  *
  * ```ts
  * const late = withBranches(store).branch!('late-supplier');
@@ -52,6 +53,7 @@ export class BranchStore implements EventStore {
   readonly #branches: SqlBranches;
   readonly #name: string;
   readonly consumers: BranchConsumers;
+  readonly #closing = new AbortController();
 
   constructor(real: EventStore, sql: SqlAccess, branches: SqlBranches, name: string) {
     assertBranchName(name);
@@ -105,11 +107,11 @@ export class BranchStore implements EventStore {
   }
 
   listStreams(_options?: ListStreamsOptions): Promise<StreamList> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing streams'));
+    return Promise.reject(branchUnsupported(this.#name, 'listing streams', 'lists the real log'));
   }
 
   listCategories(): Promise<CategorySummary[]> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing categories'));
+    return Promise.reject(branchUnsupported(this.#name, 'listing categories', 'lists the real log'));
   }
 
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
@@ -148,10 +150,18 @@ export class BranchStore implements EventStore {
 
   async waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
     nonNegativeInteger('after', after);
-    return waitForBranch(after, options, () => this.headPosition(), (wake) => onBranchAppend(this.#real.location, this.#name, wake));
+    if (this.#closing.signal.aborted) throw storeClosed();
+    return waitForBranch(after, options, {
+      head: () => this.headPosition(),
+      subscribe: (wake) => onBranchAppend(this.#real.location, this.#name, wake),
+      closing: this.#closing.signal,
+    });
   }
 
-  async close(): Promise<void> {}
+  /** Answers this view's waiters with the last head they saw; the real store stays open, its owner's to close. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+  }
 
   #head(): Promise<BranchHead> {
     return this.#branches.head(this.#name);
