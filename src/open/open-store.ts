@@ -23,5 +23,5 @@ import { withBranches } from '../time/branches/with-branches.js';
  * location needs it: importing the package loads no database driver.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  return withBranches(withSchemas(await openBackend(location, options)));
+  return withSchemas(withBranches(await openBackend(location, options)));
 }

@@ -65,7 +65,7 @@ export interface TributaryPluginOptions {
  */
 export async function mountApi(app: FastifyInstance, given: TributaryPluginOptions): Promise<void> {
   // the server is every other language's door: a bare backend gets the registry's checks and upcasting too
-  const options = { ...given, store: withBranches(withSchemas(given.store)) };
+  const options = { ...given, store: withSchemas(withBranches(given.store)) };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers

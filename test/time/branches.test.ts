@@ -213,6 +213,17 @@ describe.each(backends)('what-if branches on $name', ({ location }) => {
       ['customer-2', { fullName: 'Grace' }],
     ]);
     expect((await branch.readAll({ query: [{ tags: ['region:us'] }] })).events.map((e) => e.type)).toEqual(['Noted']);
+    // the registry's door covers the branch: its appends are checked and its events upcast too
+    await schemas.setMode('customer', 'enforce');
+    expect(await codeOf(branch.append('customer-3', [{ type: 'CustomerJoined', data: { fullName: 7 } }]))).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(await codeOf(branch.readStream('customer-3'))).toBe('STREAM_NOT_FOUND');
+    await schemas.setMode('customer', 'warn');
+    await branch.append('customer-4', [{ type: 'CustomerJoined', data: { fullName: 'Lin' } }]);
+    await schemas.register('CustomerJoined', { type: 'object', properties: { fullName: { type: 'string' }, tier: { type: 'string' } } });
+    schemas.upcaster('CustomerJoined', 2, (data) => ({ tier: 'standard', ...(data as object) }));
+    const [lin] = (await branch.readStream('customer-4')).events;
+    expect([lin!.data, lin!.metadata['schemaVersion']]).toEqual([{ fullName: 'Lin', tier: 'standard' }, 3]);
+    expect((await branch.readStream('customer-4', { raw: true })).events[0]!.metadata['schemaVersion']).toBe(2);
   });
 
   it("checks an append condition against the real log up to the fork and the branch's own events", async () => {

@@ -7,11 +7,12 @@ import { SqlBranches } from './sql-branches.js';
  * Puts what-if branches in front of a store that has SQL access: the same
  * store, with `branches` (create, list, describe, delete) and `branch(name)`
  * (a store over one branch). A store that has branches already (a remote one,
- * or one wrapped before) or has no SQL access is returned as it is. Wrap the
- * store that upcasts (`withSchemas`), so real events read through a branch are upcast.
+ * or one wrapped before) or has no SQL access is returned as it is. Put the
+ * registry's door in front of it (`withSchemas`): that door covers the
+ * branches too, checking their appends and upcasting their events.
  *
  * ```ts
- * const store = withBranches(withSchemas(openSqliteStore({ path: './data/tributary.db' })));
+ * const store = withSchemas(withBranches(openSqliteStore({ path: './data/tributary.db' })));
  * await store.branches!.create('late-supplier', { at: '2026-03-01T00:00:00Z' });
  * const late = store.branch!('late-supplier');
  * ```
