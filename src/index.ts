@@ -15,6 +15,8 @@ export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } 
 export type * from './store/event-store.js';
 export * from './store/schema-registry.js';
 export { withSchemas } from './schemas/schema-store.js';
+export { withBranches } from './time/branches/with-branches.js';
+export { BRANCH_NAME, assertBranchName, type BranchInfo, type Branches, type CreateBranchOptions } from './store/branches.js';
 export { MAX_QUERY_ITEMS, type AppendCondition, type EventQuery, type QueryItem } from './core/event-query.js';
 export { MAX_APPEND_EVENTS, MAX_APPEND_STREAMS, type AppendManyResult, type StreamAppend } from './core/stream-appends.js';
 export { MAX_TAG_LENGTH, MAX_TAGS_PER_EVENT } from './core/tags.js';

@@ -31,6 +31,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
+  branch: async () => (await import('./commands/branch.js')).branchCommand,
 };
 
 const GLOBAL_OPTIONS = {

@@ -295,7 +295,7 @@ export const ERROR_CODES = {
   },
   BRANCH_UNSUPPORTED: {
     retriable: false,
-    summary: 'The operation changes the real log or its streams (delete, metadata, scavenge) and has no meaning on a branch.',
+    summary: 'The operation changes the real log or its streams (delete, metadata, scavenge), or belongs to the real log alone (consumers, stream listings), and has no meaning on a branch.',
   },
   INVALID_REPLAY_TARGET: {
     retriable: false,

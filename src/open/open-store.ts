@@ -1,6 +1,7 @@
 import { openBackend, type OpenStoreOptions } from '../backends/open-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { withSchemas } from '../schemas/schema-store.js';
+import { withBranches } from '../time/branches/with-branches.js';
 
 /**
  * Opens the store at `location`: a SQLite file path (the embedded default),
@@ -11,6 +12,7 @@ import { withSchemas } from '../schemas/schema-store.js';
  * DATABASE_NOT_FOUND and nothing is created (a PostgreSQL database is never created).
  * The store enforces the schema registry's contracts on append and upcasts on
  * read (`store.schemas`); a server's registry does that for a remote store.
+ * It has what-if branches (`store.branches`, `store.branch(name)`), kept beside the log.
  *
  * ```ts
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
@@ -21,5 +23,5 @@ import { withSchemas } from '../schemas/schema-store.js';
  * location needs it: importing the package loads no database driver.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  return withSchemas(await openBackend(location, options));
+  return withSchemas(withBranches(await openBackend(location, options)));
 }

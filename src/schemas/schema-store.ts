@@ -29,7 +29,8 @@ import { Upcasters } from './upcasters.js';
  * reads come back upcast to each type's latest version (unless `raw`), and
  * the store's own `$` streams refuse every write but the registry's. A store
  * that has a registry already (opened with `openStore`, or a remote one) is
- * returned as it is.
+ * returned as it is. The store's branches (`branch(name)`) are behind the same
+ * door: their appends are checked and their events upcast alike.
  *
  * ```ts
  * const store = withSchemas(openSqliteStore({ path: './data/tributary.db' }));
@@ -40,18 +41,29 @@ export function withSchemas(store: EventStore): EventStore {
   return store.schemas === undefined ? new SchemaStore(store) : store;
 }
 
+/** What a store's door shares with the doors of its branches: one registry, read from the real log. */
+interface RegistryParts {
+  cache: RegistryCache;
+  compiler: SchemaCompiler;
+  upcasters: Upcasters;
+  registry: StoreSchemaRegistry;
+}
+
 class SchemaStore implements EventStore {
   readonly #inner: EventStore;
   readonly #cache: RegistryCache;
-  readonly #compiler = new SchemaCompiler();
-  readonly #upcasters = new Upcasters();
+  readonly #compiler: SchemaCompiler;
+  readonly #upcasters: Upcasters;
   readonly #registry: StoreSchemaRegistry;
   readonly #sql: SqlAccess | undefined;
 
-  constructor(inner: EventStore) {
+  /** `parts`: a branch's door, sharing the real store's registry. */
+  constructor(inner: EventStore, parts?: RegistryParts) {
     this.#inner = inner;
-    this.#cache = new RegistryCache(inner, this.#compiler);
-    this.#registry = new StoreSchemaRegistry(inner, this.#cache, this.#compiler, this.#upcasters);
+    this.#compiler = parts?.compiler ?? new SchemaCompiler();
+    this.#upcasters = parts?.upcasters ?? new Upcasters();
+    this.#cache = parts?.cache ?? new RegistryCache(inner, this.#compiler);
+    this.#registry = parts?.registry ?? new StoreSchemaRegistry(inner, this.#cache, this.#compiler, this.#upcasters);
     this.#sql = inner.sql === undefined ? undefined : upcastingSql(inner.sql, this);
   }
 
@@ -78,6 +90,16 @@ class SchemaStore implements EventStore {
   }
   get schemas() {
     return this.#registry;
+  }
+  get branches() {
+    return this.#inner.branches;
+  }
+  /** A branch behind the same door: its appends checked against the registry, its events (real and its own) upcast. */
+  get branch(): ((name: string) => EventStore) | undefined {
+    const inner = this.#inner;
+    if (inner.branch === undefined) return undefined;
+    const parts = { cache: this.#cache, compiler: this.#compiler, upcasters: this.#upcasters, registry: this.#registry };
+    return (name) => new SchemaStore(inner.branch!(name), parts);
   }
 
   async append(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult> {

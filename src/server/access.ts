@@ -90,6 +90,12 @@ export class Access {
     return grantFor(request).name;
   }
 
+  /** True when the request may write at least one category (admin may write them all). */
+  writesAny(request: FastifyRequest): boolean {
+    const grant = grantFor(request);
+    return grant.admin || grant.write.size > 0;
+  }
+
   /** Throws FORBIDDEN unless the request's token is an admin one. */
   checkAdmin(request: FastifyRequest): void {
     if (!grantFor(request).admin) throw new TributaryError('FORBIDDEN', 'this needs an admin token', { action: 'admin' });

@@ -16,6 +16,10 @@ import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js
 import { ProjectionAccess } from './projection-access.js';
 import { requireScopes } from './route-scopes.js';
 import { appendManyRoutes } from './routes/append-many.js';
+import { BranchAccess } from './branch-access.js';
+import { branchLiveRoutes } from './routes/branch-live.js';
+import { branchLogRoutes } from './routes/branch-log.js';
+import { branchRoutes } from './routes/branches.js';
 import { allRoutes } from './routes/all.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
@@ -31,6 +35,7 @@ import { storeAdminRoutes } from './routes/store-admin.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { withSchemas } from '../schemas/schema-store.js';
+import { withBranches } from '../time/branches/with-branches.js';
 import { errorSchema, eventSchema } from './schemas.js';
 import { reportSchemaWarnings } from './schema-warnings.js';
 import { SseRegistry } from './sse.js';
@@ -60,7 +65,7 @@ export interface TributaryPluginOptions {
  */
 export async function mountApi(app: FastifyInstance, given: TributaryPluginOptions): Promise<void> {
   // the server is every other language's door: a bare backend gets the registry's checks and upcasting too
-  const options = { ...given, store: withSchemas(given.store) };
+  const options = { ...given, store: withSchemas(withBranches(given.store)) };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers
@@ -144,6 +149,9 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   schemaRoutes(app, options.store, access);
   catalogRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
+  branchRoutes(app, options.store, new BranchAccess(access));
+  branchLogRoutes(app, options.store, limits, access);
+  branchLiveRoutes(app, options.store, sse, { registry, feeds }, access);
 }
 
 /** The answer to a URL no route of the API serves, in the contract's error shape. */

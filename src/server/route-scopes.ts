@@ -32,6 +32,10 @@ export const SCOPES = {
   changeSchemaType: "write:<each category of the event type>; admin when it records none",
   writeCategory: 'write:<category> (admin includes it)',
   readCatalog: 'any valid token: the types, consumers and projections of the categories it may read (a type registered with a category it may not read is left out)',
+  createBranch: 'a token with at least one write:<category> scope, or admin',
+  listBranches: "any valid token: only the branches it may see (admin, the token that created the branch, or a token that may read every category the branch's events touch)",
+  readBranch: "admin, the token that created the branch, or read:<each category the branch's events touch>",
+  deleteBranch: "write:<each category the branch's events touch>; admin always; the token that created it while it touches none",
   admin: 'admin',
 } as const;
 

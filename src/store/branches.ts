@@ -65,8 +65,9 @@ export function branchNotFound(name: string): TributaryError {
   return new TributaryError('BRANCH_NOT_FOUND', `no branch named ${JSON.stringify(name)}`, { branch: name });
 }
 
-export function branchUnsupported(name: string, operation: string): TributaryError {
-  return new TributaryError('BRANCH_UNSUPPORTED', `${operation} changes the real log and has no meaning on branch ${JSON.stringify(name)}`, {
+/** BRANCH_UNSUPPORTED for `operation`; `why` says what makes it the real log's alone. */
+export function branchUnsupported(name: string, operation: string, why = 'changes the real log'): TributaryError {
+  return new TributaryError('BRANCH_UNSUPPORTED', `${operation} ${why} and has no meaning on branch ${JSON.stringify(name)}`, {
     branch: name,
     operation,
   });

@@ -12,6 +12,7 @@ import { runProjection } from '../../src/projections/feeding/runner.js';
 import { documentSink, type DocumentsContext } from '../../src/projections/sinks/documents.js';
 import { lakeSink, writeEvent } from '../../src/projections/sinks/lake.js';
 import { withSchemas } from '../../src/schemas/schema-store.js';
+import { withBranches } from '../../src/time/branches/with-branches.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
@@ -159,6 +160,28 @@ const CASES: Case[] = [
   { route: 'GET /copy/events', url: '/copy/events?after=0', expected: ADMIN_ONLY },
   { route: 'GET /copy/streams', url: '/copy/streams?afterChange=0', expected: ADMIN_ONLY },
   { route: 'GET /copy/tables', url: '/copy/tables', expected: ADMIN_ONLY },
+  // a branch belongs to the categories its events touch: paybranch (created by write:payment) holds a payment event
+  { route: 'POST /branches', url: '/branches', body: { name: 'newb', at: 1 }, expected: [401, 401, 403, 201, 201, 201] },
+  { route: 'GET /branches', url: '/branches', expected: ANY_TOKEN },
+  { route: 'GET /branches/{name}', url: '/branches/paybranch', expected: READS_PAYMENT },
+  { route: 'GET /branches/{name}', url: '/branches/orderbranch', expected: READS_ORDER },
+  { route: 'DELETE /branches/{name}', url: '/branches/paybranch', expected: CHANGES_PAYMENT_204 },
+  // it touches no category yet: only its creator (write:order) and admin may delete it
+  { route: 'DELETE /branches/{name}', url: '/branches/emptybranch', expected: [401, 401, 403, 204, 403, 204] },
+  { route: 'POST /branches/{name}/streams/{stream}', url: '/branches/paybranch/streams/payment-9', body: append, expected: [401, 401, 403, 403, 201, 201] },
+  { route: 'POST /branches/{name}/streams/{stream}', url: '/branches/paybranch/streams/order-9', body: append, expected: [401, 401, 403, 201, 403, 201] },
+  { route: 'POST /branches/{name}/streams', url: '/branches/paybranch/streams', body: { appends: [{ stream: 'payment-9', ...append }] }, expected: [401, 401, 403, 403, 201, 201] },
+  { route: 'GET /branches/{name}/streams/{stream}', url: '/branches/paybranch/streams/payment-1', expected: READS_PAYMENT },
+  { route: 'GET /branches/{name}/streams/{stream}', url: '/branches/paybranch/streams/order-1', expected: READS_ORDER },
+  { route: 'GET /branches/{name}/streams/{stream}/info', url: '/branches/paybranch/streams/payment-1/info', expected: READS_PAYMENT },
+  { route: 'GET /branches/{name}/all', url: '/branches/paybranch/all?after=0', expected: ANY_TOKEN },
+  { route: 'GET /branches/{name}/all', url: '/branches/paybranch/all?category=payment', expected: READS_PAYMENT },
+  { route: 'POST /branches/{name}/all/query', url: '/branches/paybranch/all/query', body: { query: [{ types: ['Paid'] }] }, expected: ANY_TOKEN },
+  { route: 'POST /branches/{name}/all/query', url: '/branches/paybranch/all/query', body: { query: [{ types: ['Paid'] }], categories: ['payment'] }, expected: READS_PAYMENT },
+  { route: 'GET /branches/{name}/head', url: '/branches/paybranch/head', expected: ANY_TOKEN },
+  { route: 'GET /branches/{name}/all/subscribe', url: '/branches/paybranch/all/subscribe?after=0', sse: true, expected: ANY_TOKEN },
+  { route: 'GET /branches/{name}/all/subscribe', url: '/branches/paybranch/all/subscribe?after=0&category=payment', sse: true, expected: READS_PAYMENT },
+  { route: 'GET /branches/{name}/streams/{stream}/subscribe', url: '/branches/paybranch/streams/payment-1/subscribe?after=0', sse: true, expected: READS_PAYMENT },
   // the store is no copy of another
   { route: 'GET /copy/state', url: '/copy/state', expected: [401, 401, 403, 403, 403, 409] },
 ];
@@ -266,6 +289,13 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
   await registry.register('Paid', PAID_V1, { categories: ['payment'] });
   await registry.register('Paid', PAID_V2);
   await registry.setMode('payment', 'warn');
+  // branches: one touching payment, one touching order, one touching nothing yet
+  const branches = withBranches(store);
+  await branches.branches!.create('paybranch', { createdBy: 'write:payment' });
+  await branches.branch!('paybranch').append('payment-1', [{ type: 'Paid', data: { amount: 99 } }]);
+  await branches.branches!.create('orderbranch', { createdBy: 'write:order' });
+  await branches.branch!('orderbranch').append('order-1', [{ type: 'Placed', data: { total: 5 } }]);
+  await branches.branches!.create('emptybranch', { createdBy: 'write:order' });
   await waitForProjection(store, 'paydocs', await store.headPosition());
   await waitForProjection(store, 'paylake', await store.headPosition(), { timeoutMs: 20_000 });
   await projection.stop();
@@ -283,7 +313,11 @@ async function paymentState(store: EventStore): Promise<unknown> {
   const metadata = await store.getStreamMetadata('payment-1');
   const registry = withSchemas(store).schemas!;
   const schemas = { types: (await registry.list()).filter((type) => type.categories.includes('payment')), modes: await registry.modes(), paid: await registry.describe('Paid') };
-  return { events, records, parked, documents, projections, metadata, schemas };
+  const withBranch = withBranches(store);
+  // who forked which branch where; the order team may add order events to a branch that holds payment's
+  const branches = (await withBranch.branches!.list()).filter((branch) => branch.categories.includes('payment')).map(({ name, forkPosition, createdBy }) => ({ name, forkPosition, createdBy }));
+  const branchEvents = (await withBranch.branch!('paybranch').readAll({ categories: ['payment'] }).catch(() => ({ events: [] }))).events.map((event) => event.toJSON());
+  return { events, records, parked, documents, projections, metadata, schemas, branches, branchEvents };
 }
 
 /** Sends the case's request; a server-sent-events answer is read until its history is out, then dropped. */

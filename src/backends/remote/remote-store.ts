@@ -30,6 +30,8 @@ import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
+import { RemoteBranches } from './remote-branches.js';
+import { RemoteBranchStore } from './remote-branch-store.js';
 import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
 
 const DEFAULT_WAIT_MS = 60_000;
@@ -58,6 +60,8 @@ export class RemoteEventStore implements EventStore {
   readonly copySource: RemoteCopySource;
   /** The server's schema registry; reads come back upcast by the server unless `raw` is asked for. */
   readonly schemas: RemoteSchemaRegistry;
+  /** The server's what-if branches. */
+  readonly branches: RemoteBranches;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -69,6 +73,12 @@ export class RemoteEventStore implements EventStore {
     this.consumers = new RemoteConsumerStore(this.#http);
     this.copySource = new RemoteCopySource(this.#http, this.location);
     this.schemas = new RemoteSchemaRegistry(this.#http);
+    this.branches = new RemoteBranches(this.#http);
+  }
+
+  /** One of the server's branches as a store (see `EventStore.branch`). */
+  branch(name: string): EventStore {
+    return new RemoteBranchStore(this.#http, this.location, name);
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -214,17 +224,17 @@ export class RemoteEventStore implements EventStore {
 }
 
 /** `?raw=true` only when asked: the server's default is upcast events, as the embedded store's. */
-function rawQuery(raw: boolean | undefined): true | undefined {
+export function rawQuery(raw: boolean | undefined): true | undefined {
   return raw === true ? true : undefined;
 }
 
-interface PageJson {
+export interface PageJson {
   events: RecordedEventJson[];
   next: number | null;
 }
 
 /** An event as the server takes it: the prepared event's own values, its id only when the caller gave one. */
-function eventBody(event: ProposedEvent): Record<string, unknown> {
+export function eventBody(event: ProposedEvent): Record<string, unknown> {
   return {
     ...(event.idGiven ? { id: event.id } : {}),
     type: event.type,
@@ -234,13 +244,13 @@ function eventBody(event: ProposedEvent): Record<string, unknown> {
   };
 }
 
-function conditionBody(condition: CheckedCondition | undefined): Record<string, unknown> | undefined {
+export function conditionBody(condition: CheckedCondition | undefined): Record<string, unknown> | undefined {
   if (condition === undefined) return undefined;
   const { items, after, categories } = condition;
   return { failIfEventsMatch: items.map(({ types, tags }) => ({ types, tags })), after, categories };
 }
 
-function recordedEventOf(json: RecordedEventJson): RecordedEvent {
+export function recordedEventOf(json: RecordedEventJson): RecordedEvent {
   return new RecordedEvent(
     json.id,
     json.stream,

@@ -43,7 +43,8 @@ export const appendCommand: Command = {
   },
 };
 
-async function eventsFrom(
+/** The events of an append command: NDJSON on standard input, or one event from --type, --data, --metadata, --id and --tag. */
+export async function eventsFrom(
   values: Record<string, unknown>,
   stdin: NodeJS.ReadableStream & { isTTY?: boolean },
 ): Promise<EventData[]> {

@@ -2,15 +2,17 @@ import { invalidArgument } from '../../core/errors.js';
 import { integerFlag, stringFlag, stringList } from '../arguments.js';
 import type { Command } from '../context.js';
 import { printEvents } from '../print-events.js';
+import { branchOf } from './branch.js';
 
 export const readAllCommand: Command = {
   name: 'read-all',
   summary: 'print the global log as NDJSON, optionally filtered',
-  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--tag T]... [--prefix S] [--raw] [--json]
+  usage: `tributary read-all [--after P] [--limit N] [--category C]... [--type T]... [--tag T]... [--prefix S] [--raw] [--json] [--branch B]
     prints events after position P (default 0: from the beginning) in position order
     --tag keeps the events carrying every tag given (repeat it; a tag is never split at commas)
     --raw prints events as stored, not upcast to their type's latest schema version
-    --json prints one document instead: {"events":[...],"next":<position>|null}`,
+    --json prints one document instead: {"events":[...],"next":<position>|null}
+    --branch reads the log as what-if branch B sees it`,
   options: {
     after: { type: 'string' },
     limit: { type: 'string' },
@@ -20,6 +22,7 @@ export const readAllCommand: Command = {
     prefix: { type: 'string' },
     raw: { type: 'boolean' },
     json: { type: 'boolean' },
+    branch: { type: 'string' },
   },
   async run({ values, positionals, openStore, stdout }) {
     if (positionals.length > 0) throw invalidArgument('read-all', `takes no arguments, got ${positionals.join(' ')}`);
@@ -31,8 +34,9 @@ export const readAllCommand: Command = {
     const prefix = stringFlag(values['prefix']);
     const store = await openStore({ create: false });
     try {
+      const source = branchOf(store, stringFlag(values['branch']));
       await printEvents(stdout, values['json'] === true, limit, after, (cursor, pageSize) =>
-        store.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, tags, streamPrefix: prefix, raw: values['raw'] === true }),
+        source.readAll({ after: cursor ?? 0, limit: pageSize, categories, types, tags, streamPrefix: prefix, raw: values['raw'] === true }),
       );
     } finally {
       await store.close();

@@ -7,7 +7,7 @@ import { SCOPES } from '../route-scopes.js';
 import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses, streamParams } from '../schemas.js';
 
-const streamInfoSchema = {
+export const streamInfoSchema = {
   type: 'object',
   required: ['stream', 'exists', 'lastRevision', 'lastPosition', 'deleted'],
   properties: {

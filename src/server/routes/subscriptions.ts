@@ -13,7 +13,7 @@ import type { LiveFeeds } from '../live-feeds.js';
 import { streamThroughFeed, type SseRegistry } from '../sse.js';
 import { filterOf, type FilterQuery } from './filter.js';
 
-const sseResponse = {
+export const sseResponse = {
   200: {
     description:
       'text/event-stream: one message per event (`id: <position>`, the event JSON as `data`), `event: caught-up` at the switch to live, comment heartbeats, and `event: error` before the server ends the stream',
@@ -22,7 +22,7 @@ const sseResponse = {
   ...errorResponses,
 } as const;
 
-const afterQuery = {
+export const afterQuery = {
   after: { type: 'integer', minimum: 0, description: 'start after this position; default the head (live only); a Last-Event-ID header wins' },
 } as const;
 
@@ -86,13 +86,13 @@ export function subscriptionRoutes(
 }
 
 /** Subscribers share a feed only with those reading exactly the same events: a token's narrower filter, or raw events, get a feed of their own. */
-function feedKey(filter: LogFilter): string {
+export function feedKey(filter: LogFilter): string {
   const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
   return `all ${JSON.stringify([sorted(filter.categories), sorted(filter.types), filter.streamPrefix ?? '', sorted(filter.tags)])}`;
 }
 
 /** Last-Event-ID (a reconnecting EventSource), else `?after=`, else the head. */
-async function startAfter(request: FastifyRequest, after: number | undefined, store: EventStore): Promise<number> {
+export async function startAfter(request: FastifyRequest, after: number | undefined, store: EventStore): Promise<number> {
   const lastEventId = request.headers['last-event-id'];
   if (typeof lastEventId === 'string' && lastEventId !== '') {
     if (!/^\d+$/.test(lastEventId)) throw invalidArgument('Last-Event-ID', `must be a position, got ${JSON.stringify(lastEventId)}`);
