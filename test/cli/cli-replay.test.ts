@@ -27,7 +27,7 @@ function definition(name: string, body: Record<string, unknown>): string {
 async function liveState(db: string, lake: string) {
   const store = withSchemas(openSqliteStore({ path: db }));
   try {
-    return { tables: await dumpTables(store), files: listFiles(lake) };
+    return { tables: await dumpTables(store), files: existsSync(lake) ? listFiles(lake) : {} };
   } finally {
     await store.close();
   }
@@ -140,4 +140,32 @@ it('tributary replay from a PostgreSQL store into a scratch PostgreSQL schema; t
   const after = await openStore(db);
   expect(await dumpTables(after)).toEqual(before);
   await after.close();
+});
+
+it('tributary replay --branch builds a branch\'s projection, and tributary branch diff prints what the branch changes', async () => {
+  const db = join(folder, 'branches.db');
+  const live = openSqliteStore({ path: db });
+  await appendOrders(live, 0, 4);
+  await live.close();
+  const orders = definition('branch_orders', { sink: 'table', categories: ['order'], key: 'data.orderId', fields: { total: 'data.total', carrier: 'data.carrier' }, delete: ['OrderCancelled'] });
+  expect(cli(['projections', 'add', orders], db).code).toBe(0);
+  expect(cli(['branch', 'create', 'late'], db).code).toBe(0);
+  expect(cli(['branch', 'append', 'late', 'order-2', '--type', 'OrderShipped', '--data', '{"orderId":"o2","carrier":"dhl"}'], db).code).toBe(0);
+  const before = await liveState(db, join(folder, 'no-lake'));
+
+  const scratch = join(folder, 'late-orders.db');
+  const replayed = cli(['replay', '--projection', 'branch_orders', '--branch', 'late', '--into', scratch], db);
+  expect(replayed.stderr).toMatch(/100%/);
+  expect(replayed.code).toBe(0);
+  const store = openSqliteStore({ path: scratch });
+  expect(await store.sql.query('SELECT key, carrier FROM branch_orders WHERE key = ?', ['o2'])).toEqual([{ key: 'o2', carrier: 'dhl' }]);
+  await store.close();
+
+  const diff = cli(['branch', 'diff', 'branch_orders', 'main', 'late'], db);
+  expect(diff.stdout).toBe('branch_orders (table, keyed by key), main -> late: 0 added, 0 removed, 1 changed\n~ key=o2  carrier: null -> "dhl"\n');
+  expect(diff.code).toBe(0);
+  const json = JSON.parse(cli(['branch', 'diff', 'branch_orders', 'late', 'main', '--json'], db).stdout) as { changed: unknown[] };
+  expect(json.changed).toEqual([{ key: { key: 'o2' }, before: { key: 'o2', total: '20', carrier: 'dhl' }, after: { key: 'o2', total: '20', carrier: null } }]);
+  expect(cli(['branch', 'diff', 'branch_orders', 'main', 'nowhere'], db).stderr).toContain('BRANCH_NOT_FOUND');
+  expect(await liveState(db, join(folder, 'no-lake'))).toEqual(before);
 });

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../core/errors.js';
 import { diffBranches } from '../../open/diff-branches.js';
+import type { EventStore } from '../../store/event-store.js';
 import type { CommandContext } from '../context.js';
 import { stringFlag } from '../arguments.js';
 import { diffText } from '../diff-text.js';
@@ -24,29 +25,35 @@ export const BRANCH_DIFF_USAGE = `tributary branch diff <projection> <a|main> <b
 /**
  * `tributary branch diff <projection> <a|main> <b|main>`: `args` are the
  * positionals after `diff`; `--json` and `--file` come in `context.values`.
+ * Opens the store and closes it; `branchDiff` works on one already open.
  *
  * ```ts
  * if (action === 'diff') return runBranchDiff(context, positionals.slice(1));
  * ```
  */
 export async function runBranchDiff(context: CommandContext, args: readonly string[]): Promise<void> {
-  const { values, openStore, stdout, signal } = context;
-  if (args.length !== 3) throw invalidArgument('branch diff', 'takes <projection> <a|main> <b|main>');
-  const [name, a, b] = args as [string, string, string];
-  const store = await openStore({ create: false });
+  const store = await context.openStore({ create: false });
   try {
-    const file = stringFlag(values['file']);
-    const projection = await projectionToReplay(store, file === undefined ? name : undefined, file);
-    if (projection.name !== name) throw invalidArgument('--file', `declares projection ${JSON.stringify(projection.name)}, not ${JSON.stringify(name)}`);
-    const progress = stderrProgress();
-    let diff;
-    try {
-      diff = await diffBranches(store, projection, a, b, { signal, onProgress: (_side, { position, until }) => progress.show(position, until) });
-    } finally {
-      progress.end();
-    }
-    await write(stdout, values['json'] === true ? JSON.stringify(diff) + '\n' : diffText(diff, a, b));
+    await branchDiff(store, args, context);
   } finally {
     await store.close();
   }
+}
+
+/** `branch diff` on an open store: replays both sides, prints the diff as text or JSON. */
+export async function branchDiff(store: EventStore, args: readonly string[], context: Pick<CommandContext, 'values' | 'stdout' | 'signal'>): Promise<void> {
+  const { values, stdout, signal } = context;
+  if (args.length !== 3) throw invalidArgument('branch diff', 'takes <projection> <a|main> <b|main>');
+  const [name, a, b] = args as [string, string, string];
+  const file = stringFlag(values['file']);
+  const projection = await projectionToReplay(store, file === undefined ? name : undefined, file);
+  if (projection.name !== name) throw invalidArgument('--file', `declares projection ${JSON.stringify(projection.name)}, not ${JSON.stringify(name)}`);
+  const progress = stderrProgress();
+  let diff;
+  try {
+    diff = await diffBranches(store, projection, a, b, { signal, onProgress: (_side, { position, until }) => progress.show(position, until) });
+  } finally {
+    progress.end();
+  }
+  await write(stdout, values['json'] === true ? JSON.stringify(diff) + '\n' : diffText(diff, a, b));
 }
