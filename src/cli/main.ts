@@ -23,6 +23,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   projections: async () => (await import('./commands/projections.js')).projectionsCommand,
   search: async () => (await import('./commands/search.js')).searchCommand,
   lake: async () => (await import('./commands/lake.js')).lakeCommand,
+  replay: async () => (await import('./commands/replay.js')).replayCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
   tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
   mirror: async () => (await import('./commands/mirror.js')).mirrorCommand,

@@ -46,6 +46,8 @@ export interface SqlDialect {
   tableExistsQuery(name: string): SqlStatement;
   /** A query with a row when anything in the store's schema goes by `name` as the database compares names. */
   nameTakenQuery(name: string): SqlStatement;
+  /** A query of rows `{ name }`: the columns of table `name`'s primary key, in key order; none when it has no primary key. */
+  primaryKeyQuery(name: string): SqlStatement;
 
   /** The DDL of a documents table `(id, doc)` keyed by text in code point order, with `index` answering `documentFieldEquals`. Names come quoted. */
   documentTable(table: string, index: string): string[];

@@ -44,6 +44,23 @@ describe.each(backends)('the SQL dialect on $name', ({ name, location }) => {
     expect(await found(dialect.nameTakenQuery('absent'))).toBe(false);
   });
 
+  it('names a table\'s primary-key columns in key order, and none for a table without one', async () => {
+    const { dialect } = sql;
+    await sql.transaction(async (tx) => {
+      await tx.execute('CREATE TABLE single_key (id TEXT PRIMARY KEY, n INTEGER)');
+      await tx.execute('CREATE TABLE pair_key (a TEXT NOT NULL, z TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (z, a))');
+      await tx.execute('CREATE TABLE no_key (a TEXT, b TEXT)');
+    });
+    const key = async (table: string) => {
+      const { sql: text, params } = dialect.primaryKeyQuery(table);
+      return (await sql.query<{ name: string }>(text, params)).map((row) => row.name);
+    };
+    expect(await key('single_key')).toEqual(['id']);
+    expect(await key('pair_key')).toEqual(['z', 'a']);
+    expect(await key('no_key')).toEqual([]);
+    expect(await key('absent')).toEqual([]);
+  });
+
   it('makes a writer of the rows a `selectForUpdate` read wait until that transaction ends', async () => {
     const { dialect } = sql;
     await sql.transaction(async (tx) => {

@@ -21,6 +21,14 @@ export const postgresDialect: SqlDialect = {
            UNION ALL SELECT 1 FROM pg_type WHERE typname = $1 AND typnamespace = ${SCHEMA}`,
     params: [name],
   }),
+  primaryKeyQuery: (name) => ({
+    sql: `SELECT a.attname AS name FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indrelid
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
+           WHERE c.relname = $1 AND c.relnamespace = ${SCHEMA} AND i.indisprimary
+           ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+    params: [name],
+  }),
 
   // COLLATE "C": ids sort by code point, as on SQLite, whatever the database's locale
   documentTable: (table, index) => [

@@ -55,6 +55,7 @@ export const sqliteDialect: SqlDialect = {
   tableExistsQuery: (name) => ({ sql: "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", params: [name] }),
   // SQLite ignores case in names, so `Orders` takes `orders`
   nameTakenQuery: (name) => ({ sql: 'SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?)', params: [name] }),
+  primaryKeyQuery: (name) => ({ sql: 'SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', params: [name] }),
 
   // TEXT, not JSON: a column declared JSON has NUMERIC affinity and would turn the document '2' into an integer
   documentTable: (table) => [`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`],

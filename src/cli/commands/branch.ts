@@ -6,10 +6,11 @@ import { stringFlag } from '../arguments.js';
 import type { Command, CommandContext } from '../context.js';
 import { write } from '../output.js';
 import { eventsFrom } from './append.js';
+import { BRANCH_DIFF_OPTIONS, BRANCH_DIFF_USAGE, branchDiff } from './branch-diff.js';
 
 export const branchCommand: Command = {
   name: 'branch',
-  summary: 'create, append to, list, show and delete what-if branches of the log',
+  summary: 'create, append to, list, show, diff and delete what-if branches of the log',
   usage: `tributary branch create <name> [--at <time|position>]
 tributary branch append <name> <stream> [--expected-revision any|no_stream|stream_exists|N]
 tributary branch list [--json]
@@ -19,7 +20,8 @@ tributary branch delete <name>
     default the head), followed by its own events; the real log, its positions and its consumers never see them
     append reads events as NDJSON on stdin (or --type T --data JSON ...), exactly as \`append\`, and checks the
     expected revision against the branch's view of the stream
-    read a branch with \`read\`, \`read-all\` and \`tail\` --branch <name>`,
+    read a branch with \`read\`, \`read-all\` and \`tail\` --branch <name>
+${BRANCH_DIFF_USAGE}`,
   options: {
     at: { type: 'string' },
     'expected-revision': { type: 'string' },
@@ -28,7 +30,7 @@ tributary branch delete <name>
     metadata: { type: 'string' },
     id: { type: 'string' },
     tag: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
+    ...BRANCH_DIFF_OPTIONS,
   },
   async run(context) {
     const [action, ...rest] = context.positionals;
@@ -68,6 +70,7 @@ const ACTIONS: Record<string, Action> = {
   async show(store, args, { stdout }) {
     await write(stdout, JSON.stringify(await branchesOf(store).describe(oneName(args, 'show'))) + '\n');
   },
+  diff: branchDiff,
   async delete(store, args, { stdout }) {
     const name = oneName(args, 'delete');
     await branchesOf(store).delete(name);
