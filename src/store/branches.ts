@@ -51,8 +51,14 @@ export interface BranchInfo {
 /** Branch names: short, lower-case, safe in a URL path and a file name. */
 export const BRANCH_NAME = /^[a-z0-9_-]{1,64}$/;
 
-/** Throws INVALID_BRANCH_NAME unless `name` is 1-64 characters of [a-z0-9_-]. */
+/** What a diff of timelines calls the real log; no branch may take the name. */
+export const MAIN_TIMELINE = 'main';
+
+/** Throws INVALID_BRANCH_NAME unless `name` is 1-64 characters of [a-z0-9_-] and not `main`. */
 export function assertBranchName(name: unknown): string {
+  if (name === MAIN_TIMELINE) {
+    throw new TributaryError('INVALID_BRANCH_NAME', 'a branch cannot be named "main": that name stands for the real log', { branch: name });
+  }
   if (typeof name !== 'string' || !BRANCH_NAME.test(name)) {
     throw new TributaryError('INVALID_BRANCH_NAME', `branch name ${JSON.stringify(name)} must be 1 to 64 characters of a-z, 0-9, _ and -`, {
       branch: name,

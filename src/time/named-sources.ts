@@ -1,9 +1,9 @@
 import { TributaryError } from '../core/errors.js';
-import { assertBranchName } from '../store/branches.js';
+import { MAIN_TIMELINE, assertBranchName } from '../store/branches.js';
 import type { EventStore } from '../store/event-store.js';
 
 /** What `branch diff` calls the live log, to its head. */
-export const MAIN = 'main';
+export const MAIN = MAIN_TIMELINE;
 
 /**
  * The source a name stands for: `main`, the store's live log, or a branch of

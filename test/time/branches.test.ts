@@ -174,6 +174,7 @@ describe.each(backends)('what-if branches on $name', ({ location }) => {
     expect(await codeOf(x.append('order-1', [{ type: '', data: {} }]))).toBe('INVALID_EVENT');
     expect(await codeOf(x.append('-bad', [placed(1)]))).toBe('INVALID_STREAM_NAME');
     expect(await codeOf(store.branches!.create('Bad Name'))).toBe('INVALID_BRANCH_NAME');
+    expect(await codeOf(store.branches!.create('main'))).toBe('INVALID_BRANCH_NAME');
     expect(() => store.branch!('x'.repeat(65))).toThrow(expect.objectContaining({ code: 'INVALID_BRANCH_NAME' }));
     expect(await codeOf(store.branches!.create('x'))).toBe('BRANCH_EXISTS');
     const missing = store.branch!('missing');
