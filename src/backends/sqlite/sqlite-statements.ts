@@ -23,6 +23,9 @@ export interface Statements {
   readForward: Rows<EventRow>;
   readBackward: Rows<EventRow>;
   readAll: Rows<EventRow>;
+  lastRevisionAt: Rows<[number]>;
+  firstAtOrAfter: Rows<[number, number]>;
+  lastRecordedAt: Rows<[number]>;
   head: Rows<{ seq: number }>;
   categories: Rows<{ category: string; streams: number }>;
   retainedStreams: Rows<StreamRow>;
@@ -70,13 +73,19 @@ export function prepareStatements(db: StatementSource): Statements {
       'UPDATE streams SET truncate_before = ?, max_count = ?, max_age = ?, custom_metadata = ? WHERE stream_id = ?',
     ),
     readForward: raw<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND recorded_at >= ? ORDER BY revision LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND revision <= ? AND recorded_at >= ? ORDER BY revision LIMIT ?`,
     ),
     readBackward: raw<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = ? AND revision <= ? AND revision >= ? AND recorded_at >= ? ORDER BY revision DESC LIMIT ?`,
     ),
     readAll: raw<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`),
+    // a stream's positions grow with its revisions: the walk down its index stops at the first event at or before the point
+    lastRevisionAt: raw<[number]>('SELECT revision FROM events WHERE stream_id = ? AND position <= ? ORDER BY revision DESC LIMIT 1'),
+    // one probe of positionAt's search: a primary-key seek that steps over scavenged gaps
+    firstAtOrAfter: raw<[number, number]>('SELECT position, recorded_at FROM events WHERE position >= ? ORDER BY position LIMIT 1'),
+    // the time an append must not go below, read inside its write transaction, whichever process wrote last
+    lastRecordedAt: raw<[number]>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
     head: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     categories: db.prepare<[], { category: string; streams: number }>(
       `SELECT category, count(*) AS streams FROM streams WHERE last_revision >= 0 AND state = 0
