@@ -31,12 +31,13 @@ async function account(store: EventStore, clock: { now: number }) {
 /** Every page of a stream read as of a point, forward or backward. */
 async function streamAsOf(store: EventStore, stream: string, asOf: AsOf, direction: 'forward' | 'backward' = 'forward', limit = 2) {
   const events: RecordedEvent[] = [];
-  let from: number | null | undefined;
-  do {
-    const page = await store.readStream(stream, { asOf, direction, limit, ...(from === undefined ? {} : { from }) });
+  let from: number | undefined;
+  for (;;) {
+    const page = await store.readStream(stream, { asOf, direction, limit, from });
     events.push(...page.events);
+    if (page.next === null) break;
     from = page.next;
-  } while (from !== null);
+  }
   return events;
 }
 
