@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/core/event.js';
+import { loadState, type DomainEvent } from '../../src/command/decider.js';
 import type { AsOf } from '../../src/core/as-of.js';
 import type { EventStore, ReadAllOptions } from '../../src/store/event-store.js';
 import { event, expectCode, readWholeLog, withStore, type StoreHarness } from './harness.js';
@@ -54,6 +55,13 @@ async function logAsOf(store: EventStore, asOf: AsOf, options: ReadAllOptions = 
 }
 
 const positions = (events: readonly RecordedEvent[]) => events.map((e) => e.position);
+
+type Moved = DomainEvent<'Deposited' | 'Withdrawn', { amount: number }>;
+const balance = {
+  initialState: () => 0,
+  evolve: (total: number, event: Moved) => total + (event.type === 'Deposited' ? 1 : -1) * event.data.amount,
+};
+const folded = (events: readonly RecordedEvent[]) => events.reduce((total, e) => balance.evolve(total, e as unknown as Moved), 0);
 
 export function asOfContract(harness: StoreHarness): void {
   describe('reading as of a time or a position', () => {
@@ -223,6 +231,55 @@ export function asOfContract(harness: StoreHarness): void {
           await expectCode(store.readStream('account-777', { asOf: 5 }), 'STREAM_NOT_FOUND');
           await store.tombstoneStream('account-12345');
           await expectCode(store.readStream('account-12345', { asOf: 5 }), 'STREAM_DELETED');
+        },
+        { clock: clock.read },
+      );
+    });
+
+    it('loadState as of a time or a position is the fold of the events recorded by then; before the first, the initial state and -1', async () => {
+      const clock = handClock();
+      await withStore(
+        harness,
+        async (store) => {
+          await account(store, clock);
+          const stream = (await readWholeLog(store)).filter((e) => e.stream === 'account-12345');
+          for (const time of [T0 - 1, T0, T0 + 1999, T0 + 2000, T0 + 9000]) {
+            const before = stream.filter((e) => e.recordedAtMillis <= time);
+            const expected = { state: folded(before), revision: before.at(-1)?.revision ?? -1 };
+            expect(await loadState(store, 'account-12345', balance, { asOf: iso(time) })).toEqual(expected);
+            expect(await loadState(store, 'account-12345', balance, { asOf: new Date(time) })).toEqual(expected);
+          }
+          for (let at = 1; at <= 5; at++) {
+            const before = stream.filter((e) => e.position <= at);
+            expect(await loadState(store, 'account-12345', balance, { asOf: at })).toEqual({ state: folded(before), revision: before.at(-1)?.revision ?? -1 });
+          }
+          expect(await loadState(store, 'account-12345', balance, { asOf: 5, untilRevision: 1 })).toEqual({ state: 70, revision: 1 });
+          await expectCode(loadState(store, 'account-12345', balance, { asOf: 6 }), 'INVALID_AS_OF');
+          await expectCode(loadState(store, 'account-12345', balance, { asOf: 'yesterday' }), 'INVALID_AS_OF');
+        },
+        { clock: clock.read },
+      );
+    });
+
+    it('loadState as of a point starts from a kept snapshot only when it is not past the point, and keeps none', async () => {
+      const clock = handClock();
+      await withStore(
+        harness,
+        async (store) => {
+          await account(store, clock);
+          const snapshotting = { ...balance, snapshot: { name: 'balance', version: 1, every: 1 } };
+          if (store.snapshots === undefined) {
+            await expectCode(loadState(store, 'account-12345', snapshotting, { asOf: 3 }), 'SNAPSHOT_UNSUPPORTED');
+            return;
+          }
+          // a snapshot whose state no fold gives: a load that starts from it shows it
+          await store.snapshots.write({ stream: 'account-12345', name: 'balance', version: 1, revision: 1, fromRevision: 0, state: '1000' });
+          expect(await loadState(store, 'account-12345', snapshotting, { asOf: 4 })).toEqual({ state: 1005, revision: 2 });
+          expect(await loadState(store, 'account-12345', snapshotting, { asOf: 3 })).toEqual({ state: 1000, revision: 1 });
+          // past the point: the fold starts from the beginning
+          expect(await loadState(store, 'account-12345', snapshotting, { asOf: 1 })).toEqual({ state: 100, revision: 0 });
+          expect(await loadState(store, 'account-12345', snapshotting, { asOf: iso(T0) })).toEqual({ state: 100, revision: 0 });
+          expect(await store.snapshots.read('account-12345', 'balance')).toMatchObject({ revision: 1, state: '1000' });
         },
         { clock: clock.read },
       );
