@@ -236,6 +236,29 @@ export function asOfContract(harness: StoreHarness): void {
       );
     });
 
+    it('positionAt steps over the gaps scavenging leaves, and reads as of a position in a gap stop there', async () => {
+      const clock = handClock();
+      await withStore(
+        harness,
+        async (store) => {
+          await store.append('account-1', [event('Deposited', { amount: 1 })]);
+          clock.now = T0 + 1000;
+          await store.append('account-2', [event('Deposited', { amount: 2 })]);
+          clock.now = T0 + 2000;
+          await store.append('account-1', [event('Deposited', { amount: 3 })]);
+          clock.now = T0 + 3000;
+          await store.append('account-1', [event('Deposited', { amount: 4 })]);
+          await store.setStreamMetadata('account-1', { maxCount: 1 });
+          expect(await store.scavenge()).toEqual({ removed: 2 });
+          const found = await Promise.all([T0, T0 + 1000, T0 + 2500, T0 + 3000].map((time) => store.positionAt(iso(time))));
+          expect(found).toEqual([0, 2, 2, 4]);
+          expect(positions(await logAsOf(store, 3))).toEqual([2]);
+          expect(positions(await streamAsOf(store, 'account-1', 4))).toEqual([4]);
+        },
+        { clock: clock.read },
+      );
+    });
+
     it('loadState as of a time or a position is the fold of the events recorded by then; before the first, the initial state and -1', async () => {
       const clock = handClock();
       await withStore(

@@ -58,7 +58,7 @@ export interface WalUpkeep {
   checkpointer?: WalCheckpointer;
 }
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { searchPositionAtNow, timeOf } from '../../store/position-at.js';
+import { timeOf } from '../../store/position-at.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
@@ -332,11 +332,7 @@ export class SqliteEventStore implements EventStore {
       if (asOf.position > head) throw asOfBeyondHead(asOf.position, head);
       return asOf.position;
     }
-    // one primary-key probe per step, all inside this read: about log2(head) of them, microseconds each
-    return searchPositionAtNow(asOf.time, head, (position) => {
-      const row = this.#statements.firstAtOrAfter.get(position);
-      return row === undefined ? undefined : { position: row[0], recordedAt: row[1] };
-    });
+    return this.#statements.positionAt.get({ time: asOf.time, head })!;
   }
 
   /** A stream's last revision at or before `position`; -1 when it had none by then. */
