@@ -73,11 +73,12 @@ export function statementsFor(schema: string) {
     /**
      * The same for a stream read, with the stream's row and its last revision at that position, in one round trip:
      * the row's own when the stream has not moved since, else the walk down its index to the first event at or before it.
+     * OFFSET 0 keeps the planner from pulling the subquery up, which would call position_at once per reference to it.
      */
     streamAsOf: `SELECT ${STREAM_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}, p.head, p.position,
          CASE WHEN s.last_position <= p.position THEN s.last_revision
            ELSE (SELECT e.revision FROM ${schema}.events e WHERE e.stream_id = s.stream_id AND e.position <= p.position ORDER BY e.revision DESC LIMIT 1) END
-       FROM (SELECT h.last_position AS head, coalesce($2::bigint, ${schema}.position_at($3::bigint)) AS position FROM ${schema}.log_head h) p
+       FROM (SELECT h.last_position AS head, coalesce($2::bigint, ${schema}.position_at($3::bigint)) AS position FROM ${schema}.log_head h OFFSET 0) p
        LEFT JOIN ${schema}.streams s ON s.name = $1`,
     positionAt: `SELECT ${schema}.position_at($1::bigint) AS position`,
     categories: `SELECT category, count(*)::integer AS streams FROM ${schema}.streams WHERE last_revision >= 0 AND state = 0
