@@ -13,6 +13,7 @@ export { assertStreamName, categoryOf, MAX_STREAM_NAME_LENGTH } from './core/str
 export { MAX_JSON_DEPTH } from './core/json-depth.js';
 export { assertExpectedRevision, parseExpectedRevision, type ExpectedRevision } from './core/expected-revision.js';
 export type * from './store/event-store.js';
+export type { AsOf } from './core/as-of.js';
 export * from './store/schema-registry.js';
 export { withSchemas } from './schemas/schema-store.js';
 export { withBranches } from './time/branches/with-branches.js';

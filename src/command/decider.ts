@@ -1,3 +1,4 @@
+import type { AsOf } from '../core/as-of.js';
 import type { AppendResult, EventData, EventMetadata } from '../core/event.js';
 import { isTributaryError } from '../core/errors.js';
 import type { EventStore, StreamPage } from '../store/event-store.js';
@@ -47,10 +48,18 @@ const PAGE = 1000;
 
 /**
  * Folds a stream into state. With `untilRevision`, the state as it was right
- * after the event at that revision: a temporal query on one stream. With a
+ * after the event at that revision: a temporal query on one stream. With
+ * `asOf` (a time or a position of the log), the state as it was then: the
+ * events of the stream recorded at or before that point; a point before the
+ * stream's first event gives the initial state and revision -1. With a
  * `snapshot` policy on the decider, starts from the snapshot kept for the
  * stream when it still holds, and keeps a new one after folding `every`
- * events or more past it (a read up to `untilRevision` keeps none).
+ * events or more past it (a read up to `untilRevision` or as of a point
+ * keeps none; it starts from a kept snapshot only when that is not past the point).
+ *
+ * ```ts
+ * const { state } = await loadState(store, 'account-12345', account, { asOf: '2026-03-01T00:00:00Z' });
+ * ```
  */
 export async function loadState<Event extends DomainEvent, State>(
   store: EventStore,
@@ -78,7 +87,13 @@ async function load<Event extends DomainEvent, State>(
   decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve' | 'snapshot'>,
   options: LoadStateOptions,
 ): Promise<Load<State>> {
-  const until = options.untilRevision === undefined ? Infinity : nonNegativeInteger('untilRevision', options.untilRevision);
+  let until = options.untilRevision === undefined ? Infinity : nonNegativeInteger('untilRevision', options.untilRevision);
+  if (options.asOf !== undefined) {
+    // a stream's events at or before a point of the log are its revisions up to its last one there
+    const last = await lastRevisionAsOf(store, stream, options.asOf);
+    if (last < 0) return { state: decider.initialState(), revision: -1, folded: -1, sinceSnapshot: 0, fromRevision: undefined };
+    until = Math.min(until, last);
+  }
   const policy = decider.snapshot === undefined ? undefined : checkSnapshotPolicy(decider.snapshot);
   const snapshots = policy === undefined ? undefined : snapshotsOf(store, policy);
   const [info, kept] = await Promise.all([store.streamInfo(stream), snapshots?.read(stream, policy!.name) ?? null]);
@@ -114,6 +129,17 @@ async function load<Event extends DomainEvent, State>(
     loaded.sinceSnapshot = 0;
   }
   return loaded;
+}
+
+/** The stream's last readable revision as of `asOf`; -1 when it had none by then. Errors: INVALID_AS_OF. */
+async function lastRevisionAsOf(store: EventStore, stream: string, asOf: AsOf): Promise<number> {
+  try {
+    const page = await store.readStream(stream, { asOf, direction: 'backward', limit: 1, raw: true });
+    return page.events[0]?.revision ?? -1;
+  } catch (error) {
+    if (isTributaryError(error, 'STREAM_NOT_FOUND') || isTributaryError(error, 'STREAM_DELETED')) return -1;
+    throw error;
+  }
 }
 
 interface Start<State> {
@@ -160,6 +186,12 @@ async function keepSnapshot(snapshots: SnapshotStore, snapshot: Snapshot): Promi
 export interface LoadStateOptions {
   /** Fold only up to the event at this revision: the state as it was then. Default: the whole stream. */
   untilRevision?: number;
+  /**
+   * The state as the log stood at this point: a position, or a time standing
+   * for the last position recorded at or before it (see `ReadStreamOptions.asOf`).
+   * Errors: INVALID_AS_OF.
+   */
+  asOf?: AsOf;
 }
 
 export interface HandleCommandOptions {

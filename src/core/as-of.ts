@@ -35,9 +35,16 @@ export function parseAsOf(value: unknown): ParsedAsOf {
   }
   if (typeof value !== 'string') throw invalidAsOf(value, 'must be a position or an ISO 8601 time');
   if (/^\d+$/.test(value)) return parseAsOf(Number(value));
-  const time = ISO_8601.test(value) ? Date.parse(utcUnlessZoned(value)) : Number.NaN;
+  const time = ISO_8601.test(value) && isCalendarDate(value) ? Date.parse(utcUnlessZoned(value)) : Number.NaN;
   if (Number.isNaN(time)) throw invalidAsOf(value, 'is neither a position nor an ISO 8601 time such as 2026-03-01T12:00:00Z');
   return { time };
+}
+
+/** True when the text's date exists: Date.parse rolls 2026-02-30 over to March 2 instead of refusing it. */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** A time without a zone is UTC, the store's clock, whatever the zone of the machine that reads it. */

@@ -149,6 +149,11 @@ export const queryReadBodySchema = (pageSize: number) =>
       limit: { type: 'integer', minimum: 1, maximum: pageSize, description: 'default 100', [ERROR_CODE]: 'INVALID_ARGUMENT' },
       categories: { ...categories, description: "only events of these categories; a narrow token reads only its own", [ERROR_CODE]: 'INVALID_ARGUMENT' },
       query,
+      asOf: {
+        anyOf: [{ type: 'string' }, { type: 'integer' }],
+        description: 'read as the log stood at this point: a position from 1 up to the head, or an ISO 8601 time (the last position recorded at or before it)',
+        [ERROR_CODE]: 'INVALID_AS_OF',
+      },
     },
     additionalProperties: false,
   }) as const;
@@ -221,6 +226,16 @@ export const tagQuery = {
 export const accessTokenQuery = { type: 'string', description: 'the bearer token, for clients that cannot send headers (EventSource); never logged' } as const;
 
 /** `?raw=true`: events as stored, not upcast to their type's latest schema version. */
+/** `?asOf=` of the reads: text, so digits are a position and anything else must be an ISO 8601 time. */
+export const asOfQuery = {
+  asOf: {
+    type: 'string',
+    description:
+      'read as the log stood at this point: a position (digits, 1 up to the head) or an ISO 8601 time such as 2026-03-01T12:00:00Z, ' +
+      'which stands for the last position recorded at or before it; INVALID_AS_OF otherwise',
+  },
+} as const;
+
 export const rawQuery = {
   raw: { type: 'boolean', description: "true: events as stored, without upcasting them to their type's latest schema version (default false)" },
 } as const;

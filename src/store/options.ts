@@ -1,3 +1,4 @@
+import { parseAsOf, type ParsedAsOf } from '../core/as-of.js';
 import { TributaryError, invalidArgument } from '../core/errors.js';
 import { checkQuery, matchesQuery, type CheckedQueryItem } from '../core/event-query.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../core/json-depth.js';
@@ -29,6 +30,8 @@ export interface StreamReadPlan {
   from: number | undefined;
   limit: number;
   backward: boolean;
+  /** The point to read as of, checked; undefined for the log as it stands. */
+  asOf: ParsedAsOf | undefined;
 }
 
 export function planStreamRead(options: ReadStreamOptions = {}): StreamReadPlan {
@@ -40,7 +43,13 @@ export function planStreamRead(options: ReadStreamOptions = {}): StreamReadPlan 
     from: from === undefined ? undefined : nonNegativeInteger('from', from),
     limit: pageLimit(limit),
     backward: direction === 'backward',
+    asOf: asOfOf(options.asOf),
   };
+}
+
+/** `asOf` checked as every door checks it (INVALID_AS_OF), or undefined when absent. */
+function asOfOf(asOf: unknown): ParsedAsOf | undefined {
+  return asOf === undefined ? undefined : parseAsOf(asOf);
 }
 
 /** A filter with its empty parts removed; `undefined` when nothing is filtered. */
@@ -57,6 +66,8 @@ export interface AllReadPlan {
   after: number;
   limit: number;
   filter: NormalizedFilter | undefined;
+  /** The point to read as of, checked; undefined for the log as it stands. */
+  asOf: ParsedAsOf | undefined;
 }
 
 /** Rows a filtered read of the global log scans per call at most, so a sparse filter answers promptly. */
@@ -65,7 +76,8 @@ export const FILTER_SCAN_WINDOW = 4096;
 export function planAllRead(options: ReadAllOptions = {}): AllReadPlan {
   const after = options.after === undefined ? 0 : nonNegativeInteger('after', options.after);
   const limit = pageLimit(options.limit);
-  if (options.query === undefined) return { after, limit, filter: normalizeFilter(options) };
+  const asOf = asOfOf(options.asOf);
+  if (options.query === undefined) return { after, limit, filter: normalizeFilter(options), asOf };
   const { types, tags, streamPrefix } = options;
   if ([types, tags].some((list) => list !== undefined && list.length > 0) || (streamPrefix !== undefined && streamPrefix !== '')) {
     throw new TributaryError('INVALID_QUERY', 'a read by query takes no types, tags or streamPrefix beside it (its items hold them)', {
@@ -73,7 +85,7 @@ export function planAllRead(options: ReadAllOptions = {}): AllReadPlan {
     });
   }
   const categories = stringList('categories', options.categories);
-  return { after, limit, filter: { categories, types: undefined, streamPrefix: undefined, query: checkQuery(options.query) } };
+  return { after, limit, filter: { categories, types: undefined, streamPrefix: undefined, query: checkQuery(options.query) }, asOf };
 }
 
 export function normalizeFilter(filter: LogFilter): NormalizedFilter | undefined {

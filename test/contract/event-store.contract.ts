@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { appendContract } from './append.contract.js';
+import { asOfContract } from './as-of.contract.js';
 import { concurrencyContract } from './concurrency.contract.js';
 import { conditionsContract } from './conditions.contract.js';
 import { consumersContract } from './consumers.contract.js';
@@ -35,5 +36,6 @@ export function describeEventStoreContract(harness: StoreHarness): void {
     multiAppendContract(harness);
     tagsContract(harness);
     conditionsContract(harness);
+    asOfContract(harness);
   });
 }

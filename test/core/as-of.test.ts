@@ -15,7 +15,7 @@ describe('parseAsOf', () => {
     expect(parseAsOf(new Date(5))).toEqual({ time: 5 });
   });
 
-  it.each([0, -1, 1.5, '0', 'yesterday', '2026-13-01', '2026-03-01T25:00Z', 'March 3', '', null, true, new Date(Number.NaN)])(
+  it.each([0, -1, 1.5, '0', 'yesterday', '2026-13-01', '2026-02-30', '2026-04-31T00:00:00Z', '2026-03-01T25:00Z', 'March 3', '', null, true, new Date(Number.NaN)])(
     'refuses %s with INVALID_AS_OF',
     (value) => {
       expect(() => parseAsOf(value)).toThrow(expect.objectContaining({ code: 'INVALID_AS_OF' }));

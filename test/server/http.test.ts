@@ -175,6 +175,7 @@ describe('HTTP contract (in-process)', () => {
           '/projections/{name}/rebuild',
           '/projections/{name}/documents/{id}',
           '/projections/{name}/search',
+          '/positions',
           '/schema-modes',
           '/schema-modes/{category}',
           '/schemas',

@@ -78,6 +78,7 @@ const CASES: Case[] = [
   { route: 'GET /streams', url: '/streams?category=order', expected: READS_ORDER },
   { route: 'GET /categories', url: '/categories', expected: ADMIN_ONLY },
   { route: 'GET /head', url: '/head', expected: ANY_TOKEN },
+  { route: 'GET /positions', url: '/positions?at=2026-03-01T00:00:00Z', expected: ANY_TOKEN },
   { route: 'POST /admin/scavenge', url: '/admin/scavenge', expected: ADMIN_ONLY },
   { route: 'GET /all', url: '/all?after=0', expected: ANY_TOKEN },
   { route: 'GET /all', url: '/all?category=payment', expected: READS_PAYMENT },

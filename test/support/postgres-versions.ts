@@ -1,6 +1,14 @@
-/** Takes a PostgreSQL schema back to the version 9 left: no branch tables. */
+/**
+ * Takes a PostgreSQL schema back to the version 10 left: no position_at function. append_group keeps
+ * migration 11's body, which differs from 10's only in stamping times that never decrease; 11 replaces it again.
+ */
+export function postgresUndo11(schema: string): string {
+  return `DROP FUNCTION ${schema}.position_at;`;
+}
+
+/** Takes a PostgreSQL schema back to the version 9 left (every later version undone): no branch tables. */
 export function postgresUndo10(schema: string): string {
-  return `DROP TABLE ${schema}.tributary_branch_events, ${schema}.tributary_branches;`;
+  return `${postgresUndo11(schema)} DROP TABLE ${schema}.tributary_branch_events, ${schema}.tributary_branches;`;
 }
 
 /** Takes a PostgreSQL schema back to the version 8 left (every later version undone): no store identity, copy state, change counter, stream change columns or apply function. */

@@ -37,7 +37,8 @@ interface Staged {
  * one-call path (postgres-append-call.ts) hands back. The rules are applied
  * to every request in order against that state and what the group's earlier
  * requests staged, so a refused request writes nothing and never fails its
- * neighbours. Returns one outcome per request; throws (after rolling back)
+ * neighbours. Events are stamped `recordedAt`, or the log's last recorded
+ * time when the clock is behind it. Returns one outcome per request; throws (after rolling back)
  * only when the database itself fails.
  */
 export async function appendGroup(
@@ -55,10 +56,12 @@ export async function appendGroup(
   // one simple-protocol round trip; the reads run after the lock is held, so they see every earlier commit
   const [, locked, read] = (await client.query(
     `BEGIN; ${sql.lockHead}; ${sql.groupState(literalArray(names, 'text'), literalArray(ids, 'uuid'))}`,
-  )) as unknown as [unknown, { rows: { last_position: number }[] }, { rows: { streams: unknown[][]; events: EventRow[] }[] }];
+  )) as unknown as [unknown, { rows: { last_position: number }[] }, { rows: { streams: unknown[][]; events: EventRow[]; last_recorded: number | null }[] }];
   try {
     const firstPosition = locked.rows[0]!.last_position;
-    const { streams, events } = read.rows[0]!;
+    const { streams, events, last_recorded: lastRecorded } = read.rows[0]!;
+    // never before the log's last event, read under the lock: recorded times never decrease with position
+    const stamped = lastRecorded === null ? recordedAt : Math.max(recordedAt, lastRecorded);
     const heads = new Map<string, Head>();
     for (const [name, lastRevision, lastPosition, state] of streams as [string, number, number, number][]) {
       heads.set(name, { lastRevision, lastPosition, state, exists: true });
@@ -124,7 +127,7 @@ export async function appendGroup(
         updated.map(([, head]) => head.lastPosition),
         position,
         channel,
-        recordedAt,
+        stamped,
         positions, revisions, eventIds, eventStreams, types, metadata, data,
         categories,
         tags,
@@ -141,7 +144,7 @@ export async function appendGroup(
         // the group's streams changed between its read under the head lock and its insert: a bug, or another writer in the schema
         throw new TributaryError('INTERNAL_ERROR', `an append group inserted ${inserted} of its ${rows} events; it is rolled back`, { inserted, events: rows });
       }
-      if (inline !== undefined) await inline(recordedEventsOf(columns, recordedAt), client);
+      if (inline !== undefined) await inline(recordedEventsOf(columns, stamped), client);
     }
     await client.query('COMMIT');
     return outcomes;

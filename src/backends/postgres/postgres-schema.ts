@@ -276,6 +276,15 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   CREATE UNIQUE INDEX tributary_branch_events_by_id ON $schema.tributary_branch_events (branch, id);
   `,
   },
+  {
+    version: 11,
+    description: 'as-of reads: a lookup of the position at a time, recorded times that never decrease',
+    // functions only: no table or index changes, so appends pay one primary-key seek and nothing more
+    sql: `
+  ${positionAtFunction()}
+  ${appendGroupWithTagsFunction(true)}
+  `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -406,9 +415,9 @@ ${finishGroup()}  END
  * request or a null array. Tags come per event as their JSON text (the events.tags
  * column) and flattened, each with its event's place in the group (event_tags rows).
  */
-function appendGroupWithTagsFunction(): string {
+function appendGroupWithTagsFunction(monotone = false): string {
   return `
-  CREATE FUNCTION $schema.append_group(
+  CREATE ${monotone ? 'OR REPLACE ' : ''}FUNCTION $schema.append_group(
     stream_names text[], stream_categories text[], expectations bigint[], sizes integer[], given_ids uuid[],
     event_requests integer[], event_ids uuid[], event_types text[], event_metadata text[], event_data text[],
     event_tag_lists text[], tag_names text[], tag_events integer[], conditions jsonb,
@@ -420,7 +429,7 @@ function appendGroupWithTagsFunction(): string {
     clear boolean;
     written bigint;
   BEGIN
-${lockAndCheckGroup()}    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions.
+${lockAndCheckGroup()}${monotone ? monotoneRecorded() : ''}    -- a condition that finds an event is decided by the caller's rules, which name the conflicting positions.
     -- One statement for every condition of the group; each index walk sits behind LIMIT 1 in a LATERAL
     -- subquery, which the planner cannot turn into a hash join over the whole log, and its per-entry
     -- tests are scalar subqueries, which it cannot hash either.
@@ -488,6 +497,54 @@ ${lockAndCheckGroup()}    -- a condition that finds an event is decided by the c
       UPDATE $schema.log_head SET last_position = head + cardinality(event_ids)
     )
 ${finishGroup()}  END
+  $body$;`;
+}
+
+/**
+ * Migration 11's line of append_group: under the log_head lock, the group's
+ * time is the caller's clock but never before the log's last event (greatest
+ * ignores the NULL of an empty log), so recorded times never decrease with
+ * position whichever process or machine appends.
+ */
+function monotoneRecorded(): string {
+  return `    recorded := greatest(recorded, (SELECT x.recorded_at FROM $schema.events x ORDER BY x.position DESC LIMIT 1));
+`;
+}
+
+/**
+ * positionAt in one call: the last position recorded at or before `at` (ms
+ * since the epoch), 0 when none is that old. A binary search over positions,
+ * each step one primary-key seek, about log2(head) of them inside the server:
+ * recorded times never decrease with position, so no index on recorded_at is
+ * needed and appends pay nothing for it. Gaps left by scavenging are stepped
+ * over by the seek (the first event at or after the middle). STRICT: a NULL
+ * time answers NULL without searching.
+ */
+function positionAtFunction(): string {
+  return `
+  CREATE FUNCTION $schema.position_at(at bigint)
+  RETURNS bigint LANGUAGE plpgsql STABLE STRICT AS $body$
+  DECLARE
+    known bigint := 0;
+    above bigint;
+    middle bigint;
+    probe_position bigint;
+    probe_recorded bigint;
+  BEGIN
+    -- invariant: every event at or below known was recorded at or before at; none from above on was
+    SELECT h.last_position + 1 INTO above FROM $schema.log_head h;
+    WHILE above - known > 1 LOOP
+      middle := known + (above - known) / 2;
+      SELECT e.position, e.recorded_at INTO probe_position, probe_recorded
+        FROM $schema.events e WHERE e.position >= middle ORDER BY e.position LIMIT 1;
+      IF NOT FOUND OR probe_position >= above OR probe_recorded > at THEN
+        above := middle;
+      ELSE
+        known := probe_position;
+      END IF;
+    END LOOP;
+    RETURN known;
+  END
   $body$;`;
 }
 

@@ -16,7 +16,8 @@ export function statementsFor(schema: string) {
          (SELECT coalesce(json_agg(json_build_array(name, last_revision, last_position, state)), '[]'::json)
             FROM ${schema}.streams WHERE name = ANY(${names})) AS streams,
          (SELECT coalesce(json_agg(json_build_array(${EVENT_COLUMNS})), '[]'::json)
-            FROM ${schema}.events WHERE id = ANY(${ids})) AS events`,
+            FROM ${schema}.events WHERE id = ANY(${ids})) AS events,
+         (SELECT recorded_at FROM ${schema}.events ORDER BY position DESC LIMIT 1) AS last_recorded`,
     /**
      * A group's whole write in one statement: create and move its streams, insert its events
      * (one array per column, $11 to $17, and their tags' JSON $19) with their categories ($18, for the category index)
@@ -61,10 +62,25 @@ export function statementsFor(schema: string) {
     setStreamMetadata: `UPDATE ${schema}.streams SET truncate_before = $1, max_count = $2, max_age = $3, custom_metadata = $4, ${changed}
       WHERE stream_id = $5`,
     readForward: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
-      WHERE stream_id = $1 AND revision >= $2 AND recorded_at >= $3 ORDER BY revision LIMIT $4`,
+      WHERE stream_id = $1 AND revision >= $2 AND revision <= $3 AND recorded_at >= $4 ORDER BY revision LIMIT $5`,
     readBackward: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events
       WHERE stream_id = $1 AND revision <= $2 AND revision >= $3 AND recorded_at >= $4 ORDER BY revision DESC LIMIT $5`,
     readAll: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+    /** A read of the log as of a point: nothing past position $3. */
+    readAllUntil: `SELECT ${EVENT_COLUMNS} FROM ${schema}.events WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`,
+    /** The head and the position a read as of $1 (a position) or $2 (a time, through position_at, migration 11) stops at. */
+    asOf: `SELECT h.last_position AS head, coalesce($1::bigint, ${schema}.position_at($2::bigint)) AS position FROM ${schema}.log_head h`,
+    /**
+     * The same for a stream read, with the stream's row and its last revision at that position, in one round trip:
+     * the row's own when the stream has not moved since, else the walk down its index to the first event at or before it.
+     * OFFSET 0 keeps the planner from pulling the subquery up, which would call position_at once per reference to it.
+     */
+    streamAsOf: `SELECT ${STREAM_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}, p.head, p.position,
+         CASE WHEN s.last_position <= p.position THEN s.last_revision
+           ELSE (SELECT e.revision FROM ${schema}.events e WHERE e.stream_id = s.stream_id AND e.position <= p.position ORDER BY e.revision DESC LIMIT 1) END
+       FROM (SELECT h.last_position AS head, coalesce($2::bigint, ${schema}.position_at($3::bigint)) AS position FROM ${schema}.log_head h OFFSET 0) p
+       LEFT JOIN ${schema}.streams s ON s.name = $1`,
+    positionAt: `SELECT ${schema}.position_at($1::bigint) AS position`,
     categories: `SELECT category, count(*)::integer AS streams FROM ${schema}.streams WHERE last_revision >= 0 AND state = 0
       GROUP BY category ORDER BY category`,
     retainedStreams: `SELECT ${STREAM_COLUMNS} FROM ${schema}.streams

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { asOfBeyondHead, type ParsedAsOf } from '../../core/as-of.js';
 import type { AppendResult, EventData } from '../../core/event.js';
 import { appendManyResult, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
 import { manyAppendCall, singleAppendCall, type AppendCall } from '../../store/append-calls.js';
@@ -23,7 +24,7 @@ import type {
 } from '../../store/event-store.js';
 import { GroupWatchers } from '../../store/group-watchers.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
-import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
+import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead, type AllReadPlan } from '../../store/options.js';
 import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
 import { recordedRevisionFloor } from '../../store/copy-rows.js';
 import { redactUrl } from '../../store/redact-url.js';
@@ -50,7 +51,7 @@ import { migrate } from './postgres-schema.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
 import { PostgresSqlAccess } from './postgres-sql-access.js';
 import { PostgresWriter } from './postgres-writer.js';
-import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
+import { timeOf } from '../../store/position-at.js';
 
 // bigint columns arrive as numbers: positions and revisions stay far below 2^53
 const parseBigint = (value: string): number => Number(value);
@@ -58,6 +59,19 @@ const TYPES = {
   getTypeParser: ((oid: number, format?: string): unknown =>
     oid === 20 ? parseBigint : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
+
+const STREAM_COLUMN_COUNT = Object.keys(STREAM_ROW).length;
+
+/** The parameters of the as-of statements: a position, or a time for position_at. */
+function asOfValues(asOf: ParsedAsOf): [number | null, number | null] {
+  return 'position' in asOf ? [asOf.position, null] : [null, asOf.time];
+}
+
+/** The position a read as of `asOf` stops at; INVALID_AS_OF for a position past the head. */
+function checkedAsOf(asOf: ParsedAsOf, position: number, head: number): number {
+  if ('position' in asOf && asOf.position > head) throw asOfBeyondHead(asOf.position, head);
+  return position;
+}
 
 /**
  * Opens the store in a PostgreSQL database, creating or migrating its schema.
@@ -171,22 +185,43 @@ export class PostgresEventStore implements EventStore {
   async readStream(stream: string, options?: ReadStreamOptions): Promise<StreamPage> {
     assertStreamName(stream);
     const plan = planStreamRead(options);
-    const query = streamPageQuery(stream, await this.#streamRow(stream), plan, this.#clock());
-    const { streamId, from, minRevision, minRecordedAt, limit } = query;
+    const { row, lastAsOf } = plan.asOf === undefined ? { row: await this.#streamRow(stream), lastAsOf: undefined } : await this.#streamAsOf(stream, plan.asOf);
+    const query = streamPageQuery(stream, row, plan, this.#clock(), lastAsOf);
+    const { streamId, from, to, minRevision, minRecordedAt, limit } = query;
     if (query.empty) return query.page([]);
     const rows = query.backward
       ? await this.#rows(this.#sql.readBackward, [streamId, from, minRevision, minRecordedAt, limit])
-      : await this.#rows(this.#sql.readForward, [streamId, from, minRecordedAt, limit]);
+      : await this.#rows(this.#sql.readForward, [streamId, from, to, minRecordedAt, limit]);
     return query.page(rows);
   }
 
   async readAll(options?: ReadAllOptions): Promise<AllPage> {
     const plan = planAllRead(options);
+    if (plan.asOf !== undefined) return this.#readAllAsOf(plan, plan.asOf);
     const query = logPageQuery(plan, plan.filter === undefined ? 0 : await this.headPosition());
     const { after, until, limit, filter } = query;
     if (filter === undefined) return query.page(await this.#rows(this.#sql.readAll, [after, limit]));
     const filtered = filteredRead(this.#schema, filter, after, until, limit);
     return query.page(await this.#rows(filtered.text, filtered.values));
+  }
+
+  /** A page of the log as of a point: the point and the head in one round trip, then the page. */
+  async #readAllAsOf(plan: AllReadPlan, asOf: ParsedAsOf): Promise<AllPage> {
+    const [head, found] = (await this.#rows<[number, number]>(this.#sql.asOf, asOfValues(asOf)))[0]!;
+    const query = logPageQuery(plan, head, checkedAsOf(asOf, found, head));
+    const { after, until, limit, filter } = query;
+    if (filter === undefined) return query.page(await this.#rows(this.#sql.readAllUntil, [after, limit, until]));
+    const filtered = filteredRead(this.#schema, filter, after, until, limit);
+    return query.page(await this.#rows(filtered.text, filtered.values));
+  }
+
+  /** A stream's row, and its last revision as of a point (-1 when it had none by then), in one round trip. */
+  async #streamAsOf(stream: string, asOf: ParsedAsOf): Promise<{ row: StreamRow | undefined; lastAsOf: number }> {
+    const [found] = await this.#rows<[...StreamRow, number, number, number | null]>(this.#sql.streamAsOf, [stream, ...asOfValues(asOf)]);
+    const [head, position, lastAsOf] = found!.slice(STREAM_COLUMN_COUNT) as [number, number, number | null];
+    checkedAsOf(asOf, position, head);
+    const row = found![STREAM_ROW.streamId] === null ? undefined : (found!.slice(0, STREAM_COLUMN_COUNT) as StreamRow);
+    return { row, lastAsOf: lastAsOf ?? -1 };
   }
 
   async streamInfo(stream: string): Promise<StreamInfo> {
@@ -286,10 +321,11 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.last_position ?? 0;
   }
 
-  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
+  /** One round trip: the binary search runs inside the server (position_at, migration 11). */
   async positionAt(time: Date | string): Promise<number> {
     const at = timeOf(time);
-    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
+    const { rows } = await this.#query<{ position: number }>(this.#sql.positionAt, [at]);
+    return rows[0]!.position;
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {

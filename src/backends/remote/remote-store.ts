@@ -32,7 +32,8 @@ import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
 import { RemoteBranches } from './remote-branches.js';
 import { RemoteBranchStore } from './remote-branch-store.js';
-import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
+import { timeOf } from '../../store/position-at.js';
+import type { AsOf } from '../../core/as-of.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 // the server holds a long poll for at most a minute; longer waits ask again
@@ -104,7 +105,7 @@ export class RemoteEventStore implements EventStore {
     assertStreamName(stream);
     const plan = planStreamRead(options);
     const page = await this.#http.request<PageJson>('GET', `/streams/${encodeURIComponent(stream)}`, {
-      query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward', raw: rawQuery(options?.raw) },
+      query: { from: plan.from, limit: plan.limit, direction: plan.backward ? 'backward' : 'forward', raw: rawQuery(options?.raw), asOf: asOfText(options?.asOf) },
     });
     return { events: page.events.map(recordedEventOf), next: page.next };
   }
@@ -124,11 +125,18 @@ export class RemoteEventStore implements EventStore {
               tag: filter?.query?.[0]?.tags,
               prefix: filter?.streamPrefix,
               raw: rawQuery(options?.raw),
+              asOf: asOfText(options?.asOf),
             },
           })
         : await this.#http.request<PageJson>('POST', '/all/query', {
             query: { raw: rawQuery(options.raw) },
-            body: { after, limit, categories: filter?.categories, query: filter?.query?.map(({ types, tags }) => ({ types, tags })) },
+            body: {
+              after,
+              limit,
+              categories: filter?.categories,
+              query: filter?.query?.map(({ types, tags }) => ({ types, tags })),
+              asOf: options.asOf instanceof Date ? options.asOf.toISOString() : options.asOf,
+            },
           });
     return { events: page.events.map(recordedEventOf), next: page.next };
   }
@@ -177,10 +185,11 @@ export class RemoteEventStore implements EventStore {
     return head;
   }
 
-  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
+  /** One call: the server looks it up (`GET /positions?at=`). */
   async positionAt(time: Date | string): Promise<number> {
-    const at = timeOf(time);
-    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
+    timeOf(time);
+    const { position } = await this.#http.request<{ position: number }>('GET', '/positions', { query: { at: asOfText(time) } });
+    return position;
   }
 
   /** Long polls the server; closing the store answers pending waits with the last head seen. */
@@ -221,6 +230,12 @@ export class RemoteEventStore implements EventStore {
     assertExpectedRevision(expectedRevision);
     await this.#http.request('DELETE', `/streams/${encodeURIComponent(stream)}`, { query: { expectedRevision: String(expectedRevision), hard } });
   }
+}
+
+/** An as-of point as query text (checked already by the read's plan): a Date as its ISO 8601 time. */
+function asOfText(asOf: AsOf | undefined): string | undefined {
+  if (asOf === undefined) return undefined;
+  return asOf instanceof Date ? asOf.toISOString() : String(asOf);
 }
 
 /** `?raw=true` only when asked: the server's default is upcast events, as the embedded store's. */

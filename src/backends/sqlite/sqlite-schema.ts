@@ -263,6 +263,12 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   CREATE UNIQUE INDEX tributary_branch_events_by_id ON tributary_branch_events (branch, id);
   `),
   },
+  {
+    version: 11,
+    description: 'as-of reads: a lookup of the position at a time, recorded times that never decrease',
+    // nothing to store: the writer stamps max(clock, last recorded) inside its transaction, and positionAt probes the primary key
+    up: () => undefined,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

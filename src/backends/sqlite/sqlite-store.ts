@@ -5,6 +5,7 @@ import type { AppendResult, EventData } from '../../core/event.js';
 import type { CheckedCondition } from '../../core/event-query.js';
 import { appendManyResult, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
 import { manyAppendCall, singleAppendCall, type AppendCall } from '../../store/append-calls.js';
+import { asOfBeyondHead, type ParsedAsOf } from '../../core/as-of.js';
 import { streamDeleted, streamNotFound } from '../../core/errors.js';
 import { assertExpectedRevision, type ExpectedRevision } from '../../core/expected-revision.js';
 import { assertStreamName, categoryOf } from '../../core/stream-name.js';
@@ -27,7 +28,7 @@ import type {
 } from '../../store/event-store.js';
 import { HeadWaiters } from '../../store/head-waiters.js';
 import { checkStreamMetadata, planAllRead, planStreamList, planStreamRead } from '../../store/options.js';
-import { logPageQuery, streamPageQuery } from '../../store/read-pages.js';
+import { logPageQuery, revisionAsOfRow, streamPageQuery } from '../../store/read-pages.js';
 import { STREAM_ROW, headOf, metadataOf, scavengeFloor, streamInfoOf, streamListOf, type StreamRow } from '../../store/sql-rows.js';
 import { appendedEvents } from '../../store/sql-access.js';
 import { recordedRevisionFloor } from '../../store/copy-rows.js';
@@ -57,7 +58,7 @@ export interface WalUpkeep {
   checkpointer?: WalCheckpointer;
 }
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
+import { timeOf } from '../../store/position-at.js';
 
 /**
  * Opens (creating when missing, unless `mustExist`) the embedded store in one SQLite file.
@@ -173,7 +174,7 @@ export class SqliteEventStore implements EventStore {
       if (this.#connection.inline.size > 0) return this.#appendInline(call);
       return this.#connection.write(call.operation, () => {
         this.#copy.assertWritable();
-        return appendInTransaction(this.#statements, call, this.#conflicts, this.#clock());
+        return appendInTransaction(this.#statements, call, this.#conflicts, this.#recordedAt());
       });
     } catch (error) {
       return Promise.reject(error);
@@ -186,12 +187,14 @@ export class SqliteEventStore implements EventStore {
     assertStreamName(stream);
     const plan = planStreamRead(options);
     return this.#connection.read(() => {
-      const query = streamPageQuery(stream, this.#statements.streamByName.get(stream), plan, this.#clock());
-      const { streamId, from, minRevision, minRecordedAt, limit } = query;
+      const row = this.#statements.streamByName.get(stream);
+      const lastAsOf = plan.asOf === undefined ? undefined : this.#revisionAsOf(row, this.#positionOf(plan.asOf));
+      const query = streamPageQuery(stream, row, plan, this.#clock(), lastAsOf);
+      const { streamId, from, to, minRevision, minRecordedAt, limit } = query;
       if (query.empty) return query.page([]);
       const rows = query.backward
         ? this.#statements.readBackward.all(streamId, from, minRevision, minRecordedAt, limit)
-        : this.#statements.readForward.all(streamId, from, minRecordedAt, limit);
+        : this.#statements.readForward.all(streamId, from, to, minRecordedAt, limit);
       return query.page(rows);
     });
   }
@@ -203,7 +206,8 @@ export class SqliteEventStore implements EventStore {
 
   #readAllNow(plan: ReturnType<typeof planAllRead>): AllPage {
     const visible = this.#connection.visibleUntil();
-    const query = logPageQuery(plan, plan.filter === undefined ? 0 : Math.min(this.#head(), visible));
+    const end = plan.asOf === undefined ? undefined : this.#positionOf(plan.asOf);
+    const query = logPageQuery(plan, plan.filter === undefined ? 0 : Math.min(this.#head(), visible), end);
     const { after, until, limit, filter } = query;
     return query.page(
       filter === undefined ? this.#statements.readAll.all(after, Math.min(until, visible), limit) : this.#filtered.read(filter, after, until, limit),
@@ -316,10 +320,31 @@ export class SqliteEventStore implements EventStore {
     return this.#connection.read(() => this.#visibleHead());
   }
 
-  // a search over the contract's own reads until the backend has a lookup of its own (issue 16)
   async positionAt(time: Date | string): Promise<number> {
     const at = timeOf(time);
-    return searchPositionAt(at, await this.headPosition(), firstThroughReads((options) => this.readAll(options)));
+    return this.#connection.read(() => this.#positionOf({ time: at }));
+  }
+
+  /** The position a read as of `asOf` stops at, inside a read: a position checked against the head, or a time searched for. */
+  #positionOf(asOf: ParsedAsOf): number {
+    const head = this.#visibleHead();
+    if ('position' in asOf) {
+      if (asOf.position > head) throw asOfBeyondHead(asOf.position, head);
+      return asOf.position;
+    }
+    return this.#statements.positionAt.get({ time: asOf.time, head })!;
+  }
+
+  /** A stream's last revision at or before `position`; -1 when it had none by then. */
+  #revisionAsOf(row: StreamRow | undefined, position: number): number {
+    return revisionAsOfRow(row, position) ?? this.#statements.lastRevisionAt.get(row![STREAM_ROW.streamId], position)?.[0] ?? -1;
+  }
+
+  /** Now on the store's clock, but never before the log's last event: recorded times never decrease with position. */
+  #recordedAt(): number {
+    const now = this.#clock();
+    const last = this.#statements.lastRecordedAt.get()?.[0];
+    return last === undefined || now >= last ? now : last;
   }
 
   waitForPosition(after: number, options: WaitOptions = {}): Promise<number> {
@@ -380,7 +405,7 @@ export class SqliteEventStore implements EventStore {
     const append = async (tx: SqlTransaction) => {
       this.#copy.assertWritable();
       const head = this.#head();
-      const recordedAt = this.#clock();
+      const recordedAt = this.#recordedAt();
       const results = appendInTransaction(this.#statements, call, this.#conflicts, recordedAt);
       const events = results.flatMap((result, index) => appendedEvents(result, call.parts[index]!.events, recordedAt, head));
       // the hooks read from inside the transaction: their reads do not wait for it

@@ -7,7 +7,7 @@ import { refuseAsLibrary } from '../append-checks.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { errorResponses, filterQuery, pageSchema, queryReadBodySchema, rawQuery, tagQuery } from '../schemas.js';
+import { asOfQuery, errorResponses, filterQuery, pageSchema, queryReadBodySchema, rawQuery, tagQuery } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
 
@@ -16,17 +16,18 @@ interface QueryReadBody {
   after?: number;
   limit?: number;
   categories?: string[];
+  asOf?: string | number;
 }
 
 const NEXT_AFTER = 'the `after` of the next page, or null at the head; a filtered page may be empty with a non-null next';
 
 /** `GET /all`: the global log after a position, optionally filtered; `POST /all/query`: the events matching a query. */
 export function allRoutes(app: FastifyInstance, store: EventStore, limits: ServerLimits, access: Access, metrics: ServerMetrics): void {
-  app.get<{ Querystring: FilterQuery & { after?: number; limit?: number; raw?: boolean } }>(
+  app.get<{ Querystring: FilterQuery & { after?: number; limit?: number; raw?: boolean; asOf?: string } }>(
     '/all',
     {
       schema: {
-        summary: 'Read a page of the global log after a position',
+        summary: 'Read a page of the global log after a position, as it stands or as of a time or position (next is null once the page reaches it)',
         tags: ['log'],
         'x-scope': SCOPES.readFilter,
         querystring: {
@@ -37,6 +38,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
             ...filterQuery,
             ...tagQuery,
             ...rawQuery,
+            ...asOfQuery,
           },
           additionalProperties: false,
         },
@@ -45,7 +47,8 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
     },
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
-      const page = await store.readAll({ ...filter, after: request.query.after, limit: request.query.limit, raw: request.query.raw });
+      const { after, limit, raw, asOf } = request.query;
+      const page = await store.readAll({ ...filter, after, limit, raw, asOf });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },
@@ -69,7 +72,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
       const { body } = request;
       if (request.validationError !== undefined) refuseAsLibrary(request.validationError, () => checkQueryReadAsLibrary(body));
       const { categories } = access.readableFilter(request, { categories: body.categories });
-      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw: request.query.raw });
+      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw: request.query.raw, asOf: body.asOf });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },
@@ -79,6 +82,6 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
 /** The checks `store.readAll` makes of a read by query, on a body as received. */
 function checkQueryReadAsLibrary(body: unknown): void {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
-  const { query, after, limit, categories } = body as Record<string, never>;
-  planAllRead({ query, after, limit, categories });
+  const { query, after, limit, categories, asOf } = body as Record<string, never>;
+  planAllRead({ query, after, limit, categories, asOf });
 }

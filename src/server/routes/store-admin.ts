@@ -169,6 +169,26 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
     },
   );
 
+  app.get<{ Querystring: { at: string } }>(
+    '/positions',
+    {
+      schema: {
+        summary: 'The last position recorded at or before a time (0 when none is that old): where a read as of that time stops',
+        tags: ['log'],
+        // a position tells only how long the log was then, no more than the head does
+        'x-scope': SCOPES.token,
+        querystring: {
+          type: 'object',
+          required: ['at'],
+          properties: { at: { type: 'string', description: 'an ISO 8601 time such as 2026-03-01T12:00:00Z; INVALID_AS_OF otherwise' } },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', required: ['position'], properties: { position: { type: 'integer' } } }, ...errorResponses },
+      },
+    },
+    async (request) => ({ position: await store.positionAt(request.query.at) }),
+  );
+
   app.post(
     '/admin/scavenge',
     { schema: { summary: 'Remove the events that retention and deletion hide', tags: ['operations'], 'x-scope': SCOPES.admin, response: { 200: { type: 'object', properties: { removed: { type: 'integer' } } }, ...errorResponses } } },

@@ -9,7 +9,7 @@ import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, rawQuery, streamParams } from '../schemas.js';
+import { appendBodySchema, appendResultSchema, asOfQuery, errorResponses, pageSchema, rawQuery, streamParams } from '../schemas.js';
 import { pageText } from './page-text.js';
 
 interface AppendBody {
@@ -55,11 +55,11 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
     },
   );
 
-  app.get<{ Params: { stream: string }; Querystring: { from?: number; limit?: number; direction?: 'forward' | 'backward'; raw?: boolean } }>(
+  app.get<{ Params: { stream: string }; Querystring: { from?: number; limit?: number; direction?: 'forward' | 'backward'; raw?: boolean; asOf?: string } }>(
     '/streams/:stream',
     {
       schema: {
-        summary: "Read a page of a stream's events",
+        summary: "Read a page of a stream's events, as they stand or as of a time or position (a stream with no event by then is STREAM_NOT_FOUND)",
         tags: ['streams'],
         'x-scope': SCOPES.readStream,
         params: streamParams,
@@ -70,6 +70,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
             limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
             direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
             ...rawQuery,
+            ...asOfQuery,
           },
           additionalProperties: false,
         },
