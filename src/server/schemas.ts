@@ -225,7 +225,6 @@ export const tagQuery = {
 /** `EventSource` cannot send an Authorization header: the server-sent-events routes also take the token here (never logged). */
 export const accessTokenQuery = { type: 'string', description: 'the bearer token, for clients that cannot send headers (EventSource); never logged' } as const;
 
-/** `?raw=true`: events as stored, not upcast to their type's latest schema version. */
 /** `?asOf=` of the reads: text, so digits are a position and anything else must be an ISO 8601 time. */
 export const asOfQuery = {
   asOf: {
@@ -236,9 +235,41 @@ export const asOfQuery = {
   },
 } as const;
 
+/** `?raw=true`: events as stored, not upcast to their type's latest schema version. */
 export const rawQuery = {
   raw: { type: 'boolean', description: "true: events as stored, without upcasting them to their type's latest schema version (default false)" },
 } as const;
+
+/** The query of a page of one stream, on the real log and on a branch. */
+export function streamReadQuery(pageSize: number) {
+  return {
+    type: 'object',
+    properties: {
+      from: { type: 'integer', minimum: 0, description: 'first revision (forward default 0, backward default the last)' },
+      limit: { type: 'integer', minimum: 1, maximum: pageSize, default: 100 },
+      direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
+      ...rawQuery,
+      ...asOfQuery,
+    },
+    additionalProperties: false,
+  } as const;
+}
+
+/** The query of a page of the log, on the real log and on a branch. */
+export function logReadQuery(pageSize: number) {
+  return {
+    type: 'object',
+    properties: {
+      after: { type: 'integer', minimum: 0, default: 0 },
+      limit: { type: 'integer', minimum: 1, maximum: pageSize, default: 100 },
+      ...filterQuery,
+      ...tagQuery,
+      ...rawQuery,
+      ...asOfQuery,
+    },
+    additionalProperties: false,
+  } as const;
+}
 
 export const errorResponses = {
   '4xx': { $ref: 'Error#' },

@@ -7,7 +7,7 @@ import { refuseAsLibrary } from '../append-checks.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { asOfQuery, errorResponses, filterQuery, pageSchema, queryReadBodySchema, rawQuery, tagQuery } from '../schemas.js';
+import { errorResponses, logReadQuery, pageSchema, queryReadBodySchema, rawQuery } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
 
@@ -30,18 +30,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
         summary: 'Read a page of the global log after a position, as it stands or as of a time or position (next is null once the page reaches it)',
         tags: ['log'],
         'x-scope': SCOPES.readFilter,
-        querystring: {
-          type: 'object',
-          properties: {
-            after: { type: 'integer', minimum: 0, default: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
-            ...filterQuery,
-            ...tagQuery,
-            ...rawQuery,
-            ...asOfQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: logReadQuery(limits.pageSize),
         response: { 200: pageSchema(NEXT_AFTER), ...errorResponses },
       },
     },

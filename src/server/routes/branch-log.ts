@@ -11,7 +11,7 @@ import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import { whileConnected } from '../client-gone.js';
 import type { ServerLimits } from '../limits.js';
 import { SCOPES } from '../route-scopes.js';
-import { appendBodySchema, appendManyBodySchema, appendManyResultSchema, appendResultSchema, errorResponses, queryReadBodySchema, filterQuery, pageSchema, rawQuery, streamParams, tagQuery } from '../schemas.js';
+import { appendBodySchema, appendManyBodySchema, appendManyResultSchema, appendResultSchema, errorResponses, logReadQuery, pageSchema, queryReadBodySchema, rawQuery, streamParams, streamReadQuery } from '../schemas.js';
 import { branchUnsupported } from '../../store/branches.js';
 import { filterOf, type FilterQuery } from './filter.js';
 import { pageText } from './page-text.js';
@@ -103,17 +103,7 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
         tags: ['branches'],
         'x-scope': SCOPES.readStream,
         params: branchStreamParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            from: { type: 'integer', minimum: 0, description: 'first revision (forward default 0, backward default the last)' },
-            limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
-            direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
-            ...rawQuery,
-            ...asOfQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: streamReadQuery(limits.pageSize),
         response: { 200: pageSchema('the `from` of the next page, or null at the end'), ...errorResponses },
       },
     },
@@ -143,18 +133,7 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
         tags: ['branches'],
         'x-scope': SCOPES.readFilter,
         params: branchParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            after: { type: 'integer', minimum: 0, default: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
-            ...filterQuery,
-            ...tagQuery,
-            ...rawQuery,
-            ...asOfQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: logReadQuery(limits.pageSize),
         response: { 200: pageSchema('the `after` of the next page, or null at the head; a filtered page may be empty with a non-null next'), ...errorResponses },
       },
     },

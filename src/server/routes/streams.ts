@@ -9,7 +9,7 @@ import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
-import { appendBodySchema, appendResultSchema, asOfQuery, errorResponses, pageSchema, rawQuery, streamParams } from '../schemas.js';
+import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, streamParams, streamReadQuery } from '../schemas.js';
 import { pageText } from './page-text.js';
 
 interface AppendBody {
@@ -63,17 +63,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
         tags: ['streams'],
         'x-scope': SCOPES.readStream,
         params: streamParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            from: { type: 'integer', minimum: 0, description: 'first revision (forward default 0, backward default the last)' },
-            limit: { type: 'integer', minimum: 1, maximum: limits.pageSize, default: 100 },
-            direction: { type: 'string', enum: ['forward', 'backward'], default: 'forward' },
-            ...rawQuery,
-            ...asOfQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: streamReadQuery(limits.pageSize),
         response: { 200: pageSchema('the `from` of the next page, or null at the end'), ...errorResponses },
       },
     },
