@@ -56,7 +56,12 @@ const part = usually(fc.record({ stream: streamName, expectedRevision, events, e
 const manyBody = fc.record({ appends: usually(fc.array(part, { minLength: 1, maxLength: 3 }), fc.oneof(fc.constant([]), absent, json)), condition });
 // never absent: without a query the library reads the whole log, which this route is not for
 const readQuery = usually(fc.array(queryItem, { minLength: 1, maxLength: 2 }), fc.oneof(fc.constant([]), json.filter((value) => value !== null)));
-const queryBody = fc.record({ query: readQuery, after, limit: usually(fc.oneof(absent, fc.integer({ min: 1, max: 5 })), fc.constantFrom(0, -1, 1.5, '2', 10_001, null)), categories: usually(fc.oneof(absent, fc.constantFrom(['order'], ['acct', 'order'], [])), fc.oneof(fc.constantFrom([''], [1], 'order'), json)) });
+// the log below holds positions 1 to 4; a time before it, one after it, and points no door may take
+const asOf = usually(
+  fc.oneof(absent, fc.constantFrom(1, 2, 4, '3', '2001-01-01', '2999-01-01T00:00:00Z')),
+  fc.oneof(fc.constantFrom(0, 5, -1, 1.5, '0', 'yesterday', '2026-02-30', '2026-03-01T25:00Z', null, true, []), json),
+);
+const queryBody = fc.record({ query: readQuery, after, asOf, limit: usually(fc.oneof(absent, fc.integer({ min: 1, max: 5 })), fc.constantFrom(0, -1, 1.5, '2', 10_001, null)), categories: usually(fc.oneof(absent, fc.constantFrom(['order'], ['acct', 'order'], [])), fc.oneof(fc.constantFrom([''], [1], 'order'), json)) });
 
 const outcome = (promise: Promise<unknown>) =>
   promise.then(
@@ -139,7 +144,7 @@ describe('one set of rules for HTTP and the library', () => {
         fc.asyncProperty(queryBody, async (sent) => {
           const text = JSON.stringify(sent);
           const received = JSON.parse(text) as ReadAllOptions;
-          const expected = await store.readAll({ query: received.query, after: received.after, limit: received.limit, categories: received.categories }).then(
+          const expected = await store.readAll({ query: received.query, after: received.after, limit: received.limit, categories: received.categories, asOf: received.asOf }).then(
             (page) => positions(page),
             (error: Error & { code?: string }) => error.code ?? `uncoded ${error.message}`,
           );
@@ -151,7 +156,7 @@ describe('one set of rules for HTTP and the library', () => {
         }),
         { numRuns: RUNS },
       );
-      expect([...seen.keys()]).toEqual(expect.arrayContaining(['INVALID_QUERY', 'INVALID_TAG', 'INVALID_ARGUMENT', 'accepted']));
+      expect([...seen.keys()]).toEqual(expect.arrayContaining(['INVALID_QUERY', 'INVALID_TAG', 'INVALID_ARGUMENT', 'INVALID_AS_OF', 'accepted']));
     });
   });
 });
