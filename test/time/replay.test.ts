@@ -104,6 +104,8 @@ describe.each(backends)('clean-room replays of a $name store', ({ name: backend,
       // and the scratch store shows the replayed projections as a live store shows its own
       const statuses = await projectionStatus(cutA.store);
       expect(statuses.map((status) => status.name)).toEqual(['order_docs', 'order_lake', 'order_search', 'orders']);
+      // built up to `until` in a store with no log of its own: nothing left to read, never a negative lag
+      for (const status of statuses) expect(status).toMatchObject({ position: until, lagEvents: 0 });
       expect((await searchProjection(cutA.store, 'order_search', 'dhl')).map((hit) => hit.id).sort()).toEqual(['order-10', 'order-4']);
     } finally {
       for (const store of stores) await store.close();

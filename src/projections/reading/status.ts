@@ -46,7 +46,8 @@ export async function projectionStatus(store: EventStore, names?: readonly strin
       generation: record.live,
       // inline appends move the live position ahead of the consumer that backs them up
       position: Math.max(record.livePosition, live?.checkpoint ?? 0),
-      lagEvents: Math.min(live?.lagEvents ?? head, head - record.livePosition),
+      // never below 0: a replay leaves a scratch store whose projection has read further than the store's own empty log
+      lagEvents: Math.max(0, Math.min(live?.lagEvents ?? head, head - record.livePosition)),
       lagSeconds: live?.lagSeconds ?? 0,
       state: live?.state ?? 'stopped',
       parked: live?.parked ?? 0,
