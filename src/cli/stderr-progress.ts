@@ -6,10 +6,13 @@ export function stderrProgress(): { show(done: number, total: number): void; end
   const started = performance.now();
   let shownAt = 0;
   let shown = false;
+  let shownDone = -1;
   return {
     show(done, total) {
       const now = performance.now();
-      if (now - shownAt < 1_000 && done < total) return;
+      // the same count twice (a last page, then the end) draws nothing new
+      if (done === shownDone || (now - shownAt < 1_000 && done < total)) return;
+      shownDone = done;
       shownAt = now;
       shown = true;
       const line = progressLine(done, total, done, (now - started) / 1000);
