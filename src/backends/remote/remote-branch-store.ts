@@ -5,17 +5,15 @@ import type { AppendManyResult, StreamAppend } from '../../core/stream-appends.j
 import { assertStreamName } from '../../core/stream-name.js';
 import { manyAppendCall, singleAppendCall } from '../../store/append-calls.js';
 import { BranchConsumers } from '../../store/branch-consumers.js';
-import { assertBranchName, branchUnsupported } from '../../store/branches.js';
+import { assertBranchName } from '../../store/branches.js';
 import type {
   AllPage,
   AppendManyOptions,
   AppendOptions,
-  CategorySummary,
   EventStore,
   ReadAllOptions,
   ReadStreamOptions,
   StreamInfo,
-  StreamList,
   StreamMetadata,
   StreamPage,
   WaitOptions,
@@ -24,6 +22,7 @@ import { nonNegativeInteger, planAllRead, planStreamRead } from '../../store/opt
 import { firstThroughReads, searchPositionAt, timeOf } from '../../store/position-at.js';
 import type { RemoteHttp } from './remote-http.js';
 import { conditionBody, eventBody, rawQuery, recordedEventOf, type PageJson } from './remote-store.js';
+import { BranchRefusals } from '../../store/branch-refusals.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 // the server holds a long poll for at most a minute; longer waits ask again
@@ -39,17 +38,15 @@ const LONG_POLL_MS = 30_000;
  * await late.append('order-42', [{ type: 'ShipmentDelayed', data: { days: 1 } }], { expectedRevision: 1 });
  * ```
  */
-export class RemoteBranchStore implements EventStore {
+export class RemoteBranchStore extends BranchRefusals implements EventStore {
   readonly location: string;
   readonly consumers: BranchConsumers;
   readonly #http: RemoteHttp;
-  readonly #name: string;
   readonly #base: string;
 
   constructor(http: RemoteHttp, location: string, name: string) {
-    assertBranchName(name);
+    super(assertBranchName(name));
     this.#http = http;
-    this.#name = name;
     this.#base = `/branches/${name}`;
     this.location = `${location} (branch ${name})`;
     this.consumers = new BranchConsumers(name);
@@ -108,35 +105,11 @@ export class RemoteBranchStore implements EventStore {
     return this.#http.request('GET', `${this.#base}/streams/${encodeURIComponent(stream)}/info`);
   }
 
-  listStreams(): Promise<StreamList> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing streams', 'lists the real log'));
-  }
-
-  listCategories(): Promise<CategorySummary[]> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing categories', 'lists the real log'));
-  }
-
   /** The real stream's metadata, as the embedded branch view answers it; BRANCH_NOT_FOUND first. */
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
     assertStreamName(stream);
     await this.headPosition();
     return this.#http.request('GET', `/streams/${encodeURIComponent(stream)}/metadata`);
-  }
-
-  async setStreamMetadata(): Promise<void> {
-    throw branchUnsupported(this.#name, 'setting stream metadata');
-  }
-
-  async deleteStream(): Promise<void> {
-    throw branchUnsupported(this.#name, 'deleting a stream');
-  }
-
-  async tombstoneStream(): Promise<void> {
-    throw branchUnsupported(this.#name, 'tombstoning a stream');
-  }
-
-  async scavenge(): Promise<{ removed: number }> {
-    throw branchUnsupported(this.#name, 'scavenging');
   }
 
   async headPosition(): Promise<number> {

@@ -4,18 +4,15 @@ import type { AppendResult, EventData } from '../../core/event.js';
 import { appendManyResult, type AppendManyResult, type StreamAppend } from '../../core/stream-appends.js';
 import { assertStreamName } from '../../core/stream-name.js';
 import { manyAppendCall, singleAppendCall } from '../../store/append-calls.js';
-import { assertBranchName, branchUnsupported } from '../../store/branches.js';
+import { assertBranchName } from '../../store/branches.js';
 import type {
   AllPage,
   AppendManyOptions,
   AppendOptions,
-  CategorySummary,
   EventStore,
-  ListStreamsOptions,
   ReadAllOptions,
   ReadStreamOptions,
   StreamInfo,
-  StreamList,
   StreamMetadata,
   StreamPage,
   WaitOptions,
@@ -34,6 +31,7 @@ import { onBranchAppend, signalBranchAppend } from './branch-signals.js';
 import { waitForBranch } from './branch-wait.js';
 import { realHeadAt } from './real-at-fork.js';
 import type { SqlBranches } from './sql-branches.js';
+import { BranchRefusals } from '../../store/branch-refusals.js';
 
 /**
  * One branch of a SQL store as a store: reads see the real log up to the
@@ -47,7 +45,7 @@ import type { SqlBranches } from './sql-branches.js';
  * const { events } = await late.readStream('order-42');
  * ```
  */
-export class BranchStore implements EventStore {
+export class BranchStore extends BranchRefusals implements EventStore {
   readonly #real: EventStore;
   readonly #sql: SqlAccess;
   readonly #branches: SqlBranches;
@@ -56,7 +54,7 @@ export class BranchStore implements EventStore {
   readonly #closing = new AbortController();
 
   constructor(real: EventStore, sql: SqlAccess, branches: SqlBranches, name: string) {
-    assertBranchName(name);
+    super(assertBranchName(name));
     this.#real = real;
     this.#sql = sql;
     this.#branches = branches;
@@ -106,33 +104,9 @@ export class BranchStore implements EventStore {
     return { stream, exists: deleted === false, lastRevision: real.lastRevision, lastPosition: real.lastPosition, deleted };
   }
 
-  listStreams(_options?: ListStreamsOptions): Promise<StreamList> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing streams', 'lists the real log'));
-  }
-
-  listCategories(): Promise<CategorySummary[]> {
-    return Promise.reject(branchUnsupported(this.#name, 'listing categories', 'lists the real log'));
-  }
-
   async getStreamMetadata(stream: string): Promise<StreamMetadata> {
     await this.#head();
     return this.#real.getStreamMetadata(stream);
-  }
-
-  async setStreamMetadata(): Promise<void> {
-    throw branchUnsupported(this.#name, 'setting stream metadata');
-  }
-
-  async deleteStream(): Promise<void> {
-    throw branchUnsupported(this.#name, 'deleting a stream');
-  }
-
-  async tombstoneStream(): Promise<void> {
-    throw branchUnsupported(this.#name, 'tombstoning a stream');
-  }
-
-  async scavenge(): Promise<{ removed: number }> {
-    throw branchUnsupported(this.#name, 'scavenging');
   }
 
   async headPosition(): Promise<number> {
