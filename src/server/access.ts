@@ -114,8 +114,8 @@ export class Access {
   /** Throws FORBIDDEN unless the request may read every one of `categories`; `what` names the thing they belong to. */
   checkRead(request: FastifyRequest, categories: Categories, what: string): void {
     if (this.mayRead(request, categories)) return;
-    const needed = categories === '*' ? 'every category (read:*)' : categories.map((category) => `read:${category}`).join(', ');
-    throw new TributaryError('FORBIDDEN', `${what} needs a token that may read ${needed}`, { action: 'read', categories });
+    const needed = categories === '*' ? 'read:* (every category)' : categories.map((category) => `read:${category}`).join(', ');
+    throw new TributaryError('FORBIDDEN', `${what} needs a token with ${needed}`, { action: 'read', categories });
   }
 
   /** True when the request may write every one of `categories` (admin may write them all). */
@@ -128,7 +128,7 @@ export class Access {
   checkWrite(request: FastifyRequest, categories: readonly string[], what: string): void {
     if (this.mayWrite(request, categories)) return;
     const needed = categories.map((category) => `write:${category}`).join(', ');
-    throw new TributaryError('FORBIDDEN', `${what} needs a token that may write ${needed} (or admin)`, { action: 'write', categories });
+    throw new TributaryError('FORBIDDEN', `${what} needs a token with ${needed} (or admin)`, { action: 'write', categories });
   }
 
   /** The filter narrowed to what the token may read: asking for a category it may not read is FORBIDDEN. */
