@@ -8,9 +8,9 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Access } from '../access.js';
 import { checkAppendAsLibrary, checkAppendManyAsLibrary, checkEventLimits, refuseAsLibrary } from '../append-checks.js';
 import { refuseClaimedProducer, withProducer } from '../appended-by.js';
-import { whileConnected } from '../client-gone.js';
 import type { ServerLimits } from '../limits.js';
 import { SCOPES } from '../route-scopes.js';
+import { answerHead, headQuery, headResult } from './head-answer.js';
 import { appendBodySchema, appendManyBodySchema, appendManyResultSchema, appendResultSchema, errorResponses, logReadQuery, pageSchema, queryReadBodySchema, rawQuery, streamParams, streamReadQuery } from '../schemas.js';
 import { branchUnsupported } from '../../store/branches.js';
 import { filterOf, type FilterQuery } from './filter.js';
@@ -177,19 +177,12 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
         tags: ['branches'],
         'x-scope': SCOPES.token,
         params: branchParams,
-        querystring: {
-          type: 'object',
-          properties: { after: { type: 'integer', minimum: 0 }, timeoutMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 30_000 } },
-          additionalProperties: false,
-        },
-        response: { 200: { type: 'object', required: ['head'], properties: { head: { type: 'integer' } } }, ...errorResponses },
+        querystring: headQuery,
+        response: { 200: headResult, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const branch = branchStore(store, request.params.name);
-      const { after, timeoutMs } = request.query;
-      if (after === undefined) return { head: await branch.headPosition() };
-      return { head: await whileConnected(reply, (signal) => branch.waitForPosition(after, { timeoutMs, signal })) };
+      return answerHead(branchStore(store, request.params.name), request.query, reply);
     },
   );
 }

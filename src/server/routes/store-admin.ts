@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
 import type { EventStore, StreamMetadata } from '../../store/event-store.js';
 import type { Access } from '../access.js';
-import { whileConnected } from '../client-gone.js';
 import { SCOPES } from '../route-scopes.js';
+import { answerHead, headQuery, headResult } from './head-answer.js';
 import { ERROR_CODE } from '../request-validation.js';
 import { errorResponses, streamParams } from '../schemas.js';
 
@@ -154,18 +154,12 @@ export function storeAdminRoutes(app: FastifyInstance, store: EventStore, access
         summary: 'The head position; with after, waits (long poll) until the head passes it or timeoutMs runs out',
         tags: ['log'],
         'x-scope': SCOPES.token,
-        querystring: {
-          type: 'object',
-          properties: { after: { type: 'integer', minimum: 0 }, timeoutMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 30_000 } },
-          additionalProperties: false,
-        },
-        response: { 200: { type: 'object', required: ['head'], properties: { head: { type: 'integer' } } }, ...errorResponses },
+        querystring: headQuery,
+        response: { 200: headResult, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { after, timeoutMs } = request.query;
-      if (after === undefined) return { head: await store.headPosition() };
-      return { head: await whileConnected(reply, (signal) => store.waitForPosition(after, { timeoutMs, signal })) };
+      return answerHead(store, request.query, reply);
     },
   );
 
