@@ -17,17 +17,20 @@ const ALLOWED: Record<string, string[]> = {
   backup: ['backup', 'store', 'core'],
   // the registry, validation and upcasting: a store in front of any store
   schemas: ['schemas', 'store', 'core'],
+  // crypto-shredding: personal fields encrypted per subject on append, decrypted on read, forgotten by deleting a key
+  privacy: ['privacy', 'store', 'core'],
   // the event catalog: what the registry, the log and the consumers and projections say about each event type
   catalog: ['catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
   // time travel: replays into scratch stores, what-if branches, diffs between them
-  time: ['time', 'projections', 'subscriptions', 'schemas', 'store', 'core'],
+  // and corrections (reversals, redactions, the history of a record) and the replay-aware gateway
+  time: ['time', 'privacy', 'projections', 'subscriptions', 'schemas', 'store', 'core'],
   // opening a store: a backend picked by its location, with the registry's door and the branches in front
-  open: ['open', 'time', 'schemas', 'backends', 'store', 'core'],
+  open: ['open', 'time', 'privacy', 'schemas', 'backends', 'store', 'core'],
   testing: ['testing', 'command', 'core'],
-  server: ['server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
-  cli: ['cli', 'server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
+  server: ['server', 'time', 'privacy', 'catalog', 'schemas', 'projections', 'subscriptions', 'store', 'core'],
+  cli: ['cli', 'server', 'time', 'privacy', 'catalog', 'schemas', 'projections', 'subscriptions', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
   // the package's subpath entries (package.json `exports`) re-export what their part offers
-  entry: ['entry', 'server', 'time', 'catalog', 'schemas', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
+  entry: ['entry', 'server', 'time', 'privacy', 'catalog', 'schemas', 'projections', 'subscriptions', 'command', 'testing', 'mirror', 'backup', 'open', 'backends', 'store', 'core'],
 };
 
 /** The packages that are slow to load or native, and what each entry of the package may load of them on import. */

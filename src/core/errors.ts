@@ -301,6 +301,31 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'A clean-room replay was pointed at the live store itself, or at a scratch store or lake directory that is not empty; nothing was written.',
   },
+  // corrections, erasure, history and the gateway (docs/corrections.md, docs/gateway.md)
+  EVENT_NOT_FOUND: {
+    retriable: false,
+    summary: 'No event with that id is stored (it was never appended, or it was scavenged); nothing was written.',
+  },
+  INVALID_CORRECTION: {
+    retriable: false,
+    summary: "The event cannot be reversed or redacted as asked: it belongs to the store's own streams, or the reason, type or data given is malformed; nothing was written.",
+  },
+  INVALID_PERSONAL_FIELDS: {
+    retriable: false,
+    summary: 'A personal-field declaration is malformed: a path that is not into data, no subject path, or a field that is also the subject; nothing was stored.',
+  },
+  GATEWAY_NO_RECORDING: {
+    retriable: false,
+    summary: 'A gateway query ran during a replay, found no answer recorded on the first handling of the event and has no fallback: the handler fails like any other failure.',
+  },
+  GATEWAY_OUTSIDE_HANDLER: {
+    retriable: false,
+    summary: 'The gateway was called outside a consumer or projection handler, so it cannot know which event it answers for.',
+  },
+  GATEWAY_UNSUPPORTED: {
+    retriable: false,
+    summary: "The store the handler runs on keeps no gateway recordings (a remote store): a gateway call cannot be recorded or answered from a recording.",
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

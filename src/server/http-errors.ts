@@ -64,6 +64,13 @@ export const HTTP_STATUS = {
   BRANCH_EXISTS: 409,
   BRANCH_UNSUPPORTED: 405,
   INVALID_REPLAY_TARGET: 400,
+  EVENT_NOT_FOUND: 404,
+  INVALID_CORRECTION: 400,
+  INVALID_PERSONAL_FIELDS: 400,
+  // the gateway runs inside handlers, behind no route: a handler failure, as HANDLER_FAILED
+  GATEWAY_NO_RECORDING: 500,
+  GATEWAY_OUTSIDE_HANDLER: 500,
+  GATEWAY_UNSUPPORTED: 501,
   // library-only: deciders do not run behind a route
   SNAPSHOT_UNSUPPORTED: 501,
   SNAPSHOT_NOT_JSON: 500,

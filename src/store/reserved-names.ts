@@ -17,6 +17,7 @@ export const STORE_NAMES: readonly string[] = [
   'events_pkey',
   'events_by_stream',
   'events_by_id',
+  'events_by_correlation',
   'log_head',
   'log_head_pkey',
   // the category and type indexes of the log

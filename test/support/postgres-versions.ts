@@ -1,9 +1,14 @@
+/** Takes a PostgreSQL schema back to the version 11 left: no correlation index, subject keys or gateway recordings. */
+export function postgresUndo12(schema: string): string {
+  return `DROP INDEX ${schema}.events_by_correlation; DROP TABLE ${schema}.tributary_subject_keys, ${schema}.tributary_gateway_recordings;`;
+}
+
 /**
- * Takes a PostgreSQL schema back to the version 10 left: no position_at function. append_group keeps
+ * Takes a PostgreSQL schema back to the version 10 left (every later version undone): no position_at function. append_group keeps
  * migration 11's body, which differs from 10's only in stamping times that never decrease; 11 replaces it again.
  */
 export function postgresUndo11(schema: string): string {
-  return `DROP FUNCTION ${schema}.position_at;`;
+  return `${postgresUndo12(schema)} DROP FUNCTION ${schema}.position_at;`;
 }
 
 /** Takes a PostgreSQL schema back to the version 9 left (every later version undone): no branch tables. */

@@ -269,6 +269,36 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     // nothing to store: the writer stamps max(clock, last recorded) inside its transaction, and positionAt probes the primary key
     up: () => undefined,
   },
+  {
+    version: 12,
+    description: 'corrections and erasure: events by correlation id, per-subject keys, gateway recordings',
+    up: run(`
+  -- partial: events without a correlation id cost no index write; history finds a correlation's events without a scan
+  CREATE INDEX events_by_correlation ON events (json_extract(metadata, '$.correlationId'), position)
+    WHERE json_extract(metadata, '$.correlationId') IS NOT NULL;
+
+  -- the keys of crypto-shredded personal fields, never in the log: forgetting a subject clears its secret
+  CREATE TABLE tributary_subject_keys (
+    key_id       INTEGER PRIMARY KEY,
+    subject      TEXT NOT NULL,
+    secret       BLOB,
+    created_at   INTEGER NOT NULL,
+    forgotten_at INTEGER
+  );
+  CREATE UNIQUE INDEX tributary_subject_keys_live ON tributary_subject_keys (subject) WHERE forgotten_at IS NULL;
+
+  -- what the gateway answered or did on an event's first handling, per consumer or projection lineage
+  CREATE TABLE tributary_gateway_recordings (
+    owner       TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    response    TEXT,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (owner, event_id, key)
+  ) WITHOUT ROWID;
+  `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
