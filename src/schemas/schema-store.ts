@@ -79,6 +79,9 @@ class SchemaStore implements EventStore {
   get sql() {
     return this.#sql;
   }
+  get recordings() {
+    return this.#inner.recordings;
+  }
   get snapshots() {
     return this.#inner.snapshots;
   }

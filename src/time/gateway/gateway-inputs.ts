@@ -1,0 +1,46 @@
+import { TributaryError, invalidArgument } from '../../core/errors.js';
+import { currentHandling, type Handling } from '../../subscriptions/handling.js';
+import type { GatewayRecordings } from '../../store/gateway-recordings.js';
+
+/** The longest key a gateway call may be recorded under. */
+export const MAX_GATEWAY_KEY_LENGTH = 256;
+
+/** The handling a gateway call answers for, with the recordings it answers from; refuses a call outside every handler or on a store without recordings. */
+export function handlingOf(call: 'query' | 'effect', key: unknown, fn: unknown): Handling & { recordings: GatewayRecordings } {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_GATEWAY_KEY_LENGTH) {
+    throw invalidArgument('key', `must be a string of 1 to ${MAX_GATEWAY_KEY_LENGTH} characters, got ${describe(key)}`);
+  }
+  if (typeof fn !== 'function') throw invalidArgument('fn', `must be a function, got ${describe(fn)}`);
+  const handling = currentHandling();
+  if (handling === undefined) {
+    throw new TributaryError('GATEWAY_OUTSIDE_HANDLER', `gateway.${call}(${JSON.stringify(key)}) was called outside a consumer or projection handler: it answers for the event a handler is handling`, {
+      key,
+    });
+  }
+  const { recordings } = handling;
+  if (recordings === undefined) {
+    throw new TributaryError('GATEWAY_UNSUPPORTED', `gateway.${call}(${JSON.stringify(key)}): the store ${handling.owner} runs on keeps no gateway recordings (a remote store)`, {
+      owner: handling.owner,
+      key,
+    });
+  }
+  return { ...handling, recordings };
+}
+
+/** A query's response as JSON gives it back, the same on the first handling as on every later one: undefined is null. */
+export function asJson(key: string, response: unknown): unknown {
+  if (response === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(response);
+  } catch (error) {
+    throw invalidArgument('response', `of gateway.query(${JSON.stringify(key)}) must be JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw invalidArgument('response', `of gateway.query(${JSON.stringify(key)}) must be JSON, got a ${typeof response}`);
+  return JSON.parse(text);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `${value.length} characters`;
+  return value === null ? 'null' : typeof value;
+}
