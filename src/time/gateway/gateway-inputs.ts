@@ -1,6 +1,6 @@
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { currentHandling, type Handling } from '../../subscriptions/handling.js';
-import type { GatewayRecordings } from '../../store/gateway-recordings.js';
+import type { GatewayRecording, GatewayRecordings } from '../../store/gateway-recordings.js';
 
 /** The longest key a gateway call may be recorded under. */
 export const MAX_GATEWAY_KEY_LENGTH = 256;
@@ -38,6 +38,14 @@ export function asJson(key: string, response: unknown): unknown {
   }
   if (text === undefined) throw invalidArgument('response', `of gateway.query(${JSON.stringify(key)}) must be JSON, got a ${typeof response}`);
   return JSON.parse(text);
+}
+
+/** `recording`, when a call of `kind` made it: one key names one call per event, a query's or an effect's. */
+export function ofKind(recording: GatewayRecording, kind: GatewayRecording['kind'], key: string): GatewayRecording {
+  if (recording.kind !== kind) {
+    throw invalidArgument('key', `${JSON.stringify(key)} is recorded for this event by gateway.${recording.kind}, not gateway.${kind}: give each call a key of its own`);
+  }
+  return recording;
 }
 
 function describe(value: unknown): string {

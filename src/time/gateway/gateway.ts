@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import { TributaryError } from '../../core/errors.js';
-import { asJson, handlingOf } from './gateway-inputs.js';
+import { asJson, handlingOf, ofKind } from './gateway-inputs.js';
 
 /** What a query does when a replay meets an event whose first handling recorded no answer. */
 export interface QueryOptions<T> {
@@ -68,7 +68,7 @@ export function gatewayWith(options: GatewayOptions = {}): Gateway {
     async query<T>(key: string, fn: () => Promise<T> | T, queryOptions?: QueryOptions<T>): Promise<T> {
       const { owner, event, replay, recordings } = handlingOf('query', key, fn);
       const kept = await recordings.find(owner, event.id, key);
-      if (kept !== undefined) return kept.response as T;
+      if (kept !== undefined) return ofKind(kept, 'query', key).response as T;
       if (replay !== false && replay !== 'redelivery') {
         if (queryOptions !== undefined && 'fallback' in queryOptions) {
           const { fallback } = queryOptions;
@@ -90,7 +90,11 @@ export function gatewayWith(options: GatewayOptions = {}): Gateway {
         onSkip({ owner, eventId: event.id, position: event.position, key, reason });
         return false;
       };
-      if ((await recordings.find(owner, event.id, key)) !== undefined) return skip('recorded');
+      const kept = await recordings.find(owner, event.id, key);
+      if (kept !== undefined) {
+        ofKind(kept, 'effect', key);
+        return skip('recorded');
+      }
       if (replay !== false && replay !== 'redelivery') return skip(replay);
       await fn();
       await recordings.record(owner, event.id, key, { kind: 'effect', response: null, recordedAt: Date.now() });
