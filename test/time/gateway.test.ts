@@ -1,4 +1,10 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isTributaryError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/event.js';
+import { defineProjection, type ProjectionDefinition } from '../../src/projections/definition/projection.js';
+import { lakeSink, type LakeContext } from '../../src/projections/sinks/lake.js';
+import { tableSink, type TableContext } from '../../src/projections/sinks/table.js';
 import { openStore } from '../../src/open/open-store.js';
 import { openScratchStore } from '../../src/open/scratch-store.js';
 import { runProjection } from '../../src/projections/feeding/runner.js';
@@ -9,9 +15,9 @@ import { startConsumer } from '../../src/subscriptions/consumer.js';
 import type { HandlerContext } from '../../src/subscriptions/consumer-options.js';
 import { parkedEvents, replayParked } from '../../src/subscriptions/parked.js';
 import { removeConsumer } from '../../src/subscriptions/remove-consumer.js';
-import { gatewayWith, type SkippedEffect } from '../../src/time/gateway/gateway.js';
+import { gateway, gatewayWith, type SkippedEffect } from '../../src/time/gateway/gateway.js';
 import { replayProjection } from '../../src/time/replay.js';
-import { backends } from '../support/backends.js';
+import { backends, scratch } from '../support/backends.js';
 import { eventually, placeOrders, pricedOrders, pricedRows, recordingCount, startRateService, type Seen } from './gateway-fixtures.js';
 
 const FAST = { watchMs: 50, pageSize: 3, leaseMs: 2_000, heartbeatMs: 200 };
@@ -166,6 +172,68 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
       expect(await removeConsumer(store, 'mailer')).toBe(true);
       expect(await recordingCount(store, 'consumer:mailer')).toBe(0);
     } finally {
+      await store.close();
+    }
+  });
+
+  it("a lake projection answers as the projection, a SQL projection's retried event is a redelivery, and a transaction handler gets its batch's mode but no gateway", async () => {
+    const store = await openStore(location(`gateway-sinks-${backend}`));
+    const service = await startRateService();
+    const lakeModes: unknown[] = [];
+    const lake: ProjectionDefinition<unknown> = defineProjection<LakeContext>({
+      name: 'rates_lake',
+      version: 1,
+      sink: lakeSink({ directory: join(scratch, `gateway-lake-${backend}`), rollMs: 50, columns: [{ name: 'rate', type: 'DOUBLE' }] }),
+      handlers: {
+        OrderPlaced: async (event: RecordedEvent, context) => {
+          lakeModes.push(context.replay);
+          context.write({ rate: await gateway.query('rate', () => service.rate(event.id)) });
+        },
+      },
+    }) as ProjectionDefinition<unknown>;
+    let failures = 0;
+    const tableModes: string[] = [];
+    const flaky: ProjectionDefinition<unknown> = defineProjection<TableContext>({
+      name: 'flaky',
+      version: 1,
+      sink: tableSink({ schema: (t) => [`CREATE TABLE "${t}" (stream TEXT PRIMARY KEY)`] }),
+      handlers: {
+        OrderPlaced: async (event: RecordedEvent, { tx, table, replay }) => {
+          tableModes.push(`${event.stream}:${String(replay)}`);
+          await tx.execute(tx.dialect.placeholders(`INSERT INTO "${table}" VALUES (?)`), [event.stream]);
+          // fails in the page, and once more alone
+          if (event.stream === 'order-1' && failures++ < 2) throw new Error('fails twice');
+        },
+      },
+    }) as ProjectionDefinition<unknown>;
+    const batches: string[] = [];
+    try {
+      await placeOrders(store, 0, 2);
+      const runningLake = await runProjection(store, lake, FAST);
+      const runningTable = await runProjection(store, flaky, FAST);
+      const batchConsumer = await startConsumer(store, {
+        name: 'batches',
+        transaction: async (events, _tx, { replay }) => {
+          const answer = await gateway.query('rate', () => 1).catch((error: unknown) => (isTributaryError(error) ? error.code : 'other'));
+          batches.push(`${events.length}:${String(replay)}:${String(answer)}`);
+        },
+      });
+      try {
+        await eventually(async () => (await recordingCount(store, 'projection:rates_lake')) === 2 && batches.length > 0);
+        await waitForProjection(store, 'flaky', await store.headPosition(), { timeoutMs: 15_000 });
+      } finally {
+        await batchConsumer.stop();
+        await runningTable.stop();
+        await runningLake.stop();
+      }
+      expect(lakeModes).toEqual([false, false]);
+      expect(await recordingCount(store, 'consumer:projection:rates_lake:g1')).toBe(0);
+      // the page fails at order-1, then each event is handled alone: order-1's second attempt alone is a redelivery
+      expect(tableModes).toEqual(['order-0:false', 'order-1:false', 'order-0:false', 'order-1:false', 'order-1:redelivery']);
+      expect(batches).toEqual(['2:false:GATEWAY_OUTSIDE_HANDLER']);
+      expect(service.total()).toBe(2);
+    } finally {
+      await service.close();
       await store.close();
     }
   });
