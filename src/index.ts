@@ -60,7 +60,7 @@ export { currentReplay, type ReplayInfo } from './time/replay-context.js';
 export { gateway, gatewayWith, type Gateway, type GatewayOptions, type QueryOptions, type SkippedEffect } from './time/gateway/gateway.js';
 export { MAX_GATEWAY_KEY_LENGTH } from './time/gateway/gateway-inputs.js';
 export type { ReplayMode } from './subscriptions/handling.js';
-export type { GatewayRecording, GatewayRecordings } from './store/gateway-recordings.js';
+export { recordingsOf, type GatewayRecording, type GatewayRecordings } from './store/gateway-recordings.js';
 export { removeConsumer } from './subscriptions/remove-consumer.js';
 export type { ReplayableProjection, DeclaredFile } from './time/replayable.js';
 export { diffProjection } from './time/diff.js';
