@@ -44,11 +44,15 @@ export function runAsReplay<T>(replay: 'clean-room' | 'branch', recordings: Gate
   return handlings.run({ ...handling, replay, recordings }, work);
 }
 
-/** Runs `work` inside the current handling with its recordings kept under `owner`: a lake projection's consumer answers as the projection. */
-export function runAsOwner<T>(owner: string, work: () => T): T {
+/**
+ * Runs `work` inside the current handling with its recordings kept under
+ * `owner`, met as `replay`: a lake projection's consumer answers as the
+ * projection, and a generation being built knows a rebuild.
+ */
+export function runAsOwner<T>(owner: string, replay: ReplayMode, work: () => T): T {
   const handling = handlings.getStore();
   if (handling === undefined) return work();
-  return handlings.run({ ...handling, owner }, work);
+  return handlings.run({ ...handling, owner, replay }, work);
 }
 
 /** The replay mode of the calling handler, false outside every handler: what the `replay` of the sinks' contexts reads. */

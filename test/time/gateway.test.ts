@@ -180,9 +180,9 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
     const store = await openStore(location(`gateway-sinks-${backend}`));
     const service = await startRateService();
     const lakeModes: unknown[] = [];
-    const lake: ProjectionDefinition<unknown> = defineProjection<LakeContext>({
+    const lakeOf = (version: number): ProjectionDefinition<unknown> => defineProjection<LakeContext>({
       name: 'rates_lake',
-      version: 1,
+      version,
       sink: lakeSink({ directory: join(scratch, `gateway-lake-${backend}`), rollMs: 50, columns: [{ name: 'rate', type: 'DOUBLE' }] }),
       handlers: {
         OrderPlaced: async (event: RecordedEvent, context) => {
@@ -191,6 +191,7 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
         },
       },
     }) as ProjectionDefinition<unknown>;
+    const lake = lakeOf(1);
     let failures = 0;
     const tableModes: string[] = [];
     const flaky: ProjectionDefinition<unknown> = defineProjection<TableContext>({
@@ -227,6 +228,14 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
         await runningLake.stop();
       }
       expect(lakeModes).toEqual([false, false]);
+      // a new version of the lake rebuilds beside the old one, from the answers the old one recorded
+      const rebuilding = await runProjection(store, lakeOf(2), FAST);
+      try {
+        await eventually(() => lakeModes.length === 4);
+      } finally {
+        await rebuilding.stop();
+      }
+      expect(lakeModes.slice(2)).toEqual(['rebuild', 'rebuild']);
       expect(await recordingCount(store, 'consumer:projection:rates_lake:g1')).toBe(0);
       // the page fails at order-1, then each event is handled alone: order-1's second attempt alone is a redelivery
       expect(tableModes).toEqual(['order-0:false', 'order-1:false', 'order-0:false', 'order-1:false', 'order-1:redelivery']);

@@ -4,7 +4,8 @@ import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
 import { startConsumer, type Consumer } from '../../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../../subscriptions/consumer-options.js';
-import { projectionOwner, runAsOwner } from '../../subscriptions/handling.js';
+import { currentReplayMode, projectionOwner, runAsOwner } from '../../subscriptions/handling.js';
+import { LakeReplay, type LiveGeneration } from './lake-replay.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
 import { columnsToWrite } from '../sinks/lake.js';
@@ -28,6 +29,8 @@ export interface FeederOptions {
   onError: (error: unknown) => void;
   /** Whether the projection is still registered: another process may remove it while a lake rolls here. */
   registered: () => Promise<boolean>;
+  /** Where the live generation stands: without it a lake's handlers are never told of a rebuild. */
+  liveAt?: () => Promise<LiveGeneration | undefined>;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function feedLakeSink<Context>(
   const { LakeWriter } = await import('../sinks/lake-writer.js');
   const columns = columnsToWrite(sink.columns, readManifest(directory)?.columns);
   const owner = projectionOwner(definition.name);
+  const lakeReplay = new LakeReplay(generation, options.liveAt ?? (async () => undefined));
   const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
@@ -103,7 +107,10 @@ export async function feedLakeSink<Context>(
       // the event's rows go in together once its handler has succeeded: a throw halfway leaves none behind
       const rows: Record<string, unknown>[] = [];
       const handler = handlerFor(definition, event.type);
-      if (handler !== undefined) await runAsOwner(owner, () => handler(event, sink.context((values) => void rows.push(values))));
+      if (handler !== undefined) {
+        const replay = await lakeReplay.of(event.position, currentReplayMode());
+        await runAsOwner(owner, replay, () => handler(event, sink.context((values) => void rows.push(values))));
+      }
       const day = dayOf(event.recordedAtMillis);
       const category = categoryOf(event.stream);
       for (const values of rows) writer.add({ position: event.position, day, category, values });
