@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../core/event.js';
 import { checkpointLost } from '../store/consumer-rows.js';
 import type { ConsumerStore } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
-import { recordingsOf, type GatewayRecordings } from '../store/gateway-recordings.js';
+import { recordingsIn, recordingsOf, type GatewayRecordings } from '../store/gateway-recordings.js';
 import type { HandlerContext, SettledConsumerOptions } from './consumer-options.js';
 import { consumerOwner, runHandling, type ReplayMode } from './handling.js';
 import type { PartitionProgress } from './partition-progress.js';
@@ -195,7 +195,9 @@ export class Delivery {
     const progress = this.#progress;
     const checkpoints = progress.checkpoints().map(({ partition }) => ({ partition, position: Math.max(progress.progressOf(partition), through) }));
     const context = this.#context(attempt, events[0] === undefined ? 0 : this.partitionOf(events[0].stream), replay);
-    await this.#store.consumers.transact!((tx) => this.#options.transaction!(events, tx, context), {
+    // the gateway records in the handler's transaction: a recording commits with the effects it answered
+    const handling = { owner: this.#owner, event: undefined, batch: events, replay, recordings: undefined };
+    await this.#store.consumers.transact!((tx) => runHandling({ ...handling, recordings: recordingsIn(tx) }, () => this.#options.transaction!(events, tx, context)), {
       consumer: this.#options.name,
       checkpoints,
       owner: this.#options.grouped ? this.#options.member : undefined,

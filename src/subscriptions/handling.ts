@@ -15,7 +15,9 @@ export type ReplayMode = false | 'rebuild' | 'clean-room' | 'branch' | 'redelive
 export interface Handling {
   /** `consumer:<name>` or `projection:<name>`: every generation of a projection shares its recordings. */
   readonly owner: string;
-  readonly event: RecordedEvent;
+  /** Undefined in a transaction handler, which handles a batch: each call names its event, one of `batch`. */
+  readonly event: RecordedEvent | undefined;
+  readonly batch?: readonly RecordedEvent[];
   readonly replay: ReplayMode;
   /** Where the answers are kept: in a replay the source store's, never the scratch store's; undefined on a remote store. */
   readonly recordings: GatewayRecordings | undefined;

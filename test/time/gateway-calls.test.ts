@@ -83,6 +83,10 @@ describe.each(backends)('gateway calls on a $name store', ({ name: backend, loca
       await expect(handling(store, second!, false, () => logged.effect('mail', () => Promise.reject(new Error('smtp down'))))).rejects.toThrow('smtp down');
       expect(await handling(store, second!, 'redelivery', () => logged.effect('mail', send))).toBe(true);
       expect(sent).toBe(2);
+      // a call names the event in hand or none: not another one
+      expect(await refusal(handling(store, first!, false, () => logged.effect('other', send, { event: second! })))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument: 'event' } });
+      expect(await handling(store, first!, false, () => logged.effect('named', send, { event: first! }))).toBe(true);
+      expect(sent).toBe(3);
       // one key names one call: an effect's key is not a query's
       expect((await refusal(handling(store, first!, false, () => logged.query('mail', () => 1)))).code).toBe('INVALID_ARGUMENT');
     } finally {

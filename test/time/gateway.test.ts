@@ -176,7 +176,7 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
     }
   });
 
-  it("a lake projection answers as the projection, a SQL projection's retried event is a redelivery, and a transaction handler gets its batch's mode but no gateway", async () => {
+  it("a lake projection answers as the projection, a SQL projection's retried event is a redelivery, and a transaction handler gets its batch's mode and names the event of each gateway call", async () => {
     const store = await openStore(location(`gateway-sinks-${backend}`));
     const service = await startRateService();
     const lakeModes: unknown[] = [];
@@ -215,8 +215,10 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
       const batchConsumer = await startConsumer(store, {
         name: 'batches',
         transaction: async (events, _tx, { replay }) => {
-          const answer = await gateway.query('rate', () => 1).catch((error: unknown) => (isTributaryError(error) ? error.code : 'other'));
-          batches.push(`${events.length}:${String(replay)}:${String(answer)}`);
+          const refused = await gateway.query('rate', () => 1).catch((error: unknown) => (isTributaryError(error) ? error.code : 'other'));
+          // named, the call is for one event of the batch, and records in the batch's transaction
+          const answered = await gateway.query('rate', () => events.length, { event: events[1]! });
+          batches.push(`${events.length}:${String(replay)}:${String(refused)}:${answered}`);
         },
       });
       try {
@@ -239,7 +241,8 @@ describe.each(backends)('the gateway on a $name store', ({ name: backend, locati
       expect(await recordingCount(store, 'consumer:projection:rates_lake:g1')).toBe(0);
       // the page fails at order-1, then each event is handled alone: order-1's second attempt alone is a redelivery
       expect(tableModes).toEqual(['order-0:false', 'order-1:false', 'order-0:false', 'order-1:false', 'order-1:redelivery']);
-      expect(batches).toEqual(['2:false:GATEWAY_OUTSIDE_HANDLER']);
+      expect(batches).toEqual(['2:false:GATEWAY_OUTSIDE_HANDLER:2']);
+      expect(await recordingCount(store, 'consumer:batches')).toBe(1);
       expect(service.total()).toBe(2);
     } finally {
       await service.close();

@@ -1,9 +1,16 @@
 import { debuglog } from 'node:util';
 import { TributaryError } from '../../core/errors.js';
+import type { RecordedEvent } from '../../core/event.js';
 import { asJson, handlingOf, ofKind } from './gateway-inputs.js';
 
-/** What a query does when a replay meets an event whose first handling recorded no answer. */
-export interface QueryOptions<T> {
+/** Which event a call is for: needed only in a transaction handler, which handles a batch. */
+export interface EffectOptions {
+  /** One of the transaction handler's events; elsewhere, if given, the event in hand. */
+  event?: RecordedEvent;
+}
+
+/** What a query does when a replay meets an event whose first handling recorded no answer, and which event it is for. */
+export interface QueryOptions<T> extends EffectOptions {
   /** Returned in place of a recorded answer (a function is called for it); without it the query fails with GATEWAY_NO_RECORDING. */
   fallback?: T | (() => T);
 }
@@ -44,7 +51,7 @@ export interface Gateway {
    * await gateway.effect('confirmation-mail', () => mailer.send(event.data.email));
    * ```
    */
-  effect(key: string, fn: () => unknown): Promise<boolean>;
+  effect(key: string, fn: () => unknown, options?: EffectOptions): Promise<boolean>;
 }
 
 export interface GatewayOptions {
@@ -66,7 +73,7 @@ export function gatewayWith(options: GatewayOptions = {}): Gateway {
   const onSkip = options.onSkip ?? ((s: SkippedEffect) => debug('skipped effect %s of %s for event %s (%s)', s.key, s.owner, s.eventId, s.reason));
   return {
     async query<T>(key: string, fn: () => Promise<T> | T, queryOptions?: QueryOptions<T>): Promise<T> {
-      const { owner, event, replay, recordings } = handlingOf('query', key, fn);
+      const { owner, event, replay, recordings } = handlingOf('query', key, fn, queryOptions?.event);
       const kept = await recordings.find(owner, event.id, key);
       if (kept !== undefined) return ofKind(kept, 'query', key).response as T;
       if (replay !== false && replay !== 'redelivery') {
@@ -84,8 +91,8 @@ export function gatewayWith(options: GatewayOptions = {}): Gateway {
       return (await recordings.record(owner, event.id, key, { kind: 'query', response, recordedAt: Date.now() })).response as T;
     },
 
-    async effect(key: string, fn: () => unknown): Promise<boolean> {
-      const { owner, event, replay, recordings } = handlingOf('effect', key, fn);
+    async effect(key: string, fn: () => unknown, effectOptions?: EffectOptions): Promise<boolean> {
+      const { owner, event, replay, recordings } = handlingOf('effect', key, fn, effectOptions?.event);
       const skip = (reason: SkippedEffect['reason']): false => {
         onSkip({ owner, eventId: event.id, position: event.position, key, reason });
         return false;
