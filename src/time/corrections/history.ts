@@ -115,17 +115,31 @@ function kindOf(event: RecordedEvent): HistoryKind {
   return 'event';
 }
 
-/** Links each entry to its cause when the cause came before it in this history. */
-function withCausation(entries: HistoryEntry[]): HistoryEntry[] {
+/**
+ * Links each entry to its cause when the cause came before it among `entries`,
+ * and sets its depth; what a door calls again after leaving entries out.
+ */
+export function withCausation(entries: HistoryEntry[]): HistoryEntry[] {
   const depthOf = new Map<string, number>();
   for (const entry of entries) {
     const cause = entry.event.metadata.causationId;
     const parentDepth = typeof cause === 'string' ? depthOf.get(cause) : undefined;
-    if (parentDepth !== undefined) {
-      entry.parent = cause!;
-      entry.depth = parentDepth + 1;
-    }
+    entry.parent = parentDepth === undefined ? null : cause!;
+    entry.depth = parentDepth === undefined ? 0 : parentDepth + 1;
     depthOf.set(entry.event.id, entry.depth);
   }
   return entries;
+}
+
+/**
+ * The category whose read scope shows an entry: its stream's, except for the
+ * audit event of a redaction, which belongs to the stream it redacted in.
+ */
+export function categoryShowing(entry: HistoryEntry): string {
+  const { event } = entry;
+  if (entry.kind === 'redaction') {
+    const stream = (event.data as { stream?: unknown } | null)?.stream;
+    if (typeof stream === 'string') return categoryOf(stream);
+  }
+  return categoryOf(event.stream);
 }
