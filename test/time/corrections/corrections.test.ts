@@ -61,6 +61,18 @@ describe.each(backends)('reversals and the history of a record on $name', ({ loc
     expect(await store.lookup!.correlated('transfer-7731')).toEqual([]);
   });
 
+  it('upcasts the events it finds, as every other read does', async () => {
+    const store = await open(location('lookup-upcast'));
+    await store.schemas!.setCompatibility('Deposited', 'NONE');
+    await store.schemas!.register('Deposited', { type: 'object', properties: { amt: { type: 'number' } } });
+    const { events } = await store.append('account-1', [{ type: 'Deposited', data: { amt: 5 }, metadata: { correlationId: 'c-1' } }]);
+    await store.schemas!.register('Deposited', { type: 'object', properties: { amount: { type: 'number' } } });
+    await store.schemas!.addUpcaster('Deposited', 1, [{ op: 'rename', path: '/amt', to: 'amount' }]);
+    expect((await store.lookup!.event(events[0]!.id))!.data).toEqual({ amount: 5 });
+    expect((await store.lookup!.correlated('c-1'))[0]!.data).toEqual({ amount: 5 });
+    expect((await history(store, 'c-1')).entries[0]!.event.data).toEqual({ amount: 5 });
+  });
+
   it('reverses a mistaken deposit with a linked event in the same stream, which a consumer receives like any other', async () => {
     const store = await open(location('reverse'));
     const { depositId } = await bank(store);
