@@ -1,9 +1,7 @@
 import type { RecordedEvent } from '../../core/event.js';
 import { isEventId } from '../../core/event-id.js';
 import { planCorrelated, readableEventSql, type CorrelatedOptions, type EventLookup } from '../../store/event-lookup.js';
-import { EVENT_COLUMNS, toRecordedEvents, type EventRow } from '../../store/sql-rows.js';
-
-const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
+import { JOINED_EVENT_COLUMNS, toRecordedEvents, type EventRow } from '../../store/sql-rows.js';
 
 /** The correlation id as events_by_correlation indexes it: the query must say it the same way for the planner to use the index. */
 export const CORRELATION_EXPRESSION = "((e.metadata::jsonb) ->> 'correlationId')";
@@ -22,9 +20,9 @@ export class PostgresEventLookup implements EventLookup {
   constructor(schema: string, rows: RowsOf, clock: () => number) {
     this.#rows = rows;
     this.#clock = clock;
-    this.#byId = `SELECT ${JOINED_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
+    this.#byId = `SELECT ${JOINED_EVENT_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
       WHERE e.id = $1 AND ${readableEventSql('$2')}`;
-    this.#byCorrelation = `SELECT ${JOINED_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
+    this.#byCorrelation = `SELECT ${JOINED_EVENT_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
       WHERE ${CORRELATION_EXPRESSION} = $1 AND e.position > $2 AND ${readableEventSql('$3')}
       ORDER BY e.position LIMIT $4`;
   }

@@ -1,10 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '../../core/event.js';
 import { planCorrelated, readableEventSql, type CorrelatedOptions, type EventLookup } from '../../store/event-lookup.js';
-import { EVENT_COLUMNS, toRecordedEvents, type EventRow } from '../../store/sql-rows.js';
+import { JOINED_EVENT_COLUMNS, toRecordedEvents, type EventRow } from '../../store/sql-rows.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-
-const JOINED_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
 
 /** The correlation id as events_by_correlation indexes it: the query must say it the same way for the planner to use the index. */
 export const CORRELATION_EXPRESSION = "json_extract(e.metadata, '$.correlationId')";
@@ -21,13 +19,13 @@ export class SqliteEventLookup implements EventLookup {
     this.#clock = clock;
     this.#byId = connection
       .prepare<unknown[], EventRow>(
-        `SELECT ${JOINED_COLUMNS} FROM events e INDEXED BY events_by_id CROSS JOIN streams s ON s.stream_id = e.stream_id
+        `SELECT ${JOINED_EVENT_COLUMNS} FROM events e INDEXED BY events_by_id CROSS JOIN streams s ON s.stream_id = e.stream_id
          WHERE e.id = @id AND ${readableEventSql('@now')}`,
       )
       .raw(true);
     this.#byCorrelation = connection
       .prepare<unknown[], EventRow>(
-        `SELECT ${JOINED_COLUMNS} FROM events e INDEXED BY events_by_correlation CROSS JOIN streams s ON s.stream_id = e.stream_id
+        `SELECT ${JOINED_EVENT_COLUMNS} FROM events e INDEXED BY events_by_correlation CROSS JOIN streams s ON s.stream_id = e.stream_id
          WHERE ${CORRELATION_EXPRESSION} = @correlationId AND e.position > @after AND e.position <= @until AND ${readableEventSql('@now')}
          ORDER BY e.position LIMIT @limit`,
       )
