@@ -56,6 +56,11 @@ describe.each(backends)('reversals and the history of a record on $name', ({ loc
     expect(await codeOf(store.lookup!.correlated('transfer-7731', { limit: 0 }))).toBe('INVALID_ARGUMENT');
     await store.setStreamMetadata('account-ada', { truncateBefore: 2 });
     expect((await store.lookup!.correlated('transfer-7731')).map((e) => e.stream)).toEqual(['account-damon']);
+    await store.setStreamMetadata('account-damon', { maxCount: 1 });
+    expect(await store.lookup!.event(depositId)).toBeUndefined();
+    expect((await store.lookup!.correlated('transfer-7731')).map((e) => e.type)).toEqual(['Debited']);
+    await store.setStreamMetadata('account-damon', {});
+    expect((await store.lookup!.event(depositId))?.type).toBe('Deposited');
     await store.deleteStream('account-damon');
     expect(await store.lookup!.event(depositId)).toBeUndefined();
     expect(await store.lookup!.correlated('transfer-7731')).toEqual([]);
