@@ -57,6 +57,11 @@ export { generateSchemaTypes, type SchemaTypesOptions } from './schemas/schema-t
 export { backupStore, type BackupOptions, type BackupProgress, type BackupSummary } from './backup/backup-store.js';
 export { replayProjection, type ReplayOptions, type ReplayProgress, type ReplayResult } from './time/replay.js';
 export { currentReplay, type ReplayInfo } from './time/replay-context.js';
+export { gateway, gatewayWith, type Gateway, type EffectOptions, type GatewayOptions, type QueryOptions, type SkippedEffect } from './time/gateway/gateway.js';
+export { MAX_GATEWAY_KEY_LENGTH } from './time/gateway/gateway-inputs.js';
+export type { ReplayMode } from './subscriptions/handling.js';
+export { recordingsOf, type GatewayRecording, type GatewayRecordings } from './store/gateway-recordings.js';
+export { removeConsumer } from './subscriptions/remove-consumer.js';
 export type { ReplayableProjection, DeclaredFile } from './time/replayable.js';
 export { diffProjection } from './time/diff.js';
 export type * from './time/diff-types.js';

@@ -82,6 +82,9 @@ class SchemaStore implements EventStore {
   get sql() {
     return this.#sql;
   }
+  get recordings() {
+    return this.#inner.recordings;
+  }
   get snapshots() {
     return this.#inner.snapshots;
   }

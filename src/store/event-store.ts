@@ -5,6 +5,7 @@ import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
 import type { EventLookup } from './event-lookup.js';
+import type { GatewayRecordings } from './gateway-recordings.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -42,6 +43,13 @@ export interface EventStore {
 
   /** Events by id and by correlation id, through their indexes (see EventLookup). */
   readonly lookup?: EventLookup;
+
+  /**
+   * Where the gateway keeps its recorded answers, when they are not in this
+   * store's own SQL database: a replay's view answers from its source's, a
+   * branch from the real store's. Absent elsewhere (see `recordingsOf`).
+   */
+  readonly recordings?: GatewayRecordings;
 
   /** The store as the source of an exact copy (a mirror, a backup). */
   readonly copySource?: LogCopySource;
