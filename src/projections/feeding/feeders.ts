@@ -100,7 +100,9 @@ export async function feedLakeSink<Context>(
     if (event.position > Math.max(writer.position, buffered)) {
       // the event's rows go in together once its handler has succeeded: a throw halfway leaves none behind
       const rows: Record<string, unknown>[] = [];
-      await handlerFor(definition, event.type)?.(event, sink.context((values) => void rows.push(values)));
+      // lake files leave the store: personal values go in encrypted, or as the forgotten marker, never in plaintext
+      const sealed = store.privacy === undefined ? event : (await store.privacy.seal([event]))[0]!;
+      await handlerFor(definition, event.type)?.(sealed, sink.context((values) => void rows.push(values)));
       const day = dayOf(event.recordedAtMillis);
       const category = categoryOf(event.stream);
       for (const values of rows) writer.add({ position: event.position, day, category, values });
