@@ -61,15 +61,16 @@ export async function openEvents(events: RecordedEvent[], declarations: Declarat
 }
 
 /**
- * The events with every personal value of a declared category replaced by
- * `{"$personal":"withheld"}` (a forgotten one stays forgotten): what a reader
- * without the `personal:<category>` scope gets.
+ * The events with every personal value of a declared category the reader may
+ * not read replaced by `{"$personal":"withheld"}` (a forgotten one stays
+ * forgotten): what a reader without the `personal:<category>` scope gets.
  */
-export function withholdPersonal(events: readonly RecordedEvent[], declarations: Declarations): RecordedEvent[] {
+export function withholdPersonal(events: readonly RecordedEvent[], declarations: Declarations, readable: (category: string) => boolean): RecordedEvent[] {
   if (declarations.sealedPaths.size === 0) return [...events];
   return events.map((event) => {
-    const paths = declarations.sealedPaths.get(categoryOf(event.stream));
-    if (paths === undefined) return event;
+    const category = categoryOf(event.stream);
+    const paths = declarations.sealedPaths.get(category);
+    if (paths === undefined || readable(category)) return event;
     let data: unknown = event.data;
     let changed = false;
     for (const path of paths) {

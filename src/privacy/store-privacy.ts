@@ -9,7 +9,7 @@ import type { KeyCache } from './key-cache.js';
 import { assertCategory, checkPersonalFields, pathSegments } from './personal-fields.js';
 import { sealEvents } from './seal-events.js';
 import { valueAt } from './data-paths.js';
-import { replaceData } from './open-events.js';
+import { replaceData, withholdPersonal } from './open-events.js';
 
 // declare reports the paths none of the category's first events has: a bounded look, never a scan of the log
 const SAMPLE = 1_000;
@@ -72,6 +72,10 @@ export class StorePrivacy implements PersonalData {
       sealed.push(declaration === undefined ? event : await resealed(event, declaration, this.#keys));
     }
     return sealed;
+  }
+
+  async withhold(events: readonly RecordedEvent[], readable: (category: string) => boolean): Promise<RecordedEvent[]> {
+    return withholdPersonal(events, await this.#declarations.current(), readable);
   }
 
   async #unused(declaration: PersonalFieldsDeclaration): Promise<{ unusedPaths: string[]; sampled: number }> {

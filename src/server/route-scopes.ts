@@ -36,6 +36,9 @@ export const SCOPES = {
   listBranches: "any valid token: only the branches it may see (admin, the token that created the branch, or a token that may read every category the branch's events touch)",
   readBranch: "admin, the token that created the branch, or read:<each category the branch's events touch>",
   deleteBranch: "write:<each category the branch's events touch>; admin always; the token that created it while it touches none",
+  readCategory: 'read:<category> (write:<category> and personal:<category> include it)',
+  listPrivacy: 'any valid token: only the declarations of the categories it may read',
+  forgetSubject: 'admin, or write:<every category that declares personal fields>',
   admin: 'admin',
 } as const;
 

@@ -72,4 +72,11 @@ export interface PersonalData {
    * the lake's projections see.
    */
   seal(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
+  /**
+   * The events with the personal values of each declared category for which
+   * `readable(category)` is false replaced by `{"$personal":"withheld"}` (a
+   * forgotten value stays forgotten): what a reader without the scope sees.
+   * Events of undeclared categories come back as they were, unparsed.
+   */
+  withhold(events: readonly RecordedEvent[], readable: (category: string) => boolean): Promise<RecordedEvent[]>;
 }
