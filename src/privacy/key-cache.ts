@@ -26,13 +26,27 @@ export class KeyCache {
 
   /** The subject's live key, made on first use. */
   async keyFor(subject: string): Promise<SubjectKey> {
-    const cached = this.#live.get(subject);
-    if (cached !== undefined && Date.now() - cached.at < KEY_FRESH_MS) return cached.value;
-    const at = Date.now();
-    const key = await this.#keys.keyFor(subject);
-    if (this.#live.size >= MAX_CACHED) this.#live.clear();
-    this.#live.set(subject, { value: key, at });
-    return key;
+    return (await this.keysFor([subject])).get(subject)!;
+  }
+
+  /** The live keys of these subjects: the fresh ones from the cache, the others in one read. */
+  async keysFor(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
+    const now = Date.now();
+    const found = new Map<string, SubjectKey>();
+    const stale: string[] = [];
+    for (const subject of subjects) {
+      const cached = this.#live.get(subject);
+      if (cached !== undefined && now - cached.at < KEY_FRESH_MS) found.set(subject, cached.value);
+      else stale.push(subject);
+    }
+    if (stale.length === 0) return found;
+    const read = await this.#keys.keysFor(stale);
+    if (this.#live.size + stale.length > MAX_CACHED) this.#live.clear();
+    for (const [subject, key] of read) {
+      this.#live.set(subject, { value: key, at: now });
+      found.set(subject, key);
+    }
+    return found;
   }
 
   /** The secrets of these key ids: null for a forgotten key, or one the table does not hold (a store restored without its keys). */

@@ -19,41 +19,37 @@ import { valueAt, withValueAt } from './data-paths.js';
 export async function sealEvents(events: readonly EventData[], declaration: PersonalFieldsDeclaration, keys: KeyCache): Promise<EventData[]> {
   const subjectPath = pathSegments(declaration.subject);
   const fields = declaration.fields.map((path) => ({ path, segments: pathSegments(path) }));
-  const sealed: EventData[] = [];
-  for (const [index, event] of events.entries()) {
-    if (typeof event !== 'object' || event === null) {
-      sealed.push(event);
-      continue;
-    }
-    const subject = subjectOf(valueAt(event.data, subjectPath));
-    const present = fields.filter((field) => valueAt(event.data, field.segments) !== undefined);
-    if (present.length > 0 && subject === undefined) {
+  const subjects = events.map((event) => (typeof event === 'object' && event !== null ? subjectOf(valueAt(event.data, subjectPath)) : undefined));
+  const present = events.map((event, index) => {
+    if (typeof event !== 'object' || event === null) return [];
+    const found = fields.filter((field) => valueAt(event.data, field.segments) !== undefined);
+    if (found.length > 0 && subjects[index] === undefined) {
       throw new TributaryError(
         'INVALID_EVENT',
-        `event ${index} holds personal fields of ${declaration.category} (${present.map((f) => f.path).join(', ')}) but no subject at ${declaration.subject}: without it no key can be chosen, nothing was stored`,
+        `event ${index} holds personal fields of ${declaration.category} (${found.map((f) => f.path).join(', ')}) but no subject at ${declaration.subject}: without it no key can be chosen, nothing was stored`,
         { index, field: declaration.subject, reason: 'personal fields without a subject' },
       );
     }
-    if (subject === undefined) {
-      sealed.push(event);
-      continue;
-    }
+    return found;
+  });
+  // one read of the keys for the whole call, not one per event
+  const keysOf = await keys.keysFor(new Set(subjects.filter((subject, index) => subject !== undefined && present[index]!.length > 0) as string[]));
+  return events.map((event, index) => {
+    const subject = subjects[index];
+    if (subject === undefined) return event;
     let data = event.data;
-    if (present.length > 0) {
-      const key = await keys.keyFor(subject);
-      for (const field of present) {
-        const value = valueAt(data, field.segments);
-        const nonce = event.id === undefined ? undefined : (seed: BinaryLike) => createHmac('sha256', key.secret).update(`${event.id}.${field.path}.`).update(seed).digest().subarray(0, 12);
-        data = withValueAt(data, field.segments, sealValue(value, key.keyId, key.secret, field.path, nonce));
-      }
+    const key = keysOf.get(subject);
+    for (const field of key === undefined ? [] : present[index]!) {
+      const value = valueAt(data, field.segments);
+      const nonce = event.id === undefined ? undefined : (seed: BinaryLike) => createHmac('sha256', key!.secret).update(`${event.id}.${field.path}.`).update(seed).digest().subarray(0, 12);
+      data = withValueAt(data, field.segments, sealValue(value, key!.keyId, key!.secret, field.path, nonce));
     }
     const tag = subjectTag(subject);
     const given: unknown = event.tags;
     // malformed tags are the store's to refuse, as they were given
     const tags = given === undefined ? [tag] : Array.isArray(given) && !given.includes(tag) ? [...(given as string[]), tag] : event.tags;
-    sealed.push({ ...event, data, tags });
-  }
-  return sealed;
+    return { ...event, data, tags };
+  });
 }
 
 /** A subject is a non-empty string or a number (as text); anything else names nobody. */

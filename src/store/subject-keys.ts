@@ -22,6 +22,8 @@ export interface SubjectKey {
 export interface SubjectKeys {
   /** The subject's live key, made on first use; two processes asking at once get the same one (the unique index decides). */
   keyFor(subject: string): Promise<SubjectKey>;
+  /** The live keys of these subjects, made for those that have none: one read for all that have one. */
+  keysFor(subjects: readonly string[]): Promise<Map<string, SubjectKey>>;
   /** The secrets of these key ids: null for a forgotten key; an id the table does not hold is absent. */
   secrets(keyIds: readonly number[]): Promise<Map<number, Buffer | null>>;
   /** Deletes the subject's live key: 'NO_KEY' when it has none (never had one, or forgotten already). */
@@ -65,6 +67,20 @@ export class SqlSubjectKeys implements SubjectKeys {
       return inserted ?? (await tx.query<KeyRow>(this.#statements.live, [subject]))[0];
     });
     return keyOf(made ?? (await this.#sql.query<KeyRow>(this.#statements.live, [subject]))[0]!);
+  }
+
+  async keysFor(subjects: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const found = new Map<string, SubjectKey>();
+    for (let start = 0; start < subjects.length; start += IDS_PER_QUERY) {
+      const some = subjects.slice(start, start + IDS_PER_QUERY);
+      const text = this.#sql.dialect.placeholders(
+        `SELECT subject, key_id, secret FROM tributary_subject_keys WHERE forgotten_at IS NULL AND subject IN (${some.map(() => '?').join(', ')})`,
+      );
+      for (const row of await this.#sql.query<KeyRow & { subject: string }>(text, some)) found.set(row.subject, keyOf(row));
+    }
+    // a subject's first personal data: its key is made once in its life
+    for (const subject of subjects) if (!found.has(subject)) found.set(subject, await this.keyFor(subject));
+    return found;
   }
 
   async secrets(keyIds: readonly number[]): Promise<Map<number, Buffer | null>> {

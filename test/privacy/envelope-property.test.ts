@@ -22,6 +22,11 @@ class MemoryKeys implements SubjectKeys {
     }
     return Promise.resolve(key);
   }
+  async keysFor(subjects: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const found = new Map<string, SubjectKey>();
+    for (const subject of subjects) found.set(subject, await this.keyFor(subject));
+    return found;
+  }
   secrets(keyIds: readonly number[]): Promise<Map<number, Buffer | null>> {
     return Promise.resolve(new Map(keyIds.filter((id) => this.#secrets.has(id)).map((id) => [id, this.#secrets.get(id)!])));
   }
