@@ -6,7 +6,20 @@ import { openStore } from '../../src/open/open-store.js';
 import { FORGETS_STREAM, subjectTag } from '../../src/store/audit.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { KEY_FRESH_MS } from '../../src/privacy/key-cache.js';
-import { backends } from '../support/backends.js';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { backupStore } from '../../src/backup/backup-store.js';
+import { restoreBackup } from '../../src/backup/restore-backup.js';
+import { backends, scratch } from '../support/backends.js';
+
+/** The backup file's text, unzipped when it is compressed. */
+function gunzipOrRaw(bytes: Buffer): string {
+  try {
+    return gunzipSync(bytes).toString('latin1');
+  } catch {
+    return bytes.toString('latin1');
+  }
+}
 
 const CUSTOMER = { subject: 'data.customerId', fields: ['data.email', 'data.address'] };
 const ADA_EMAIL = 'ada.lovelace@example.com';
@@ -174,6 +187,20 @@ for (const { name, location } of backends) {
       await store.privacy!.forget('ada');
       await new Promise((resolve) => setTimeout(resolve, KEY_FRESH_MS + 50));
       expect(((await other.readStream('customer-ada')).events[0]!.data as { email: unknown }).email).toEqual({ $personal: 'forgotten' });
+    });
+
+    it('a backup holds only ciphertext, and restored without the keys reads every personal value as forgotten', async () => {
+      const { store } = await seeded();
+      const file = join(scratch, `privacy-backup-${count++}.tbk`);
+      await backupStore(store, file);
+      const bytes = gunzipOrRaw(readFileSync(file));
+      expect(bytes).not.toContain(ADA_EMAIL);
+      expect(bytes).toContain('$encrypted');
+      const { store: target } = await open();
+      await restoreBackup(file, target);
+      const events = (await target.readAll({ categories: ['customer'] })).events;
+      expect(events.map((e) => (e.data as { email: unknown }).email)).toEqual([{ $personal: 'forgotten' }, { $personal: 'forgotten' }]);
+      expect(events.map((e) => (e.data as { plan: string }).plan)).toEqual(['gold', 'free']);
     });
 
     it('two handles making a subject key at once share one key', async () => {
