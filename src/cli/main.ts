@@ -34,6 +34,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   branch: async () => (await import('./commands/branch.js')).branchCommand,
   privacy: async () => (await import('./commands/privacy.js')).privacyCommand,
   forget: async () => (await import('./commands/privacy.js')).forgetCommand,
+  event: async () => (await import('./commands/event.js')).eventCommand,
+  reverse: async () => (await import('./commands/reverse.js')).reverseCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
 };
 
 const GLOBAL_OPTIONS = {

@@ -2,6 +2,7 @@ import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { AllPage, AppendManyOptions, AppendOptions, EventStore, ReadAllOptions, ReadStreamOptions, StreamPage } from '../store/event-store.js';
+import type { EventLookup } from '../store/event-lookup.js';
 import type { InlineHook, SqlAccess } from '../store/sql-access.js';
 import { SqlSubjectKeys } from '../store/subject-keys.js';
 import { DeclarationsCache } from './declarations.js';
@@ -14,7 +15,7 @@ import { StorePrivacy } from './store-privacy.js';
  * Puts personal-data protection in front of a store that has SQL access:
  * appends to a category with declared personal fields are stored with those
  * fields encrypted per subject (and tagged with the subject), and every read
- * (streams, the log, queries, inline hooks, and so subscriptions, consumers and
+ * (streams, the log, queries, lookups by id, inline hooks, and so subscriptions, consumers and
  * projections) decrypts them, or gives `{"$personal":"forgotten"}` once the
  * subject is forgotten. `store.privacy` declares fields and forgets subjects.
  * Branches (`branch(name)`) are behind the same door. A store that has
@@ -76,6 +77,7 @@ function guarded(store: EventStore, parts: PrivacyParts): EventStore {
     },
   };
   if (store.sql !== undefined) overrides.sql = openingSql(store.sql, open);
+  if (store.lookup !== undefined) overrides.lookup = openingLookup(store.lookup, open);
   if (store.branch !== undefined) {
     const branch = store.branch.bind(store);
     overrides.branch = (name: string) => guarded(branch(name), parts);
@@ -88,6 +90,17 @@ function guarded(store: EventStore, parts: PrivacyParts): EventStore {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** The store's lookup by id and correlation, its events decrypted like every other read's. */
+function openingLookup(lookup: EventLookup, open: (events: RecordedEvent[]) => Promise<RecordedEvent[]>): EventLookup {
+  return {
+    event: async (id) => {
+      const found = await lookup.event(id);
+      return found === undefined ? undefined : (await open([found]))[0];
+    },
+    correlated: async (correlationId, options) => open(await lookup.correlated(correlationId, options)),
+  };
 }
 
 /** The store's SQL access with inline hooks that see events decrypted, as every other reader does. */

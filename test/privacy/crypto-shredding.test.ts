@@ -68,6 +68,7 @@ for (const { name, location } of backends) {
       const { store, where } = await seeded();
       const [ada] = (await store.readStream('customer-ada')).events;
       expect(ada!.data).toEqual({ customerId: 'ada', email: ADA_EMAIL, address: { city: 'London' }, plan: 'gold' });
+      expect((await store.lookup!.event(ada!.id))!.data).toEqual(ada!.data);
       expect(ada!.tags).toContain(subjectTag('ada'));
       const all = await store.readAll({ categories: ['customer'] });
       expect(all.events.map((e) => (e.data as { email: string }).email)).toEqual([ADA_EMAIL, BOB_EMAIL]);

@@ -28,6 +28,7 @@ import { storeClosed } from '../../store/store-closed.js';
 import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteCopySource } from './remote-copy.js';
+import { RemoteEventLookup } from './remote-lookup.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
 import { RemoteBranches } from './remote-branches.js';
@@ -63,6 +64,8 @@ export class RemoteEventStore implements EventStore {
   readonly schemas: RemoteSchemaRegistry;
   /** The server's what-if branches. */
   readonly branches: RemoteBranches;
+  /** Events by id and correlation id, as far as the token may read them. */
+  readonly lookup: RemoteEventLookup;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -75,6 +78,7 @@ export class RemoteEventStore implements EventStore {
     this.copySource = new RemoteCopySource(this.#http, this.location);
     this.schemas = new RemoteSchemaRegistry(this.#http);
     this.branches = new RemoteBranches(this.#http);
+    this.lookup = new RemoteEventLookup(this.#http);
   }
 
   /** One of the server's branches as a store (see `EventStore.branch`). */
