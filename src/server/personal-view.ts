@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { RecordedEvent } from '../core/event.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Access } from './access.js';
 
@@ -37,6 +38,12 @@ export function personalView(store: EventStore, access: Access, request: Fastify
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** The events as the request may read them: personal fields withheld where its token may not read them in plaintext. */
+export async function personalEvents(store: EventStore, access: Access, request: FastifyRequest, events: RecordedEvent[]): Promise<RecordedEvent[]> {
+  const readable = access.personalReader(request);
+  return store.privacy === undefined || readable === undefined ? events : store.privacy.withhold(events, readable);
 }
 
 /** What subscribers must share to share a feed: the same personal view (a token that reads all of it has none). */

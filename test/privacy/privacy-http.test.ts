@@ -73,6 +73,11 @@ describe.each(backends)('personal data over HTTP on $name', ({ location }) => {
     expect(emailsOf((await call('support', 'GET', '/all?category=customer')).body)).toEqual([ADA_EMAIL, 'bob@example.com']);
     expect(emailsOf((await call('analyst', 'POST', '/all/query', { query: [{ types: ['Registered'] }] })).body)).toEqual([WITHHELD, WITHHELD]);
     expect((await call('orders', 'GET', '/streams/customer-ada')).status).toBe(403);
+    const adaId = ((await call('producer', 'GET', '/streams/customer-ada')).body.events as { id: string }[])[0]!.id;
+    expect(((await call('analyst', 'GET', `/events/${adaId}`)).body.data as { email: unknown }).email).toEqual(WITHHELD);
+    expect(((await call('support', 'GET', `/events/${adaId}`)).body.data as { email: unknown }).email).toBe(ADA_EMAIL);
+    const history = (await call('analyst', 'GET', '/history/ada')).body.entries as { event: { data: { email: unknown } } }[];
+    expect(history.map((entry) => entry.event.data.email)).toEqual([WITHHELD]);
 
     // server-sent events: a read-only subscriber and a plaintext one each get their own view
     const analystFeed = await SseClient.open(`${base}/all/subscribe?category=customer&after=0`, { authorization: `Bearer ${tokens.analyst}` });
