@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBackend } from '../../src/backends/open-store.js';
+import { openRemoteStore } from '../../src/backends/remote/remote-store.js';
 import { buildServer } from '../../src/server/server.js';
 import { mintToken } from '../../src/server/tokens.js';
 import { backends } from '../support/backends.js';
@@ -102,6 +103,27 @@ describe.each(backends)('personal data over HTTP on $name', ({ location }) => {
       ['FORGOTTEN', 'producer'],
       ['NO_KEY', 'admin'],
     ]);
+  });
+
+  it('a remote store declares, shows, reads and forgets through the server, as its token may', async () => {
+    const { base, tokens } = await served(location('privacy_remote'));
+    const producer = openRemoteStore({ url: base, token: tokens.producer });
+    const analyst = openRemoteStore({ url: base, token: tokens.analyst });
+    closers.push(async () => {
+      await producer.close();
+      await analyst.close();
+    });
+    const answer = await producer.privacy.declare('customer', { subject: 'data.customerId', fields: ['data.email'] });
+    expect(answer).toMatchObject({ category: 'customer', unusedPaths: ['data.customerId', 'data.email'] });
+    expect(await analyst.privacy.get('customer')).toMatchObject({ subject: 'data.customerId', fields: ['data.email'] });
+    expect((await analyst.privacy.list()).map((d) => d.category)).toEqual(['customer']);
+    await expect(analyst.privacy.declare('customer', { subject: 'x', fields: [] })).rejects.toMatchObject({ code: 'INVALID_PERSONAL_FIELDS' });
+    await producer.append('customer-ada', [{ type: 'Registered', data: { customerId: 'ada', email: ADA_EMAIL } }]);
+    expect(((await producer.readStream('customer-ada')).events[0]!.data as { email: unknown }).email).toBe(ADA_EMAIL);
+    expect(((await analyst.readStream('customer-ada')).events[0]!.data as { email: unknown }).email).toEqual(WITHHELD);
+    await expect(analyst.privacy.forget('ada')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await producer.privacy.forget('ada', { reason: 'erasure request' })).toMatchObject({ outcome: 'FORGOTTEN', by: 'producer' });
+    expect(((await producer.readStream('customer-ada')).events[0]!.data as { email: unknown }).email).toEqual(FORGOTTEN);
   });
 
   it('refuses what the library refuses, with the same codes', async () => {
