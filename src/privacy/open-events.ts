@@ -90,5 +90,25 @@ function isForgotten(value: unknown): boolean {
 
 /** The event with other data, everything else as it was. */
 export function replaceData(event: RecordedEvent, data: unknown): RecordedEvent {
-  return new RecordedEvent(event.id, event.stream, event.type, event.revision, event.position, JSON.stringify(data), event.metadataJson, event.recordedAtMillis, event.tagsJson);
+  return new OpenedEvent(event, data);
+}
+
+/** An event whose data was worked out already: a reader gets it without parsing, and its JSON text is written on first access only. */
+class OpenedEvent extends RecordedEvent {
+  readonly #opened: unknown;
+  #dataJson: string | undefined;
+
+  constructor(stored: RecordedEvent, data: unknown) {
+    super(stored.id, stored.stream, stored.type, stored.revision, stored.position, stored.dataJson, stored.metadataJson, stored.recordedAtMillis, stored.tagsJson);
+    this.#opened = data;
+  }
+
+  override get data(): unknown {
+    return this.#opened;
+  }
+
+  override get dataJson(): string {
+    this.#dataJson ??= JSON.stringify(this.#opened) ?? 'null';
+    return this.#dataJson;
+  }
 }
