@@ -103,6 +103,9 @@ class SchemaStore implements EventStore {
   get branches() {
     return this.#inner.branches;
   }
+  get privacy() {
+    return this.#inner.privacy;
+  }
   /** A branch behind the same door: its appends checked against the registry, its events (real and its own) upcast. */
   get branch(): ((name: string) => EventStore) | undefined {
     const inner = this.#inner;

@@ -7,6 +7,7 @@ import type { ConsumerStore } from './consumer-store.js';
 import type { EventLookup } from './event-lookup.js';
 import type { GatewayRecordings } from './gateway-recordings.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
+import type { PersonalData } from './personal-data.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { Branches } from './branches.js';
@@ -63,6 +64,13 @@ export interface EventStore {
    * ones; absent on a bare backend handle, which writes and reads as stored.
    */
   readonly schemas?: SchemaRegistry;
+
+  /**
+   * Personal data: declared personal fields encrypted per subject on append and
+   * decrypted on read, and `forget` to make a subject's values unreadable for
+   * good. Present on stores opened with `openStore` on SQLite or PostgreSQL.
+   */
+  readonly privacy?: PersonalData;
 
   /**
    * The what-if branches of this store's log: create, list, describe, delete.

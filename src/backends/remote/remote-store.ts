@@ -29,6 +29,7 @@ import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteEventLookup } from './remote-lookup.js';
+import { RemotePrivacy } from './remote-privacy.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
 import { RemoteBranches } from './remote-branches.js';
@@ -66,6 +67,8 @@ export class RemoteEventStore implements EventStore {
   readonly branches: RemoteBranches;
   /** Events by id and correlation id, as far as the token may read them. */
   readonly lookup: RemoteEventLookup;
+  /** The server's personal data: declarations and forgetting subjects. */
+  readonly privacy: RemotePrivacy;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -79,6 +82,7 @@ export class RemoteEventStore implements EventStore {
     this.schemas = new RemoteSchemaRegistry(this.#http);
     this.branches = new RemoteBranches(this.#http);
     this.lookup = new RemoteEventLookup(this.#http);
+    this.privacy = new RemotePrivacy(this.#http);
   }
 
   /** One of the server's branches as a store (see `EventStore.branch`). */

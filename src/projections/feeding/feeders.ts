@@ -108,8 +108,10 @@ export async function feedLakeSink<Context>(
       const rows: Record<string, unknown>[] = [];
       const handler = handlerFor(definition, event.type);
       if (handler !== undefined) {
+        // lake files leave the store: personal values go in encrypted, or as the forgotten marker, never in plaintext
+        const sealed = store.privacy === undefined ? event : (await store.privacy.seal([event]))[0]!;
         const replay = await lakeReplay.of(event.position, currentReplayMode());
-        await runAsOwner(owner, replay, () => handler(event, sink.context((values) => void rows.push(values))));
+        await runAsOwner(owner, replay, () => handler(sealed, sink.context((values) => void rows.push(values))));
       }
       const day = dayOf(event.recordedAtMillis);
       const category = categoryOf(event.stream);
