@@ -8,6 +8,7 @@ import type { LogCopySource, LogCopyTarget } from './log-copy.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { Branches } from './branches.js';
+import type { Redaction } from './redaction.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
 
@@ -51,6 +52,12 @@ export interface EventStore {
    * ones; absent on a bare backend handle, which writes and reads as stored.
    */
   readonly schemas?: SchemaRegistry;
+
+  /**
+   * Redacts events in place (see docs/corrections.md): present on the SQLite,
+   * PostgreSQL and remote stores, absent on a branch. Use `redact(store, id, …)`.
+   */
+  readonly redaction?: Redaction;
 
   /**
    * The what-if branches of this store's log: create, list, describe, delete.

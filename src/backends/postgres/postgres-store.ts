@@ -46,6 +46,7 @@ import { PostgresConsumerStore } from './postgres-consumers.js';
 import { PostgresCopy } from './postgres-copy.js';
 import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
+import { PostgresRedaction } from './postgres-redaction.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
@@ -116,6 +117,7 @@ export class PostgresEventStore implements EventStore {
   readonly snapshots: SnapshotStore;
   readonly copySource: PostgresCopy;
   readonly copyTarget: PostgresCopy;
+  readonly redaction: PostgresRedaction;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -144,6 +146,11 @@ export class PostgresEventStore implements EventStore {
     const copy = new PostgresCopy({ pool, statements: this.#sql.copy, schema: this.#schema, writer: this.#writer, channel, clock, isClosed: this.#isClosed, location });
     this.copySource = copy;
     this.copyTarget = copy;
+    this.redaction = new PostgresRedaction(
+      this.#schema,
+      (operation, work) => this.#whenWritable(() => this.#writer.transaction(operation, work)),
+      (stream, events) => this.append(stream, events),
+    );
     // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
     this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => async (values) => {
       scope.refuse('store.snapshots.write');
