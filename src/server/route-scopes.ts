@@ -36,6 +36,7 @@ export const SCOPES = {
   listBranches: "any valid token: only the branches it may see (admin, the token that created the branch, or a token that may read every category the branch's events touch)",
   readBranch: "admin, the token that created the branch, or read:<each category the branch's events touch>",
   deleteBranch: "write:<each category the branch's events touch>; admin always; the token that created it while it touches none",
+  redactEvent: "write:<category of the event's stream> (admin includes it); a token that may not read the category gets EVENT_NOT_FOUND",
   admin: 'admin',
 } as const;
 

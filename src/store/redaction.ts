@@ -44,10 +44,15 @@ export interface Redaction {
    * held), then appends the audit event `EventRedacted` to `$audit-redactions`
    * with an id derived from the event's, so that a retry or a second redaction
    * appends it at most once. An event already redacted keeps its first marker.
+   * `authorize` sees the stored event first, inside the transaction, and
+   * throws to refuse (the server checks the token's scope on its category there).
    * Errors: EVENT_NOT_FOUND, INVALID_CORRECTION (a `$` stream's event, an empty reason).
    */
-  redact(eventId: string, marker: RedactionMarker): Promise<RedactedEvent>;
+  redact(eventId: string, marker: RedactionMarker, authorize?: AuthorizeRedaction): Promise<RedactedEvent>;
 }
+
+/** A check of the event about to be redacted; it throws to refuse, and nothing is written. */
+export type AuthorizeRedaction = (event: { id: string; stream: string; type: string }) => void;
 
 /** True when `value` is a redaction marker, as a redacted event's `data` holds it. */
 export function isRedactionMarker(value: unknown): value is RedactionMarker {
@@ -144,8 +149,10 @@ export interface RowRedaction {
  * Decides a redaction from the event's stored row, inside the backend's
  * transaction. Errors: EVENT_NOT_FOUND (no row), INVALID_CORRECTION (a `$` stream).
  */
-export function redactRow(eventId: string, row: EventRow | undefined, marker: RedactionMarker): RowRedaction {
+export function redactRow(eventId: string, row: EventRow | undefined, marker: RedactionMarker, authorize?: AuthorizeRedaction): RowRedaction {
   if (row === undefined) throw eventNotFound(eventId);
+  // before the reserved check: a caller refused the category learns nothing of what the event is
+  authorize?.({ id: row[EVENT_ROW.id], stream: row[EVENT_ROW.stream], type: row[EVENT_ROW.type] });
   refuseReservedRedaction(eventId, row[EVENT_ROW.stream]);
   const stored = row[EVENT_ROW.metadata]?.startsWith(MARKER_START) === true ? storedMarker(row[EVENT_ROW.data]) : undefined;
   if (stored !== undefined) return { write: undefined, redacted: { event: toRecordedEvents([row])[0]!, alreadyRedacted: true }, marker: stored };

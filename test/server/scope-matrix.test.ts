@@ -56,6 +56,9 @@ const PAID_V1 = { type: 'object', properties: { amount: { type: 'number' } }, ad
 const PAID_V2 = { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } }, additionalProperties: false };
 const paidCondition = { failIfEventsMatch: [{ types: ['Paid'] }] };
 const feed = '/consumers/pay-feed';
+// fixed ids, so that a case can name the events the template holds
+const PAID_ID = '0190f1c2-0000-7000-8000-00000000a001';
+const PLACED_ID = '0190f1c2-0000-7000-8000-00000000a002';
 const projectionConsumer = '/consumers/projection:paydocs:g1';
 
 const CASES: Case[] = [
@@ -74,6 +77,9 @@ const CASES: Case[] = [
   { route: 'GET /streams/{stream}/metadata', url: '/streams/payment-1/metadata', expected: READS_PAYMENT },
   { route: 'PUT /streams/{stream}/metadata', url: '/streams/payment-1/metadata', body: { maxCount: 5 }, expected: CHANGES_PAYMENT_204 },
   { route: 'DELETE /streams/{stream}', url: '/streams/payment-1', expected: CHANGES_PAYMENT_204 },
+  // a token that may not read payment is answered as if the event did not exist
+  { route: 'POST /events/{id}/redact', url: `/events/${PAID_ID}/redact`, body: { reason: 'leak' }, expected: [401, 401, 404, 404, 200, 200] },
+  { route: 'POST /events/{id}/redact', url: `/events/${PLACED_ID}/redact`, body: { reason: 'leak' }, expected: [401, 401, 403, 200, 404, 200] },
   { route: 'GET /streams', url: '/streams', expected: ADMIN_ONLY },
   { route: 'GET /streams', url: '/streams?category=order', expected: READS_ORDER },
   { route: 'GET /categories', url: '/categories', expected: ADMIN_ONLY },
@@ -261,8 +267,8 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
     await store.tokens!.create(record);
     if (name === 'revoked') await store.tokens!.revoke(record.id);
   }
-  await store.append('order-1', [{ type: 'Placed', data: { total: 10 } }]);
-  await store.append('payment-1', [{ type: 'Paid', data: { amount: 10 } }]);
+  await store.append('order-1', [{ id: PLACED_ID, type: 'Placed', data: { total: 10 } }]);
+  await store.append('payment-1', [{ id: PAID_ID, type: 'Paid', data: { amount: 10 } }]);
   await store.append('payment-2', [{ type: 'Paid', data: { amount: 20 }, tags: ['customer:7'] }]);
   await store.append('order-2', [{ type: 'Placed', data: { total: 20 }, tags: ['customer:7'] }]);
   await store.consumers.register({ name: 'order-feed', partitions: 1, startAt: 0, filter: { categories: ['order'] } });

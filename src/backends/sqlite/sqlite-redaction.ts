@@ -1,5 +1,5 @@
 import type { AppendResult, EventData } from '../../core/event.js';
-import { redactAndAudit, redactRow, type RedactedEvent, type Redaction, type RedactionMarker } from '../../store/redaction.js';
+import { redactAndAudit, redactRow, type AuthorizeRedaction, type RedactedEvent, type Redaction, type RedactionMarker } from '../../store/redaction.js';
 import { EVENT_COLUMNS, type EventRow } from '../../store/sql-rows.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
@@ -19,16 +19,16 @@ export class SqliteRedaction implements Redaction {
     this.#assertWritable = assertWritable;
   }
 
-  redact(eventId: string, marker: RedactionMarker): Promise<RedactedEvent> {
-    return redactAndAudit(eventId, marker, (id, checked) => this.#inPlace(id, checked), this.#append);
+  redact(eventId: string, marker: RedactionMarker, authorize?: AuthorizeRedaction): Promise<RedactedEvent> {
+    return redactAndAudit(eventId, marker, (id, checked) => this.#inPlace(id, checked, authorize), this.#append);
   }
 
-  #inPlace(eventId: string, marker: RedactionMarker) {
+  #inPlace(eventId: string, marker: RedactionMarker, authorize: AuthorizeRedaction | undefined) {
     // prepared on first use: a store that never redacts prepares nothing
     const statements = (this.#statements ??= prepare(this.#connection));
     return this.#connection.write('store.redaction.redact', () => {
       this.#assertWritable();
-      const decided = redactRow(eventId, statements.eventById.get(eventId), marker);
+      const decided = redactRow(eventId, statements.eventById.get(eventId), marker, authorize);
       if (decided.write !== undefined) {
         const { event } = decided.redacted;
         statements.replace.run(decided.write, decided.write, event.position);

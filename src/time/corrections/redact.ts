@@ -1,13 +1,15 @@
 import { TributaryError } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
 import type { EventStore } from '../../store/event-store.js';
-import { checkMarker, storedMarker, type RedactionMarker } from '../../store/redaction.js';
+import { checkMarker, storedMarker, type AuthorizeRedaction, type RedactionMarker } from '../../store/redaction.js';
 
 export interface RedactOptions {
   /** Why the event must go (a court order, a secret pasted by mistake); required, never empty. */
   reason: string;
   /** Who asks: a token's or a person's name; null (the default) names nobody. */
   by?: string | null;
+  /** Sees the stored event before anything is written and throws to refuse it: how a server checks a token's scope on the event's category. */
+  authorize?: AuthorizeRedaction;
 }
 
 /** What a redaction did: the event as it now reads, its marker, and whether an earlier redaction had put that marker there. */
@@ -35,6 +37,6 @@ export async function redact(store: EventStore, eventId: string, options: Redact
   checkMarker(String(eventId), marker);
   const redaction = store.redaction;
   if (redaction === undefined) throw new TributaryError('INVALID_ARGUMENT', `the store at ${store.location} cannot redact events (a branch, or a bare handle)`, { argument: 'store' });
-  const { event, alreadyRedacted } = await redaction.redact(eventId, marker);
+  const { event, alreadyRedacted } = await redaction.redact(eventId, marker, options.authorize);
   return { event, marker: storedMarker(event.dataJson) ?? marker, alreadyRedacted };
 }
