@@ -27,6 +27,7 @@ import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
+import { RemoteRedaction } from './remote-redaction.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
@@ -63,6 +64,8 @@ export class RemoteEventStore implements EventStore {
   readonly schemas: RemoteSchemaRegistry;
   /** The server's what-if branches. */
   readonly branches: RemoteBranches;
+  /** Redaction by the server (`POST /events/{id}/redact`). */
+  readonly redaction: RemoteRedaction;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -75,6 +78,7 @@ export class RemoteEventStore implements EventStore {
     this.copySource = new RemoteCopySource(this.#http, this.location);
     this.schemas = new RemoteSchemaRegistry(this.#http);
     this.branches = new RemoteBranches(this.#http);
+    this.redaction = new RemoteRedaction(this.#http);
   }
 
   /** One of the server's branches as a store (see `EventStore.branch`). */
