@@ -32,6 +32,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   branch: async () => (await import('./commands/branch.js')).branchCommand,
+  redact: async () => (await import('./commands/redact.js')).redactCommand,
 };
 
 const GLOBAL_OPTIONS = {
