@@ -67,3 +67,5 @@ export { openScratchStore } from './open/scratch-store.js';
 export { restoreBackup, type RestoreOptions, type RestoreProgress, type RestoreSummary, type RestoreTarget } from './backup/restore-backup.js';
 export { verifyBackup } from './backup/backup-reader.js';
 export type { BackupContents, BackupHeader, BackupTrailer } from './backup/backup-format.js';
+export { redact, type RedactOptions, type RedactOutcome } from './time/corrections/redact.js';
+export { isRedactionMarker, type AuthorizeRedaction, type EventRedactedData, type RedactedEvent, type Redaction, type RedactionMarker } from './store/redaction.js';
