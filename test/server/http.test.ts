@@ -165,6 +165,7 @@ describe('HTTP contract (in-process)', () => {
           '/copy/state',
           '/copy/streams',
           '/copy/tables',
+          '/events/{id}/redact',
           '/head',
           '/health',
           '/metrics',
