@@ -6,6 +6,7 @@ import { startConsumer, type Consumer } from '../../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../../subscriptions/consumer-options.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
+import { applyLakeRedactions, redactionsMade } from './lake-redactions.js';
 import { columnsToWrite } from '../sinks/lake.js';
 import { readManifest } from '../sinks/lake-manifest.js';
 import { removeLakeGeneration } from '../sinks/storage.js';
@@ -67,7 +68,8 @@ export async function feedLakeSink<Context>(
   // DuckDB loads with the first lake this process feeds, not with the package
   const { LakeWriter } = await import('../sinks/lake-writer.js');
   const columns = columnsToWrite(sink.columns, readManifest(directory)?.columns);
-  const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
+  // a new lake reads every event redacted so far as its marker: only later redactions are its to apply
+  const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs, redactions: await redactionsMade(store) });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
   // the last event whose rows are in the buffer: a retry after a failed roll must not add them twice
@@ -82,6 +84,7 @@ export async function feedLakeSink<Context>(
     if (!(await options.registered())) return abandon();
     try {
       await writer.roll();
+      await applyLakeRedactions(store, writer);
     } catch (error) {
       // the directory went with the projection under the roll: nothing to report. Looked at before the registry,
       // which a projection made again under the same name fills again; nothing is left of this generation to delete
@@ -122,7 +125,13 @@ export async function feedLakeSink<Context>(
     consumer,
     // a roll by time waits for the event in hand, so one event's rows never straddle two rolls
     async tick() {
-      if (removed || handling !== undefined || rolling !== undefined || !writer.shouldRoll()) return;
+      if (removed || handling !== undefined || rolling !== undefined) return;
+      // an idle lake rolls nothing, yet a redaction must reach its files
+      if (!writer.shouldRoll()) {
+        rolling = applyLakeRedactions(store, writer).finally(() => (rolling = undefined));
+        await rolling;
+        return;
+      }
       rolling = roll().finally(() => (rolling = undefined));
       await rolling;
     },
