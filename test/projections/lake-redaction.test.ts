@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,32 @@ describe('LakeWriter.redact', () => {
     const reopened = await LakeWriter.open({ directory, columns: COLUMNS });
     expect(reopened.redactions).toBe(3);
     await reopened.close();
+  });
+
+  it('a crash before the manifest keeps the old files listed; one after it leaves the old files, and the next open deletes what is not listed', async () => {
+    const directory = join(root, `unit-${++lakes}`);
+    const writer = await LakeWriter.open({ directory, columns: COLUMNS });
+    for (const position of [1, 2, 3]) writer.add({ position, day: '2026-12-01', category: 'account', values: { position, note: `n${position}` } });
+    await writer.roll();
+    const [original] = readManifest(directory)!.files;
+    const kept = join(directory, ...original!.path.split('/'));
+    const saved = join(root, `saved-${lakes}.parquet`);
+    copyFileSync(kept, saved);
+    await writer.redact([{ position: 2, category: 'account' }], 1);
+    await writer.close();
+    const after = readManifest(directory)!;
+    // as a crash between the manifest and the deletion leaves it: the replaced file, and a staging directory of a later attempt
+    copyFileSync(saved, kept);
+    mkdirSync(join(directory, '_staging-redaction-r2'));
+    writeFileSync(join(directory, '_staging-redaction-r2', 'part.parquet'), 'half written');
+    const reopened = await LakeWriter.open({ directory, columns: COLUMNS });
+    await reopened.close();
+    expect(readManifest(directory)).toEqual(after);
+    expect(existsSync(kept)).toBe(false);
+    expect(existsSync(join(directory, '_staging-redaction-r2'))).toBe(false);
+    expect(parquetOnDisk(directory)).toEqual(after.files.map((file) => file.path));
+    const { rows } = await queryLake([{ name: 'notes', directory }], 'SELECT list(position ORDER BY position) AS p FROM notes');
+    expect(rows).toEqual([{ p: [1, 3] }]);
   });
 
   it('a lake without a position column records the redactions it cannot remove', async () => {
