@@ -94,6 +94,7 @@ export function refuseReservedRedaction(eventId: string, stream: string): void {
   if (stream.startsWith('$')) throw invalidRedaction(eventId, 'eventId', `the event is in ${JSON.stringify(stream)}, one of the store's own streams, which are never redacted`);
 }
 
+/** EVENT_NOT_FOUND: also the answer to a caller that may not learn whether the event exists. */
 export function eventNotFound(eventId: string): TributaryError {
   return new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(eventId)} is stored`, { eventId });
 }
