@@ -177,6 +177,35 @@ describe.each(backends)('redaction on $name', ({ location }) => {
     }
   });
 
+  it('a parked event replayed after its redaction is handled as its marker', async () => {
+    const { store, secret } = await accounts(location);
+    try {
+      const handled: RecordedEvent[] = [];
+      const consumer = await startConsumer(store, {
+        name: 'fussy',
+        filter: { categories: ['account'] },
+        retry: { attempts: 1 },
+        handler: (event) => {
+          if (JSON.stringify(event.data).includes('4111')) throw new Error('a card number');
+          handled.push(event);
+        },
+      });
+      try {
+        await until(() => handled.length === 3, 'the other three handled');
+        expect((await store.consumers.listParked('fussy')).map((entry) => entry.position)).toEqual([2]);
+        await redact(store, secret.id, { reason: 'leak' });
+        expect(await store.consumers.requestReplay('fussy')).toBe(1);
+        await until(() => handled.length === 4, 'the parked event handled again');
+        expect(handled[3]!).toMatchObject({ id: secret.id, position: 2 });
+        expect(handled[3]!.data).toMatchObject({ redacted: true, reason: 'leak' });
+      } finally {
+        await consumer.stop();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('an upcast type reads a redacted event as its marker, untouched', async () => {
     const store = await openStore(location(`redact-${++stores}`));
     try {
