@@ -4,8 +4,11 @@ import { REDACTIONS_STREAM } from '../../src/store/audit.js';
 import { redact } from '../../src/time/corrections/redact.js';
 import { listening, withServer } from '../server/support.js';
 
+// a busy test machine must not shed these requests: the overload tests cover shedding
+const UNSHED = { overload: { maxEventLoopDelayMs: 0 } };
+
 it('a remote store redacts through the server, with the same answers and refusals as an embedded one', async () => {
-  await withServer({ open: false }, async ({ app, store, namedToken }) => {
+  await withServer({ open: false, ...UNSHED }, async ({ app, store, namedToken }) => {
     const { authorization } = await namedToken('dpo', 'write:account');
     const remote = openRemoteStore({ url: await listening(app), token: authorization.slice('Bearer '.length) });
     try {

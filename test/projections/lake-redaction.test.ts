@@ -122,7 +122,7 @@ describe.each(backends)('a lake projection after a redaction on $name', ({ locat
       try {
         await waitForProjection(store, 'events', 3, { timeoutMs: 20_000 });
         const lake = join(directory, 'events', 'g1');
-        await until(() => readManifest(lake)?.position === 3, 'the files hold three events');
+        await until(() => readManifest(lake)?.position === 3, 'the files hold three events', 20_000);
         const before = readManifest(lake)!;
         const [secret] = (await store.readStream('account-1')).events;
         await redact(store, secret!.id, { reason: 'leak' });

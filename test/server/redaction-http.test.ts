@@ -5,13 +5,16 @@ import { backends } from '../support/backends.js';
 import { SseClient } from './sse-client.js';
 import { listening, withServer } from './support.js';
 
+// a busy test machine must not shed these requests: the overload tests cover shedding
+const UNSHED = { overload: { maxEventLoopDelayMs: 0 } };
+
 let stores = 0;
 const SECRET = { amount: 50, note: 'card 4111 1111 1111 1111' };
 
 describe.each(backends)('POST /events/{id}/redact on $name', ({ location }) => {
   it('redacts for the token that writes the category, and every HTTP reader sees the marker, live subscribers joining later too', async () => {
     const store = await openStore(location(`redact-http-${++stores}`));
-    await withServer({ store, open: false }, async ({ app, namedToken, token }) => {
+    await withServer({ store, open: false, ...UNSHED }, async ({ app, namedToken, token }) => {
       const dpo = await namedToken('dpo', 'write:account');
       const reader = await token('read:*');
       await store.append('account-1', [{ type: 'Deposited', data: { amount: 100 } }, { type: 'Deposited', data: SECRET }, { type: 'Deposited', data: { amount: 25 } }]);
@@ -55,7 +58,7 @@ describe.each(backends)('POST /events/{id}/redact on $name', ({ location }) => {
 
   it('refuses what the library refuses, and tells another team nothing', async () => {
     const store = await openStore(location(`redact-http-${++stores}`));
-    await withServer({ store, open: false }, async ({ app, token }) => {
+    await withServer({ store, open: false, ...UNSHED }, async ({ app, token }) => {
       const writer = await token('write:account');
       const admin = await token('admin');
       await store.append('account-1', [{ type: 'Deposited', data: SECRET }]);
