@@ -32,6 +32,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   branch: async () => (await import('./commands/branch.js')).branchCommand,
+  event: async () => (await import('./commands/event.js')).eventCommand,
+  reverse: async () => (await import('./commands/reverse.js')).reverseCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
   redact: async () => (await import('./commands/redact.js')).redactCommand,
 };
 

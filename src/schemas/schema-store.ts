@@ -22,6 +22,7 @@ import type { RegistryState } from './registry-state.js';
 import { SchemaCompiler } from './schema-compiler.js';
 import { StoreSchemaRegistry } from './store-registry.js';
 import { Upcasters } from './upcasters.js';
+import type { EventLookup } from '../store/event-lookup.js';
 
 /**
  * Puts the schema registry's door in front of a store: appends are stamped
@@ -56,6 +57,7 @@ class SchemaStore implements EventStore {
   readonly #upcasters: Upcasters;
   readonly #registry: StoreSchemaRegistry;
   readonly #sql: SqlAccess | undefined;
+  readonly #lookup: EventLookup | undefined;
 
   /** `parts`: a branch's door, sharing the real store's registry. */
   constructor(inner: EventStore, parts?: RegistryParts) {
@@ -65,6 +67,7 @@ class SchemaStore implements EventStore {
     this.#cache = parts?.cache ?? new RegistryCache(inner, this.#compiler);
     this.#registry = parts?.registry ?? new StoreSchemaRegistry(inner, this.#cache, this.#compiler, this.#upcasters);
     this.#sql = inner.sql === undefined ? undefined : upcastingSql(inner.sql, this);
+    this.#lookup = inner.lookup === undefined ? undefined : upcastingLookup(inner.lookup, this);
   }
 
   get location() {
@@ -93,6 +96,9 @@ class SchemaStore implements EventStore {
   }
   get schemas() {
     return this.#registry;
+  }
+  get lookup(): EventLookup | undefined {
+    return this.#lookup;
   }
   get branches() {
     return this.#inner.branches;
@@ -243,3 +249,14 @@ function upcastingSql(sql: SqlAccess, store: SchemaStore): SqlAccess {
   };
 }
 
+
+/** The inner store's lookup, its events upcast like every other read's. */
+function upcastingLookup(lookup: EventLookup, store: SchemaStore): EventLookup {
+  return {
+    event: async (id) => {
+      const found = await lookup.event(id);
+      return found === undefined ? undefined : (await store.upcast([found]))[0];
+    },
+    correlated: async (correlationId, options) => store.upcast(await lookup.correlated(correlationId, options)),
+  };
+}

@@ -25,6 +25,7 @@ import { allRoutes } from './routes/all.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { copyRoutes } from './routes/copy.js';
+import { correctionRoutes } from './routes/corrections.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { lakeRoutes } from './routes/lake.js';
 import { memberRoutes } from './routes/members.js';
@@ -154,6 +155,7 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   branchRoutes(app, options.store, new BranchAccess(access));
   branchLogRoutes(app, options.store, limits, access);
   branchLiveRoutes(app, options.store, sse, { registry, feeds }, access);
+  correctionRoutes(app, options.store, access);
 }
 
 /** The answer to a URL no route of the API serves, in the contract's error shape. */

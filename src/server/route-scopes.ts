@@ -38,6 +38,10 @@ export const SCOPES = {
   deleteBranch: "write:<each category the branch's events touch>; admin always; the token that created it while it touches none",
   redactEvent: "write:<category of the event's stream> (admin includes it); a token that may not read the category gets EVENT_NOT_FOUND",
   admin: 'admin',
+  readEvent: "read:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",
+  reverseEvent: "write:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",
+  readCorrelation: 'any valid token: only the events of the categories it may read',
+  readHistory: 'any valid token: shown only the events of the categories it may read (an audit event of a redaction: of the redacted stream); the others are counted as withheld',
 } as const;
 
 /** Refuses to start a server with a route whose scope is not written down: every route is a data route. */

@@ -4,6 +4,7 @@ import type { AppendCondition, EventQuery } from '../core/event-query.js';
 import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
+import type { EventLookup } from './event-lookup.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -39,6 +40,9 @@ export interface EventStore {
 
   /** Snapshots of folded stream state, for deciders that keep them; absent on a remote store. */
   readonly snapshots?: SnapshotStore;
+
+  /** Events by id and by correlation id, through their indexes (see EventLookup). */
+  readonly lookup?: EventLookup;
 
   /** The store as the source of an exact copy (a mirror, a backup). */
   readonly copySource?: LogCopySource;

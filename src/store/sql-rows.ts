@@ -39,6 +39,9 @@ export const STREAM_ROW = {
 /** The event columns both SQL backends select, in this order. */
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, recorded_at, metadata, data, tags';
 
+/** {@link EVENT_COLUMNS} of the events table aliased `e`, for reads that join it. */
+export const JOINED_EVENT_COLUMNS = EVENT_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ');
+
 /** An event row in the column order of {@link EVENT_COLUMNS}. */
 export type EventRow = [
   position: number,

@@ -56,9 +56,9 @@ const PAID_V1 = { type: 'object', properties: { amount: { type: 'number' } }, ad
 const PAID_V2 = { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } }, additionalProperties: false };
 const paidCondition = { failIfEventsMatch: [{ types: ['Paid'] }] };
 const feed = '/consumers/pay-feed';
-// fixed ids, so that a case can name the events the template holds
-const PAID_ID = '0190f1c2-0000-7000-8000-00000000a001';
-const PLACED_ID = '0190f1c2-0000-7000-8000-00000000a002';
+// one event of each category under one correlation id, with ids the cases can name
+const PAY_EVENT = '00000000-0000-4000-8000-0000000000a1';
+const ORDER_EVENT = '00000000-0000-4000-8000-0000000000a2';
 const projectionConsumer = '/consumers/projection:paydocs:g1';
 
 const CASES: Case[] = [
@@ -78,8 +78,8 @@ const CASES: Case[] = [
   { route: 'PUT /streams/{stream}/metadata', url: '/streams/payment-1/metadata', body: { maxCount: 5 }, expected: CHANGES_PAYMENT_204 },
   { route: 'DELETE /streams/{stream}', url: '/streams/payment-1', expected: CHANGES_PAYMENT_204 },
   // a token that may not read payment is answered as if the event did not exist
-  { route: 'POST /events/{id}/redact', url: `/events/${PAID_ID}/redact`, body: { reason: 'leak' }, expected: [401, 401, 404, 404, 200, 200] },
-  { route: 'POST /events/{id}/redact', url: `/events/${PLACED_ID}/redact`, body: { reason: 'leak' }, expected: [401, 401, 403, 200, 404, 200] },
+  { route: 'POST /events/{id}/redact', url: `/events/${PAY_EVENT}/redact`, body: { reason: 'leak' }, expected: [401, 401, 404, 404, 200, 200] },
+  { route: 'POST /events/{id}/redact', url: `/events/${ORDER_EVENT}/redact`, body: { reason: 'leak' }, expected: [401, 401, 403, 200, 404, 200] },
   { route: 'GET /streams', url: '/streams', expected: ADMIN_ONLY },
   { route: 'GET /streams', url: '/streams?category=order', expected: READS_ORDER },
   { route: 'GET /categories', url: '/categories', expected: ADMIN_ONLY },
@@ -189,6 +189,15 @@ const CASES: Case[] = [
   { route: 'GET /branches/{name}/all/subscribe', url: '/branches/paybranch/all/subscribe?after=0', sse: true, expected: ANY_TOKEN },
   { route: 'GET /branches/{name}/all/subscribe', url: '/branches/paybranch/all/subscribe?after=0&category=payment', sse: true, expected: READS_PAYMENT },
   { route: 'GET /branches/{name}/streams/{stream}/subscribe', url: '/branches/paybranch/streams/payment-1/subscribe?after=0', sse: true, expected: READS_PAYMENT },
+  // an event of a category the token may not read is one that does not exist, for reading and for reversing alike
+  { route: 'GET /events/{id}', url: `/events/${PAY_EVENT}`, expected: [401, 401, 404, 404, 200, 200] },
+  { route: 'GET /events/{id}', url: `/events/${ORDER_EVENT}`, expected: [401, 401, 200, 200, 404, 200] },
+  { route: 'POST /events/{id}/reverse', url: `/events/${PAY_EVENT}/reverse`, body: { reason: 'keyed twice' }, expected: [401, 401, 404, 404, 201, 201] },
+  { route: 'POST /events/{id}/reverse', url: `/events/${ORDER_EVENT}/reverse`, body: { reason: 'keyed twice' }, expected: [401, 401, 403, 201, 404, 201] },
+  // a history or a correlation shows each token the events it may read, and counts the others
+  { route: 'GET /correlations/{id}', url: '/correlations/deal-1', expected: ANY_TOKEN },
+  { route: 'GET /history/{id}', url: '/history/deal-1', expected: ANY_TOKEN },
+  { route: 'GET /history/{id}', url: '/history/payment-3', expected: ANY_TOKEN },
   // the store is no copy of another
   { route: 'GET /copy/state', url: '/copy/state', expected: [401, 401, 403, 403, 403, 409] },
 ];
@@ -267,10 +276,12 @@ async function fill(store: EventStore, lakeRoot: string): Promise<void> {
     await store.tokens!.create(record);
     if (name === 'revoked') await store.tokens!.revoke(record.id);
   }
-  await store.append('order-1', [{ id: PLACED_ID, type: 'Placed', data: { total: 10 } }]);
-  await store.append('payment-1', [{ id: PAID_ID, type: 'Paid', data: { amount: 10 } }]);
+  await store.append('order-1', [{ type: 'Placed', data: { total: 10 } }]);
+  await store.append('payment-1', [{ type: 'Paid', data: { amount: 10 } }]);
   await store.append('payment-2', [{ type: 'Paid', data: { amount: 20 }, tags: ['customer:7'] }]);
   await store.append('order-2', [{ type: 'Placed', data: { total: 20 }, tags: ['customer:7'] }]);
+  await store.append('payment-3', [{ id: PAY_EVENT, type: 'Paid', data: { amount: 5 }, metadata: { correlationId: 'deal-1' } }]);
+  await store.append('order-3', [{ id: ORDER_EVENT, type: 'Placed', data: { total: 5 }, metadata: { correlationId: 'deal-1' } }]);
   await store.consumers.register({ name: 'order-feed', partitions: 1, startAt: 0, filter: { categories: ['order'] } });
   await store.consumers.register({ name: 'pay-feed', partitions: 1, startAt: 0, filter: { categories: ['payment'] } });
   const [paid] = (await store.readStream('payment-1')).events;

@@ -1,6 +1,7 @@
 /** Takes a PostgreSQL schema back to the version 11 left: no correlation index, subject keys or gateway recordings. */
 export function postgresUndo12(schema: string): string {
-  return `DROP INDEX ${schema}.events_by_correlation; DROP TABLE ${schema}.tributary_subject_keys, ${schema}.tributary_gateway_recordings;`;
+  return `DROP INDEX ${schema}.events_by_correlation; DROP TABLE ${schema}.tributary_subject_keys, ${schema}.tributary_gateway_recordings;
+    DROP FUNCTION ${schema}.correlation_of_escaped;`;
 }
 
 /**

@@ -289,9 +289,20 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     version: 12,
     description: 'corrections and erasure: events by correlation id, per-subject keys, gateway recordings',
     sql: `
+  -- jsonb refuses the escapes of NUL and lone surrogates, which metadata may hold: such metadata is read with them replaced
+  -- (an escape is a backslash-u after an even run of backslashes: an escaped backslash followed by u is text)
+  CREATE FUNCTION $schema.correlation_of_escaped(metadata text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $body$
+  BEGIN
+    RETURN (regexp_replace(metadata, '(?<!\\\\)((?:\\\\\\\\)*)\\\\u(0000|d[89a-f][0-9a-f]{2})', '\\1\\\\ufffd', 'gi')::jsonb) ->> 'correlationId';
+  EXCEPTION WHEN others THEN
+    RETURN NULL;
+  END $body$;
+
   -- partial: events without a correlation id cost no index write; history finds a correlation's events without a scan
-  CREATE INDEX events_by_correlation ON $schema.events (((metadata::jsonb) ->> 'correlationId'), position)
-    WHERE ((metadata::jsonb) ->> 'correlationId') IS NOT NULL;
+  -- the expression is CORRELATION_EXPRESSION of postgres-lookup.ts, which must match it for the planner to use the index
+  CREATE INDEX events_by_correlation ON $schema.events ((${correlationOf('metadata')}), position)
+    WHERE (${correlationOf('metadata')}) IS NOT NULL;
 
   -- the keys of crypto-shredded personal fields, never in the log: forgetting a subject clears its secret
   CREATE TABLE $schema.tributary_subject_keys (
@@ -318,6 +329,15 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * An event's correlation id as the `events_by_correlation` index holds it, for
+ * the metadata column `column`: the plain cast when the text has no `\\u`
+ * escape (nearly always), the escape-tolerant function otherwise.
+ */
+export function correlationOf(column: string): string {
+  return `CASE WHEN strpos(${column}, '\\u') = 0 THEN (${column}::jsonb) ->> 'correlationId' ELSE $schema.correlation_of_escaped(${column}) END`;
+}
 
 /**
  * The positions of a page of the log for a list of keys of one index: each

@@ -46,6 +46,7 @@ import { PostgresConsumerStore } from './postgres-consumers.js';
 import { PostgresCopy } from './postgres-copy.js';
 import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
+import { PostgresEventLookup } from './postgres-lookup.js';
 import { PostgresRedaction } from './postgres-redaction.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
@@ -117,6 +118,7 @@ export class PostgresEventStore implements EventStore {
   readonly snapshots: SnapshotStore;
   readonly copySource: PostgresCopy;
   readonly copyTarget: PostgresCopy;
+  readonly lookup: PostgresEventLookup;
   readonly redaction: PostgresRedaction;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
@@ -146,6 +148,7 @@ export class PostgresEventStore implements EventStore {
     const copy = new PostgresCopy({ pool, statements: this.#sql.copy, schema: this.#schema, writer: this.#writer, channel, clock, isClosed: this.#isClosed, location });
     this.copySource = copy;
     this.copyTarget = copy;
+    this.lookup = new PostgresEventLookup(this.#schema, (text, values) => this.#rows(text, values), clock);
     this.redaction = new PostgresRedaction(
       this.#schema,
       (operation, work) => this.#whenWritable(() => this.#writer.transaction(operation, work)),

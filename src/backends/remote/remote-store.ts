@@ -29,6 +29,7 @@ import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteRedaction } from './remote-redaction.js';
 import { RemoteCopySource } from './remote-copy.js';
+import { RemoteEventLookup } from './remote-lookup.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
 import { RemoteBranches } from './remote-branches.js';
@@ -64,6 +65,8 @@ export class RemoteEventStore implements EventStore {
   readonly schemas: RemoteSchemaRegistry;
   /** The server's what-if branches. */
   readonly branches: RemoteBranches;
+  /** Events by id and correlation id, as far as the token may read them. */
+  readonly lookup: RemoteEventLookup;
   /** Redaction by the server (`POST /events/{id}/redact`). */
   readonly redaction: RemoteRedaction;
   readonly #http: RemoteHttp;
@@ -78,6 +81,7 @@ export class RemoteEventStore implements EventStore {
     this.copySource = new RemoteCopySource(this.#http, this.location);
     this.schemas = new RemoteSchemaRegistry(this.#http);
     this.branches = new RemoteBranches(this.#http);
+    this.lookup = new RemoteEventLookup(this.#http);
     this.redaction = new RemoteRedaction(this.#http);
   }
 

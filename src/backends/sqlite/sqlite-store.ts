@@ -42,6 +42,7 @@ import { databaseNotFound, translateSqliteError } from './sqlite-errors.js';
 import { FilteredLogReader, globPrefix } from './sqlite-read.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
+import { SqliteEventLookup } from './sqlite-lookup.js';
 import { SqliteLogCopy } from './sqlite-copy.js';
 import { SqliteRedaction } from './sqlite-redaction.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
@@ -116,6 +117,7 @@ export class SqliteEventStore implements EventStore {
   readonly snapshots: SnapshotStore;
   readonly copySource: SqliteLogCopy;
   readonly copyTarget: SqliteLogCopy;
+  readonly lookup: SqliteEventLookup;
   readonly redaction: SqliteRedaction;
   readonly #copy: SqliteLogCopy;
   readonly #connection: SqliteConnection;
@@ -146,6 +148,7 @@ export class SqliteEventStore implements EventStore {
     this.#connection = connection;
     this.#statements = prepareStatements(connection);
     this.#filtered = new FilteredLogReader(connection);
+    this.lookup = new SqliteEventLookup(connection, clock);
     this.#copy = new SqliteLogCopy(connection, location, clock, () => this.#head());
     this.copySource = this.#copy;
     this.copyTarget = this.#copy;
