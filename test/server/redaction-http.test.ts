@@ -67,6 +67,7 @@ describe.each(backends)('POST /events/{id}/redact on $name', ({ location }) => {
       const refusals: [string, Record<string, string>, unknown, number, string][] = [
         [secret!.id, writer, { reason: '' }, 400, 'INVALID_CORRECTION'],
         [secret!.id, writer, {}, 400, 'INVALID_CORRECTION'],
+        [secret!.id, writer, { reason: 'x'.repeat(1001) }, 400, 'INVALID_CORRECTION'],
         ['0190f1c2-0000-7000-8000-000000000000', writer, { reason: 'x' }, 404, 'EVENT_NOT_FOUND'],
         ['not-an-id', writer, { reason: 'x' }, 404, 'EVENT_NOT_FOUND'],
         // another team: the same answer as for an event that does not exist

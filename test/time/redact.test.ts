@@ -9,6 +9,7 @@ import { EVENT_REDACTED, REDACTIONS_STREAM, eventTag, streamTag } from '../../sr
 import type { EventStore } from '../../src/store/event-store.js';
 import { redactionAuditId } from '../../src/store/redaction.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
+import { history } from '../../src/time/corrections/history.js';
 import { redact } from '../../src/time/corrections/redact.js';
 import { backends } from '../support/backends.js';
 import { until } from '../support/processes.js';
@@ -110,6 +111,7 @@ describe.each(backends)('redaction on $name', ({ location }) => {
       await expect(redact(store, 'not-an-id', { reason: 'x' })).rejects.toMatchObject({ code: 'EVENT_NOT_FOUND' });
       await expect(redact(store, secret.id, { reason: '' })).rejects.toMatchObject({ code: 'INVALID_CORRECTION', details: { field: 'reason' } });
       await expect(redact(store, secret.id, { reason: '   ' })).rejects.toMatchObject({ code: 'INVALID_CORRECTION' });
+      await expect(redact(store, secret.id, { reason: 'x'.repeat(1001) })).rejects.toMatchObject({ code: 'INVALID_CORRECTION', details: { field: 'reason' } });
       await redact(store, secret.id, { reason: 'leak' });
       const audit = (await store.readStream(REDACTIONS_STREAM)).events[0]!;
       await expect(redact(store, audit.id, { reason: 'hide my tracks' })).rejects.toMatchObject({ code: 'INVALID_CORRECTION' });
@@ -172,6 +174,22 @@ describe.each(backends)('redaction on $name', ({ location }) => {
       expect(rows).toHaveLength(4);
       expect(JSON.stringify(rows)).not.toContain('4111');
       expect(JSON.parse(rows.find((row) => row.id === secret.id)!.note)).toMatchObject({ redacted: true });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("the history of the event's stream shows the redacted event and its redaction as such", async () => {
+    const { store, secret } = await accounts(location);
+    try {
+      await redact(store, secret.id, { reason: 'leak' });
+      const { entries } = await history(store, 'account-1');
+      expect(entries.map((entry) => [entry.event.position, entry.kind])).toEqual([
+        [1, 'event'],
+        [2, 'redacted'],
+        [3, 'event'],
+        [5, 'redaction'],
+      ]);
     } finally {
       await store.close();
     }

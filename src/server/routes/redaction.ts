@@ -3,6 +3,7 @@ import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
 import { eventNotFound } from '../../store/redaction.js';
 import { redact } from '../../time/corrections/redact.js';
+import { MAX_REASON_LENGTH } from '../../time/corrections/reverse.js';
 import type { Access } from '../access.js';
 import type { LiveFeeds } from '../live-feeds.js';
 import { ERROR_CODE } from '../request-validation.js';
@@ -34,7 +35,7 @@ export function redactionRoutes(app: FastifyInstance, store: EventStore, access:
           type: 'object',
           required: ['reason'],
           additionalProperties: false,
-          properties: { reason: { type: 'string', minLength: 1, description: 'why the event must go; recorded in the marker and the audit event' } },
+          properties: { reason: { type: 'string', minLength: 1, maxLength: MAX_REASON_LENGTH, description: 'why the event must go; recorded in the marker and the audit event' } },
           [ERROR_CODE]: 'INVALID_CORRECTION',
         },
         response: {

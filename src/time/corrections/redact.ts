@@ -1,10 +1,11 @@
 import { TributaryError } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
 import type { EventStore } from '../../store/event-store.js';
+import { MAX_REASON_LENGTH } from './reverse.js';
 import { checkMarker, storedMarker, type AuthorizeRedaction, type RedactionMarker } from '../../store/redaction.js';
 
 export interface RedactOptions {
-  /** Why the event must go (a court order, a secret pasted by mistake); required, never empty. */
+  /** Why the event must go (a court order, a secret pasted by mistake); required, never empty, at most MAX_REASON_LENGTH characters. */
   reason: string;
   /** Who asks: a token's or a person's name; null (the default) names nobody. */
   by?: string | null;
@@ -35,6 +36,9 @@ export interface RedactOutcome {
 export async function redact(store: EventStore, eventId: string, options: RedactOptions): Promise<RedactOutcome> {
   const marker: RedactionMarker = { redacted: true, reason: options?.reason, at: new Date().toISOString(), by: options?.by ?? null };
   checkMarker(String(eventId), marker);
+  if (marker.reason.length > MAX_REASON_LENGTH) {
+    throw new TributaryError('INVALID_CORRECTION', `a redaction's reason must be at most ${MAX_REASON_LENGTH} characters, got ${marker.reason.length}`, { eventId, field: 'reason', reason: 'too long' });
+  }
   const redaction = store.redaction;
   if (redaction === undefined) throw new TributaryError('INVALID_ARGUMENT', `the store at ${store.location} cannot redact events (a branch, or a bare handle)`, { argument: 'store' });
   const { event, alreadyRedacted } = await redaction.redact(eventId, marker, options.authorize);
