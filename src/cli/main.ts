@@ -32,6 +32,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   branch: async () => (await import('./commands/branch.js')).branchCommand,
+  privacy: async () => (await import('./commands/privacy.js')).privacyCommand,
+  forget: async () => (await import('./commands/privacy.js')).forgetCommand,
   event: async () => (await import('./commands/event.js')).eventCommand,
   reverse: async () => (await import('./commands/reverse.js')).reverseCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,

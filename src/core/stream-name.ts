@@ -36,6 +36,18 @@ export function streamNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
+// what a category may not hold beyond a stream name's own rules: the separators of stream names, scopes and lists, wildcards, spaces
+const NOT_IN_CATEGORY = /[:\-*,\s\p{Z}]/u;
+
+/** Why `category` is not a category an ordinary stream can be in (the same rule scopes use), or undefined when it is one. */
+export function categoryProblem(category: unknown): string | undefined {
+  if (typeof category !== 'string' || category === '') return 'must be a non-empty string';
+  return (
+    streamNameProblem(category) ??
+    (category.startsWith('$') ? "must not start with '$' (the store's own streams)" : NOT_IN_CATEGORY.test(category) ? 'must not hold -, :, *, commas or spaces' : undefined)
+  );
+}
+
 /**
  * The category of a stream: the part of its name before the first `-`,
  * or the whole name when it has none.

@@ -1,5 +1,6 @@
 import { openBackend, type OpenStoreOptions } from '../backends/open-store.js';
 import type { EventStore } from '../store/event-store.js';
+import { withPrivacy } from '../privacy/privacy-store.js';
 import { withSchemas } from '../schemas/schema-store.js';
 import { withBranches } from '../time/branches/with-branches.js';
 
@@ -13,6 +14,8 @@ import { withBranches } from '../time/branches/with-branches.js';
  * The store enforces the schema registry's contracts on append and upcasts on
  * read (`store.schemas`); a server's registry does that for a remote store.
  * It has what-if branches (`store.branches`, `store.branch(name)`), kept beside the log.
+ * Declared personal fields are encrypted on append and decrypted on read
+ * (`store.privacy`), below the registry's door, so schemas see plaintext.
  *
  * ```ts
  * const store = await openStore(process.env.TRIBUTARY_DB ?? './data/tributary.db');
@@ -23,5 +26,5 @@ import { withBranches } from '../time/branches/with-branches.js';
  * location needs it: importing the package loads no database driver.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  return withSchemas(withBranches(await openBackend(location, options)));
+  return withSchemas(withPrivacy(withBranches(await openBackend(location, options))));
 }

@@ -1,5 +1,5 @@
 import { TributaryError } from '../core/errors.js';
-import { streamNameProblem } from '../core/stream-name.js';
+import { categoryProblem, streamNameProblem } from '../core/stream-name.js';
 import { SCHEMA_CATEGORY, type Compatibility, type JsonSchema, type UpcastRule, type ValidationMode } from '../store/schema-registry.js';
 
 /** The registry's own event types: what it appends to its streams, and all its state is folded from. */
@@ -60,16 +60,9 @@ export function assertSchemaType(type: unknown): asserts type is string {
   }
 }
 
-// what a category may not hold beyond a stream name's own rules: the separators of stream names, scopes and lists, wildcards, spaces
-const NOT_IN_CATEGORY = /[:\-*,\s\p{Z}]/u;
-
 /** Throws INVALID_SCHEMA unless `category` is a category an ordinary stream can be in (the same rule scopes use). */
 export function assertCategory(category: unknown): asserts category is string {
-  const problem =
-    typeof category !== 'string' || category === ''
-      ? 'must be a non-empty string'
-      : (streamNameProblem(category) ??
-        (category.startsWith('$') ? "must not start with '$' (the store's own streams)" : NOT_IN_CATEGORY.test(category) ? 'must not hold -, :, *, commas or spaces' : undefined));
+  const problem = categoryProblem(category);
   if (problem !== undefined) {
     throw new TributaryError('INVALID_SCHEMA', `${JSON.stringify(category)} is not a category: ${problem}`, {
       category: typeof category === 'string' ? category : null,

@@ -82,6 +82,9 @@ class SchemaStore implements EventStore {
   get sql() {
     return this.#sql;
   }
+  get recordings() {
+    return this.#inner.recordings;
+  }
   get snapshots() {
     return this.#inner.snapshots;
   }
@@ -102,6 +105,9 @@ class SchemaStore implements EventStore {
   }
   get branches() {
     return this.#inner.branches;
+  }
+  get privacy() {
+    return this.#inner.privacy;
   }
   /** A branch behind the same door: its appends checked against the registry, its events (real and its own) upcast. */
   get branch(): ((name: string) => EventStore) | undefined {

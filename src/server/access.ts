@@ -5,7 +5,7 @@ import { categoryOf } from '../core/stream-name.js';
 import type { LogFilter } from '../store/event-store.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { Categories } from '../store/filter-categories.js';
-import { EVERYTHING, NOTHING, allows, readsAll, readsEverything, grantOf, type Grant } from './grant.js';
+import { EVERYTHING, NOTHING, allows, readsAll, readsEverything, readsPersonal, grantOf, type Grant } from './grant.js';
 import { OpenMode } from './open-mode.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
@@ -109,6 +109,19 @@ export class Access {
   /** True when the request may read every one of `categories` (`'*'`: all of them). */
   mayRead(request: FastifyRequest, categories: Categories): boolean {
     return readsAll(grantFor(request), categories);
+  }
+
+  /** Which categories' personal fields the request may read in plaintext; undefined when it may read them all. */
+  personalReader(request: FastifyRequest): ((category: string) => boolean) | undefined {
+    const grant = grantFor(request);
+    if (readsPersonal(grant, '*')) return undefined;
+    return (category) => readsPersonal(grant, category);
+  }
+
+  /** The categories whose personal fields the request may read, as text: requests with the same key see the same values. */
+  personalKey(request: FastifyRequest): string {
+    const grant = grantFor(request);
+    return JSON.stringify([...new Set([...grant.write, ...(grant.personal ?? [])])].sort());
   }
 
   /** Throws FORBIDDEN unless the request may read every one of `categories`; `what` names the thing they belong to. */

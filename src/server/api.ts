@@ -23,6 +23,7 @@ import { branchLogRoutes } from './routes/branch-log.js';
 import { branchRoutes } from './routes/branches.js';
 import { allRoutes } from './routes/all.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { consumerStateRoutes } from './routes/consumer-state.js';
 import { copyRoutes } from './routes/copy.js';
 import { correctionRoutes } from './routes/corrections.js';
@@ -34,6 +35,7 @@ import { projectionAdminRoutes } from './routes/projection-admin.js';
 import { projectionRoutes } from './routes/projections.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { storeAdminRoutes } from './routes/store-admin.js';
+import { withPrivacy } from '../privacy/privacy-store.js';
 import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { withSchemas } from '../schemas/schema-store.js';
@@ -67,7 +69,7 @@ export interface TributaryPluginOptions {
  */
 export async function mountApi(app: FastifyInstance, given: TributaryPluginOptions): Promise<void> {
   // the server is every other language's door: a bare backend gets the registry's checks and upcasting too
-  const options = { ...given, store: withSchemas(withBranches(given.store)) };
+  const options = { ...given, store: withSchemas(withPrivacy(withBranches(given.store))) };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sse = { ...DEFAULT_SSE, ...options.sse };
   // per route, not per server: the app that mounts the API keeps its own body limit and log serializers
@@ -151,6 +153,7 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   copyRoutes(app, options.store, access);
   schemaRoutes(app, options.store, access);
   catalogRoutes(app, options.store, access);
+  privacyRoutes(app, options.store, access);
   operationRoutes(app, options.store, metrics, access, trackStorageHealth(app));
   branchRoutes(app, options.store, new BranchAccess(access));
   branchLogRoutes(app, options.store, limits, access);

@@ -9,6 +9,8 @@ export interface Grant {
   /** Categories it may read; `'*'` for all. */
   read: ReadonlySet<string>;
   write: ReadonlySet<string>;
+  /** Categories whose personal fields it may read in plaintext (beside those it may write); absent: none. */
+  personal?: ReadonlySet<string>;
 }
 
 export const EVERYTHING: Grant = { admin: true, read: new Set(['*']), write: new Set(['*']) };
@@ -19,13 +21,25 @@ export const NOTHING: Grant = { admin: false, read: new Set(), write: new Set() 
 export function grantOf(scopes: readonly string[], name?: string): Grant {
   const read = new Set<string>();
   const write = new Set<string>();
+  const personal = new Set<string>();
   let admin = false;
   for (const scope of scopes.map(parseScope)) {
     if (scope?.action === 'admin') admin = true;
     else if (scope?.action === 'read') read.add(scope.category);
     else if (scope?.action === 'write') write.add(scope.category);
+    else if (scope?.action === 'personal') {
+      // reading a category's personal data is reading the category
+      read.add(scope.category);
+      personal.add(scope.category);
+    }
   }
-  return { ...(name === undefined ? {} : { name }), admin, read, write };
+  return { ...(name === undefined ? {} : { name }), admin, read, write, personal };
+}
+
+/** True when the grant may read the category's personal fields in plaintext: admin, write on it, or personal on it. */
+export function readsPersonal(grant: Grant, category: string): boolean {
+  if (grant.admin || grant.write.has('*') || grant.write.has(category)) return true;
+  return grant.personal !== undefined && (grant.personal.has('*') || grant.personal.has(category));
 }
 
 export function readsEverything(grant: Grant): boolean {

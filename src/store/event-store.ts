@@ -5,7 +5,9 @@ import type { ExpectedRevision } from '../core/expected-revision.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { ConsumerStore } from './consumer-store.js';
 import type { EventLookup } from './event-lookup.js';
+import type { GatewayRecordings } from './gateway-recordings.js';
 import type { LogCopySource, LogCopyTarget } from './log-copy.js';
+import type { PersonalData } from './personal-data.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { Branches } from './branches.js';
@@ -44,6 +46,13 @@ export interface EventStore {
   /** Events by id and by correlation id, through their indexes (see EventLookup). */
   readonly lookup?: EventLookup;
 
+  /**
+   * Where the gateway keeps its recorded answers, when they are not in this
+   * store's own SQL database: a replay's view answers from its source's, a
+   * branch from the real store's. Absent elsewhere (see `recordingsOf`).
+   */
+  readonly recordings?: GatewayRecordings;
+
   /** The store as the source of an exact copy (a mirror, a backup). */
   readonly copySource?: LogCopySource;
 
@@ -56,6 +65,13 @@ export interface EventStore {
    * ones; absent on a bare backend handle, which writes and reads as stored.
    */
   readonly schemas?: SchemaRegistry;
+
+  /**
+   * Personal data: declared personal fields encrypted per subject on append and
+   * decrypted on read, and `forget` to make a subject's values unreadable for
+   * good. Present on stores opened with `openStore` on SQLite or PostgreSQL.
+   */
+  readonly privacy?: PersonalData;
 
   /**
    * Redacts events in place (see docs/corrections.md): present on the SQLite,

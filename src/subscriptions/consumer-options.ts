@@ -3,6 +3,7 @@ import type { EventOf, RecordedEvent, UntypedEvents } from '../core/event.js';
 import type { SqlTransaction } from '../store/consumer-store.js';
 import type { LogFilter } from '../store/event-store.js';
 import { nonNegativeInteger, normalizeFilter, pageLimit } from '../store/options.js';
+import type { ReplayMode } from './handling.js';
 import { settleRetryPolicy, type RetryPolicy, type SettledRetryPolicy } from './retry.js';
 
 export interface HandlerContext {
@@ -13,6 +14,12 @@ export interface HandlerContext {
   member: string;
   /** Aborted when the consumer stops or the event's partition moves to another member: long handlers should give up. */
   signal: AbortSignal;
+  /**
+   * False on the first handling of the event (catching up after downtime
+   * included); 'redelivery' on a retry or a parked event replayed. Calls to
+   * the outside world go through the gateway, which acts on it.
+   */
+  replay: ReplayMode;
 }
 
 /** Handles one event; a throw is retried, then the event is parked (or the consumer stops). */

@@ -4,13 +4,15 @@ import type { RecordedEvent } from '../core/event.js';
 import { checkpointLost } from '../store/consumer-rows.js';
 import type { ConsumerStore } from '../store/consumer-store.js';
 import type { EventStore } from '../store/event-store.js';
+import { recordingsIn, recordingsOf, type GatewayRecordings } from '../store/gateway-recordings.js';
 import type { HandlerContext, SettledConsumerOptions } from './consumer-options.js';
+import { consumerOwner, runHandling, type ReplayMode } from './handling.js';
 import type { PartitionProgress } from './partition-progress.js';
 import { partitionOfStream } from './partitions.js';
 import { pause, retryDelay } from './retry.js';
 
-/** What delivery needs of the store: parking, replay requests, the handler's transaction, and reading back a parked event. */
-export interface DeliveryStore {
+/** What delivery needs of the store: parking, replay requests, the handler's transaction, reading back a parked event, and the gateway's recordings. */
+export interface DeliveryStore extends Pick<EventStore, 'recordings' | 'sql'> {
   readonly consumers: Pick<ConsumerStore, 'park' | 'removeParked' | 'replayRequests' | 'transact'>;
   readAll: EventStore['readAll'];
 }
@@ -35,6 +37,9 @@ export class Delivery {
   readonly #stopping: AbortSignal;
   /** Per held partition's signal: aborted when the consumer stops or the partition goes, so a handler and its retries give up. */
   readonly #signals = new WeakMap<AbortSignal, AbortSignal>();
+  /** Whose gateway answers the handler gets, and where they are kept. */
+  readonly #owner: string;
+  readonly #recordings: GatewayRecordings | undefined;
   #replayDue = true;
 
   /** `stopping` aborts when the consumer stops: retries give up and handlers are told. */
@@ -43,6 +48,8 @@ export class Delivery {
     this.#progress = progress;
     this.#options = options;
     this.#stopping = stopping;
+    this.#owner = consumerOwner(options.name);
+    this.#recordings = recordingsOf(store);
   }
 
   /** True when parked events may be waiting for replay. */
@@ -64,7 +71,7 @@ export class Delivery {
   deliver(event: RecordedEvent, partition: number): Promise<void> | undefined {
     let result: unknown;
     try {
-      result = this.#options.handler!(event, this.#context(1, partition));
+      result = this.#handle(event, this.#context(1, partition, false));
     } catch (error) {
       return this.#retry(event, partition, 0, { error }).then(() => undefined);
     }
@@ -83,7 +90,7 @@ export class Delivery {
    */
   async deliverBatch(events: readonly RecordedEvent[], through: number, interrupted: () => boolean): Promise<boolean> {
     try {
-      await this.#transact(events, through, 1);
+      await this.#transact(events, through, 1, false);
     } catch (error) {
       if (isTributaryError(error, 'CHECKPOINT_LOST')) throw error;
       for (const event of events) {
@@ -119,7 +126,7 @@ export class Delivery {
         await consumers.removeParked(name, [request.position]);
         continue;
       }
-      const handled = await this.#retry(event, partition, request.attempts).catch((error: unknown) => {
+      const handled = await this.#retry(event, partition, request.attempts, undefined, 'redelivery').catch((error: unknown) => {
         if (isTributaryError(error, 'HANDLER_FAILED')) return false;
         throw error;
       });
@@ -133,9 +140,10 @@ export class Delivery {
   /**
    * Calls the handler until it succeeds or the attempts run out, then parks
    * the event (false) or faults. `firstFailure` is the first call's, made by
-   * `deliver`; `previousAttempts` were counted when it was parked before.
+   * `deliver`; `previousAttempts` were counted when it was parked before;
+   * `replay` is 'redelivery' for a parked event handled again.
    */
-  async #retry(event: RecordedEvent, partition: number, previousAttempts = 0, firstFailure?: { error: unknown }): Promise<boolean> {
+  async #retry(event: RecordedEvent, partition: number, previousAttempts = 0, firstFailure?: { error: unknown }, replay: ReplayMode = false): Promise<boolean> {
     const { retry } = this.#options;
     const signal = this.#signalOf(partition);
     let lastError: unknown;
@@ -147,8 +155,9 @@ export class Delivery {
     }
     for (; attempt <= retry.attempts; attempt++) {
       try {
-        if (this.#options.transaction !== undefined) await this.#transact([event], event.position, attempt);
-        else await this.#options.handler!(event, this.#context(attempt, partition));
+        const again = attempt > 1 ? 'redelivery' : replay;
+        if (this.#options.transaction !== undefined) await this.#transact([event], event.position, attempt, again);
+        else await this.#handle(event, this.#context(attempt, partition, again));
         return true;
       } catch (error) {
         if (isTributaryError(error, 'CHECKPOINT_LOST')) throw error;
@@ -182,19 +191,26 @@ export class Delivery {
   }
 
   /** Runs the transaction handler on `events`, committing checkpoints as if the cursor were at `through`. */
-  async #transact(events: readonly RecordedEvent[], through: number, attempt: number): Promise<void> {
+  async #transact(events: readonly RecordedEvent[], through: number, attempt: number, replay: ReplayMode): Promise<void> {
     const progress = this.#progress;
     const checkpoints = progress.checkpoints().map(({ partition }) => ({ partition, position: Math.max(progress.progressOf(partition), through) }));
-    const context = this.#context(attempt, events[0] === undefined ? 0 : this.partitionOf(events[0].stream));
-    await this.#store.consumers.transact!((tx) => this.#options.transaction!(events, tx, context), {
+    const context = this.#context(attempt, events[0] === undefined ? 0 : this.partitionOf(events[0].stream), replay);
+    // the gateway records in the handler's transaction: a recording commits with the effects it answered
+    const handling = { owner: this.#owner, event: undefined, batch: events, replay, recordings: undefined };
+    await this.#store.consumers.transact!((tx) => runHandling({ ...handling, recordings: recordingsIn(tx) }, () => this.#options.transaction!(events, tx, context)), {
       consumer: this.#options.name,
       checkpoints,
       owner: this.#options.grouped ? this.#options.member : undefined,
     });
   }
 
-  #context(attempt: number, partition: number): HandlerContext {
-    return { attempt, partition, member: this.#options.member, signal: this.#signalOf(partition) };
+  /** Calls the handler inside the event's handling, so the gateway knows whose answers it keeps. */
+  #handle(event: RecordedEvent, context: HandlerContext): unknown {
+    return runHandling({ owner: this.#owner, event, replay: context.replay, recordings: this.#recordings }, () => this.#options.handler!(event, context));
+  }
+
+  #context(attempt: number, partition: number, replay: ReplayMode): HandlerContext {
+    return { attempt, partition, member: this.#options.member, signal: this.#signalOf(partition), replay };
   }
 
   #signalOf(partition: number): AbortSignal {

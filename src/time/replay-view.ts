@@ -1,5 +1,6 @@
 import { TributaryError } from '../core/errors.js';
 import type { AllPage, EventStore, ReadAllOptions, ReadStreamOptions, StreamPage, WaitOptions } from '../store/event-store.js';
+import { recordingsOf } from '../store/gateway-recordings.js';
 import { DEFAULT_PAGE_SIZE, nonNegativeInteger } from '../store/options.js';
 
 /** What the replay hears from the view its consumer reads. */
@@ -23,6 +24,8 @@ export function replayView(source: EventStore, scratch: EventStore, until: numbe
     location: scratch.location,
     consumers: scratch.consumers,
     sql: scratch.sql,
+    // the gateway answers a replay from what the source's handlers recorded
+    recordings: recordingsOf(source),
     append: readOnly('append'),
     appendMany: readOnly('appendMany'),
     setStreamMetadata: readOnly('setStreamMetadata'),

@@ -5,6 +5,8 @@ import { consumerNameOf, type ProjectionDefinition, type ProjectionHandler } fro
 import { runProjection } from '../projections/feeding/runner.js';
 import { addDeclaredProjection } from '../projections/lifecycle/file-projections.js';
 import type { EventStore } from '../store/event-store.js';
+import { recordingsOf, type GatewayRecordings } from '../store/gateway-recordings.js';
+import { runAsReplay } from '../subscriptions/handling.js';
 import { runInReplay, type ReplayInfo } from './replay-context.js';
 import { checkReplayTarget } from './replay-target.js';
 import { replayUntil } from './replay-until.js';
@@ -83,7 +85,7 @@ export async function replayProjection<Context>(source: EventStore, projection: 
   const view = replayView(source, into, until, { reading: (position) => onProgress?.({ position, until }), caughtUp });
   return runInReplay(info, async () => {
     if (declared !== null) await addDeclaredProjection(view, declared);
-    const running = await runProjection(view, inReplay(definition, info), {
+    const running = await runProjection(view, inReplay(definition, info, recordingsOf(source)), {
       declared: declared ?? undefined,
       pageSize: options.pageSize,
       onError: options.onError,
@@ -99,12 +101,17 @@ export async function replayProjection<Context>(source: EventStore, projection: 
   });
 }
 
-/** Each handler runs inside the replay, however the store schedules its transactions. */
-function inReplay(definition: ProjectionDefinition<unknown>, info: ReplayInfo): ProjectionDefinition<unknown> {
+/**
+ * Each handler runs inside the replay, however the store schedules its
+ * transactions, and its gateway answers from the source's recordings: a
+ * replay of a branch as a branch replay, any other as a clean-room one.
+ */
+function inReplay(definition: ProjectionDefinition<unknown>, info: ReplayInfo, recordings: GatewayRecordings | undefined): ProjectionDefinition<unknown> {
+  const mode = recordings?.branch === undefined ? 'clean-room' : 'branch';
   const handlers = Object.fromEntries(
     Object.entries(definition.handlers).map(([type, handler]): [string, ProjectionHandler<unknown>] => [
       type,
-      (event, context) => runInReplay(info, () => handler(event, context)),
+      (event, context) => runInReplay(info, () => runAsReplay(mode, recordings, () => handler(event, context))),
     ]),
   );
   return { ...definition, handlers };

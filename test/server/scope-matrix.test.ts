@@ -157,6 +157,11 @@ const CASES: Case[] = [
   { route: 'GET /schema-modes', url: '/schema-modes', expected: ANY_TOKEN },
   { route: 'PUT /schema-modes/{category}', url: '/schema-modes/payment', body: { mode: 'enforce' }, expected: CHANGES_PAYMENT_204 },
   // every token gets a catalog: a token without payment scope sees nothing of payment's types, consumers or projection in any format
+  { route: 'PUT /privacy/{category}', url: '/privacy/payment', body: { subject: 'data.payer', fields: ['data.card'] }, expected: CHANGES_PAYMENT },
+  { route: 'GET /privacy/{category}', url: '/privacy/payment', expected: READS_PAYMENT },
+  { route: 'GET /privacy', url: '/privacy', expected: ANY_TOKEN },
+  // with no category declared, forgetting a subject is for admin alone
+  { route: 'POST /privacy/forget', url: '/privacy/forget', body: { subject: 'payer-1' }, expected: ADMIN_ONLY },
   { route: 'GET /catalog', url: '/catalog', expected: ANY_TOKEN },
   { route: 'GET /catalog', url: '/catalog?format=md', expected: ANY_TOKEN },
   { route: 'GET /catalog', url: '/catalog?format=json', expected: ANY_TOKEN },

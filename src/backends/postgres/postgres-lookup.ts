@@ -1,10 +1,8 @@
 import type { RecordedEvent } from '../../core/event.js';
 import { isEventId } from '../../core/event-id.js';
 import { planCorrelated, readableEventSql, type CorrelatedOptions, type EventLookup } from '../../store/event-lookup.js';
+import { correlationOf } from './postgres-schema.js';
 import { JOINED_EVENT_COLUMNS, toRecordedEvents, type EventRow } from '../../store/sql-rows.js';
-
-/** The correlation id as events_by_correlation indexes it: the query must say it the same way for the planner to use the index. */
-export const CORRELATION_EXPRESSION = "((e.metadata::jsonb) ->> 'correlationId')";
 
 /** Runs a statement and answers its rows as arrays. */
 export type RowsOf = (text: string, values: unknown[]) => Promise<EventRow[]>;
@@ -23,7 +21,7 @@ export class PostgresEventLookup implements EventLookup {
     this.#byId = `SELECT ${JOINED_EVENT_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
       WHERE e.id = $1 AND ${readableEventSql('$2')}`;
     this.#byCorrelation = `SELECT ${JOINED_EVENT_COLUMNS} FROM ${schema}.events e JOIN ${schema}.streams s ON s.stream_id = e.stream_id
-      WHERE ${CORRELATION_EXPRESSION} = $1 AND e.position > $2 AND ${readableEventSql('$3')}
+      WHERE (${correlationOf('e.metadata').replaceAll('$schema', schema)}) = $1 AND e.position > $2 AND ${readableEventSql('$3')}
       ORDER BY e.position LIMIT $4`;
   }
 

@@ -300,7 +300,7 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   END $body$;
 
   -- partial: events without a correlation id cost no index write; history finds a correlation's events without a scan
-  -- the expression is CORRELATION_EXPRESSION of postgres-lookup.ts, which must match it for the planner to use the index
+  -- the lookup's query says it with the same correlationOf, so the planner matches it to the index
   CREATE INDEX events_by_correlation ON $schema.events ((${correlationOf('metadata')}), position)
     WHERE (${correlationOf('metadata')}) IS NOT NULL;
 

@@ -30,6 +30,7 @@ import { RemoteConsumerStore } from './remote-consumers.js';
 import { RemoteRedaction } from './remote-redaction.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteEventLookup } from './remote-lookup.js';
+import { RemotePrivacy } from './remote-privacy.js';
 import { RemoteHttp } from './remote-http.js';
 import { RemoteSchemaRegistry } from './remote-schemas.js';
 import { RemoteBranches } from './remote-branches.js';
@@ -67,6 +68,8 @@ export class RemoteEventStore implements EventStore {
   readonly branches: RemoteBranches;
   /** Events by id and correlation id, as far as the token may read them. */
   readonly lookup: RemoteEventLookup;
+  /** The server's personal data: declarations and forgetting subjects. */
+  readonly privacy: RemotePrivacy;
   /** Redaction by the server (`POST /events/{id}/redact`). */
   readonly redaction: RemoteRedaction;
   readonly #http: RemoteHttp;
@@ -82,6 +85,7 @@ export class RemoteEventStore implements EventStore {
     this.schemas = new RemoteSchemaRegistry(this.#http);
     this.branches = new RemoteBranches(this.#http);
     this.lookup = new RemoteEventLookup(this.#http);
+    this.privacy = new RemotePrivacy(this.#http);
     this.redaction = new RemoteRedaction(this.#http);
   }
 

@@ -12,7 +12,8 @@ export const tokensCommand: Command = {
   usage: `tributary tokens create --name N --scope S [--scope S]... [--json]
 tributary tokens list [--json]
 tributary tokens revoke <id>
-    scopes: admin, read:*, read:<category>, write:*, write:<category> (writing a category includes reading it);
+    scopes: admin, read:*, read:<category>, write:*, write:<category> (writing a category includes reading it),
+    personal:*, personal:<category> (reading its personal fields in plaintext, and the category; write and admin include it);
     a category holds no : - * , or spaces and does not start with $
     create prints the token once; only a hash of it is stored. Once a token exists, the server requires one.`,
   options: {

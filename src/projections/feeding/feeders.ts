@@ -4,6 +4,8 @@ import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
 import { startConsumer, type Consumer } from '../../subscriptions/consumer.js';
 import type { ConsumerOptions } from '../../subscriptions/consumer-options.js';
+import { currentReplayMode, projectionOwner, runAsOwner } from '../../subscriptions/handling.js';
+import { LakeReplay, type LiveGeneration } from './lake-replay.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
 import { applyLakeRedactions, redactionsMade } from './lake-redactions.js';
@@ -28,6 +30,8 @@ export interface FeederOptions {
   onError: (error: unknown) => void;
   /** Whether the projection is still registered: another process may remove it while a lake rolls here. */
   registered: () => Promise<boolean>;
+  /** Where the live generation stands: without it a lake's handlers are never told of a rebuild. */
+  liveAt?: () => Promise<LiveGeneration | undefined>;
 }
 
 /**
@@ -42,7 +46,7 @@ export async function feedSqlSink<Context>(
 ): Promise<Feeder> {
   const consumer = await startConsumer(store, {
     ...consumerOptions(definition, generation, options),
-    transaction: (events, tx) => applyInOrder(tx, definition, generation, events),
+    transaction: (events, tx, context) => applyInOrder(tx, definition, generation, events, context.replay !== false),
   });
   return { consumer, tick: async () => undefined, stop: async () => void (await consumer.stop()) };
 }
@@ -68,6 +72,8 @@ export async function feedLakeSink<Context>(
   // DuckDB loads with the first lake this process feeds, not with the package
   const { LakeWriter } = await import('../sinks/lake-writer.js');
   const columns = columnsToWrite(sink.columns, readManifest(directory)?.columns);
+  const owner = projectionOwner(definition.name);
+  const lakeReplay = new LakeReplay(generation, options.liveAt ?? (async () => undefined));
   // a new lake reads every event redacted so far as its marker: only later redactions are its to apply
   const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs, redactions: await redactionsMade(store) });
   let handling: Promise<void> | undefined;
@@ -103,7 +109,13 @@ export async function feedLakeSink<Context>(
     if (event.position > Math.max(writer.position, buffered)) {
       // the event's rows go in together once its handler has succeeded: a throw halfway leaves none behind
       const rows: Record<string, unknown>[] = [];
-      await handlerFor(definition, event.type)?.(event, sink.context((values) => void rows.push(values)));
+      const handler = handlerFor(definition, event.type);
+      if (handler !== undefined) {
+        // lake files leave the store: personal values go in encrypted, or as the forgotten marker, never in plaintext
+        const sealed = store.privacy === undefined ? event : (await store.privacy.seal([event]))[0]!;
+        const replay = await lakeReplay.of(event.position, currentReplayMode());
+        await runAsOwner(owner, replay, () => handler(sealed, sink.context((values) => void rows.push(values))));
+      }
       const day = dayOf(event.recordedAtMillis);
       const category = categoryOf(event.stream);
       for (const values of rows) writer.add({ position: event.position, day, category, values });

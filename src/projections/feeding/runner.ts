@@ -8,6 +8,7 @@ import { generationReached } from '../lifecycle/progress.js';
 import { consumerNameOf, defineProjection, invalidProjection, type ProjectionDefinition } from '../definition/projection.js';
 import { claimProjection } from '../lifecycle/claim.js';
 import { inlineHook } from './inline-hook.js';
+import type { LiveGeneration } from './lake-replay.js';
 import { allows, changesOf, dropCandidate, generationsFed, switchCandidate } from '../lifecycle/generation-states.js';
 import { trackRunner, type LocalRunner } from '../lifecycle/local-runners.js';
 import { getProjection, sqlOf, switchGenerations, updateProjection, type ProjectionRecord } from '../lifecycle/registry.js';
@@ -208,11 +209,20 @@ class ProjectionRunner implements RunningProjection, LocalRunner {
       heartbeatMs: this.#options.heartbeatMs,
       onError: (error) => void this.#report(error),
       registered: () => this.#registered(),
+      liveAt: () => this.#liveAt(),
     };
     const definition = this.#definition;
     return definition.sink.storage === 'sql'
       ? feedSqlSink(this.#store, { ...definition, sink: definition.sink }, generation, options)
       : feedLakeSink(this.#store, { ...definition, sink: definition.sink }, generation, options);
+  }
+
+  /** The live generation and how far it has handled the log: its manifest or its checkpoint, whichever is further. */
+  async #liveAt(): Promise<LiveGeneration | undefined> {
+    const record = await getProjection(this.#sql, this.name);
+    if (record === undefined) return undefined;
+    const { checkpoint } = await generationReached(this.#store, record, record.live, 0);
+    return { live: record.live, position: checkpoint };
   }
 
   #registered(): Promise<boolean> {

@@ -180,8 +180,9 @@ export async function switchGenerations(tx: SqlTransaction, name: string, expect
 export async function lockedPosition(tx: SqlTransaction, name: string, generation: number): Promise<GenerationPosition | undefined> {
   const record = await lockProjection(tx, name);
   if (record === undefined) return undefined;
-  if (record.live === generation) return { slot: 'livePosition', position: record.livePosition };
-  if (record.building === generation) return { slot: 'buildingPosition', position: record.buildingPosition ?? 0 };
+  const { livePosition } = record;
+  if (record.live === generation) return { slot: 'livePosition', position: livePosition, livePosition };
+  if (record.building === generation) return { slot: 'buildingPosition', position: record.buildingPosition ?? 0, livePosition };
   return undefined;
 }
 
@@ -189,6 +190,8 @@ export async function lockedPosition(tx: SqlTransaction, name: string, generatio
 export interface GenerationPosition {
   slot: 'livePosition' | 'buildingPosition';
   position: number;
+  /** Where the live generation stands: a generation being built handles the events up to here again, as a rebuild. */
+  livePosition: number;
 }
 
 export async function movePosition(tx: SqlTransaction, name: string, slot: 'livePosition' | 'buildingPosition', position: number): Promise<void> {

@@ -1,5 +1,7 @@
 import { TributaryError } from '../../core/errors.js';
 import type { EventStore } from '../../store/event-store.js';
+import { recordingsIn } from '../../store/gateway-recordings.js';
+import { projectionOwner } from '../../subscriptions/handling.js';
 import { standingGenerations } from './generation-states.js';
 import { haltLocalRunners } from './local-runners.js';
 import { consumerNameOf, lakeProjectionDirectoryOf, projectionBusy, storageNameOf } from '../definition/projection.js';
@@ -9,7 +11,7 @@ import { dropView } from '../sinks/views.js';
 
 /**
  * Removes projection `name`: every generation's tables (or lake files), the view
- * readers use, and its checkpoints. In this process, a running projection stops
+ * readers use, its checkpoints and its gateway recordings. In this process, a running projection stops
  * first, after the roll it may be writing. Another process's runner stops
  * within its `watchMs` and deletes what it wrote after this removal.
  *
@@ -28,6 +30,8 @@ export async function removeProjection(store: EventStore, name: string): Promise
     const found = await getRegistryEntry(tx, name);
     if (found === undefined) throw new TributaryError('PROJECTION_NOT_FOUND', `no projection named ${JSON.stringify(name)} is registered`, { projection: name });
     await markRemoving(tx, name);
+    // the answers its handlers recorded go with the projection: one made again under the name starts afresh
+    await recordingsIn(tx).drop(projectionOwner(name));
     if (found.sink === 'table' || found.sink === 'documents') await dropView(tx, name);
     if (found.location === null) for (const generation of standingGenerations(found)) await dropTable(tx, storageNameOf(name, generation));
     return found;

@@ -1,10 +1,13 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { SqlSink } from '../definition/projection.js';
+import { currentReplayMode, type ReplayMode } from '../../subscriptions/handling.js';
 import { documentsSql, type DocumentFilter, type Json } from './documents-sql.js';
 import { replaceView } from './views.js';
 
 /** What a document projection's handlers get: its collection, written in the checkpoint's transaction. */
 export interface DocumentsContext {
+  /** False on the first handling of the event; else how it is met again (see docs/gateway.md). */
+  readonly replay: ReplayMode;
   tx: SqlTransaction;
   get(id: string): Promise<Json | undefined>;
   put(id: string, document: Json): Promise<void>;
@@ -36,6 +39,9 @@ export function documentSink(): SqlSink<DocumentsContext> {
     create: (tx, name) => documentsSql.create(tx, name),
     context: (tx, name) => ({
       tx,
+      get replay() {
+        return currentReplayMode();
+      },
       get: (id) => documentsSql.get(tx, name, id),
       put: (id, document) => documentsSql.put(tx, name, id, document),
       patch: (id, fields) => documentsSql.patch(tx, name, id, fields),

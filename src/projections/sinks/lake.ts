@@ -1,10 +1,13 @@
 import type { RecordedEvent } from '../../core/event.js';
 import type { LakeSink } from '../definition/projection.js';
+import { currentReplayMode, type ReplayMode } from '../../subscriptions/handling.js';
 import { JsonText, type LakeColumn } from './lake-cells.js';
 
 /** What a lake projection's handlers get: `write` adds one row for the event in hand. */
 export interface LakeContext {
   write(values: Record<string, unknown>): void;
+  /** False on the first handling of the event; else how it is met again (see docs/gateway.md). */
+  readonly replay: ReplayMode;
 }
 
 export interface LakeSinkOptions {
@@ -79,7 +82,12 @@ export function lakeSink(options: LakeSinkOptions): LakeSink<LakeContext> {
     columns: options.columns ?? EVENT_COLUMNS,
     rollRows: options.rollRows,
     rollMs: options.rollMs,
-    context: (write) => ({ write }),
+    context: (write) => ({
+      write,
+      get replay() {
+        return currentReplayMode();
+      },
+    }),
   };
 }
 

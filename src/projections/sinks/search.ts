@@ -1,9 +1,12 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { SqlSink } from '../definition/projection.js';
+import { currentReplayMode, type ReplayMode } from '../../subscriptions/handling.js';
 import { searchSql } from './search-sql.js';
 
 /** What a search projection's handlers get: its full-text index, written in the checkpoint's transaction. */
 export interface SearchContext {
+  /** False on the first handling of the event; else how it is met again (see docs/gateway.md). */
+  readonly replay: ReplayMode;
   tx: SqlTransaction;
   /** Replaces the entry for `id`; a field named `title` weighs more in ranking. */
   index(id: string, fields: Record<string, string>): Promise<void>;
@@ -26,6 +29,9 @@ export function searchSink(): SqlSink<SearchContext> {
     create: (tx, name) => searchSql.create(tx, name),
     context: (tx, name) => ({
       tx,
+      get replay() {
+        return currentReplayMode();
+      },
       index: (id, fields) => searchSql.index(tx, name, id, fields),
       remove: (id) => searchSql.remove(tx, name, id),
     }),

@@ -1,5 +1,6 @@
 import type { SqlTransaction } from '../../store/consumer-store.js';
 import type { SqlSink } from '../definition/projection.js';
+import { currentReplayMode, type ReplayMode } from '../../subscriptions/handling.js';
 import { replaceView } from './views.js';
 
 /** What a table projection's handlers get: the transaction the checkpoint commits in, and this generation's table. */
@@ -7,6 +8,8 @@ export interface TableContext {
   tx: SqlTransaction;
   /** The generation's table, e.g. `orders_g2`; readers query the view named after the projection. */
   table: string;
+  /** False on the first handling of the event; else how it is met again (see docs/gateway.md). */
+  readonly replay: ReplayMode;
 }
 
 export interface TableSinkOptions {
@@ -30,7 +33,13 @@ export function tableSink(options: TableSinkOptions): SqlSink<TableContext> {
     async create(tx, name) {
       for (const statement of options.schema(name)) await tx.execute(statement);
     },
-    context: (tx, table) => ({ tx, table }),
+    context: (tx, table) => ({
+      tx,
+      table,
+      get replay() {
+        return currentReplayMode();
+      },
+    }),
     publish: replaceView,
   };
 }

@@ -9,6 +9,7 @@ import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
 import { errorResponses, logReadQuery, pageSchema, queryReadBodySchema, rawQuery } from '../schemas.js';
 import { filterOf, type FilterQuery } from './filter.js';
+import { personalView } from '../personal-view.js';
 import { pageText } from './page-text.js';
 
 interface QueryReadBody {
@@ -37,7 +38,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
       const { after, limit, raw, asOf } = request.query;
-      const page = await store.readAll({ ...filter, after, limit, raw, asOf });
+      const page = await personalView(store, access, request).readAll({ ...filter, after, limit, raw, asOf });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },
@@ -61,7 +62,7 @@ export function allRoutes(app: FastifyInstance, store: EventStore, limits: Serve
       const { body } = request;
       if (request.validationError !== undefined) refuseAsLibrary(request.validationError, () => checkQueryReadAsLibrary(body));
       const { categories } = access.readableFilter(request, { categories: body.categories });
-      const page = await store.readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw: request.query.raw, asOf: body.asOf });
+      const page = await personalView(store, access, request).readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw: request.query.raw, asOf: body.asOf });
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },

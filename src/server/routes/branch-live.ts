@@ -7,6 +7,7 @@ import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subsc
 import type { Access } from '../access.js';
 import type { LiveFeeds } from '../live-feeds.js';
 import type { SseOptions } from '../limits.js';
+import { personalFeedKey, personalView } from '../personal-view.js';
 import { SCOPES } from '../route-scopes.js';
 import { accessTokenQuery, filterQuery, rawQuery, streamParams, tagQuery } from '../schemas.js';
 import { streamThroughFeed, type SseRegistry } from '../sse.js';
@@ -38,9 +39,9 @@ export function branchLiveRoutes(app: FastifyInstance, store: EventStore, sse: S
       const branch = branchStore(store, name);
       const start = await startAfter(request, request.query.after, branch);
       const raw = request.query.raw === true;
-      const source = raw ? rawReads(branch) : branch;
+      const source = personalView(raw ? rawReads(branch) : branch, access, request);
       const open = (after: number, signal: AbortSignal) => subscribeToStream(source, stream, { after, signal });
-      await streamThroughFeed(reply, { feeds, key: `branch ${name} ${raw ? 'raw ' : ''}stream ${stream}`, start, open }, sse, registry);
+      await streamThroughFeed(reply, { feeds, key: `branch ${name} ${raw ? 'raw ' : ''}${personalFeedKey(access, request, store)}stream ${stream}`, start, open }, sse, registry);
     },
   );
 
@@ -64,9 +65,9 @@ export function branchLiveRoutes(app: FastifyInstance, store: EventStore, sse: S
       const branch = branchStore(store, name);
       const start = await startAfter(request, request.query.after, branch);
       const raw = request.query.raw === true;
-      const source = raw ? rawReads(branch) : branch;
+      const source = personalView(raw ? rawReads(branch) : branch, access, request);
       const open = (after: number, signal: AbortSignal) => subscribeToAll(source, { ...filter, after, signal });
-      await streamThroughFeed(reply, { feeds, key: `branch ${name} ${raw ? 'raw ' : ''}${feedKey(filter)}`, start, open }, sse, registry);
+      await streamThroughFeed(reply, { feeds, key: `branch ${name} ${raw ? 'raw ' : ''}${personalFeedKey(access, request, store)}${feedKey(filter)}`, start, open }, sse, registry);
     },
   );
 }

@@ -9,6 +9,7 @@ import type { Access } from '../access.js';
 import { checkAppendAsLibrary, checkAppendManyAsLibrary, checkEventLimits, refuseAsLibrary } from '../append-checks.js';
 import { refuseClaimedProducer, withProducer } from '../appended-by.js';
 import type { ServerLimits } from '../limits.js';
+import { personalView } from '../personal-view.js';
 import { SCOPES } from '../route-scopes.js';
 import { answerHead, headQuery, headResult } from './head-answer.js';
 import { appendBodySchema, appendManyBodySchema, appendManyResultSchema, appendResultSchema, errorResponses, logReadQuery, pageSchema, queryReadBodySchema, rawQuery, streamParams, streamReadQuery } from '../schemas.js';
@@ -109,7 +110,7 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
     },
     async (request, reply) => {
       access.check(request, 'read', request.params.stream);
-      const page = await branchStore(store, request.params.name).readStream(request.params.stream, request.query);
+      const page = await personalView(branchStore(store, request.params.name), access, request).readStream(request.params.stream, request.query);
       return reply.type('application/json').send(pageText(page));
     },
   );
@@ -140,7 +141,7 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
     async (request, reply) => {
       const filter = access.readableFilter(request, filterOf(request.query));
       const { after, limit, raw, asOf } = request.query;
-      const page = await branchStore(store, request.params.name).readAll({ ...filter, after, limit, raw, asOf });
+      const page = await personalView(branchStore(store, request.params.name), access, request).readAll({ ...filter, after, limit, raw, asOf });
       return reply.type('application/json').send(pageText(page));
     },
   );
@@ -164,7 +165,7 @@ export function branchLogRoutes(app: FastifyInstance, store: EventStore, limits:
       if (request.validationError !== undefined) refuseAsLibrary(request.validationError, () => void (typeof body === 'object' && body !== null && planAllRead(body)));
       const { categories } = access.readableFilter(request, { categories: body.categories });
       const { raw, asOf } = request.query;
-      const page = await branchStore(store, request.params.name).readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw, asOf });
+      const page = await personalView(branchStore(store, request.params.name), access, request).readAll({ query: body.query, categories, after: body.after, limit: body.limit, raw, asOf });
       return reply.type('application/json').send(pageText(page));
     },
   );

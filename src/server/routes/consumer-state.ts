@@ -6,6 +6,7 @@ import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
 import { categoriesOf } from '../../store/filter-categories.js';
 import { SCOPES } from '../route-scopes.js';
+import { removeConsumer } from '../../subscriptions/remove-consumer.js';
 import { errorResponses } from '../schemas.js';
 import { emptyBodyIsAll } from './consumers.js';
 
@@ -90,7 +91,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore, acc
     '/consumers/:name',
     {
       schema: {
-        summary: "Forget a consumer: checkpoints, members, parked events (a projection's consumers go with the projection)",
+        summary: "Forget a consumer: checkpoints, members, parked events, gateway recordings (a projection's consumers go with the projection)",
         tags,
         'x-scope': SCOPES.changeConsumer,
         params: nameParams,
@@ -100,7 +101,7 @@ export function consumerStateRoutes(app: FastifyInstance, store: EventStore, acc
     async (request) => {
       guard.refuseProjectionConsumer(request.params.name);
       await guard.changeable(request, request.params.name);
-      return { removed: await consumers.remove(request.params.name) };
+      return { removed: await removeConsumer(store, request.params.name) };
     },
   );
 

@@ -10,6 +10,7 @@ import { DEFAULT_HISTORY_LIMIT, categoryShowing, history, withCausation } from '
 import { checkReverseOptions, invalidCorrection, reverse, type ReverseOptions } from '../../time/corrections/reverse.js';
 import type { Access } from '../access.js';
 import { ERROR_CODE } from '../request-validation.js';
+import { personalEvents } from '../personal-view.js';
 import { SCOPES } from '../route-scopes.js';
 import { appendResultSchema, errorResponses, pageSchema } from '../schemas.js';
 
@@ -88,7 +89,7 @@ export function correctionRoutes(app: FastifyInstance, store: EventStore, access
   const readableEvent = async (request: FastifyRequest, id: string): Promise<RecordedEvent> => {
     const event = await findEvent(store, id);
     if (!access.mayRead(request, [categoryOf(event.stream)])) throw new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(id)} is stored`, { eventId: id });
-    return event;
+    return (await personalEvents(store, access, request, [event]))[0]!;
   };
 
   app.get<{ Params: { id: string } }>(
@@ -152,7 +153,8 @@ export function correctionRoutes(app: FastifyInstance, store: EventStore, access
       const { after, limit } = request.query;
       const events = await lookupOf(store).correlated(request.params.id, { after, limit });
       const next = events.length === limit ? events[events.length - 1]!.position : null;
-      return { events: events.filter((event) => access.mayRead(request, [categoryOf(event.stream)])).map((event) => event.toJSON()), next };
+      const readable = events.filter((event) => access.mayRead(request, [categoryOf(event.stream)]));
+      return { events: (await personalEvents(store, access, request, readable)).map((event) => event.toJSON()), next };
     },
   );
 
@@ -171,7 +173,9 @@ export function correctionRoutes(app: FastifyInstance, store: EventStore, access
     async (request) => {
       // any id may name a stream, a correlation and a subject at once: each event is shown or withheld by its own category
       const found = await history(store, request.params.id, request.query);
-      const shown = found.entries.filter((entry) => access.mayRead(request, [categoryShowing(entry)]));
+      const readable = found.entries.filter((entry) => access.mayRead(request, [categoryShowing(entry)]));
+      const events = await personalEvents(store, access, request, readable.map((entry) => entry.event));
+      const shown = readable.map((entry, i) => ({ ...entry, event: events[i]! }));
       return { entries: withCausation(shown), withheld: found.entries.length - shown.length, truncated: found.truncated, next: found.next };
     },
   );

@@ -8,6 +8,7 @@ import { MAX_WINDOW } from '../../subscriptions/consumer-options.js';
 import type { Access } from '../access.js';
 import type { ConsumerAccess } from '../consumer-access.js';
 import { categoriesOf } from '../../store/filter-categories.js';
+import { personalView } from '../personal-view.js';
 import { SCOPES } from '../route-scopes.js';
 import type { SseOptions } from '../limits.js';
 import { MemberSession, type Acknowledgements, type MemberSessions } from '../member-session.js';
@@ -115,7 +116,7 @@ export function memberRoutes(
     async (request, reply) => {
       const { name, member } = request.params;
       const { filter, partitions } = await groupToJoin({ store, access, guard }, request, name);
-      const session = new MemberSession(request.query.raw === true ? rawReads(store) : store, {
+      const session = new MemberSession(personalView(request.query.raw === true ? rawReads(store) : store, access, request), {
         name,
         member,
         partitions,

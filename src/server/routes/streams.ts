@@ -10,6 +10,7 @@ import type { ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { SCOPES } from '../route-scopes.js';
 import { appendBodySchema, appendResultSchema, errorResponses, pageSchema, streamParams, streamReadQuery } from '../schemas.js';
+import { personalView } from '../personal-view.js';
 import { pageText } from './page-text.js';
 
 interface AppendBody {
@@ -70,7 +71,7 @@ export function streamRoutes(app: FastifyInstance, store: EventStore, limits: Se
     async (request, reply) => {
       const { stream } = request.params;
       access.check(request, 'read', stream);
-      const page = await store.readStream(stream, request.query);
+      const page = await personalView(store, access, request).readStream(stream, request.query);
       metrics.readEvents.inc(page.events.length);
       return reply.type('application/json').send(pageText(page));
     },

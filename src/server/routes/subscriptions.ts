@@ -7,6 +7,7 @@ import { rawReads } from '../../store/raw-reads.js';
 import { subscribeToAll, subscribeToStream } from '../../subscriptions/log-subscription.js';
 import type { Access } from '../access.js';
 import type { SseOptions } from '../limits.js';
+import { personalFeedKey, personalView } from '../personal-view.js';
 import { SCOPES } from '../route-scopes.js';
 import { accessTokenQuery, errorResponses, filterQuery, rawQuery, streamParams, tagQuery } from '../schemas.js';
 import type { LiveFeeds } from '../live-feeds.js';
@@ -54,9 +55,10 @@ export function subscriptionRoutes(
       access.check(request, 'read', stream);
       const start = await startAfter(request, request.query.after, store);
       const raw = request.query.raw === true;
-      const source = raw ? rawReads(store) : store;
+      const source = personalView(raw ? rawReads(store) : store, access, request);
       const open = (after: number, signal: AbortSignal) => subscribeToStream(source, stream, { after, signal });
-      await streamThroughFeed(reply, { feeds, key: `${raw ? 'raw ' : ''}stream ${stream}`, start, open }, sse, registry);
+      const key = `${raw ? 'raw ' : ''}${personalFeedKey(access, request, store)}stream ${stream}`;
+      await streamThroughFeed(reply, { feeds, key, start, open }, sse, registry);
     },
   );
 
@@ -78,9 +80,10 @@ export function subscriptionRoutes(
       normalizeFilter(filter);
       const start = await startAfter(request, request.query.after, store);
       const raw = request.query.raw === true;
-      const source = raw ? rawReads(store) : store;
+      const source = personalView(raw ? rawReads(store) : store, access, request);
       const open = (after: number, signal: AbortSignal) => subscribeToAll(source, { ...filter, after, signal });
-      await streamThroughFeed(reply, { feeds, key: `${raw ? 'raw ' : ''}${feedKey(filter)}`, start, open }, sse, registry);
+      const key = `${raw ? 'raw ' : ''}${personalFeedKey(access, request, store)}${feedKey(filter)}`;
+      await streamThroughFeed(reply, { feeds, key, start, open }, sse, registry);
     },
   );
 }

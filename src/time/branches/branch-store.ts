@@ -21,6 +21,7 @@ import { nonNegativeInteger } from '../../store/options.js';
 import { timeOf } from '../../store/position-at.js';
 import { storeClosed } from '../../store/store-closed.js';
 import type { SqlAccess } from '../../store/sql-access.js';
+import { branchRecordings, recordingsOf, type GatewayRecordings } from '../../store/gateway-recordings.js';
 import { STREAM_SOFT_DELETED, STREAM_TOMBSTONED } from '../../store/write-rules.js';
 import { appendToBranch } from './branch-append.js';
 import { BranchConsumers } from '../../store/branch-consumers.js';
@@ -51,6 +52,8 @@ export class BranchStore extends BranchRefusals implements EventStore {
   readonly #branches: SqlBranches;
   readonly #name: string;
   readonly consumers: BranchConsumers;
+  /** The real store's: a replay of the branch answers from what the real log's handlers recorded. */
+  readonly recordings: GatewayRecordings | undefined;
   readonly #closing = new AbortController();
 
   constructor(real: EventStore, sql: SqlAccess, branches: SqlBranches, name: string) {
@@ -60,6 +63,7 @@ export class BranchStore extends BranchRefusals implements EventStore {
     this.#branches = branches;
     this.#name = name;
     this.consumers = new BranchConsumers(name);
+    this.recordings = branchRecordings(recordingsOf(real), name);
   }
 
   get location(): string {

@@ -66,6 +66,14 @@ describe.each(backends)('reversals and the history of a record on $name', ({ loc
     expect(await store.lookup!.correlated('transfer-7731')).toEqual([]);
   });
 
+  it('finds a correlation whose metadata holds escapes JSON parsers refuse (NUL, lone surrogates), and an escaped backslash as text', async () => {
+    const store = await open(location('escapes'));
+    await store.append('note-1', [{ type: 'Noted', data: {}, metadata: { correlationId: 'c-9', note: '\u0000 \ud800 \udc00\ud800' } }]);
+    await store.append('note-1', [{ type: 'Noted', data: {}, metadata: { correlationId: 'c-\\u0000', note: '\\\ud800' } }]);
+    expect((await store.lookup!.correlated('c-9')).map((e) => e.position)).toEqual([1]);
+    expect((await store.lookup!.correlated('c-\\u0000')).map((e) => e.position)).toEqual([2]);
+  });
+
   it('upcasts the events it finds, as every other read does', async () => {
     const store = await open(location('lookup-upcast'));
     await store.schemas!.setCompatibility('Deposited', 'NONE');

@@ -1,0 +1,81 @@
+import type { SubjectKey, SubjectKeys } from '../store/subject-keys.js';
+
+/**
+ * How long a process trusts a key it read before it reads the key's row again:
+ * a forget in another process stops this one decrypting (and encrypting with
+ * the forgotten key) within this. A forget in this process takes effect at once.
+ */
+export const KEY_FRESH_MS = 1_000;
+// beyond this many cached keys the cache starts again: memory stays bounded whatever the number of subjects
+const MAX_CACHED = 100_000;
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+/** The subject keys one store handle uses, each re-read when older than {@link KEY_FRESH_MS}; a forgotten key is forgotten for good. */
+export class KeyCache {
+  readonly #keys: SubjectKeys;
+  readonly #live = new Map<string, Cached<SubjectKey>>();
+  readonly #secrets = new Map<number, Cached<Buffer | null>>();
+
+  constructor(keys: SubjectKeys) {
+    this.#keys = keys;
+  }
+
+  /** The subject's live key, made on first use. */
+  async keyFor(subject: string): Promise<SubjectKey> {
+    return (await this.keysFor([subject])).get(subject)!;
+  }
+
+  /** The live keys of these subjects: the fresh ones from the cache, the others in one read. */
+  async keysFor(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
+    const now = Date.now();
+    const found = new Map<string, SubjectKey>();
+    const stale: string[] = [];
+    for (const subject of subjects) {
+      const cached = this.#live.get(subject);
+      if (cached !== undefined && now - cached.at < KEY_FRESH_MS) found.set(subject, cached.value);
+      else stale.push(subject);
+    }
+    if (stale.length === 0) return found;
+    const read = await this.#keys.keysFor(stale);
+    if (this.#live.size + stale.length > MAX_CACHED) this.#live.clear();
+    for (const [subject, key] of read) {
+      this.#live.set(subject, { value: key, at: now });
+      found.set(subject, key);
+    }
+    return found;
+  }
+
+  /** The secrets of these key ids: null for a forgotten key, or one the table does not hold (a store restored without its keys). */
+  async secrets(keyIds: Iterable<number>): Promise<Map<number, Buffer | null>> {
+    const now = Date.now();
+    const found = new Map<number, Buffer | null>();
+    const stale: number[] = [];
+    for (const keyId of keyIds) {
+      const cached = this.#secrets.get(keyId);
+      if (cached !== undefined && (cached.value === null || now - cached.at < KEY_FRESH_MS)) found.set(keyId, cached.value);
+      else stale.push(keyId);
+    }
+    if (stale.length === 0) return found;
+    const read = await this.#keys.secrets(stale);
+    if (this.#secrets.size + stale.length > MAX_CACHED) this.#secrets.clear();
+    for (const keyId of stale) {
+      const secret = read.get(keyId) ?? null;
+      this.#secrets.set(keyId, { value: secret, at: now });
+      found.set(keyId, secret);
+    }
+    return found;
+  }
+
+  /** Forgets the subject's key here and in the table. */
+  async forget(subject: string): Promise<'FORGOTTEN' | 'NO_KEY'> {
+    const outcome = await this.#keys.forget(subject);
+    // which cached secrets were the subject's is not known here: dropping them all is cheap and certain
+    this.#live.delete(subject);
+    this.#secrets.clear();
+    return outcome;
+  }
+}

@@ -1,0 +1,60 @@
+import { createHmac, type BinaryLike } from 'node:crypto';
+import { TributaryError } from '../core/errors.js';
+import type { EventData } from '../core/event.js';
+import { subjectTag } from '../store/audit.js';
+import type { PersonalFieldsDeclaration } from '../store/personal-data.js';
+import { pathSegments } from './personal-fields.js';
+import { sealValue } from './envelope.js';
+import type { KeyCache } from './key-cache.js';
+import { valueAt, withValueAt } from './data-paths.js';
+
+/**
+ * The events as the log keeps them: each declared personal field encrypted
+ * with its subject's key, and the subject's tag added so that the history of
+ * a subject is found by the tag index. An event with no personal field present
+ * is only tagged; a malformed event is left for the store to refuse.
+ * An event given an id is sealed with a nonce derived from the id, path, key
+ * and value, so a retry writes the same bytes and stays an idempotent retry.
+ */
+export async function sealEvents(events: readonly EventData[], declaration: PersonalFieldsDeclaration, keys: KeyCache): Promise<EventData[]> {
+  const subjectPath = pathSegments(declaration.subject);
+  const fields = declaration.fields.map((path) => ({ path, segments: pathSegments(path) }));
+  const subjects = events.map((event) => (typeof event === 'object' && event !== null ? subjectOf(valueAt(event.data, subjectPath)) : undefined));
+  const present = events.map((event, index) => {
+    if (typeof event !== 'object' || event === null) return [];
+    const found = fields.filter((field) => valueAt(event.data, field.segments) !== undefined);
+    if (found.length > 0 && subjects[index] === undefined) {
+      throw new TributaryError(
+        'INVALID_EVENT',
+        `event ${index} holds personal fields of ${declaration.category} (${found.map((f) => f.path).join(', ')}) but no subject at ${declaration.subject}: without it no key can be chosen, nothing was stored`,
+        { index, field: declaration.subject, reason: 'personal fields without a subject' },
+      );
+    }
+    return found;
+  });
+  // one read of the keys for the whole call, not one per event
+  const keysOf = await keys.keysFor(new Set(subjects.filter((subject, index) => subject !== undefined && present[index]!.length > 0) as string[]));
+  return events.map((event, index) => {
+    const subject = subjects[index];
+    if (subject === undefined) return event;
+    let data = event.data;
+    const key = keysOf.get(subject);
+    for (const field of key === undefined ? [] : present[index]!) {
+      const value = valueAt(data, field.segments);
+      const nonce = event.id === undefined ? undefined : (seed: BinaryLike) => createHmac('sha256', key!.secret).update(`${event.id}.${field.path}.`).update(seed).digest().subarray(0, 12);
+      data = withValueAt(data, field.segments, sealValue(value, key!.keyId, key!.secret, field.path, nonce));
+    }
+    const tag = subjectTag(subject);
+    const given: unknown = event.tags;
+    // malformed tags are the store's to refuse, as they were given
+    const tags = given === undefined ? [tag] : Array.isArray(given) && !given.includes(tag) ? [...(given as string[]), tag] : event.tags;
+    return { ...event, data, tags };
+  });
+}
+
+/** A subject is a non-empty string or a number (as text); anything else names nobody. */
+function subjectOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
