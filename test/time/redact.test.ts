@@ -195,6 +195,24 @@ describe.each(backends)('redaction on $name', ({ location }) => {
     }
   });
 
+  it('an event with personal fields reads as its marker once redacted, and its neighbours are still decrypted', async () => {
+    const store = await openStore(location(`redact-${++stores}`));
+    try {
+      await store.privacy!.declare('customer', { subject: 'data.customerId', fields: ['data.email'] });
+      await store.append('customer-1', [
+        { type: 'Joined', data: { customerId: 'ada', email: 'ada@example.com' } },
+        { type: 'Moved', data: { customerId: 'ada', email: 'ada@example.org' } },
+      ]);
+      const [joined] = (await store.readStream('customer-1')).events;
+      const { marker } = await redact(store, joined!.id, { reason: 'asked to be erased' });
+      const events = (await store.readStream('customer-1')).events;
+      expect(events[0]!.data).toEqual(marker);
+      expect(events[1]!.data).toEqual({ customerId: 'ada', email: 'ada@example.org' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a parked event replayed after its redaction is handled as its marker', async () => {
     const { store, secret } = await accounts(location);
     try {
