@@ -94,6 +94,9 @@ class SchemaStore implements EventStore {
   get copyTarget() {
     return this.#inner.copyTarget;
   }
+  get redaction() {
+    return this.#inner.redaction;
+  }
   get schemas() {
     return this.#registry;
   }
