@@ -51,8 +51,15 @@ export interface Redaction {
   redact(eventId: string, marker: RedactionMarker, authorize?: AuthorizeRedaction): Promise<RedactedEvent>;
 }
 
+/** What a redaction's check learns of the event before anything is written. */
+export interface RedactionCandidate {
+  id: string;
+  stream: string;
+  type: string;
+}
+
 /** A check of the event about to be redacted; it throws to refuse, and nothing is written. */
-export type AuthorizeRedaction = (event: { id: string; stream: string; type: string }) => void;
+export type AuthorizeRedaction = (event: RedactionCandidate) => void;
 
 /** True when `value` is a redaction marker, as a redacted event's `data` holds it. */
 export function isRedactionMarker(value: unknown): value is RedactionMarker {
