@@ -83,3 +83,5 @@ export { reverse, MAX_REASON_LENGTH, type ReverseOptions, type ReverseResult, ty
 export { findEvent } from './time/corrections/find-event.js';
 export { history, DEFAULT_HISTORY_LIMIT, type History, type HistoryEntry, type HistoryKind, type HistoryOptions } from './time/corrections/history.js';
 export type { HistoryMatch } from './time/corrections/history-sources.js';
+export { redact, type RedactOptions, type RedactOutcome } from './time/corrections/redact.js';
+export { isRedactionMarker, type AuthorizeRedaction, type EventRedactedData, type RedactedEvent, type Redaction, type RedactionMarker } from './store/redaction.js';

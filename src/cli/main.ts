@@ -37,6 +37,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   event: async () => (await import('./commands/event.js')).eventCommand,
   reverse: async () => (await import('./commands/reverse.js')).reverseCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,
+  redact: async () => (await import('./commands/redact.js')).redactCommand,
 };
 
 const GLOBAL_OPTIONS = {

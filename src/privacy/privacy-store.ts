@@ -3,7 +3,7 @@ import { categoryOf } from '../core/stream-name.js';
 import type { AppendManyResult, StreamAppend } from '../core/stream-appends.js';
 import type { AllPage, AppendManyOptions, AppendOptions, EventStore, ReadAllOptions, ReadStreamOptions, StreamPage } from '../store/event-store.js';
 import type { EventLookup } from '../store/event-lookup.js';
-import type { InlineHook, SqlAccess } from '../store/sql-access.js';
+import { sqlReadingThrough } from '../store/sql-access.js';
 import { SqlSubjectKeys } from '../store/subject-keys.js';
 import { DeclarationsCache } from './declarations.js';
 import { ForgetsFeed } from './forgets-feed.js';
@@ -77,7 +77,7 @@ function guarded(store: EventStore, parts: PrivacyParts): EventStore {
       return { ...page, events: await open(page.events) };
     },
   };
-  if (store.sql !== undefined) overrides.sql = openingSql(store.sql, open);
+  if (store.sql !== undefined) overrides.sql = sqlReadingThrough(store.sql, open);
   if (store.lookup !== undefined) overrides.lookup = openingLookup(store.lookup, open);
   if (store.branch !== undefined) {
     const branch = store.branch.bind(store);
@@ -104,18 +104,3 @@ function openingLookup(lookup: EventLookup, open: (events: RecordedEvent[]) => P
   };
 }
 
-/** The store's SQL access with inline hooks that see events decrypted, as every other reader does. */
-function openingSql(sql: SqlAccess, open: (events: RecordedEvent[]) => Promise<RecordedEvent[]>): SqlAccess {
-  return {
-    dialect: sql.dialect,
-    transaction: (work) => sql.transaction(work),
-    query: (text, params) => sql.query(text, params),
-    addInlineHook: (hook: InlineHook) =>
-      sql.addInlineHook(async (events, tx, readLog) =>
-        hook(await open([...events]), tx, async (options) => {
-          const page = await readLog(options);
-          return { ...page, events: await open(page.events) };
-        }),
-      ),
-  };
-}

@@ -15,7 +15,7 @@ import type {
   StreamPage,
 } from '../store/event-store.js';
 import type { SchemaFailure } from '../store/schema-registry.js';
-import type { InlineHook, SqlAccess } from '../store/sql-access.js';
+import { sqlReadingThrough, type SqlAccess } from '../store/sql-access.js';
 import { checkEvents, warningsOf, type CheckedEvents } from './append-check.js';
 import { RegistryCache } from './registry-cache.js';
 import type { RegistryState } from './registry-state.js';
@@ -66,7 +66,7 @@ class SchemaStore implements EventStore {
     this.#upcasters = parts?.upcasters ?? new Upcasters();
     this.#cache = parts?.cache ?? new RegistryCache(inner, this.#compiler);
     this.#registry = parts?.registry ?? new StoreSchemaRegistry(inner, this.#cache, this.#compiler, this.#upcasters);
-    this.#sql = inner.sql === undefined ? undefined : upcastingSql(inner.sql, this);
+    this.#sql = inner.sql === undefined ? undefined : sqlReadingThrough(inner.sql, (events) => this.upcast(events), true);
     this.#lookup = inner.lookup === undefined ? undefined : upcastingLookup(inner.lookup, this);
   }
 
@@ -93,6 +93,9 @@ class SchemaStore implements EventStore {
   }
   get copyTarget() {
     return this.#inner.copyTarget;
+  }
+  get redaction() {
+    return this.#inner.redaction;
   }
   get schemas() {
     return this.#registry;
@@ -235,23 +238,6 @@ function refuseFailures(events: readonly EventData[], parts: readonly CheckedEve
   const more = failures.length > 5 ? `; and ${failures.length - 5} more` : '';
   throw new TributaryError('SCHEMA_VALIDATION_FAILED', `${failures.length} event(s) break their schemas, nothing was stored: ${shown.join('; ')}${more}`, { failures });
 }
-
-/** The store's SQL access with inline hooks that see events as their types' latest versions, as every other reader does. */
-function upcastingSql(sql: SqlAccess, store: SchemaStore): SqlAccess {
-  return {
-    dialect: sql.dialect,
-    transaction: (work) => sql.transaction(work),
-    query: (text, params) => sql.query(text, params),
-    addInlineHook: (hook: InlineHook) =>
-      sql.addInlineHook(async (events, tx, readLog) =>
-        hook(await store.upcast([...events]), tx, async (options) => {
-          const page = await readLog(options);
-          return options.raw === true ? page : { ...page, events: await store.upcast(page.events) };
-        }),
-      ),
-  };
-}
-
 
 /** The inner store's lookup, its events upcast like every other read's. */
 function upcastingLookup(lookup: EventLookup, store: SchemaStore): EventLookup {

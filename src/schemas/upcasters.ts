@@ -1,5 +1,6 @@
 import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
+import { isRedacted } from '../store/redaction.js';
 import { SCHEMA_VERSION_KEY, type UpcastFunction, type UpcastRule } from '../store/schema-registry.js';
 import type { RegistryState } from './registry-state.js';
 import { applyUpcastRules } from './upcast-rules.js';
@@ -61,7 +62,8 @@ export class Upcasters {
 
   #upcastOne(event: RecordedEvent, state: RegistryState): RecordedEvent | undefined {
     const entry = state.types.get(event.type);
-    if (entry === undefined) return undefined;
+    // a redacted event holds a marker, not any version of its type's data
+    if (entry === undefined || isRedacted(event)) return undefined;
     const latest = entry.versions.length;
     const stored = storedVersion(event);
     if (stored === undefined || stored >= latest) return undefined;

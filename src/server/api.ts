@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, DEFAULT_SSE, type ServerLakeLimits, type ServerLimits, 
 import { requestSerializer } from './log-redaction.js';
 import { MemberSessions } from './member-session.js';
 import { LiveFeeds } from './live-feeds.js';
+import { redactionRoutes } from './routes/redaction.js';
 import { ServerMetrics } from './metrics.js';
 import { overloadLimits, shedOverload, type OverloadLimits } from './overload.js';
 import { ProjectionAccess } from './projection-access.js';
@@ -140,6 +141,7 @@ export async function mountApi(app: FastifyInstance, given: TributaryPluginOptio
   allRoutes(app, options.store, limits, access, metrics);
   subscriptionRoutes(app, options.store, sse, { registry, feeds }, access);
   storeAdminRoutes(app, options.store, access);
+  redactionRoutes(app, options.store, access, feeds);
   const consumers = new ConsumerAccess(options.store, access);
   consumerRoutes(app, options.store, consumers);
   const projections = new ProjectionAccess(options.store, access);

@@ -56,6 +56,16 @@ export class LiveFeeds {
     return this.#feeds.get(key)?.covers(after) ?? false;
   }
 
+  /**
+   * Puts `json` in place of the message kept for the event at `position` in
+   * every feed's window, so that a subscriber joining later gets what the log
+   * says now (a redacted event's marker) rather than the bytes sent before.
+   */
+  replace(position: number, json: string): void {
+    const message = Buffer.from(eventMessage(position, json));
+    for (const feed of this.#feeds.values()) feed.replace(position, message);
+  }
+
   /** True when a live feed of `key` exists. */
   has(key: string): boolean {
     return this.#feeds.has(key);
@@ -91,7 +101,7 @@ interface Joined {
 /** One reader of the log for every subscriber of a stream or filter; it stops once nobody follows it. */
 class LiveFeed {
   readonly #members = new Set<Joined>();
-  readonly #window: { position: number; message: Buffer }[] = [];
+  readonly #window: { readonly position: number; message: Buffer }[] = [];
   readonly #windowBytes: number;
   readonly #controller = new AbortController();
   readonly #ended: () => void;
@@ -170,6 +180,13 @@ class LiveFeed {
     }
     this.#tail = position;
     for (const joined of this.#members) this.#send(joined, position, message);
+  }
+
+  replace(position: number, message: Buffer): void {
+    const kept = this.#window.find((entry) => entry.position === position);
+    if (kept === undefined) return;
+    this.#bytes += message.length - kept.message.length;
+    kept.message = message;
   }
 
   #live(position: number): void {

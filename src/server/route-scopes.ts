@@ -39,6 +39,7 @@ export const SCOPES = {
   readCategory: 'read:<category> (write:<category> and personal:<category> include it)',
   listPrivacy: 'any valid token: only the declarations of the categories it may read',
   forgetSubject: 'admin, or write:<every category that declares personal fields>',
+  redactEvent: "write:<category of the event's stream> (admin includes it); a token that may not read the category gets EVENT_NOT_FOUND",
   admin: 'admin',
   readEvent: "read:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",
   reverseEvent: "write:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",

@@ -11,6 +11,7 @@ import type { PersonalData } from './personal-data.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { Branches } from './branches.js';
+import type { Redaction } from './redaction.js';
 import type { SqlAccess } from './sql-access.js';
 import type { TokenStore } from './token-store.js';
 
@@ -71,6 +72,12 @@ export interface EventStore {
    * good. Present on stores opened with `openStore` on SQLite or PostgreSQL.
    */
   readonly privacy?: PersonalData;
+
+  /**
+   * Redacts events in place (see docs/corrections.md): present on the SQLite,
+   * PostgreSQL and remote stores, absent on a branch. Use `redact(store, id, …)`.
+   */
+  readonly redaction?: Redaction;
 
   /**
    * The what-if branches of this store's log: create, list, describe, delete.

@@ -74,3 +74,27 @@ export function appendedEvents(result: AppendResult, proposed: readonly Proposed
       ),
   );
 }
+
+/**
+ * `sql` with inline hooks that see the events, and the pages they read from
+ * the log, through `transform`, as a store wrapper's other readers see them.
+ * Pages read with `raw` (as stored, not upcast) pass untouched when `keepRaw`.
+ */
+export function sqlReadingThrough(
+  sql: SqlAccess,
+  transform: (events: RecordedEvent[]) => RecordedEvent[] | Promise<RecordedEvent[]>,
+  keepRaw = false,
+): SqlAccess {
+  return {
+    dialect: sql.dialect,
+    transaction: (work) => sql.transaction(work),
+    query: (text, params) => sql.query(text, params),
+    addInlineHook: (hook: InlineHook) =>
+      sql.addInlineHook(async (events, tx, readLog) =>
+        hook(await transform([...events]), tx, async (options) => {
+          const page = await readLog(options);
+          return keepRaw && options.raw === true ? page : { ...page, events: await transform(page.events) };
+        }),
+      ),
+  };
+}

@@ -6,20 +6,12 @@ import { mintToken } from '../../src/server/tokens.js';
 import { backends } from '../support/backends.js';
 import { SseClient } from './sse-client.js';
 import { listening } from './support.js';
+import { codeOf } from '../support/refusal.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}
 
 /** A server on a bare backend (the server puts the registry and branches in front) with an order log, and a remote store over it with `scopes`. */
 async function served(location: string, scopes: string[]) {

@@ -6,18 +6,10 @@ import { reverse } from '../../src/time/corrections/reverse.js';
 import { backends } from '../support/backends.js';
 import { OpenApiContract } from './openapi.js';
 import { listening, withServer } from './support.js';
+import { codeOf } from '../support/refusal.js';
 
 type Json = Record<string, unknown> & { error?: { code: string } };
 const MISSING = '0193a5c2-7d1e-7c3a-9f00-1b2c3d4e5f60';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}
 
 describe.each(backends)('reversals, events by id and history over HTTP on $name', ({ location }) => {
   it('reverses a deposit as the token that asked, and shows it in the history of the account and of the transfer', async () => {

@@ -167,6 +167,7 @@ describe('HTTP contract (in-process)', () => {
           '/copy/tables',
           '/correlations/{id}',
           '/events/{id}',
+          '/events/{id}/redact',
           '/events/{id}/reverse',
           '/history/{id}',
           '/head',

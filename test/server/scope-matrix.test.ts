@@ -77,6 +77,9 @@ const CASES: Case[] = [
   { route: 'GET /streams/{stream}/metadata', url: '/streams/payment-1/metadata', expected: READS_PAYMENT },
   { route: 'PUT /streams/{stream}/metadata', url: '/streams/payment-1/metadata', body: { maxCount: 5 }, expected: CHANGES_PAYMENT_204 },
   { route: 'DELETE /streams/{stream}', url: '/streams/payment-1', expected: CHANGES_PAYMENT_204 },
+  // a token that may not read payment is answered as if the event did not exist
+  { route: 'POST /events/{id}/redact', url: `/events/${PAY_EVENT}/redact`, body: { reason: 'leak' }, expected: [401, 401, 404, 404, 200, 200] },
+  { route: 'POST /events/{id}/redact', url: `/events/${ORDER_EVENT}/redact`, body: { reason: 'leak' }, expected: [401, 401, 403, 200, 404, 200] },
   { route: 'GET /streams', url: '/streams', expected: ADMIN_ONLY },
   { route: 'GET /streams', url: '/streams?category=order', expected: READS_ORDER },
   { route: 'GET /categories', url: '/categories', expected: ADMIN_ONLY },

@@ -10,3 +10,13 @@ export async function refusal(promise: Promise<unknown>): Promise<{ code: string
   }
   throw new Error('expected a refusal');
 }
+
+/** The code of the error `promise` rejects with, or undefined when it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+}

@@ -7,6 +7,7 @@ import type { EventStore } from '../../src/store/event-store.js';
 import { startConsumer } from '../../src/subscriptions/consumer.js';
 import { subscribeToAll } from '../../src/subscriptions/log-subscription.js';
 import { backends } from '../support/backends.js';
+import { codeOf } from '../support/refusal.js';
 
 const opened: EventStore[] = [];
 afterEach(async () => {
@@ -21,15 +22,6 @@ async function open(location: string): Promise<EventStore> {
 
 const placed = (n: number) => ({ type: 'Placed', data: { n } });
 const summary = (events: readonly RecordedEvent[]) => events.map((e) => `${e.stream}@${e.revision}:${e.position}:${e.type}`);
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}
 
 /** Every event of `store`'s log, page by page. */
 async function everything(store: EventStore): Promise<RecordedEvent[]> {

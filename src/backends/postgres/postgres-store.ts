@@ -47,6 +47,7 @@ import { PostgresCopy } from './postgres-copy.js';
 import { guarded, translatePgError } from './postgres-errors.js';
 import { PostgresListener } from './postgres-listener.js';
 import { PostgresEventLookup } from './postgres-lookup.js';
+import { PostgresRedaction } from './postgres-redaction.js';
 import { filteredRead, likePrefix } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
 import { statementsFor, type Statements } from './postgres-statements.js';
@@ -118,6 +119,7 @@ export class PostgresEventStore implements EventStore {
   readonly copySource: PostgresCopy;
   readonly copyTarget: PostgresCopy;
   readonly lookup: PostgresEventLookup;
+  readonly redaction: PostgresRedaction;
   readonly #pool: pg.Pool;
   readonly #sql: Statements;
   readonly #schema: string;
@@ -147,6 +149,11 @@ export class PostgresEventStore implements EventStore {
     this.copySource = copy;
     this.copyTarget = copy;
     this.lookup = new PostgresEventLookup(this.#schema, (text, values) => this.#rows(text, values), clock);
+    this.redaction = new PostgresRedaction(
+      this.#schema,
+      (operation, work) => this.#whenWritable(() => this.#writer.transaction(operation, work)),
+      (stream, events) => this.append(stream, events),
+    );
     // one statement on the pool rather than a transaction of three: the upsert is atomic on its own
     this.snapshots = new SqlSnapshotStore(this.sql, clock, (text) => async (values) => {
       scope.refuse('store.snapshots.write');

@@ -27,6 +27,7 @@ import { redactUrl } from '../../store/redact-url.js';
 import { storeClosed } from '../../store/store-closed.js';
 import type { RemoteStoreConfig } from './remote-config.js';
 import { RemoteConsumerStore } from './remote-consumers.js';
+import { RemoteRedaction } from './remote-redaction.js';
 import { RemoteCopySource } from './remote-copy.js';
 import { RemoteEventLookup } from './remote-lookup.js';
 import { RemotePrivacy } from './remote-privacy.js';
@@ -69,6 +70,8 @@ export class RemoteEventStore implements EventStore {
   readonly lookup: RemoteEventLookup;
   /** The server's personal data: declarations and forgetting subjects. */
   readonly privacy: RemotePrivacy;
+  /** Redaction by the server (`POST /events/{id}/redact`). */
+  readonly redaction: RemoteRedaction;
   readonly #http: RemoteHttp;
   readonly #waits = new Set<AbortController>();
   #lastHead = 0;
@@ -83,6 +86,7 @@ export class RemoteEventStore implements EventStore {
     this.branches = new RemoteBranches(this.#http);
     this.lookup = new RemoteEventLookup(this.#http);
     this.privacy = new RemotePrivacy(this.#http);
+    this.redaction = new RemoteRedaction(this.#http);
   }
 
   /** One of the server's branches as a store (see `EventStore.branch`). */

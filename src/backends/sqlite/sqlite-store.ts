@@ -44,6 +44,7 @@ import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteConsumerStore } from './sqlite-consumers.js';
 import { SqliteEventLookup } from './sqlite-lookup.js';
 import { SqliteLogCopy } from './sqlite-copy.js';
+import { SqliteRedaction } from './sqlite-redaction.js';
 import { SqliteSqlAccess } from './sqlite-sql-access.js';
 import { migrate } from './sqlite-schema.js';
 import { changeSignalFor, groupSignalFor } from './sqlite-signal.js';
@@ -117,6 +118,7 @@ export class SqliteEventStore implements EventStore {
   readonly copySource: SqliteLogCopy;
   readonly copyTarget: SqliteLogCopy;
   readonly lookup: SqliteEventLookup;
+  readonly redaction: SqliteRedaction;
   readonly #copy: SqliteLogCopy;
   readonly #connection: SqliteConnection;
   readonly #statements: Statements;
@@ -150,6 +152,7 @@ export class SqliteEventStore implements EventStore {
     this.#copy = new SqliteLogCopy(connection, location, clock, () => this.#head());
     this.copySource = this.#copy;
     this.copyTarget = this.#copy;
+    this.redaction = new SqliteRedaction(connection, (stream, events) => this.append(stream, events), () => this.#copy.assertWritable());
     this.consumers = new SqliteConsumerStore(connection, clock, groupSignalFor(location));
     this.sql = new SqliteSqlAccess(connection);
     this.tokens = new SqlTokenStore(this.sql, clock);

@@ -72,9 +72,11 @@ async function list(api: ProjectionsApi, json: boolean, stdout: Writable): Promi
 function textLine(status: ProjectionStatus): string {
   const head = status.position + status.lagEvents;
   const rebuilding = status.rebuilding === null ? '' : `\trebuilding=g${status.rebuilding.generation}@${status.rebuilding.position}`;
+  const redacted = status.redactions.count === 0 ? '' : `\tredactions=${status.redactions.count}(rebuild advised)`;
   return (
     [status.name, `v${status.version}`, status.mode === 'inline' ? `${status.sink}(inline)` : status.sink, `g${status.generation}`, `${status.position}/${head}`, `lag=${status.lagEvents}`, status.state].join('\t') +
     rebuilding +
+    redacted +
     '\n'
   );
 }

@@ -8,6 +8,7 @@ import { currentReplayMode, projectionOwner, runAsOwner } from '../../subscripti
 import { LakeReplay, type LiveGeneration } from './lake-replay.js';
 import { applyInOrder } from './apply.js';
 import { consumerNameOf, handlerFor, lakeDirectoryOf, type LakeSink, type ProjectionDefinition, type SqlSink } from '../definition/projection.js';
+import { applyLakeRedactions, redactionsMade } from './lake-redactions.js';
 import { columnsToWrite } from '../sinks/lake.js';
 import { readManifest } from '../sinks/lake-manifest.js';
 import { removeLakeGeneration } from '../sinks/storage.js';
@@ -73,7 +74,8 @@ export async function feedLakeSink<Context>(
   const columns = columnsToWrite(sink.columns, readManifest(directory)?.columns);
   const owner = projectionOwner(definition.name);
   const lakeReplay = new LakeReplay(generation, options.liveAt ?? (async () => undefined));
-  const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs });
+  // a new lake reads every event redacted so far as its marker: only later redactions are its to apply
+  const writer = await LakeWriter.open({ directory, columns, rollRows: sink.rollRows, rollMs: sink.rollMs, redactions: await redactionsMade(store) });
   let handling: Promise<void> | undefined;
   let rolling: Promise<void> | undefined;
   // the last event whose rows are in the buffer: a retry after a failed roll must not add them twice
@@ -88,6 +90,7 @@ export async function feedLakeSink<Context>(
     if (!(await options.registered())) return abandon();
     try {
       await writer.roll();
+      await applyLakeRedactions(store, writer);
     } catch (error) {
       // the directory went with the projection under the roll: nothing to report. Looked at before the registry,
       // which a projection made again under the same name fills again; nothing is left of this generation to delete
@@ -134,7 +137,13 @@ export async function feedLakeSink<Context>(
     consumer,
     // a roll by time waits for the event in hand, so one event's rows never straddle two rolls
     async tick() {
-      if (removed || handling !== undefined || rolling !== undefined || !writer.shouldRoll()) return;
+      if (removed || handling !== undefined || rolling !== undefined) return;
+      // an idle lake rolls nothing, yet a redaction must reach its files
+      if (!writer.shouldRoll()) {
+        rolling = applyLakeRedactions(store, writer).finally(() => (rolling = undefined));
+        await rolling;
+        return;
+      }
       rolling = roll().finally(() => (rolling = undefined));
       await rolling;
     },

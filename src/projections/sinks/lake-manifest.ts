@@ -23,6 +23,12 @@ export interface LakeManifest {
   columns: LakeColumn[];
   files: ManifestFile[];
   updatedAt: string;
+  /**
+   * How many events of `$audit-redactions` the files already reflect: the
+   * redacted events' rows are gone from them. Absent in lakes written before
+   * redaction existed, read as 0.
+   */
+  redactions?: number;
 }
 
 const MANIFEST = 'manifest.json';

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError, invalidArgument } from '../../core/errors.js';
 import { APPEND } from './lake-append.js';
+import { removeObsolete, rewriteWithout, type LakeRedaction } from './lake-redaction.js';
 import { TO_CELL, assertColumns, type Cell, type LakeColumn } from './lake-cells.js';
 import {
   STAGING_PREFIX,
@@ -37,6 +38,8 @@ export interface LakeWriterOptions {
   rollRows?: number;
   /** …or when the oldest unrolled row or advance is this old, in milliseconds (default 60_000). */
   rollMs?: number;
+  /** A new lake's count of redactions already made (its rows are read after them, as markers); default 0. */
+  redactions?: number;
 }
 
 interface BufferedRow {
@@ -109,7 +112,7 @@ export class LakeWriter {
     let manifest = readManifest(directory);
     if (manifest === undefined) {
       const columns = options.columns.map(({ name, type }) => ({ name, type }));
-      manifest = { version: 1, position: 0, columns, files: [], updatedAt: isoNow() };
+      manifest = { version: 1, position: 0, columns, files: [], updatedAt: isoNow(), redactions: options.redactions ?? 0 };
       await writeManifest(directory, manifest);
     } else {
       assertSameColumns(directory, manifest, options.columns);
@@ -127,6 +130,43 @@ export class LakeWriter {
   /** The last log position durably in the lake's files (the manifest's). */
   get position(): number {
     return this.#manifest.position;
+  }
+
+  /** How many events of `$audit-redactions` the files already reflect (see {@link redact}). */
+  get redactions(): number {
+    return this.#manifest.redactions ?? 0;
+  }
+
+  /**
+   * Removes the rows of redacted events from the files that hold them, and
+   * records `handled` (the count of `$audit-redactions` events now reflected):
+   * each such file is copied without the rows, a new manifest lists the copies,
+   * then the old files are deleted. Readers of the manifest see the old files
+   * or the new ones, never a mix; a crash leaves one manifest or the other.
+   * Only rows at or before {@link position} are in files: pass no later one.
+   * A lake without a BIGINT `position` column cannot lose single rows: only
+   * `handled` is recorded (its projection's status advises a rebuild).
+   * Resolves with the number of rows removed.
+   *
+   * ```ts
+   * await lake.redact([{ position: 42, category: 'order' }], 1);
+   * ```
+   */
+  async redact(redactions: readonly LakeRedaction[], handled: number): Promise<number> {
+    this.#assertOpen();
+    let removed = 0;
+    const next = this.#rolling.then(async () => {
+      if (handled <= this.redactions) return;
+      const rewritten = await rewriteWithout(this.#connection, this.directory, this.#manifest, redactions, `r${handled}`);
+      const manifest: LakeManifest = { ...rewritten.manifest, redactions: handled, updatedAt: isoNow() };
+      await writeManifest(this.directory, manifest);
+      this.#manifest = manifest;
+      await removeObsolete(this.directory, rewritten.obsolete);
+      removed = rewritten.removed;
+    });
+    this.#rolling = next.catch(() => undefined);
+    await next;
+    return removed;
   }
 
   /** Rows added and not yet durably in files. */

@@ -10,7 +10,7 @@ import { errorResponses } from '../schemas.js';
 
 export const projectionStatusSchema = {
   type: 'object',
-  required: ['name', 'version', 'sink', 'mode', 'generation', 'position', 'lagEvents', 'lagSeconds', 'state', 'parked', 'rebuilding'],
+  required: ['name', 'version', 'sink', 'mode', 'generation', 'position', 'lagEvents', 'lagSeconds', 'state', 'parked', 'rebuilding', 'redactions'],
   properties: {
     name: { type: 'string' },
     version: { type: 'integer' },
@@ -25,6 +25,12 @@ export const projectionStatusSchema = {
     rebuilding: {
       type: ['object', 'null'],
       properties: { generation: { type: 'integer' }, version: { type: 'integer' }, position: { type: 'integer' }, lagEvents: { type: 'integer' } },
+    },
+    redactions: {
+      type: 'object',
+      description: 'redactions, since the live generation began, of events it had already applied; a rebuild sees only their markers',
+      required: ['count', 'lastAt', 'rebuildAdvised'],
+      properties: { count: { type: 'integer' }, lastAt: { type: ['string', 'null'], format: 'date-time' }, rebuildAdvised: { type: 'boolean' } },
     },
   },
 } as const;

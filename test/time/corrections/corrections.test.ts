@@ -8,6 +8,7 @@ import { startConsumer } from '../../../src/subscriptions/consumer.js';
 import { history } from '../../../src/time/corrections/history.js';
 import { reverse } from '../../../src/time/corrections/reverse.js';
 import { backends } from '../../support/backends.js';
+import { codeOf } from '../../support/refusal.js';
 
 const opened: EventStore[] = [];
 afterEach(async () => {
@@ -18,15 +19,6 @@ async function open(location: string): Promise<EventStore> {
   const store = await openStore(location);
   opened.push(store);
   return store;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
 }
 
 /** Damon's account: opened, a deposit keyed twice, and a transfer of 50 to Ada's account under one correlation id. */
