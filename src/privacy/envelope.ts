@@ -35,6 +35,8 @@ const STUB_PREFIX = '@';
 const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+// one options object for every cipher: made once, not per event
+const GCM_OPTIONS = Object.freeze({ authTagLength: TAG_BYTES });
 // random nonces are cut from one large fill: a call to the random source per event costs as much as the cipher
 const NONCE_POOL_BYTES = 12 * 4_096;
 let noncePool = Buffer.alloc(0);
@@ -60,7 +62,7 @@ function randomNonce(): Buffer {
 export function sealValues(values: Record<string, unknown>, keyId: number, key: Buffer, path: string, seed?: string): string {
   const plaintext = Buffer.from(JSON.stringify(values), 'utf8');
   const iv = seed === undefined ? randomNonce() : createHmac('sha256', key).update(seed).update('\n').update(plaintext).digest().subarray(0, IV_BYTES);
-  const cipher = createCipheriv(CIPHER, key, iv, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv(CIPHER, key, iv, GCM_OPTIONS);
   cipher.setAAD(Buffer.from(`${PREFIX}${keyId}.${path}`));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return `${PREFIX}${keyId}.${iv.toString('base64url')}.${body.toString('base64url')}`;
@@ -94,7 +96,7 @@ export function openValues(text: string, key: Buffer, path: string): Record<stri
     const iv = Buffer.from(text.slice(afterKey + 1, afterIv), 'base64url');
     const sealed = Buffer.from(text.slice(afterIv + 1), 'base64url');
     if (sealed.length < TAG_BYTES || iv.length !== IV_BYTES) return undefined;
-    const decipher = createDecipheriv(CIPHER, key, iv, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv(CIPHER, key, iv, GCM_OPTIONS);
     decipher.setAAD(Buffer.from(`${text.slice(0, afterKey)}.${path}`));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     const plain = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));

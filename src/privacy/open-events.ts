@@ -58,7 +58,8 @@ function slotsOf(data: unknown, paths: readonly string[]): Slot[] {
  */
 export async function openEvents(events: RecordedEvent[], declarations: Declarations, keys: KeyCache, view: PersonalView): Promise<RecordedEvent[]> {
   if (declarations.sealedPaths.size === 0 || events.length === 0) return events;
-  const touched = new Map<number, { data: unknown; slots: Slot[] }>();
+  // per event, its parsed data and slots when it holds any; undefined for the events passed through
+  let touched: ({ data: unknown; slots: Slot[] } | undefined)[] | undefined;
   const keyIds = new Set<number>();
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
@@ -70,16 +71,18 @@ export async function openEvents(events: RecordedEvent[], declarations: Declarat
     const slots = slotsOf(data, paths);
     if (slots.length === 0) continue;
     for (const slot of slots) if (slot.keyId !== undefined) keyIds.add(slot.keyId);
-    touched.set(index, { data, slots });
+    (touched ??= new Array<{ data: unknown; slots: Slot[] } | undefined>(events.length))[index] = { data, slots };
   }
-  if (touched.size === 0) return events;
+  if (touched === undefined) return events;
   const secrets = await keys.secrets(keyIds);
-  return events.map((event, index) => {
-    const opened = touched.get(index);
-    if (opened === undefined) return event;
-    openSlots(opened.slots, secrets, view);
-    return replaceData(event, opened.data);
-  });
+  const opened = events.slice();
+  for (let index = 0; index < events.length; index++) {
+    const found = touched[index];
+    if (found === undefined) continue;
+    openSlots(found.slots, secrets, view);
+    opened[index] = replaceData(events[index]!, found.data);
+  }
+  return opened;
 }
 
 /** Writes each slot's value in place: plaintext, the forgotten or unreadable marker, or (sealed view) the stored text. */
