@@ -19,7 +19,7 @@ export { withSchemas } from './schemas/schema-store.js';
 export { withBranches } from './time/branches/with-branches.js';
 export { withPrivacy } from './privacy/privacy-store.js';
 export { FORGOTTEN, WITHHELD, UNREADABLE, type Envelope, type PersonalMarker } from './privacy/envelope.js';
-export { KEY_FRESH_MS } from './privacy/key-cache.js';
+export { KEY_FRESH_MS, KEY_REREAD_MS } from './privacy/key-cache.js';
 export { DECLARATIONS_FRESH_MS, PRIVACY_CATEGORY } from './privacy/declarations.js';
 export type * from './store/personal-data.js';
 export type { SubjectKey, SubjectKeys } from './store/subject-keys.js';

@@ -1,11 +1,16 @@
 import type { SubjectKey, SubjectKeys } from '../store/subject-keys.js';
+import type { Forgets } from './forgets-feed.js';
 
 /**
- * How long a process trusts a key it read before it reads the key's row again:
- * a forget in another process stops this one decrypting (and encrypting with
- * the forgotten key) within this. A forget in this process takes effect at once.
+ * How long a process goes without learning of another's forgets: a forget
+ * there stops this one decrypting (and encrypting with the forgotten key)
+ * within this. Without a forgets feed, each key's row is read again this often;
+ * with one, the feed is looked at this often. A forget in this process takes
+ * effect at once.
  */
 export const KEY_FRESH_MS = 1_000;
+/** With a forgets feed, how long a key is trusted before its row is read again all the same: a forget whose process died before its audit event was written still takes effect. */
+export const KEY_REREAD_MS = 60_000;
 // beyond this many cached keys the cache starts again: memory stays bounded whatever the number of subjects
 const MAX_CACHED = 100_000;
 
@@ -14,14 +19,42 @@ interface Cached<T> {
   at: number;
 }
 
-/** The subject keys one store handle uses, each re-read when older than {@link KEY_FRESH_MS}; a forgotten key is forgotten for good. */
+/**
+ * The subject keys one store handle uses; a forgotten key is forgotten for
+ * good. With a {@link ForgetsFeed} the keys of subjects forgotten elsewhere are
+ * dropped as the feed tells, so keys are not read again every second.
+ */
 export class KeyCache {
   readonly #keys: SubjectKeys;
+  readonly #feed: Forgets | undefined;
   readonly #live = new Map<string, Cached<SubjectKey>>();
   readonly #secrets = new Map<number, Cached<Buffer | null>>();
+  #lookedAt = Number.NEGATIVE_INFINITY;
+  #looking: Promise<void> | undefined;
 
-  constructor(keys: SubjectKeys) {
+  constructor(keys: SubjectKeys, feed?: Forgets) {
     this.#keys = keys;
+    this.#feed = feed;
+  }
+
+  /** How long a cached key is trusted, after taking in the forgets made elsewhere when it is time to look. */
+  async #trusted(): Promise<number> {
+    if (this.#feed === undefined) return KEY_FRESH_MS;
+    if (Date.now() - this.#lookedAt >= KEY_FRESH_MS) await (this.#looking ??= this.#look(this.#feed));
+    return KEY_REREAD_MS;
+  }
+
+  async #look(feed: Forgets): Promise<void> {
+    const started = Date.now();
+    try {
+      const subjects = await feed.forgotten();
+      for (const subject of subjects) this.#live.delete(subject);
+      // which cached secrets were theirs is not known here: forgets are rare, dropping them all is cheap and certain
+      if (subjects.length > 0) this.#secrets.clear();
+      this.#lookedAt = started;
+    } finally {
+      this.#looking = undefined;
+    }
   }
 
   /** The subject's live key, made on first use. */
@@ -31,12 +64,13 @@ export class KeyCache {
 
   /** The live keys of these subjects: the fresh ones from the cache, the others in one read. */
   async keysFor(subjects: Iterable<string>): Promise<Map<string, SubjectKey>> {
+    const trusted = await this.#trusted();
     const now = Date.now();
     const found = new Map<string, SubjectKey>();
     const stale: string[] = [];
     for (const subject of subjects) {
       const cached = this.#live.get(subject);
-      if (cached !== undefined && now - cached.at < KEY_FRESH_MS) found.set(subject, cached.value);
+      if (cached !== undefined && now - cached.at < trusted) found.set(subject, cached.value);
       else stale.push(subject);
     }
     if (stale.length === 0) return found;
@@ -51,12 +85,13 @@ export class KeyCache {
 
   /** The secrets of these key ids: null for a forgotten key, or one the table does not hold (a store restored without its keys). */
   async secrets(keyIds: Iterable<number>): Promise<Map<number, Buffer | null>> {
+    const trusted = await this.#trusted();
     const now = Date.now();
     const found = new Map<number, Buffer | null>();
     const stale: number[] = [];
     for (const keyId of keyIds) {
       const cached = this.#secrets.get(keyId);
-      if (cached !== undefined && (cached.value === null || now - cached.at < KEY_FRESH_MS)) found.set(keyId, cached.value);
+      if (cached !== undefined && (cached.value === null || now - cached.at < trusted)) found.set(keyId, cached.value);
       else stale.push(keyId);
     }
     if (stale.length === 0) return found;

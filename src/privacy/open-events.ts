@@ -1,10 +1,10 @@
 import { RecordedEvent } from '../core/event.js';
 import { categoryOf } from '../core/stream-name.js';
 import type { Declarations } from './declarations.js';
-import { envelopeKeyId, envelopeText, FORGOTTEN, openValue, WITHHELD } from './envelope.js';
+import { envelopeKeyId, envelopeText, FORGOTTEN, isStub, openValues, UNREADABLE, WITHHELD } from './envelope.js';
 import type { KeyCache } from './key-cache.js';
 import { pathSegments } from './personal-fields.js';
-import { valueAt, withValueAt } from './data-paths.js';
+import { setOwn, valueAt, withValueAt } from './data-paths.js';
 
 /**
  * How personal values are read: `plain` decrypts them (readers who may read
@@ -14,50 +14,96 @@ import { valueAt, withValueAt } from './data-paths.js';
  */
 export type PersonalView = 'plain' | 'sealed';
 
-interface Found {
+/** Where a declared path's value sits in an event's parsed data: its object and key, so it is replaced in place. */
+interface Slot {
   path: string;
-  segments: string[];
+  object: Record<string, unknown>;
+  key: string;
   text: string;
+  /** The key id of an envelope; undefined for a stub or a text that is neither. */
   keyId: number | undefined;
 }
 
+// the segments of a declared path, split once per process rather than once per event
+const splitPaths = new Map<string, { parent: string[]; key: string }>();
+
+function splitPath(path: string): { parent: string[]; key: string } {
+  let split = splitPaths.get(path);
+  if (split === undefined) {
+    const segments = pathSegments(path);
+    split = { parent: segments.slice(0, -1), key: segments[segments.length - 1]! };
+    splitPaths.set(path, split);
+  }
+  return split;
+}
+
+/** The event's sealed slots, in its freshly parsed (so freely changed) data. */
+function slotsOf(data: unknown, paths: readonly string[]): Slot[] {
+  const slots: Slot[] = [];
+  for (const path of paths) {
+    const { parent, key } = splitPath(path);
+    const object = valueAt(data, parent);
+    if (typeof object !== 'object' || object === null || Array.isArray(object) || !Object.hasOwn(object, key)) continue;
+    const text = envelopeText((object as Record<string, unknown>)[key]);
+    if (text !== undefined) slots.push({ path, object: object as Record<string, unknown>, key, text, keyId: envelopeKeyId(text) });
+  }
+  return slots;
+}
+
 /**
- * The events with their personal values opened as `view` says. Events of
- * categories that never declared personal fields, and events holding no
- * envelope, are passed through untouched, without parsing their data.
+ * The events with their personal values opened as `view` says: one
+ * decryption per event, in data parsed once. Events of categories that never
+ * declared personal fields, and events holding no envelope, are passed through
+ * untouched, without parsing their data.
  */
 export async function openEvents(events: RecordedEvent[], declarations: Declarations, keys: KeyCache, view: PersonalView): Promise<RecordedEvent[]> {
   if (declarations.sealedPaths.size === 0 || events.length === 0) return events;
-  const touched = new Map<number, { data: unknown; found: Found[] }>();
+  // per event, its parsed data and slots when it holds any; undefined for the events passed through
+  let touched: ({ data: unknown; slots: Slot[] } | undefined)[] | undefined;
   const keyIds = new Set<number>();
-  for (const [index, event] of events.entries()) {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
     const paths = declarations.sealedPaths.get(categoryOf(event.stream));
-    if (paths === undefined || !event.dataJson.includes('"$encrypted"')) continue;
-    const data = event.data;
-    const found: Found[] = [];
-    for (const path of paths) {
-      const segments = pathSegments(path);
-      const text = envelopeText(valueAt(data, segments));
-      if (text === undefined) continue;
-      const keyId = envelopeKeyId(text);
-      if (keyId !== undefined) keyIds.add(keyId);
-      found.push({ path, segments, text, keyId });
-    }
-    if (found.length > 0) touched.set(index, { data, found });
+    if (paths === undefined) continue;
+    const json = event.dataJson;
+    if (!json.includes('"$encrypted"')) continue;
+    const data: unknown = JSON.parse(json);
+    const slots = slotsOf(data, paths);
+    if (slots.length === 0) continue;
+    for (const slot of slots) if (slot.keyId !== undefined) keyIds.add(slot.keyId);
+    (touched ??= new Array<{ data: unknown; slots: Slot[] } | undefined>(events.length))[index] = { data, slots };
   }
-  if (touched.size === 0) return events;
+  if (touched === undefined) return events;
   const secrets = await keys.secrets(keyIds);
-  return events.map((event, index) => {
-    const opened = touched.get(index);
-    if (opened === undefined) return event;
-    let data = opened.data;
-    for (const { path, segments, text, keyId } of opened.found) {
-      const secret = keyId === undefined ? null : (secrets.get(keyId) ?? null);
-      if (secret === null) data = withValueAt(data, segments, FORGOTTEN);
-      else if (view === 'plain') data = withValueAt(data, segments, openValue(text, secret, path));
+  const opened = events.slice();
+  for (let index = 0; index < events.length; index++) {
+    const found = touched[index];
+    if (found === undefined) continue;
+    openSlots(found.slots, secrets, view);
+    opened[index] = replaceData(events[index]!, found.data);
+  }
+  return opened;
+}
+
+/** Writes each slot's value in place: plaintext, the forgotten or unreadable marker, or (sealed view) the stored text. */
+function openSlots(slots: readonly Slot[], secrets: ReadonlyMap<number, Buffer | null>, view: PersonalView): void {
+  // one envelope per event as written, but a crafted event may hold more: their values are merged
+  let values: Record<string, unknown> | undefined;
+  let forgotten: string[] | undefined;
+  for (const slot of slots) {
+    if (slot.keyId === undefined && isStub(slot.text)) continue;
+    const secret = slot.keyId === undefined ? null : (secrets.get(slot.keyId) ?? null);
+    if (secret === null) (forgotten ??= []).push(slot.path);
+    else if (view === 'plain') {
+      const opened = openValues(slot.text, secret, slot.path);
+      if (opened !== undefined) values = values === undefined ? opened : { ...values, ...opened };
     }
-    return replaceData(event, data);
-  });
+  }
+  for (const slot of slots) {
+    const stub = slot.keyId === undefined && isStub(slot.text);
+    if (forgotten?.includes(stub ? slot.text.slice(1) : slot.path) === true) setOwn(slot.object, slot.key, FORGOTTEN);
+    else if (view === 'plain') setOwn(slot.object, slot.key, values !== undefined && Object.hasOwn(values, slot.path) ? values[slot.path] : UNREADABLE);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { EventLookup } from '../store/event-lookup.js';
 import { sqlReadingThrough } from '../store/sql-access.js';
 import { SqlSubjectKeys } from '../store/subject-keys.js';
 import { DeclarationsCache } from './declarations.js';
+import { ForgetsFeed } from './forgets-feed.js';
 import { KeyCache } from './key-cache.js';
 import { openEvents } from './open-events.js';
 import { sealEvents } from './seal-events.js';
@@ -32,7 +33,7 @@ export function withPrivacy(store: EventStore): EventStore {
   const { sql } = store;
   if (store.privacy !== undefined || sql === undefined) return store;
   const declarations = new DeclarationsCache(store);
-  const keys = new KeyCache(new SqlSubjectKeys(sql));
+  const keys = new KeyCache(new SqlSubjectKeys(sql), new ForgetsFeed(store));
   return guarded(store, { declarations, keys, privacy: new StorePrivacy(store, declarations, keys) });
 }
 

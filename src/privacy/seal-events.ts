@@ -1,24 +1,29 @@
-import { createHmac, type BinaryLike } from 'node:crypto';
 import { TributaryError } from '../core/errors.js';
 import type { EventData } from '../core/event.js';
 import { subjectTag } from '../store/audit.js';
 import type { PersonalFieldsDeclaration } from '../store/personal-data.js';
 import { pathSegments } from './personal-fields.js';
-import { sealValue } from './envelope.js';
+import { sealValues, stubText } from './envelope.js';
 import type { KeyCache } from './key-cache.js';
-import { valueAt, withValueAt } from './data-paths.js';
+import { valueAt, withValuesAt } from './data-paths.js';
+
+interface Field {
+  path: string;
+  segments: string[];
+}
 
 /**
  * The events as the log keeps them: each declared personal field encrypted
  * with its subject's key, and the subject's tag added so that the history of
- * a subject is found by the tag index. An event with no personal field present
- * is only tagged; a malformed event is left for the store to refuse.
- * An event given an id is sealed with a nonce derived from the id, path, key
- * and value, so a retry writes the same bytes and stays an idempotent retry.
+ * a subject is found by the tag index. An event's present personal values are
+ * sealed together in one envelope (see {@link sealValues}). An event with no
+ * personal field present is only tagged; a malformed event is left for the
+ * store to refuse. An event given an id is sealed with a nonce derived from the
+ * id, key and values, so a retry writes the same bytes and stays an idempotent retry.
  */
 export async function sealEvents(events: readonly EventData[], declaration: PersonalFieldsDeclaration, keys: KeyCache): Promise<EventData[]> {
   const subjectPath = pathSegments(declaration.subject);
-  const fields = declaration.fields.map((path) => ({ path, segments: pathSegments(path) }));
+  const fields: Field[] = declaration.fields.map((path) => ({ path, segments: pathSegments(path) }));
   const subjects = events.map((event) => (typeof event === 'object' && event !== null ? subjectOf(valueAt(event.data, subjectPath)) : undefined));
   const present = events.map((event, index) => {
     if (typeof event !== 'object' || event === null) return [];
@@ -37,12 +42,17 @@ export async function sealEvents(events: readonly EventData[], declaration: Pers
   return events.map((event, index) => {
     const subject = subjects[index];
     if (subject === undefined) return event;
-    let data = event.data;
     const key = keysOf.get(subject);
-    for (const field of key === undefined ? [] : present[index]!) {
-      const value = valueAt(data, field.segments);
-      const nonce = event.id === undefined ? undefined : (seed: BinaryLike) => createHmac('sha256', key!.secret).update(`${event.id}.${field.path}.`).update(seed).digest().subarray(0, 12);
-      data = withValueAt(data, field.segments, sealValue(value, key!.keyId, key!.secret, field.path, nonce));
+    const fieldsHere = key === undefined ? [] : present[index]!;
+    let data = event.data;
+    if (fieldsHere.length > 0) {
+      const values: Record<string, unknown> = {};
+      for (const field of fieldsHere) values[field.path] = valueAt(data, field.segments);
+      const [first, ...others] = fieldsHere as [Field, ...Field[]];
+      const seed = typeof event.id === 'string' ? event.id : undefined;
+      const envelope = { $encrypted: sealValues(values, key!.keyId, key!.secret, first.path, seed) };
+      const stub = { $encrypted: stubText(first.path) };
+      data = withValuesAt(data, [[first.segments, envelope], ...others.map((field) => [field.segments, stub] as const)]);
     }
     const tag = subjectTag(subject);
     const given: unknown = event.tags;

@@ -188,6 +188,10 @@ for (const { name, location } of backends) {
       await store.privacy!.forget('ada');
       await new Promise((resolve) => setTimeout(resolve, KEY_FRESH_MS + 50));
       expect(((await other.readStream('customer-ada')).events[0]!.data as { email: unknown }).email).toEqual({ $personal: 'forgotten' });
+      // nor encrypts with the forgotten key: its next append makes ada a new one, readable everywhere
+      await other.append('customer-ada', [{ type: 'Registered', data: { customerId: 'ada', email: 'again@example.com' } }]);
+      const emails = (await store.readStream('customer-ada')).events.map((e) => (e.data as { email: unknown }).email);
+      expect(emails).toEqual([{ $personal: 'forgotten' }, 'again@example.com']);
     });
 
     it('a backup holds only ciphertext, and restored without the keys reads every personal value as forgotten', async () => {

@@ -59,7 +59,7 @@ describe.each(backends)('personal data in projections on $name', ({ location }) 
       await running.stop();
       const { rows } = await queryLakes(store, `SELECT data->>'customerId' AS customer, CAST(data->'email' AS VARCHAR) AS sealed FROM people WHERE category = 'customer' ORDER BY 1`);
       expect(rows.map((row) => row.customer)).toEqual(['ada', 'bob']);
-      for (const row of rows) expect((row.sealed as string)).toMatch(/^\{"\$encrypted":"v1\.\d+\./);
+      for (const row of rows) expect((row.sealed as string)).toMatch(/^\{"\$encrypted":"v2\.\d+\./);
       for (const file of filesUnder(directory)) {
         const bytes = readFileSync(file).toString('latin1');
         expect(bytes).not.toContain(ADA_EMAIL);
