@@ -44,7 +44,7 @@ export const SCOPES = {
   readEvent: "read:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",
   reverseEvent: "write:<category of the event's stream>; an event of a category the token may not read is EVENT_NOT_FOUND",
   readCorrelation: 'any valid token: only the events of the categories it may read',
-  readHistory: 'any valid token: shown only the events of the categories it may read (an audit event of a redaction: of the redacted stream); the others are counted as withheld',
+  readHistory: 'any valid token: shown only the events of the categories it may read (an audit event of a redaction: of the redacted stream); the others are left out without a count',
 } as const;
 
 /** Refuses to start a server with a route whose scope is not written down: every route is a data route. */
