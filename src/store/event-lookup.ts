@@ -1,4 +1,4 @@
-import { invalidArgument } from '../core/errors.js';
+import { TributaryError, invalidArgument } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import { nonNegativeInteger, pageLimit } from './options.js';
 import { STREAM_TOMBSTONED } from './write-rules.js';
@@ -58,4 +58,9 @@ export function readableEventSql(now: string): string {
   return `s.state <> ${STREAM_TOMBSTONED} AND e.revision >= s.deleted_before AND (s.truncate_before IS NULL OR e.revision >= s.truncate_before)
     AND (s.max_count IS NULL OR e.revision > s.last_revision - s.max_count)
     AND (s.max_age IS NULL OR e.recorded_at >= ${now} - s.max_age * 1000)`;
+}
+
+/** EVENT_NOT_FOUND: also the answer to a caller that may not learn whether the event exists. */
+export function eventNotFound(eventId: string): TributaryError {
+  return new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(eventId)} is stored`, { eventId });
 }

@@ -4,6 +4,7 @@ import type { AppendResult, EventData, RecordedEvent } from '../core/event.js';
 import { isEventId } from '../core/event-id.js';
 import { EVENT_REDACTED, REDACTIONS_STREAM, eventTag, streamTag } from './audit.js';
 import { EVENT_ROW, toRecordedEvents, type EventRow } from './sql-rows.js';
+import { eventNotFound } from './event-lookup.js';
 
 /**
  * What a redacted event's `data` and `metadata` both hold instead of what was
@@ -101,10 +102,6 @@ export function refuseReservedRedaction(eventId: string, stream: string): void {
   if (stream.startsWith('$')) throw invalidRedaction(eventId, 'eventId', `the event is in ${JSON.stringify(stream)}, one of the store's own streams, which are never redacted`);
 }
 
-/** EVENT_NOT_FOUND: also the answer to a caller that may not learn whether the event exists. */
-export function eventNotFound(eventId: string): TributaryError {
-  return new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(eventId)} is stored`, { eventId });
-}
 
 function invalidRedaction(eventId: string, field: string, reason: string): TributaryError {
   return new TributaryError('INVALID_CORRECTION', `cannot redact event ${JSON.stringify(eventId)}: ${reason}`, { eventId, field, reason });

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { APPENDED_BY_KEY } from '../../core/appended-by.js';
-import { TributaryError } from '../../core/errors.js';
 import type { EventMetadata, RecordedEvent } from '../../core/event.js';
 import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
+import { eventNotFound } from '../../store/event-lookup.js';
 import { MAX_PAGE_SIZE } from '../../store/options.js';
 import { findEvent, lookupOf } from '../../time/corrections/find-event.js';
 import { DEFAULT_HISTORY_LIMIT, categoryShowing, history, withCausation } from '../../time/corrections/history.js';
@@ -87,7 +87,7 @@ export function correctionRoutes(app: FastifyInstance, store: EventStore, access
   /** The event, for a token that may read its category; EVENT_NOT_FOUND otherwise, so no token learns of events it may not read. */
   const readableEvent = async (request: FastifyRequest, id: string): Promise<RecordedEvent> => {
     const event = await findEvent(store, id);
-    if (!access.mayRead(request, [categoryOf(event.stream)])) throw new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(id)} is stored`, { eventId: id });
+    if (!access.mayRead(request, [categoryOf(event.stream)])) throw eventNotFound(id);
     return (await personalEvents(store, access, request, [event]))[0]!;
   };
 

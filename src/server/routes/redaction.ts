@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
-import { eventNotFound } from '../../store/redaction.js';
+import { eventNotFound } from '../../store/event-lookup.js';
 import { redact } from '../../time/corrections/redact.js';
 import { MAX_REASON_LENGTH } from '../../time/corrections/reverse.js';
 import type { Access } from '../access.js';

@@ -1,5 +1,6 @@
-import { TributaryError, invalidArgument } from '../../core/errors.js';
+import { invalidArgument } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
+import { eventNotFound } from '../../store/event-lookup.js';
 import type { EventStore } from '../../store/event-store.js';
 
 /**
@@ -14,7 +15,7 @@ import type { EventStore } from '../../store/event-store.js';
 export async function findEvent(store: EventStore, eventId: string): Promise<RecordedEvent> {
   const lookup = lookupOf(store);
   const found = typeof eventId === 'string' ? await lookup.event(eventId) : undefined;
-  if (found === undefined) throw new TributaryError('EVENT_NOT_FOUND', `no event with id ${JSON.stringify(eventId)} is stored`, { eventId });
+  if (found === undefined) throw eventNotFound(String(eventId));
   return found;
 }
 
