@@ -92,7 +92,11 @@ describe.each(backends)('personal data over HTTP on $name', ({ location }) => {
 
     // forgetting needs write on every declared category (or admin)
     expect((await call('analyst', 'POST', '/privacy/forget', { subject: 'ada' })).status).toBe(403);
-    expect((await call('orders', 'POST', '/privacy/forget', { subject: 'ada' })).status).toBe(403);
+    const refused = await call('orders', 'POST', '/privacy/forget', { subject: 'ada' });
+    expect(refused.status).toBe(403);
+    // another team learns neither which categories declare personal fields nor that customer is one of them
+    expect(JSON.stringify(refused.body)).not.toContain('customer');
+    expect((await call('analyst', 'POST', '/privacy/forget', { subject: 'ada' })).body.error).toMatchObject({ categories: ['customer'] });
     const forgot = await call('producer', 'POST', '/privacy/forget', { subject: 'ada', reason: 'erasure request' });
     expect(forgot).toMatchObject({ status: 200, body: { subject: 'ada', outcome: 'FORGOTTEN', reason: 'erasure request', by: 'producer' } });
     expect((await call('admin', 'POST', '/privacy/forget', { subject: 'ada' })).body).toMatchObject({ outcome: 'NO_KEY' });

@@ -125,12 +125,21 @@ export function privacyRoutes(app: FastifyInstance, store: EventStore, access: A
         const declared = (await privacy.list()).map(({ category }) => category);
         // a subject's data may be in any declared category: forgetting it is for whoever may write them all
         if (declared.length === 0) access.checkAdmin(request);
-        access.checkWrite(request, declared, 'forgetting a subject');
+        if (!access.mayWrite(request, declared)) throw forgetForbidden(declared.filter((category) => access.mayRead(request, [category])));
       }
       const { subject, reason } = request.body;
       return privacy.forget(subject, { reason, by: access.producer(request) });
     },
   );
+}
+
+/** FORBIDDEN for a forget, naming only the declared categories the token may read: the others' declarations are not its to learn. */
+function forgetForbidden(readable: readonly string[]): TributaryError {
+  const among = readable.length === 0 ? '' : ` (among them ${readable.map((category) => `write:${category}`).join(', ')})`;
+  return new TributaryError('FORBIDDEN', `forgetting a subject needs admin, or write on every category that declares personal fields${among}`, {
+    action: 'write',
+    categories: readable,
+  });
 }
 
 /** The checks `privacy.forget` makes, on a body as received. */
