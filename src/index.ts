@@ -79,7 +79,8 @@ export { restoreBackup, type RestoreOptions, type RestoreProgress, type RestoreS
 export { verifyBackup } from './backup/backup-reader.js';
 export type { BackupContents, BackupHeader, BackupTrailer } from './backup/backup-format.js';
 export type { EventLookup, CorrelatedOptions } from './store/event-lookup.js';
-export { reverse, MAX_REASON_LENGTH, type ReverseOptions, type ReverseResult, type ReversalData } from './time/corrections/reverse.js';
+export { MAX_REASON_LENGTH } from './store/audit.js';
+export { reverse, type ReverseOptions, type ReverseResult, type ReversalData } from './time/corrections/reverse.js';
 export { findEvent } from './time/corrections/find-event.js';
 export { history, DEFAULT_HISTORY_LIMIT, type History, type HistoryEntry, type HistoryKind, type HistoryOptions } from './time/corrections/history.js';
 export type { HistoryMatch } from './time/corrections/history-sources.js';

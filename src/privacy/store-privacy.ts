@@ -1,7 +1,7 @@
 import { TributaryError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/event.js';
 import { categoryOf } from '../core/stream-name.js';
-import { FORGETS_STREAM, SUBJECT_FORGOTTEN, subjectTag } from '../store/audit.js';
+import { FORGETS_STREAM, MAX_REASON_LENGTH, SUBJECT_FORGOTTEN, subjectTag } from '../store/audit.js';
 import type { EventStore } from '../store/event-store.js';
 import type { DeclareAnswer, ForgetAnswer, ForgetOptions, PersonalData, PersonalFields, PersonalFieldsDeclaration } from '../store/personal-data.js';
 import { declarationStream, PERSONAL_FIELDS_DECLARED, type DeclarationsCache } from './declarations.js';
@@ -14,7 +14,6 @@ import { replaceData, withholdPersonal } from './open-events.js';
 // declare reports the paths none of the category's first events has: a bounded look, never a scan of the log
 const SAMPLE = 1_000;
 const MAX_SUBJECT_LENGTH = 1_024;
-const MAX_REASON_LENGTH = 1_000;
 
 /** The personal data of a store opened with `openStore`: declarations in `$privacy-<category>` streams, keys in the store's keys table. */
 export class StorePrivacy implements PersonalData {

@@ -20,6 +20,9 @@ export const EVENT_REDACTED = 'EventRedacted';
 export const FORGETS_STREAM = '$audit-forgets';
 export const SUBJECT_FORGOTTEN = 'SubjectForgotten';
 
+/** The longest reason a correction (a reversal, a redaction, a forget) accepts, in UTF-16 code units. */
+export const MAX_REASON_LENGTH = 1_000;
+
 /** The metadata key naming the event a reversing event reverses (beside `causationId`, which names it too). */
 export const REVERSES_KEY = 'reverses';
 

@@ -3,7 +3,7 @@ import { categoryOf } from '../../core/stream-name.js';
 import type { EventStore } from '../../store/event-store.js';
 import { eventNotFound } from '../../store/event-lookup.js';
 import { redact } from '../../time/corrections/redact.js';
-import { MAX_REASON_LENGTH } from '../../time/corrections/reverse.js';
+import { MAX_REASON_LENGTH } from '../../store/audit.js';
 import type { Access } from '../access.js';
 import type { LiveFeeds } from '../live-feeds.js';
 import { ERROR_CODE } from '../request-validation.js';

@@ -1,7 +1,7 @@
 import { TributaryError } from '../../core/errors.js';
 import type { RecordedEvent } from '../../core/event.js';
 import type { EventStore } from '../../store/event-store.js';
-import { MAX_REASON_LENGTH } from './reverse.js';
+import { MAX_REASON_LENGTH } from '../../store/audit.js';
 import { checkMarker, storedMarker, type AuthorizeRedaction, type RedactionMarker } from '../../store/redaction.js';
 
 export interface RedactOptions {

@@ -3,12 +3,10 @@ import { TributaryError } from '../../core/errors.js';
 import type { AppendResult, EventMetadata, RecordedEvent } from '../../core/event.js';
 import { isEventId, newEventId } from '../../core/event-id.js';
 import type { ExpectedRevision } from '../../core/expected-revision.js';
-import { REVERSES_KEY } from '../../store/audit.js';
+import { MAX_REASON_LENGTH, REVERSES_KEY } from '../../store/audit.js';
 import type { EventStore } from '../../store/event-store.js';
 import { findEvent } from './find-event.js';
 
-/** The longest reason a reversal accepts, in UTF-16 code units. */
-export const MAX_REASON_LENGTH = 1_000;
 
 /** The metadata key holding why an event was reversed, on the reversing event. */
 export const REASON_KEY = 'reason';
